@@ -1,0 +1,106 @@
+"""The root of the CLI: global options, the application context, and error handling."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from typing import Annotated, Optional
+
+import typer
+from sqlalchemy import Engine
+from sqlalchemy.exc import SQLAlchemyError
+from typer.core import TyperGroup
+
+from collect_cli import __version__
+from collect_cli.cli import render
+from collect_cli.config import Settings, load_settings
+from collect_cli.errors import CollectError
+from collect_cli.store.database import display_url, open_engine
+
+
+class CollectGroup(TyperGroup):
+    """Turns every CollectError into `Error: …` on stderr and its exit code: no traceback."""
+
+    def invoke(self, ctx):
+        try:
+            return super().invoke(ctx)
+        except CollectError as exc:
+            render.error(str(exc))
+            raise typer.Exit(exc.exit_code) from None
+        except SQLAlchemyError as exc:  # e.g. a database that went read-only or away mid-command
+            render.error(f"database: {getattr(exc, 'orig', None) or exc.__class__.__name__}")
+            raise typer.Exit(1) from None
+        except KeyboardInterrupt:
+            render.error("interrupted; the file being imported was rolled back")
+            raise typer.Exit(130) from None
+
+
+@dataclass
+class App:
+    """What every command gets: settings, and the store opened (and migrated) on first use."""
+
+    settings: Settings
+    _engine: Engine | None = field(default=None, repr=False)
+
+    def engine(self) -> Engine:
+        if self._engine is None:
+            self._engine = open_engine(self.settings.db)
+        return self._engine
+
+    def today(self) -> date:
+        """Today in the configured time zone: the only place the CLI reads the clock."""
+        return datetime.now(self.settings.zone).date()
+
+    @property
+    def db_display(self) -> str:
+        return display_url(self.settings.db)
+
+
+app = typer.Typer(
+    cls=CollectGroup,
+    name="collect",
+    help="Collections operations for a consumer lender: import ledgers, days past due, buckets, work queue.\n\n"
+         "Example: collect --db sample.db report buckets --as-of 2026-11-20",
+    no_args_is_help=True,
+    pretty_exceptions_show_locals=False,  # locals would print personal data
+    rich_markup_mode=None,
+    context_settings={"help_option_names": ["-h", "--help"]},
+)
+
+
+def _version(value: bool) -> None:
+    if value:
+        typer.echo(f"collect {__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def root(
+    ctx: typer.Context,
+    db: Annotated[Optional[str], typer.Option(
+        "--db", envvar="COLLECT_DB", show_envvar=True, metavar="PATH|URL",
+        help="SQLite file or database URL (postgresql://…); default ./collect.db.")] = None,
+    config: Annotated[Optional[str], typer.Option(
+        "--config", envvar="COLLECT_CONFIG", show_envvar=True, metavar="PATH",
+        help="Settings file; default ./collect.toml when present.")] = None,
+    version: Annotated[bool, typer.Option("--version", callback=_version, is_eager=True,
+                                          help="Show the version and exit.")] = False,
+) -> None:
+    ctx.obj = App(settings=load_settings(db=db, config=config))
+
+
+def _register() -> None:
+    from collect_cli.cli import db, demo, imports, queue, report
+
+    app.command("import", help=imports.HELP, no_args_is_help=True)(imports.import_command)
+    app.command("queue", help=queue.HELP)(queue.queue_command)
+    app.add_typer(report.app, name="report")
+    app.add_typer(db.app, name="db")
+    app.add_typer(demo.app, name="demo")
+
+
+_register()
+
+
+def main() -> None:
+    app()

@@ -1,0 +1,96 @@
+"""`collect import`: thin wrapper over services.importer."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated, Optional
+
+import typer
+
+from collect_cli.cli import render
+from collect_cli.cli.render import Format
+from collect_cli.errors import EXIT_OK, EXIT_REJECTED_ROWS, EXIT_UNUSABLE, UsageError
+from collect_cli.services.importer import FileResult, ImportOptions, import_files
+
+HELP = """Import ledger CSV files (loans, installments, payments) into the store.
+
+The kind of each file is recognised from its header (Chinese headers accepted); loans are
+imported first whatever the order given. One file is one transaction. Importing the same
+file again changes nothing. Rejected rows go to FILE.rejects.csv beside the input, with
+`line` and `reason` columns.
+
+Exit codes: 0 all rows imported; 3 some rows rejected; 2 a file unusable (nothing of it
+written); 1 any other failure.
+
+Example: collect import loans.csv installments.csv payments.csv
+"""
+
+
+def import_command(
+    ctx: typer.Context,
+    files: Annotated[list[Path], typer.Argument(metavar="FILE...", help="CSV files to import.")],
+    kind: Annotated[Optional[str], typer.Option(
+        help="Force the kind of every file: loans, installments or payments.")] = None,
+    encoding: Annotated[Optional[str], typer.Option(
+        help="Force the encoding: utf-8, utf-8-sig, gbk or gb18030 (default: detected).")] = None,
+    date_format: Annotated[Optional[str], typer.Option(
+        "--date-format", help="How to read day-first/month-first dates: dmy, mdy or a strptime "
+                               "pattern such as %d.%m.%Y.")] = None,
+    rejects: Annotated[Optional[Path], typer.Option(
+        help="Where rejected rows go: a file (one input) or a folder.")] = None,
+    force: Annotated[bool, typer.Option(
+        "--force", help="Import a file again even if the same content was imported before.")] = False,
+    fmt: Annotated[Format, typer.Option("--format", "-f", help="Summary as table or json.")] = Format.table,
+) -> None:
+    if kind is not None and kind not in ("loans", "installments", "payments"):
+        raise typer.BadParameter(f"{kind!r} is not loans, installments or payments", param_hint="--kind")
+    if fmt is Format.csv:
+        raise UsageError("--format: import prints its summary as table or json")
+    options = ImportOptions(kind=kind, encoding=encoding, date_format=date_format,
+                            rejects=rejects, force=force)
+    app = ctx.obj
+    engine = app.engine()
+    with render.file_progress() as progress:
+        results = import_files(engine=engine, paths=files, options=options, progress=progress)
+    _render(results, fmt)
+    raise typer.Exit(exit_code(results))
+
+
+def exit_code(results: list[FileResult]) -> int:
+    if any(r.status == "unusable" for r in results):
+        return EXIT_UNUSABLE
+    if any(r.rejected for r in results):
+        return EXIT_REJECTED_ROWS
+    return EXIT_OK
+
+
+def _render(results: list[FileResult], fmt: Format) -> None:
+    for r in results:
+        if r.status == "unusable":
+            render.error(r.message or "unusable file")
+        elif r.status == "already imported":
+            render.note(f"{r.path}: already imported: {r.message}")
+        if r.unknown_columns:
+            render.note(f"{r.path}: ignored unknown column(s): {', '.join(r.unknown_columns)}")
+    if fmt is Format.json:
+        render.json_out([_as_json(r) for r in results])
+        return
+    render.table(
+        "Import",
+        [("file", "left"), ("kind", "left"), ("status", "left"), ("read", "right"),
+         ("inserted", "right"), ("updated", "right"), ("unchanged", "right"),
+         ("rejected", "right"), ("rejects file", "left")],
+        ([r.path.name, r.kind or "?", r.status, f"{r.rows_read:,}", f"{r.inserted:,}",
+          f"{r.updated:,}", f"{r.unchanged:,}", f"{r.rejected:,}", str(r.rejects_path or "")]
+         for r in results),
+    )
+
+
+def _as_json(r: FileResult) -> dict:
+    return {
+        "file": str(r.path), "kind": r.kind, "encoding": r.encoding, "status": r.status,
+        "read": r.rows_read, "inserted": r.inserted, "updated": r.updated,
+        "unchanged": r.unchanged, "rejected": r.rejected,
+        "rejects": str(r.rejects_path) if r.rejects_path else None,
+        "unknown_columns": r.unknown_columns, "batch": r.batch_id, "message": r.message,
+    }

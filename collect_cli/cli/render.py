@@ -1,0 +1,94 @@
+"""Every table, progress display, JSON and CSV output of the CLI lives here."""
+
+from __future__ import annotations
+
+import csv
+import json
+import sys
+from contextlib import contextmanager
+from enum import Enum
+from pathlib import Path
+from typing import Any, Iterable, Iterator, Sequence
+
+from rich.console import Console
+from rich.progress import BarColumn, DownloadColumn, Progress, TextColumn, TimeRemainingColumn
+from rich.table import Table
+
+
+class Format(str, Enum):
+    table = "table"
+    json = "json"
+    csv = "csv"
+
+
+def out_console() -> Console:
+    console = Console(highlight=False)
+    if not console.is_terminal:  # cron, pipes: no colours, and no wrapping of wide tables
+        console = Console(highlight=False, no_color=True, width=max(console.width, 200))
+    return console
+
+
+err = Console(stderr=True, highlight=False)
+
+
+def error(message: str) -> None:
+    err.print(f"Error: {message}", markup=False, soft_wrap=True, style="red" if err.is_terminal else None)
+
+
+def note(message: str) -> None:
+    err.print(message, markup=False, soft_wrap=True, style="dim" if err.is_terminal else None)
+
+
+def table(title: str | None, columns: Sequence[tuple[str, str]], rows: Iterable[Sequence[Any]],
+          footer: Sequence[Any] | None = None) -> None:
+    """columns: (header, justify); footer: a total row, set apart."""
+    t = Table(title=title, show_footer=footer is not None, title_justify="left")
+    for i, (header, justify) in enumerate(columns):
+        t.add_column(header, justify=justify, footer=str(footer[i]) if footer is not None else "",
+                     no_wrap=justify == "right")
+    for row in rows:
+        t.add_row(*(str(c) for c in row))
+    out_console().print(t)
+
+
+def json_out(data: Any) -> None:
+    sys.stdout.write(json.dumps(data, ensure_ascii=False, indent=2, default=str) + "\n")
+
+
+def csv_out(header: Sequence[str], rows: Iterable[Sequence[Any]]) -> None:
+    w = csv.writer(sys.stdout, lineterminator="\n")
+    w.writerow(header)
+    w.writerows(rows)
+
+
+def records_out(fmt: Format, records: Iterable[dict[str, Any]], header: Sequence[str]) -> None:
+    """json or csv of plain records (the table form is built by each command)."""
+    if fmt is Format.json:
+        json_out(list(records))
+    else:
+        csv_out(header, ([r[h] for h in header] for r in records))
+
+
+@contextmanager
+def file_progress() -> Iterator:
+    """A callback (path, done, total) showing a bar on a terminal and one line per file otherwise."""
+    if err.is_terminal:
+        with Progress(TextColumn("{task.description}"), BarColumn(), DownloadColumn(),
+                      TimeRemainingColumn(), console=err, transient=True) as progress:
+            tasks: dict[Path, Any] = {}
+
+            def update(path: Path, done: int, total: int) -> None:
+                if path not in tasks:
+                    tasks[path] = progress.add_task(path.name, total=total)
+                progress.update(tasks[path], completed=done)
+
+            yield update
+    else:
+        started: set[Path] = set()
+
+        def update(path: Path, done: int, total: int) -> None:
+            if path not in started:
+                started.add(path)
+                note(f"importing {path} ({total:,} bytes)")
+
+        yield update

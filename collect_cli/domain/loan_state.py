@@ -1,0 +1,147 @@
+"""The state of one loan as of a date: payment allocation, DPD, overdue, outstanding, bucket.
+
+This is the contract of shared/spec/ledger.md ("The engine"). DPD is Apache Fineract's
+pastDueDays: days since the due date of the oldest installment that still has unpaid money.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+from typing import Iterable
+
+from collect_cli.domain.buckets import DEFAULT_BUCKETS, Bucket, bucket_for, classify
+
+
+@dataclass(frozen=True)
+class Installment:
+    seq: int
+    due_on: date
+    principal_due: int  # minor units
+    interest_due: int
+    fee_due: int = 0
+
+    @property
+    def total_due(self) -> int:
+        return self.principal_due + self.interest_due + self.fee_due
+
+
+@dataclass(frozen=True)
+class InstallmentPosition:
+    """An installment after allocation: what of it is paid and what is left."""
+
+    installment: Installment
+    fee_paid: int
+    interest_paid: int
+    principal_paid: int
+
+    @property
+    def paid(self) -> int:
+        return self.fee_paid + self.interest_paid + self.principal_paid
+
+    @property
+    def unpaid(self) -> int:
+        return self.installment.total_due - self.paid
+
+
+@dataclass(frozen=True)
+class LoanState:
+    as_of: date
+    status: str  # "open" | "closed"
+    dpd: int
+    delinquent_days: int  # dpd less grace days; decides the bucket
+    bucket: str | None  # None when closed
+    classification: str | None  # None when closed
+    overdue: int  # unpaid money of all overdue installments (minor units)
+    overdue_principal: int
+    outstanding_principal: int
+    total_unpaid: int
+    credit: int  # money paid beyond the whole schedule
+    paid_to_date: int
+    next_due_on: date | None  # oldest installment not yet overdue with unpaid money
+    next_due_amount: int
+    oldest_overdue_seq: int | None
+    positions: tuple[InstallmentPosition, ...]
+
+
+def allocate(installments: Iterable[Installment], paid: int) -> tuple[list[InstallmentPosition], int]:
+    """Apply `paid` to installments oldest first (due_on, seq); fees, interest, then principal.
+
+    Returns the positions and the credit left after the last installment.
+    """
+    positions = []
+    left = paid
+    for inst in sorted(installments, key=lambda i: (i.due_on, i.seq)):
+        fee = min(left, inst.fee_due)
+        left -= fee
+        interest = min(left, inst.interest_due)
+        left -= interest
+        principal = min(left, inst.principal_due)
+        left -= principal
+        positions.append(InstallmentPosition(inst, fee, interest, principal))
+    return positions, left
+
+
+def loan_state(
+    installments: Iterable[Installment],
+    payments: Iterable[tuple[date, int]],
+    as_of: date,
+    *,
+    grace_days: int = 0,
+    buckets: tuple[Bucket, ...] = DEFAULT_BUCKETS,
+) -> LoanState:
+    """The loan as of `as_of`. Payments dated after `as_of` are ignored, so any date replays."""
+    paid = sum(amount for paid_on, amount in payments if paid_on <= as_of)
+    return state_from_paid(installments, paid, as_of, grace_days=grace_days, buckets=buckets)
+
+
+def state_from_paid(
+    installments: Iterable[Installment],
+    paid: int,
+    as_of: date,
+    *,
+    grace_days: int = 0,
+    buckets: tuple[Bucket, ...] = DEFAULT_BUCKETS,
+) -> LoanState:
+    """As `loan_state`, given the sum of payments up to `as_of` (what the store aggregates)."""
+    positions, credit = allocate(installments, paid)
+    overdue = overdue_principal = total_unpaid = principal_due = principal_paid = 0
+    oldest_overdue: InstallmentPosition | None = None
+    next_due: InstallmentPosition | None = None
+    for pos in positions:
+        inst = pos.installment
+        principal_due += inst.principal_due
+        principal_paid += pos.principal_paid
+        total_unpaid += pos.unpaid
+        if pos.unpaid == 0:
+            continue
+        if inst.due_on < as_of:  # on its due date an installment is not yet overdue
+            overdue += pos.unpaid
+            overdue_principal += inst.principal_due - pos.principal_paid
+            if oldest_overdue is None:
+                oldest_overdue = pos
+        elif next_due is None:
+            next_due = pos
+
+    # A loan without a schedule is not "closed": nothing has been agreed, so nothing is paid off.
+    closed = bool(positions) and total_unpaid == 0
+    dpd = (as_of - oldest_overdue.installment.due_on).days if oldest_overdue else 0
+    delinquent_days = max(0, dpd - grace_days)
+    return LoanState(
+        as_of=as_of,
+        status="closed" if closed else "open",
+        dpd=dpd,
+        delinquent_days=delinquent_days,
+        bucket=None if closed else bucket_for(delinquent_days, buckets),
+        classification=None if closed else classify(dpd),
+        overdue=overdue,
+        overdue_principal=overdue_principal,
+        outstanding_principal=principal_due - principal_paid,
+        total_unpaid=total_unpaid,
+        credit=credit,
+        paid_to_date=paid,
+        next_due_on=next_due.installment.due_on if next_due else None,
+        next_due_amount=next_due.unpaid if next_due else 0,
+        oldest_overdue_seq=oldest_overdue.installment.seq if oldest_overdue else None,
+        positions=tuple(positions),
+    )

@@ -1,0 +1,34 @@
+"""The error family: each kind of failure carries the exit code the CLI returns for it."""
+
+
+class CollectError(Exception):
+    """A failure the user can act on: printed as `Error: …`, never as a traceback."""
+
+    exit_code = 1
+
+
+class UsageError(CollectError):
+    """A bad option value or configuration (exit 2)."""
+
+    exit_code = 2
+
+
+class UnusableInput(CollectError):
+    """A whole input file cannot be used: unreadable, unknown kind, missing column (exit 2)."""
+
+    exit_code = 2
+
+
+class ConfigError(UsageError):
+    """collect.toml is invalid; the message names the key."""
+
+
+class StoreError(CollectError):
+    """The database cannot be opened, migrated or written (exit 1)."""
+
+
+# Exit codes, documented in the README.
+EXIT_OK = 0
+EXIT_FAILURE = 1
+EXIT_UNUSABLE = 2
+EXIT_REJECTED_ROWS = 3

@@ -1,0 +1,1 @@
+"""Reading the core system's CSV exports: encodings, header aliases, values, rejects."""

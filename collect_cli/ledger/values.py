@@ -1,0 +1,177 @@
+"""Parsing one CSV value: dates, money, phones, rates. Each parser raises ValueError(reason)."""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from datetime import date, datetime
+from decimal import Decimal, InvalidOperation
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from collect_cli.domain.money import to_minor
+
+_YMD = re.compile(r"(\d{4})[-/](\d{1,2})[-/](\d{1,2})", re.ASCII)
+_COMPACT = re.compile(r"(\d{4})(\d{2})(\d{2})", re.ASCII)
+_CHINESE = re.compile(r"(\d{4})年(\d{1,2})月(\d{1,2})日", re.ASCII)
+_AMBIGUOUS = re.compile(r"\d{1,2}[-/.]\d{1,2}[-/.]\d{4}", re.ASCII)
+# Exports from Excel and core systems often add a midnight time to dates; it is dropped.
+_TIME_SUFFIX = re.compile(r"[ T]\d{1,2}:\d{2}(:\d{2}(\.\d+)?)?$", re.ASCII)
+
+MAX_MINOR = 10**15  # a trillion yuan in fen: far above any loan, far below BIGINT
+
+
+def _fold(text: str) -> str:
+    """Full-width forms (１２３, ￥, ，) as Chinese exports sometimes write them -> ASCII."""
+    return unicodedata.normalize("NFKC", text).strip()
+
+
+DATE_FORMAT_SHORTCUTS = {"dmy": "%d/%m/%Y", "mdy": "%m/%d/%Y"}
+
+
+def parse_date(text: str, date_format: str | None = None) -> date:
+    s = _TIME_SUFFIX.sub("", _fold(text))
+    if not s:
+        raise ValueError("is empty")
+    for pattern in (_YMD, _COMPACT, _CHINESE):
+        m = pattern.fullmatch(s)
+        if m:
+            y, mo, d = (int(g) for g in m.groups())
+            try:
+                return date(y, mo, d)
+            except ValueError:
+                raise ValueError(f"{text!r} is not a real date") from None
+    if date_format:
+        try:
+            return datetime.strptime(s, DATE_FORMAT_SHORTCUTS.get(date_format, date_format)).date()
+        except ValueError:
+            raise ValueError(f"{text!r} does not match --date-format {date_format}") from None
+    if _AMBIGUOUS.fullmatch(s):
+        raise ValueError(
+            f"{text!r} is ambiguous (day-first or month-first?); use --date-format dmy or mdy"
+        )
+    raise ValueError(f"{text!r} is not a date (use 2026-01-31, 2026/01/31, 20260131 or 2026年1月31日)")
+
+
+_MONEY = re.compile(r"(\d{1,3}(,\d{3})+|\d+)(\.\d+)?", re.ASCII)
+
+
+def parse_money(text: str) -> int:
+    """'¥1,234.50' -> 123450 (minor units). Negative, malformed or over 2 decimals: ValueError."""
+    s = _fold(text)
+    if not s:
+        raise ValueError("is empty")
+    body = s.removeprefix("¥").removeprefix("￥").removesuffix("元").strip()
+    if body.startswith("-") or body.startswith("("):
+        raise ValueError(f"{text!r} is negative")
+    if body.startswith("+"):
+        body = body[1:]
+    if not _MONEY.fullmatch(body):
+        raise ValueError(f"{text!r} is not an amount (use 1234.50, 1,234.50 or ¥1,234.50)")
+    amount = Decimal(body.replace(",", ""))
+    try:
+        minor = to_minor(amount)
+    except ValueError:
+        raise ValueError(f"{text!r} has more than 2 decimals") from None
+    if minor >= MAX_MINOR:
+        raise ValueError(f"{text!r} is too large")
+    return minor
+
+
+_MAINLAND_MOBILE = re.compile(r"1[3-9]\d{9}", re.ASCII)
+_E164 = re.compile(r"\+[1-9]\d{6,14}", re.ASCII)
+_PHONE_SEPARATORS = re.compile(r"[\s\-().]")
+
+
+def parse_phone(text: str) -> str:
+    """Mainland 11-digit mobiles become +86…; anything else must already be E.164."""
+    s = _PHONE_SEPARATORS.sub("", _fold(text))
+    if not s:
+        raise ValueError("is empty")
+    if s.startswith("00"):
+        s = "+" + s[2:]
+    national = s.removeprefix("+86") if s.startswith("+86") else s.removeprefix("86") if len(s) == 13 else s
+    if _MAINLAND_MOBILE.fullmatch(national):
+        return "+86" + national
+    if s.startswith("+86"):
+        raise ValueError(f"{text!r} is not a mainland mobile number (11 digits starting with 1)")
+    if _E164.fullmatch(s):
+        return s
+    raise ValueError(f"{text!r} is neither an 11-digit mainland mobile nor an E.164 number (+country…)")
+
+
+def parse_rate(text: str) -> int | None:
+    """'0.1825' or '18.25%' -> 182500 parts per million; empty -> None."""
+    s = text.strip()
+    if not s:
+        return None
+    percent = s.endswith("%")
+    try:
+        value = Decimal(s.rstrip("%").strip())
+    except InvalidOperation:
+        raise ValueError(f"{text!r} is not a rate (use 0.1825 or 18.25%)") from None
+    if not value.is_finite() or value < 0:
+        raise ValueError(f"{text!r} is not a rate (use 0.1825 or 18.25%)")
+    if percent:
+        value /= 100
+    elif value > 1:
+        raise ValueError(f"{text!r} looks like a percentage; write 0.1825 or 18.25%")
+    ppm = value * 1_000_000
+    if ppm != ppm.to_integral_value():
+        raise ValueError(f"{text!r} has more precision than 0.0001 %")
+    return int(ppm)
+
+
+def parse_seq(text: str) -> int:
+    s = text.strip()
+    if not s.isascii() or not s.isdigit() or not 0 < int(s) < 10_000:
+        raise ValueError(f"{text!r} is not an installment number (1, 2, 3 …)")
+    return int(s)
+
+
+def parse_key(text: str) -> str:
+    s = text.strip()
+    if not s:
+        raise ValueError("is empty")
+    if len(s) > 64:
+        raise ValueError("is longer than 64 characters")
+    return s
+
+
+_LOCALES = {"zh_cn": "zh_CN", "zh-cn": "zh_CN", "zh": "zh_CN", "en": "en", "en_us": "en", "en-us": "en"}
+
+
+def parse_locale(text: str) -> str:
+    s = text.strip().lower()
+    if not s:
+        return "zh_CN"
+    try:
+        return _LOCALES[s]
+    except KeyError:
+        raise ValueError(f"{text!r} is not a supported language (zh_CN or en)") from None
+
+
+def parse_timezone(text: str) -> str | None:
+    s = text.strip()
+    if not s:
+        return None
+    try:
+        ZoneInfo(s)
+    except (ZoneInfoNotFoundError, ValueError):
+        raise ValueError(f"{text!r} is not an IANA time zone such as Asia/Shanghai") from None
+    return s
+
+
+def parse_text(text: str, limit: int) -> str:
+    s = text.strip()
+    if not s:
+        raise ValueError("is empty")
+    if len(s) > limit:
+        raise ValueError(f"is longer than {limit} characters")
+    return s
+
+
+def parse_optional_text(text: str, limit: int) -> str | None:
+    s = text.strip()
+    if len(s) > limit:
+        raise ValueError(f"is longer than {limit} characters")
+    return s or None

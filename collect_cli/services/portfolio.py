@@ -1,0 +1,68 @@
+"""The portfolio as of a date: every loan's state, streamed from the store through the engine."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+from typing import Iterator, Sequence
+
+from sqlalchemy import Connection
+
+from collect_cli.config import Settings
+from collect_cli.domain.loan_state import Installment, LoanState, state_from_paid
+from collect_cli.store import queries as q
+
+
+@dataclass(frozen=True)
+class Account:
+    """A loan with its borrower and its state as of a date."""
+
+    loan_id: str
+    borrower_id: str
+    borrower_name: str
+    phone: str
+    product: str
+    principal: int
+    disbursed_on: date
+    state: LoanState
+
+
+def iter_accounts(conn: Connection, *, as_of: date, settings: Settings, product: str | None = None,
+                  loan_ids: Sequence[str] | None = None) -> Iterator[Account]:
+    """Each loan disbursed by `as_of`, in loan_id order, with its state as of `as_of`.
+
+    Loans and schedules come as two streams with the same filter and the same database order
+    and are merged here, so memory holds one loan's schedule at a time, whatever the size of
+    the book. A loan whose schedule is not the next one has none.
+    """
+    schedules = _schedules(q.stream_installments(conn, as_of, product=product, loan_ids=loan_ids))
+    pending = next(schedules, None)
+    for loan in q.stream_loans(conn, as_of, product=product, loan_ids=loan_ids):
+        schedule: list[Installment] = []
+        if pending is not None and pending[0] == loan.loan_id:
+            schedule = pending[1]
+            pending = next(schedules, None)
+        yield Account(
+            loan_id=loan.loan_id,
+            borrower_id=loan.borrower_id,
+            borrower_name=loan.name,
+            phone=loan.phone,
+            product=loan.product,
+            principal=loan.principal,
+            disbursed_on=loan.disbursed_on,
+            state=state_from_paid(schedule, int(loan.paid), as_of, grace_days=settings.grace_days,
+                                  buckets=settings.buckets),
+        )
+
+
+def _schedules(rows) -> Iterator[tuple[str, list[Installment]]]:
+    current: str | None = None
+    schedule: list[Installment] = []
+    for r in rows:
+        if r.loan_id != current:
+            if current is not None:
+                yield current, schedule
+            current, schedule = r.loan_id, []
+        schedule.append(Installment(r.seq, r.due_on, r.principal_due, r.interest_due, r.fee_due))
+    if current is not None:
+        yield current, schedule

@@ -1,0 +1,119 @@
+"""Opening the store: URL from --db, SQLite pragmas, and migrate-on-first-use with Alembic."""
+
+from __future__ import annotations
+
+import importlib.util
+import os
+from pathlib import Path
+
+from alembic import command
+from alembic.config import Config
+from alembic.runtime.migration import MigrationContext
+from alembic.script import ScriptDirectory
+from sqlalchemy import Engine, create_engine, event
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import ArgumentError, OperationalError, SQLAlchemyError
+
+from collect_cli.errors import StoreError, UsageError
+
+SQLITE_BUSY_TIMEOUT_MS = 15_000
+
+
+def database_url(db: str) -> str:
+    """A file path becomes an SQLite URL; `postgresql://` uses the psycopg 3 driver."""
+    if "://" not in db:
+        return "sqlite:///" + str(Path(db).expanduser().resolve())
+    if db.startswith("postgresql://") or db.startswith("postgres://"):
+        return "postgresql+psycopg://" + db.split("://", 1)[1]
+    return db
+
+
+def display_url(db: str) -> str:
+    """The URL as it may be printed: never with its password."""
+    try:
+        return make_url(database_url(db)).render_as_string(hide_password=True)
+    except ArgumentError:
+        return "<invalid database URL>"
+
+
+def create_store_engine(db: str) -> Engine:
+    url = database_url(db)
+    try:
+        parsed = make_url(url)
+    except ArgumentError:
+        raise UsageError(f"--db: {display_url(db)} is neither a file path nor a database URL") from None
+    if parsed.get_backend_name() == "sqlite":
+        path = parsed.database
+        if path and path != ":memory:":
+            folder = Path(path).parent
+            if not folder.is_dir():
+                raise StoreError(f"database {path}: folder {folder} does not exist")
+            if not Path(path).exists():
+                # owner-only: the store holds personal and financial data
+                os.close(os.open(path, os.O_CREAT | os.O_WRONLY, 0o600))
+        engine = create_engine(url, connect_args={"timeout": SQLITE_BUSY_TIMEOUT_MS / 1000})
+        event.listen(engine, "connect", _sqlite_pragmas)
+        return engine
+    try:
+        return create_engine(url, pool_pre_ping=True)
+    except (ArgumentError, ImportError) as exc:
+        raise UsageError(f"--db: cannot use {display_url(db)}: {exc}") from None
+
+
+def _sqlite_pragmas(dbapi_conn, _record) -> None:
+    cur = dbapi_conn.cursor()
+    cur.execute("PRAGMA journal_mode=WAL")  # readers never block the nightly writer
+    cur.execute("PRAGMA foreign_keys=ON")
+    cur.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_MS}")
+    cur.execute("PRAGMA synchronous=NORMAL")  # safe with WAL: a crash loses no committed data
+    cur.close()
+
+
+def migrations_dir() -> Path:
+    """migrations/ at the top of a checkout, shipped as collect_cli.migrations when installed."""
+    spec = importlib.util.find_spec("collect_cli.migrations")
+    if spec and spec.submodule_search_locations:
+        return Path(list(spec.submodule_search_locations)[0])
+    return Path(__file__).resolve().parents[2] / "migrations"
+
+
+def alembic_config(engine: Engine | None = None) -> Config:
+    cfg = Config()
+    cfg.set_main_option("script_location", str(migrations_dir()))
+    if engine is not None:
+        cfg.attributes["engine"] = engine
+    return cfg
+
+
+def head_revision() -> str:
+    return ScriptDirectory.from_config(alembic_config()).get_current_head()
+
+
+def current_revision(engine: Engine) -> str | None:
+    with engine.connect() as conn:
+        return MigrationContext.configure(conn).get_current_revision()
+
+
+def upgrade(engine: Engine) -> None:
+    command.upgrade(alembic_config(engine), "head")
+
+
+def open_engine(db: str) -> Engine:
+    """The engine for `db`, migrated to the current schema (created on first use)."""
+    engine = create_store_engine(db)
+    try:
+        current = current_revision(engine)
+        head = head_revision()
+        if current != head:
+            known = {s.revision for s in ScriptDirectory.from_config(alembic_config()).walk_revisions()}
+            if current is not None and current not in known:
+                raise StoreError(
+                    f"database {display_url(db)} has schema {current}, newer than this collect "
+                    "knows; upgrade collect"
+                )
+            upgrade(engine)
+    except OperationalError as exc:
+        raise StoreError(f"cannot open database {display_url(db)}: {exc.orig}") from None
+    except SQLAlchemyError as exc:
+        raise StoreError(f"cannot open database {display_url(db)}: {exc}") from None
+    return engine

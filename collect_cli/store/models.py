@@ -1,0 +1,108 @@
+"""SQLAlchemy 2.0 typed models: the ledger as imported. Money in integer minor units.
+
+Natural keys of the core system (loan_id, payment_id, borrower_id) are the primary keys:
+they are what operators type and what every export carries.
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+
+from sqlalchemy import BigInteger, Date, DateTime, ForeignKey, Index, Integer, MetaData, String, Text
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+
+NAMING = {
+    "ix": "ix_%(table_name)s_%(column_0_N_name)s",
+    "uq": "uq_%(table_name)s_%(column_0_N_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+Money = BigInteger  # integer minor units (fen / cents)
+Key = String(64)
+
+
+class Base(DeclarativeBase):
+    metadata = MetaData(naming_convention=NAMING)
+
+
+class ImportBatch(Base):
+    """One imported file: its content hash makes a re-import of the same file a no-op."""
+
+    __tablename__ = "import_batches"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    file_name: Mapped[str] = mapped_column(Text)
+    sha256: Mapped[str] = mapped_column(String(64), index=True)
+    kind: Mapped[str] = mapped_column(String(16))
+    encoding: Mapped[str] = mapped_column(String(16))
+    operator: Mapped[str] = mapped_column(String(64))
+    started_at: Mapped[datetime] = mapped_column(DateTime)  # UTC
+    finished_at: Mapped[datetime | None] = mapped_column(DateTime)
+    rows_read: Mapped[int] = mapped_column(Integer, default=0)
+    inserted: Mapped[int] = mapped_column(Integer, default=0)
+    updated: Mapped[int] = mapped_column(Integer, default=0)
+    unchanged: Mapped[int] = mapped_column(Integer, default=0)
+    rejected: Mapped[int] = mapped_column(Integer, default=0)
+    rejects_path: Mapped[str | None] = mapped_column(Text)
+
+
+class Borrower(Base):
+    __tablename__ = "borrowers"
+    borrower_id: Mapped[str] = mapped_column(Key, primary_key=True)
+    name: Mapped[str] = mapped_column(String(200))
+    phone: Mapped[str] = mapped_column(String(20))  # E.164
+    email: Mapped[str | None] = mapped_column(String(320))
+    address: Mapped[str | None] = mapped_column(Text)
+    locale: Mapped[str] = mapped_column(String(8), default="zh_CN")
+    timezone: Mapped[str | None] = mapped_column(String(64))  # None: the configured default
+    batch_id: Mapped[int] = mapped_column(ForeignKey("import_batches.id"))
+
+
+class Loan(Base):
+    __tablename__ = "loans"
+    loan_id: Mapped[str] = mapped_column(Key, primary_key=True)
+    borrower_id: Mapped[str] = mapped_column(ForeignKey("borrowers.borrower_id"), index=True)
+    principal: Mapped[int] = mapped_column(Money)
+    disbursed_on: Mapped[date] = mapped_column(Date)
+    annual_rate_ppm: Mapped[int | None] = mapped_column(Integer)  # 0.1825 -> 182500
+    product: Mapped[str] = mapped_column(String(64), default="default")
+    batch_id: Mapped[int] = mapped_column(ForeignKey("import_batches.id"))
+
+
+class Installment(Base):
+    __tablename__ = "installments"
+    loan_id: Mapped[str] = mapped_column(ForeignKey("loans.loan_id"), primary_key=True)
+    seq: Mapped[int] = mapped_column(Integer, primary_key=True)
+    due_on: Mapped[date] = mapped_column(Date)
+    principal_due: Mapped[int] = mapped_column(Money)
+    interest_due: Mapped[int] = mapped_column(Money)
+    fee_due: Mapped[int] = mapped_column(Money, default=0)
+    batch_id: Mapped[int] = mapped_column(ForeignKey("import_batches.id"))
+
+
+class InstallmentHistory(Base):
+    """Previous values of a schedule row that a later import changed (e.g. a restructuring)."""
+
+    __tablename__ = "installment_history"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    loan_id: Mapped[str] = mapped_column(Key, index=True)
+    seq: Mapped[int] = mapped_column(Integer)
+    due_on: Mapped[date] = mapped_column(Date)
+    principal_due: Mapped[int] = mapped_column(Money)
+    interest_due: Mapped[int] = mapped_column(Money)
+    fee_due: Mapped[int] = mapped_column(Money)
+    batch_id: Mapped[int] = mapped_column(Integer)  # the batch that had written these values
+    replaced_by_batch_id: Mapped[int] = mapped_column(ForeignKey("import_batches.id"))
+
+
+class Payment(Base):
+    """A payment is a fact: never overwritten; a different value for its id is a conflict."""
+
+    __tablename__ = "payments"
+    payment_id: Mapped[str] = mapped_column(Key, primary_key=True)
+    loan_id: Mapped[str] = mapped_column(ForeignKey("loans.loan_id"))
+    paid_on: Mapped[date] = mapped_column(Date)
+    amount: Mapped[int] = mapped_column(Money)
+    batch_id: Mapped[int] = mapped_column(ForeignKey("import_batches.id"))
+
+    __table_args__ = (Index("ix_payments_loan_id_paid_on", "loan_id", "paid_on"),)

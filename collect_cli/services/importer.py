@@ -211,8 +211,9 @@ class _RejectsWriter:
             self._writer = csv.writer(self._fh)
             self._writer.writerow([*self.header, "line", "reason"])
         width = len(self.header)
-        row = fields[:width] + [""] * (width - len(fields)) if len(fields) <= width else fields
-        self._writer.writerow([*row, line, reason])
+        row = fields[:width] + [""] * (width - len(fields))
+        # fields beyond the header go after `reason`, so line and reason stay in their columns
+        self._writer.writerow([*row, line, reason, *fields[width:]])
 
     def commit(self) -> None:
         if self._fh is not None:

@@ -13,7 +13,7 @@ from collect_cli.cli.options import AsOf, as_of_date
 from collect_cli.services.demo import generate_portfolio
 from collect_cli.services.importer import ImportOptions, import_files
 
-app = typer.Typer(help="Demo data: a realistic, deterministic portfolio as ledger CSV files.",
+app = typer.Typer(help="Demo data: a realistic, deterministic portfolio as ledger CSV files.\n\nExample: collect demo generate demo-data --loans 500",
                   no_args_is_help=True, rich_markup_mode=None)
 
 
@@ -31,6 +31,7 @@ def generate_command(
     loans.csv is GB18030 with Chinese headers, installments.csv UTF-8 with BOM and Chinese
     headers, payments.csv plain UTF-8: every encoding the importer reads.
 
+    \b
     Example (how sample.db is built):
       collect --db sample.db demo generate demo-data --loans 2000 --as-of 2026-11-20 --import
     """

@@ -13,7 +13,7 @@ from collect_cli.domain.money import fmt, fmt_grouped
 from collect_cli.domain.pii import mask_name, mask_phone
 from collect_cli.services import reports
 
-app = typer.Typer(help="Portfolio reports, computed from the ledger as of any date.",
+app = typer.Typer(help="Portfolio reports, computed from the ledger as of any date.\n\nExample: collect report buckets --as-of 2026-11-20",
                   no_args_is_help=True, rich_markup_mode=None)
 
 

@@ -1,0 +1,113 @@
+"""The CLI as a user meets it: help, configuration, errors and exit codes."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+
+import pytest
+import typer
+from typer.main import get_command
+from typer.testing import CliRunner
+
+from collect_cli.cli.app import app
+
+runner = CliRunner()
+
+
+def all_commands():
+    root = get_command(app)
+
+    def walk(cmd, path):
+        yield path, cmd
+        for name, sub in getattr(cmd, "commands", {}).items():
+            yield from walk(sub, [*path, name])
+
+    return [pytest.param(path, id=" ".join(path) or "collect") for path, _ in walk(root, [])]
+
+
+@pytest.mark.parametrize("path", all_commands())
+def test_every_command_has_help_with_an_example(path):
+    r = runner.invoke(app, [*path, "--help"])
+    assert r.exit_code == 0, r.output
+    assert "Example" in r.stdout, f"collect {' '.join(path)} --help has no example"
+
+
+def test_global_options_name_their_environment_variables():
+    out = runner.invoke(app, ["--help"]).stdout
+    assert "COLLECT_DB" in out and "COLLECT_CONFIG" in out
+
+
+def test_python_dash_m_runs_the_same_cli():
+    r = subprocess.run([sys.executable, "-m", "collect_cli", "--version"], capture_output=True, text=True)
+    assert r.returncode == 0 and r.stdout.startswith("collect ")
+
+
+def test_new_database_is_created_and_migrated_on_first_use(cli):
+    r = cli("report", "buckets", "--as-of", "2026-01-31", "--format", "json")
+    assert r.exit_code == 0, r.stderr
+    assert [b["accounts"] for b in json.loads(r.stdout)] == [0] * 8
+    assert "up to date" in cli("db", "current").stdout
+    assert "head" in cli("db", "upgrade").stdout
+
+
+def test_db_from_environment(tmp_path):
+    db = tmp_path / "env.db"
+    r = runner.invoke(app, ["db", "upgrade"], env={"COLLECT_DB": str(db)})
+    assert r.exit_code == 0 and db.exists()
+    assert oct(db.stat().st_mode & 0o777) == "0o600"  # personal data: owner only
+
+
+def test_database_folder_missing_is_a_clean_error(tmp_path):
+    r = runner.invoke(app, ["--db", str(tmp_path / "no" / "such" / "x.db"), "report", "buckets"])
+    assert r.exit_code == 1 and r.stderr.startswith("Error: ") and "does not exist" in r.stderr
+
+
+def test_password_of_a_database_url_is_never_printed():
+    r = runner.invoke(app, ["--db", "postgresql://u:s3cret@127.0.0.1:1/none", "report", "buckets"])
+    assert r.exit_code == 1 and "Error:" in r.stderr
+    assert "s3cret" not in r.stderr + r.stdout
+
+
+@pytest.mark.parametrize("args,message", [
+    (["report", "buckets", "--as-of", "2026-02-30"], "not a real date"),
+    (["report", "accounts", "--as-of", "2026-01-31", "--bucket", "M9"], "not a configured bucket"),
+    (["queue", "--limit", "-1"], "--limit"),
+    (["import", "x.csv", "--kind", "people"], "--kind"),
+])
+def test_bad_option_values_exit_2(cli, args, message):
+    r = cli(*args)
+    assert r.exit_code == 2, r.output
+    assert message in r.stderr and "Traceback" not in r.stderr
+
+
+def test_configuration_file(tmp_path, cli):
+    (tmp_path / "collect.toml").write_text(
+        'timezone = "Asia/Shanghai"\ngrace_days = 3\n'
+        '[[buckets]]\nname = "current"\nmin = 0\nmax = 0\n'
+        '[[buckets]]\nname = "late"\nmin = 1\n', encoding="utf-8")
+    r = cli("report", "buckets", "--as-of", "2026-01-31", "--format", "json")
+    assert [b["bucket"] for b in json.loads(r.stdout)] == ["current", "late"]
+
+
+@pytest.mark.parametrize("toml,key", [
+    ('grace_day = 3', "grace_day"),
+    ('grace_days = "3"', "grace_days"),
+    ('timezone = "Mars/Base"', "timezone"),
+    ('[[buckets]]\nname = "a"\nmin = 1\n', "buckets"),
+    ('[[buckets]]\nname = "a"\nmin = 0\nmax = 0\n[[buckets]]\nname = "b"\nmin = 2\n', "buckets"),
+    ('[queue]\ndpd_weigth = 5', "queue.dpd_weigth"),
+    ('grace_days = [', "not valid TOML"),
+])
+def test_bad_configuration_names_the_key(tmp_path, cli, toml, key):
+    cfg = tmp_path / "bad.toml"
+    cfg.write_text(toml, encoding="utf-8")
+    r = cli("report", "buckets", env={"COLLECT_CONFIG": str(cfg)})
+    assert r.exit_code == 2
+    assert r.stderr.startswith("Error: ") and key in r.stderr and str(cfg) in r.stderr
+
+
+def test_missing_config_file_named_by_option(cli):
+    r = cli("--config", "nowhere.toml", "report", "buckets")
+    assert r.exit_code == 2, r.output

@@ -133,6 +133,7 @@ def _parse_queue(raw: Any, bad) -> QueueWeights:
         if not isinstance(value, int) or isinstance(value, bool) or value < 0:
             raise bad(f"queue.{key}", "must be a whole number, 0 or more")
     weights = QueueWeights(**raw)
-    if weights.dpd_cap == 0 or weights.amount_cap == 0:
-        raise bad("queue", "dpd_cap and amount_cap must be above 0")
+    for key in ("dpd_cap", "amount_cap", "handover_dpd"):
+        if getattr(weights, key) == 0:
+            raise bad(f"queue.{key}", "must be above 0")
     return weights

@@ -5,6 +5,9 @@ score = dpd_weight   × min(dpd, dpd_cap) / dpd_cap
 
 Both parts are capped so that one huge or very old account cannot hide everything else;
 ties go to the older, then the larger debt. Exact arithmetic (Decimal), never float.
+
+Accounts more than `handover_dpd` days past due (default 90: M4 and over) are not in the
+collectors' queue: reminders.md hands them to the legal / agency queue.
 """
 
 from __future__ import annotations
@@ -19,6 +22,7 @@ class QueueWeights:
     dpd_cap: int = 90  # days
     amount_weight: int = 40
     amount_cap: int = 10_000  # currency units (yuan)
+    handover_dpd: int = 90  # beyond this, legal / agency work, not a collector's call
 
 
 def queue_score(dpd: int, overdue_minor: int, weights: QueueWeights = QueueWeights()) -> Decimal:

@@ -70,15 +70,32 @@ class QueueEntry:
     account: Account
 
 
+@dataclass(frozen=True)
+class WorkQueue:
+    entries: list[QueueEntry]
+    delinquent: int  # all open accounts with DPD > 0
+    handed_over: int  # of those, past handover_dpd and so left out (unless include_handover)
+
+
 def work_queue(conn: Connection, *, as_of: date, settings: Settings, limit: int | None,
-               product: str | None = None) -> list[QueueEntry]:
+               product: str | None = None, include_handover: bool = False) -> WorkQueue:
     """Delinquent accounts (DPD > 0), most urgent first; only the top `limit` are kept in memory."""
+    weights = settings.queue
+    counts = {"delinquent": 0, "handed_over": 0}
+
     def scored() -> Iterator[tuple[tuple, Decimal, Account]]:
         for acc in iter_accounts(conn, as_of=as_of, settings=settings, product=product):
             s = acc.state
-            if s.status == "open" and s.dpd > 0:
-                score = queue_score(s.dpd, s.overdue, settings.queue)
-                yield queue_sort_key(score, s.dpd, s.overdue, acc.loan_id), score, acc
+            if s.status != "open" or s.dpd == 0:
+                continue
+            counts["delinquent"] += 1
+            if s.dpd > weights.handover_dpd:
+                counts["handed_over"] += 1
+                if not include_handover:
+                    continue
+            score = queue_score(s.dpd, s.overdue, weights)
+            yield queue_sort_key(score, s.dpd, s.overdue, acc.loan_id), score, acc
 
     ranked = heapq.nsmallest(limit, scored(), key=lambda t: t[0]) if limit else sorted(scored(), key=lambda t: t[0])
-    return [QueueEntry(rank=i, score=score, account=acc) for i, (_, score, acc) in enumerate(ranked, 1)]
+    entries = [QueueEntry(rank=i, score=score, account=acc) for i, (_, score, acc) in enumerate(ranked, 1)]
+    return WorkQueue(entries=entries, **counts)

@@ -106,11 +106,23 @@ def test_reports_match_independent_computation(cli, imported):
     assert {s["bucket"] for s in today.values()} == {"M0", "M1", "M2", "M3", "M4", "M5", "M6", "M7+", None}
 
 
-def test_queue_lists_only_delinquent_accounts_most_urgent_first(cli, imported):
+def test_queue_lists_delinquent_accounts_up_to_handover_most_urgent_first(cli, imported):
     want = expected_states(imported, GENERATED_ON)
+    delinquent = {k for k, s in want.items() if s["status"] == "open" and s["dpd"] > 0}
     r = cli("queue", "--as-of", GENERATED_ON.isoformat(), "--limit", "0", "--format", "json")
     got = json.loads(r.stdout)
-    assert {q["loan_id"] for q in got} == {k for k, s in want.items() if s["status"] == "open" and s["dpd"] > 0}
+    assert {q["loan_id"] for q in got} == {k for k in delinquent if want[k]["dpd"] <= 90}
+    assert "legal / agency" in r.stderr
     scores = [Decimal(q["score"]) for q in got]
     assert scores == sorted(scores, reverse=True)
+    for q in got:  # the documented score, recomputed here
+        dpd, overdue = want[q["loan_id"]]["dpd"], want[q["loan_id"]]["overdue"]
+        expected = Decimal(60) * min(dpd, 90) / 90 + Decimal(40) * min(overdue, 1_000_000) / 1_000_000
+        assert Decimal(q["score"]) == expected.quantize(Decimal("0.1"))
     assert all("****" in q["phone"] for q in got)  # masked by default
+
+    every = json.loads(cli("queue", "--as-of", GENERATED_ON.isoformat(), "--limit", "0", "--all",
+                           "--format", "json").stdout)
+    assert {q["loan_id"] for q in every} == delinquent
+    top = json.loads(cli("queue", "--as-of", GENERATED_ON.isoformat(), "--limit", "7", "--format", "json").stdout)
+    assert top == got[:7]

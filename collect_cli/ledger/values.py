@@ -28,7 +28,16 @@ def _fold(text: str) -> str:
 DATE_FORMAT_SHORTCUTS = {"dmy": "%d/%m/%Y", "mdy": "%m/%d/%Y"}
 
 
+_ISO = re.compile(r"\d{4}-\d{2}-\d{2}", re.ASCII)
+_PLAIN_MONEY = re.compile(r"(\d{1,13})(?:\.(\d{1,2}))?", re.ASCII)
+
+
 def parse_date(text: str, date_format: str | None = None) -> date:
+    if _ISO.fullmatch(text):  # the common case, a third of the cost of the general path
+        try:
+            return date.fromisoformat(text)
+        except ValueError:
+            raise ValueError(f"{text!r} is not a real date") from None
     s = _TIME_SUFFIX.sub("", _fold(text))
     if not s:
         raise ValueError("is empty")
@@ -57,6 +66,10 @@ _MONEY = re.compile(r"(\d{1,3}(,\d{3})+|\d+)(\.\d+)?", re.ASCII)
 
 def parse_money(text: str) -> int:
     """'¥1,234.50' -> 123450 (minor units). Negative, malformed or over 2 decimals: ValueError."""
+    plain = _PLAIN_MONEY.fullmatch(text)
+    if plain:  # the common case '1234.5', in integers
+        whole, cents = plain.groups()
+        return int(whole) * 100 + int((cents or "0").ljust(2, "0"))
     s = _fold(text)
     if not s:
         raise ValueError("is empty")

@@ -64,6 +64,9 @@ def sniff(path: Path, encoding: str | None = None) -> Sniffed:
                             non_ascii_ok += len(text) - len(text.encode("ascii", "ignore"))
                     except UnicodeDecodeError as exc:
                         failed[name] = f"line {line + chunk[: exc.start].count(NL)}"
+                        if name == "utf-8":
+                            good = chunk[: exc.start].decode("utf-8", "ignore")
+                            non_ascii_ok += len(good) - len(good.encode("ascii", "ignore"))
                         if name == "utf-8" and non_ascii_ok >= 3 and not forced:
                             raise UnusableInput(
                                 f"{path}: {failed[name]}: mixed encodings: UTF-8 text before this line, "

@@ -12,7 +12,7 @@ from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
 from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.engine import make_url
-from sqlalchemy.exc import ArgumentError, OperationalError, SQLAlchemyError
+from sqlalchemy.exc import ArgumentError, SQLAlchemyError
 
 from collect_cli.errors import StoreError, UsageError
 
@@ -112,8 +112,7 @@ def open_engine(db: str) -> Engine:
                     "knows; upgrade collect"
                 )
             upgrade(engine)
-    except OperationalError as exc:
-        raise StoreError(f"cannot open database {display_url(db)}: {exc.orig}") from None
     except SQLAlchemyError as exc:
-        raise StoreError(f"cannot open database {display_url(db)}: {exc}") from None
+        reason = getattr(exc, "orig", None) or exc.__class__.__name__
+        raise StoreError(f"cannot open database {display_url(db)}: {reason}") from None
     return engine

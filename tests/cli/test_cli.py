@@ -111,3 +111,12 @@ def test_bad_configuration_names_the_key(tmp_path, cli, toml, key):
 def test_missing_config_file_named_by_option(cli):
     r = cli("--config", "nowhere.toml", "report", "buckets")
     assert r.exit_code == 2, r.output
+
+
+def test_a_file_that_is_not_a_database(tmp_path):
+    bad = tmp_path / "notes.db"
+    bad.write_text("hello")
+    r = runner.invoke(app, ["--db", str(bad), "report", "buckets"])
+    assert r.exit_code == 1
+    assert r.stderr.startswith("Error: cannot open database") and "not a database" in r.stderr
+    assert "sqlalche.me" not in r.stderr

@@ -187,3 +187,22 @@ def test_rejects_file_can_be_fixed_and_reimported(cli, tmp_path):
     assert r.exit_code == 0, r.stdout
     assert json.loads(r.stdout)[0]["inserted"] == 3
     assert count(cli.db, Loan) == 6
+
+
+def test_mixed_encodings_in_one_file_are_refused(cli, tmp_path):
+    head = "loan_id,borrower_id,borrower_name,phone,principal,disbursed_on\n"
+    utf8 = "L1,C1,王小明,13812345678,1,2026-01-01\nL2,C2,李四,13812345679,1,2026-01-01\n"
+    gbk = "L3,C3,张三,13812345670,1,2026-01-01\n"
+    f = tmp_path / "mixed.csv"
+    f.write_bytes(head.encode() + utf8.encode("utf-8") + gbk.encode("gbk"))
+    r = cli("import", str(f))
+    assert r.exit_code == 2 and "line 4" in r.stderr and "mixed encodings" in r.stderr
+    assert count(cli.db, Loan) == 0
+
+
+def test_encoding_can_be_forced(cli, tmp_path):
+    f = write(tmp_path / "loans.csv", LOANS_ZH, "gbk")
+    r = cli("import", str(f), "--encoding", "gbk", "--format", "json")
+    assert json.loads(r.stdout)[0]["inserted"] == 3
+    r = cli("import", str(f), "--encoding", "latin-9")
+    assert r.exit_code == 2 and "--encoding" in r.stderr

@@ -201,7 +201,7 @@ def test_mixed_encodings_in_one_file_are_refused(cli, tmp_path):
 
 
 def test_encoding_can_be_forced(cli, tmp_path):
-    f = write(tmp_path / "loans.csv", LOANS_ZH, "gbk")
+    f = write(tmp_path / "loans.csv", LOANS_ZH.replace("¥", "￥"), "gbk")  # ¥ is not in GBK
     r = cli("import", str(f), "--encoding", "gbk", "--format", "json")
     assert json.loads(r.stdout)[0]["inserted"] == 3
     r = cli("import", str(f), "--encoding", "latin-9")

@@ -28,8 +28,6 @@ def _pg_database():
     try:
         yield base.set(database=name).render_as_string(hide_password=False)
     finally:
-        from sqlalchemy import create_engine  # noqa: F401 (engines of the test are gone by now)
-
         with psycopg.connect(admin, autocommit=True) as conn:
             conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import date, datetime
-from typing import Annotated, Optional
+from typing import Annotated
 
 import typer
 from sqlalchemy import Engine
@@ -77,10 +77,10 @@ def _version(value: bool) -> None:
 @app.callback()
 def root(
     ctx: typer.Context,
-    db: Annotated[Optional[str], typer.Option(
+    db: Annotated[str | None, typer.Option(
         "--db", envvar="COLLECT_DB", show_envvar=True, metavar="PATH|URL",
         help="SQLite file or database URL (postgresql://…); default ./collect.db.")] = None,
-    config: Annotated[Optional[str], typer.Option(
+    config: Annotated[str | None, typer.Option(
         "--config", envvar="COLLECT_CONFIG", show_envvar=True, metavar="PATH",
         help="Settings file; default ./collect.toml when present.")] = None,
     version: Annotated[bool, typer.Option("--version", callback=_version, is_eager=True,

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated, Optional
+from typing import Annotated
 
 import typer
 
@@ -29,14 +29,14 @@ Example: collect import loans.csv installments.csv payments.csv
 def import_command(
     ctx: typer.Context,
     files: Annotated[list[Path], typer.Argument(metavar="FILE...", help="CSV files to import.")],
-    kind: Annotated[Optional[str], typer.Option(
+    kind: Annotated[str | None, typer.Option(
         help="Force the kind of every file: loans, installments or payments.")] = None,
-    encoding: Annotated[Optional[str], typer.Option(
+    encoding: Annotated[str | None, typer.Option(
         help="Force the encoding: utf-8, utf-8-sig, gbk or gb18030 (default: detected).")] = None,
-    date_format: Annotated[Optional[str], typer.Option(
+    date_format: Annotated[str | None, typer.Option(
         "--date-format", help="How to read day-first/month-first dates: dmy, mdy or a strptime "
                                "pattern such as %d.%m.%Y.")] = None,
-    rejects: Annotated[Optional[Path], typer.Option(
+    rejects: Annotated[Path | None, typer.Option(
         help="Where rejected rows go: a file (one input) or a folder.")] = None,
     force: Annotated[bool, typer.Option(
         "--force", help="Import a file again even if the same content was imported before.")] = False,

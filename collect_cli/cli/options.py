@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import date
-from typing import Annotated, Optional
+from typing import Annotated
 
 import typer
 
@@ -11,13 +11,13 @@ from collect_cli.cli.render import Format
 from collect_cli.ledger.values import parse_date
 
 AsOf = Annotated[
-    Optional[str],
+    str | None,
     typer.Option("--as-of", metavar="DATE",
                  help="Compute as of this date (2026-01-31); default: today in the configured time zone."),
 ]
 FormatOpt = Annotated[Format, typer.Option("--format", "-f", help="Output: table, json or csv.")]
 ShowPii = Annotated[bool, typer.Option("--show-pii", help="Show full phone numbers and names (masked by default).")]
-Product = Annotated[Optional[str], typer.Option("--product", help="Only loans of this product.")]
+Product = Annotated[str | None, typer.Option("--product", help="Only loans of this product.")]
 
 
 def as_of_date(value: str | None, today: date) -> date:

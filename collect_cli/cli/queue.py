@@ -68,5 +68,5 @@ def queue_command(
          ("outstanding", "right")],
         ([r["rank"], r["score"], r["loan_id"], r["borrower_id"], r["borrower_name"], r["phone"],
           r["dpd"], r["bucket"], fmt_grouped(e.account.state.overdue),
-          fmt_grouped(e.account.state.outstanding_principal)] for e, r in zip(entries, records)),
+          fmt_grouped(e.account.state.outstanding_principal)] for e, r in zip(entries, records, strict=True)),
     )

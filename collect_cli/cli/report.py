@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Optional
+from typing import Annotated
 
 import typer
 
@@ -63,7 +63,7 @@ ACCOUNT_FIELDS = ["loan_id", "borrower_id", "borrower_name", "phone", "product",
 def accounts_command(
     ctx: typer.Context,
     as_of: AsOf = None,
-    bucket: Annotated[Optional[str], typer.Option(help="Only this bucket (M1 …) or 'closed'.")] = None,
+    bucket: Annotated[str | None, typer.Option(help="Only this bucket (M1 …) or 'closed'.")] = None,
     product: Product = None,
     show_pii: ShowPii = False,
     fmt_: FormatOpt = Format.table,
@@ -88,7 +88,7 @@ def accounts_command(
          ("outstanding", "right"), ("next due", "left")],
         ([r["loan_id"], r["borrower_id"], r["borrower_name"], r["phone"], r["status"], r["dpd"],
           r["bucket"] or "", fmt_grouped(a.state.overdue), fmt_grouped(a.state.outstanding_principal),
-          r["next_due_on"] or ""] for a, r in zip(accounts, records)),
+          r["next_due_on"] or ""] for a, r in zip(accounts, records, strict=True)),
     )
 
 

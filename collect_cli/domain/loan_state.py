@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date
-from typing import Iterable
+from collections.abc import Iterable
 
 from collect_cli.domain.buckets import DEFAULT_BUCKETS, Bucket, bucket_for, classify
 

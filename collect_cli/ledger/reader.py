@@ -9,7 +9,8 @@ import io
 import sys
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import BinaryIO, Iterator
+from typing import BinaryIO
+from collections.abc import Iterator
 
 from collect_cli.errors import UnusableInput
 from collect_cli.ledger.kinds import COLUMNS, canonical_name, detect_kind
@@ -180,7 +181,7 @@ class LedgerFile:
         self._text.close() if not self._text.closed else None
         self._binary.close()
 
-    def __enter__(self) -> "LedgerFile":
+    def __enter__(self) -> LedgerFile:
         return self
 
     def __exit__(self, *exc) -> None:

@@ -7,7 +7,7 @@ import getpass
 import os
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Callable
+from collections.abc import Callable
 
 from sqlalchemy import Engine
 
@@ -111,7 +111,7 @@ def _import_one(engine: Engine, result: FileResult, sniffed: Sniffed, options: I
         raise
 
 
-def _stream_rows(conn, lf: LedgerFile, batch_id: int, result: FileResult, rejects: "_RejectsWriter",
+def _stream_rows(conn, lf: LedgerFile, batch_id: int, result: FileResult, rejects: _RejectsWriter,
                  options: ImportOptions, progress: ProgressFn | None) -> None:
     kind = result.kind
     parse, key_fields, write = PARSERS[kind], KEYS[kind], q.WRITERS[kind]
@@ -123,7 +123,7 @@ def _stream_rows(conn, lf: LedgerFile, batch_id: int, result: FileResult, reject
 
     def flush() -> None:
         outcomes = write(conn, batch_id, [rec for _, _, rec in pending])
-        for (line, fields, _), outcome in zip(pending, outcomes):
+        for (line, fields, _), outcome in zip(pending, outcomes, strict=True):
             if outcome == q.INSERTED:
                 result.inserted += 1
             elif outcome == q.UPDATED:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date
-from typing import Iterator, Sequence
+from collections.abc import Iterator, Sequence
 
 from sqlalchemy import Connection
 

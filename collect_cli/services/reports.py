@@ -6,7 +6,7 @@ import heapq
 from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
-from typing import Iterator
+from collections.abc import Iterator
 
 from sqlalchemy import Connection
 

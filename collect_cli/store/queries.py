@@ -7,7 +7,7 @@ batch of records at a time: one query per batch, never one per ledger row.
 from __future__ import annotations
 
 from datetime import UTC, date, datetime
-from typing import Iterable, Iterator, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 
 from sqlalchemy import Connection, Row, and_, bindparam, func, insert, literal, select, update
 

@@ -7,7 +7,6 @@ import subprocess
 import sys
 
 import pytest
-import typer
 from typer.main import get_command
 from typer.testing import CliRunner
 

@@ -16,7 +16,7 @@ AsOf = Annotated[
                  help="Compute as of this date (2026-01-31); default: today in the configured time zone."),
 ]
 FormatOpt = Annotated[Format, typer.Option("--format", "-f", help="Output: table, json or csv.")]
-ShowPii = Annotated[bool, typer.Option("--show-pii", help="Show full phone numbers and names (masked by default).")]
+ShowPii = Annotated[bool, typer.Option("--show-pii", help="Show full phone numbers (masked by default).")]
 Product = Annotated[str | None, typer.Option("--product", help="Only loans of this product.")]
 
 

@@ -10,7 +10,7 @@ from collect_cli.cli import render
 from collect_cli.cli.options import AsOf, FormatOpt, Product, ShowPii, as_of_date
 from collect_cli.cli.render import Format
 from collect_cli.domain.money import fmt, fmt_grouped
-from collect_cli.domain.pii import mask_name, mask_phone
+from collect_cli.domain.pii import mask_phone
 from collect_cli.services.reports import work_queue
 
 HELP = """Today's work queue: delinquent accounts, most urgent first.
@@ -19,7 +19,7 @@ Score (0-100) = 60 x min(DPD, 90)/90 + 40 x min(overdue, 10,000)/10,000; ties go
 older, then the larger debt. Weights and caps are set in collect.toml [queue].
 Accounts more than 90 days past due (handover_dpd) belong to the legal / agency queue
 and are left out unless --all.
-Phone numbers and names are masked unless --show-pii.
+Phone numbers are masked unless --show-pii.
 
 Example: collect queue --limit 20
 """
@@ -47,7 +47,7 @@ def queue_command(
     records = [
         {"rank": e.rank, "score": str(e.score), "loan_id": e.account.loan_id,
          "borrower_id": e.account.borrower_id,
-         "borrower_name": e.account.borrower_name if show_pii else mask_name(e.account.borrower_name),
+         "borrower_name": e.account.borrower_name,
          "phone": e.account.phone if show_pii else mask_phone(e.account.phone),
          "dpd": e.account.state.dpd, "bucket": e.account.state.bucket,
          "overdue": fmt(e.account.state.overdue),

@@ -10,7 +10,7 @@ from collect_cli.cli import render
 from collect_cli.cli.options import AsOf, FormatOpt, Product, ShowPii, as_of_date
 from collect_cli.cli.render import Format
 from collect_cli.domain.money import fmt, fmt_grouped
-from collect_cli.domain.pii import mask_name, mask_phone
+from collect_cli.domain.pii import mask_phone
 from collect_cli.services import reports
 
 app = typer.Typer(help="Portfolio reports, computed from the ledger as of any date.\n\nExample: collect report buckets --as-of 2026-11-20",
@@ -97,7 +97,7 @@ def _account_record(a, show_pii: bool) -> dict:
     return {
         "loan_id": a.loan_id,
         "borrower_id": a.borrower_id,
-        "borrower_name": a.borrower_name if show_pii else mask_name(a.borrower_name),
+        "borrower_name": a.borrower_name,
         "phone": a.phone if show_pii else mask_phone(a.phone),
         "product": a.product,
         "status": s.status,

@@ -1,4 +1,7 @@
-"""Masking personal data for display: outputs show it only with --show-pii."""
+"""Masking personal data for display: outputs show it only with --show-pii.
+
+Names are shown: a collector greets the borrower by name; numbers identify and are masked.
+"""
 
 from __future__ import annotations
 
@@ -13,12 +16,3 @@ def mask_phone(phone: str | None) -> str:
         return "*" * len(phone)
     return phone[:4] + "*" * (len(phone) - 8) + phone[-4:]
 
-
-def mask_name(name: str) -> str:
-    """'王小明' -> '王**': enough for a collector to greet, not enough to identify."""
-    if not name:
-        return ""
-    if name.isascii():
-        first, _, rest = name.partition(" ")
-        return f"{first} {rest[:1]}." if rest else first[:1] + "*" * (len(first) - 1)
-    return name[0] + "*" * (len(name) - 1)

@@ -206,3 +206,12 @@ def test_encoding_can_be_forced(cli, tmp_path):
     assert json.loads(r.stdout)[0]["inserted"] == 3
     r = cli("import", str(f), "--encoding", "latin-9")
     assert r.exit_code == 2 and "--encoding" in r.stderr
+
+
+def test_phone_numbers_are_masked_unless_show_pii(cli, tmp_path):
+    cli("import", str(write(tmp_path / "loans.csv", LOANS_ZH)))
+    for fmt in ("table", "json", "csv"):
+        out = cli("report", "accounts", "--as-of", "2026-03-01", "--format", fmt).stdout
+        assert "+86 138****5678" in out and "13812345678" not in out, fmt
+    out = cli("report", "accounts", "--as-of", "2026-03-01", "--show-pii", "--format", "csv").stdout
+    assert "+8613812345678" in out

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import date, datetime
+from datetime import UTC, date, datetime
 from typing import Annotated
 
 import typer
@@ -48,8 +48,13 @@ class App:
         return self._engine
 
     def today(self) -> date:
-        """Today in the configured time zone: the only place the CLI reads the clock."""
+        """Today in the configured time zone (the CLI, not the services, reads the clock)."""
         return datetime.now(self.settings.zone).date()
+
+    @staticmethod
+    def utcnow() -> datetime:
+        """Now as the store keeps times: naive UTC."""
+        return datetime.now(UTC).replace(tzinfo=None)
 
     @property
     def db_display(self) -> str:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import date
 from pathlib import Path
 from typing import Annotated
 
@@ -10,6 +11,7 @@ import typer
 from collect_cli.cli import render
 from collect_cli.cli.imports import exit_code
 from collect_cli.cli.options import AsOf, as_of_date
+from collect_cli.errors import CollectError
 from collect_cli.services.demo import generate_portfolio
 from collect_cli.services.importer import ImportOptions, import_files
 
@@ -37,14 +39,19 @@ def generate_command(
     """
     app_ = ctx.obj
     day = as_of_date(as_of, app_.today())
-    files = generate_portfolio(out_dir, loans=loans, seed=seed, as_of=day)
+    if not date(2000, 1, 1) <= day <= date(2099, 12, 31):  # loans start up to two years earlier
+        raise typer.BadParameter("the demo portfolio is made for dates from 2000 to 2099", param_hint="--as-of")
+    try:
+        files = generate_portfolio(out_dir, loans=loans, seed=seed, as_of=day)
+    except OSError as exc:
+        raise CollectError(f"{out_dir}: cannot write the demo files: {exc.strerror}") from None
     for kind, count in files.counts.items():
         render.note(f"{kind}: {count:,} rows")
     if do_import:
         with render.file_progress() as progress:
             results = import_files(engine=app_.engine(),
                                    paths=[files.loans, files.installments, files.payments],
-                                   options=ImportOptions(), progress=progress)
+                                   options=ImportOptions(), now=app_.utcnow, progress=progress)
         for r in results:
             render.note(f"{r.path.name}: {r.status}, {r.inserted:,} inserted, {r.rejected:,} rejected")
         raise typer.Exit(exit_code(results))

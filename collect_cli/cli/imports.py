@@ -51,7 +51,7 @@ def import_command(
     app = ctx.obj
     engine = app.engine()
     with render.file_progress() as progress:
-        results = import_files(engine=engine, paths=files, options=options, progress=progress)
+        results = import_files(engine=engine, paths=files, options=options, now=app.utcnow, progress=progress)
     _render(results, fmt)
     raise typer.Exit(exit_code(results))
 

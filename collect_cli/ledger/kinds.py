@@ -51,9 +51,9 @@ COLUMNS: dict[str, tuple[Column, ...]] = {
 # Files are imported in this order whatever the order of the arguments: loans first.
 KIND_ORDER = ("loans", "installments", "payments")
 
-# A column only one kind has: its presence tells the kind of the file.
-_MARKERS = (("payment_id", "payments"), ("seq", "installments"), ("due_on", "installments"),
-            ("borrower_id", "loans"), ("disbursed_on", "loans"), ("principal", "loans"))
+# A column only one kind has hints at the kind when no kind's required columns are all there.
+_MARKERS = (("payment_id", "payments"), ("seq", "installments"), ("borrower_id", "loans"),
+            ("disbursed_on", "loans"), ("due_on", "installments"), ("principal", "loans"))
 
 
 def canonical_name(header: str) -> str | None:
@@ -71,6 +71,11 @@ for _cols in COLUMNS.values():
 
 
 def detect_kind(names: set[str]) -> str | None:
+    """The kind whose required columns the header has (a loans file may carry a 到期日 column);
+    failing that, the kind a marker column suggests, so the error can name what is missing."""
+    complete = [k for k in KIND_ORDER if all(c.name in names for c in COLUMNS[k] if c.required)]
+    if len(complete) == 1:
+        return complete[0]
     for marker, kind in _MARKERS:
         if marker in names:
             return kind

@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 import unicodedata
 from datetime import date, datetime
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from collect_cli.domain.money import to_minor
@@ -16,9 +16,6 @@ _CHINESE = re.compile(r"(\d{4})年(\d{1,2})月(\d{1,2})日", re.ASCII)
 _AMBIGUOUS = re.compile(r"\d{1,2}[-/.]\d{1,2}[-/.]\d{4}", re.ASCII)
 # Exports from Excel and core systems often add a midnight time to dates; it is dropped.
 _TIME_SUFFIX = re.compile(r"[ T]\d{1,2}:\d{2}(:\d{2}(\.\d+)?)?$", re.ASCII)
-
-MAX_MINOR = 10**15  # a trillion yuan in fen: far above any loan, far below BIGINT
-
 
 def _fold(text: str) -> str:
     """Full-width forms (１２３, ￥, ，) as Chinese exports sometimes write them -> ASCII."""
@@ -80,16 +77,16 @@ def parse_money(text: str) -> int:
         body = body[1:]
     if not _MONEY.fullmatch(body):
         raise ValueError(f"{text!r} is not an amount (use 1234.50, 1,234.50 or ¥1,234.50)")
-    amount = Decimal(body.replace(",", ""))
+    whole, _, cents = body.replace(",", "").partition(".")
+    if len(whole.lstrip("0")) > 13:
+        raise ValueError(f"{text!r} is too large")
     try:
-        minor = to_minor(amount)
+        return to_minor(Decimal(body.replace(",", "")))
     except ValueError:
         raise ValueError(f"{text!r} has more than 2 decimals") from None
-    if minor >= MAX_MINOR:
-        raise ValueError(f"{text!r} is too large")
-    return minor
 
 
+_RATE = re.compile(r"\d{1,3}(\.\d{1,8})?|\.\d{1,8}", re.ASCII)
 _MAINLAND_MOBILE = re.compile(r"1[3-9]\d{9}", re.ASCII)
 _E164 = re.compile(r"\+[1-9]\d{6,14}", re.ASCII)
 _PHONE_SEPARATORS = re.compile(r"[\s\-().]")
@@ -118,16 +115,16 @@ def parse_rate(text: str) -> int | None:
     if not s:
         return None
     percent = s.endswith("%")
-    try:
-        value = Decimal(s.rstrip("%").strip())
-    except InvalidOperation:
-        raise ValueError(f"{text!r} is not a rate (use 0.1825 or 18.25%)") from None
-    if not value.is_finite() or value < 0:
+    number = s.rstrip("%").strip()
+    if not _RATE.fullmatch(number):
         raise ValueError(f"{text!r} is not a rate (use 0.1825 or 18.25%)")
+    value = Decimal(number)
     if percent:
         value /= 100
     elif value > 1:
         raise ValueError(f"{text!r} looks like a percentage; write 0.1825 or 18.25%")
+    if value > 1:
+        raise ValueError(f"{text!r} is above 100 % a year")
     ppm = value * 1_000_000
     if ppm != ppm.to_integral_value():
         raise ValueError(f"{text!r} has more precision than 0.0001 %")

@@ -6,6 +6,7 @@ import csv
 import getpass
 import os
 from dataclasses import dataclass, field
+from datetime import datetime
 from pathlib import Path
 from collections.abc import Callable
 
@@ -50,10 +51,12 @@ ProgressFn = Callable[[Path, int, int], None]
 
 
 def import_files(*, engine: Engine, paths: list[Path], options: ImportOptions,
-                 progress: ProgressFn | None = None) -> list[FileResult]:
-    """Import every file, loans first whatever the order given; unusable files are reported."""
-    if options.rejects and len(paths) > 1 and not options.rejects.is_dir():
-        raise UsageError(f"--rejects {options.rejects}: with several files it must be an existing folder")
+                 now: Callable[[], datetime], progress: ProgressFn | None = None) -> list[FileResult]:
+    """Import every file, loans first whatever the order given; unusable files are reported.
+
+    `now` gives the (naive UTC) time recorded on each import batch.
+    """
+    targets = _rejects_targets(paths, options.rejects)
     prepared: list[tuple[FileResult, Sniffed | None]] = []
     for path in paths:
         result = FileResult(path=path)
@@ -70,45 +73,62 @@ def import_files(*, engine: Engine, paths: list[Path], options: ImportOptions,
     prepared.sort(key=lambda p: order.get(p[0].kind or "", len(order)))  # stable: argument order
     for result, sniffed in prepared:
         if sniffed is not None:
-            _import_one(engine, result, sniffed, options, progress)
+            rejects = _RejectsWriter(targets[result.path], sniffed.encoding)
+            _import_one(engine, result, sniffed, rejects, options, now, progress)
     return [r for r, _ in prepared]
 
 
-def _import_one(engine: Engine, result: FileResult, sniffed: Sniffed, options: ImportOptions,
-                progress: ProgressFn | None) -> None:
-    rejects = _RejectsWriter(_rejects_path(result.path, options.rejects), sniffed.encoding)
-    try:
-        with engine.begin() as conn, LedgerFile(result.path, sniffed, options.kind) as lf:
-            before = None if options.force else q.find_imported(conn, sniffed.sha256)
-            if before is not None:
-                result.status = "already imported"
-                result.batch_id = before.id
-                result.message = (f"same content as import batch {before.id} "
-                                  f"({before.file_name}, {before.finished_at:%Y-%m-%d %H:%M} UTC); "
-                                  "nothing changed (use --force to import it again)")
+def _import_one(engine: Engine, result: FileResult, sniffed: Sniffed, rejects: _RejectsWriter,
+                options: ImportOptions, now: Callable[[], datetime], progress: ProgressFn | None) -> None:
+    """One file, one transaction. A file imported before is skipped when that import was clean;
+    otherwise it is read again (rows rejected then, e.g. for a loan imported since, may pass
+    now) and the transaction is kept only if the ledger changed."""
+    with engine.connect() as conn, LedgerFile(result.path, sniffed, options.kind) as lf:
+        trans = conn.begin()
+        try:
+            before = q.find_imported(conn, sniffed.sha256)
+            if before is not None and before.rejected == 0 and not options.force:
+                trans.rollback()
+                _already_imported(result, before, "nothing changed (use --force to read it again)")
                 return
             result.unknown_columns = lf.header.unknown
             batch_id = q.start_batch(
                 conn, file_name=str(result.path.resolve()), sha256=sniffed.sha256, kind=result.kind,
-                encoding=sniffed.encoding, operator=_operator(), started_at=q.utcnow(),
+                encoding=sniffed.encoding, operator=_operator(), started_at=now(),
                 rows_read=0, inserted=0, updated=0, unchanged=0, rejected=0,
             )
-            result.batch_id = batch_id
-            rejects.header = _strip_reject_columns(lf.header.raw)
+            rejects.header, rejects.strip_old = _strip_reject_columns(lf.header.raw)
             _stream_rows(conn, lf, batch_id, result, rejects, options, progress)
-            rejects.commit()
+            rejects.finish()
+            if before is not None and result.inserted == result.updated == 0:
+                trans.rollback()  # nothing new: no batch either, the store stays as it was
+                still = f"; {result.rejected:,} row(s) still rejected" if result.rejected else ""
+                _already_imported(result, before, f"read again, nothing changed{still}")
+                result.rejects_path = rejects.path if result.rejected else None
+                return
             q.finish_batch(
-                conn, batch_id, finished_at=q.utcnow(), rows_read=result.rows_read,
+                conn, batch_id, finished_at=now(), rows_read=result.rows_read,
                 inserted=result.inserted, updated=result.updated, unchanged=result.unchanged,
                 rejected=result.rejected, rejects_path=str(rejects.path) if result.rejected else None,
             )
-        result.rejects_path = rejects.path if result.rejected else None
-    except UnusableInput as exc:  # found mid-file (e.g. broken quoting): nothing of it is kept
-        rejects.discard()
-        _reset(result, "unusable", str(exc))
-    except BaseException:
-        rejects.discard()
-        raise
+            trans.commit()
+            result.batch_id = batch_id
+            result.rejects_path = rejects.path if result.rejected else None
+        except UnusableInput as exc:  # found mid-file (e.g. broken quoting): nothing of it is kept
+            trans.rollback()
+            rejects.discard()
+            _reset(result, "unusable", str(exc))
+        except BaseException:
+            trans.rollback()
+            rejects.discard()
+            raise
+
+
+def _already_imported(result: FileResult, before, outcome: str) -> None:
+    result.status = "already imported"
+    result.batch_id = before.id
+    result.message = (f"same content as import batch {before.id} ({before.file_name}, "
+                      f"{before.finished_at:%Y-%m-%d %H:%M} UTC); {outcome}")
 
 
 def _stream_rows(conn, lf: LedgerFile, batch_id: int, result: FileResult, rejects: _RejectsWriter,
@@ -168,18 +188,32 @@ def _reset(result: FileResult, status: str, message: str) -> None:
     result.batch_id = None
 
 
-def _rejects_path(path: Path, option: Path | None) -> Path:
-    name = f"{path.stem}.rejects.csv"
-    if option is None:
-        return path.with_name(name)
-    return option / name if option.is_dir() else option
+def _rejects_targets(paths: list[Path], option: Path | None) -> dict[Path, Path]:
+    """Where each file's rejects go; refused when one would overwrite an input or another's."""
+    if option is not None and len(paths) > 1 and not option.is_dir():
+        raise UsageError(f"--rejects {option}: with several files it must be an existing folder")
+    targets: dict[Path, Path] = {}
+    for path in paths:
+        name = f"{path.stem}.rejects.csv"
+        targets[path] = path.with_name(name) if option is None else option / name if option.is_dir() else option
+    inputs = {p.resolve() for p in paths}
+    seen: dict[Path, Path] = {}
+    for path, target in targets.items():
+        where = target.resolve()
+        if where in inputs:
+            raise UsageError(f"the rejects file of {path} would overwrite the input {target}; use --rejects")
+        if where in seen:
+            raise UsageError(f"{seen[where]} and {path} would share the rejects file {target}; "
+                             "rename one or import them one at a time")
+        seen[where] = path
+    return targets
 
 
-def _strip_reject_columns(header: list[str]) -> list[str]:
-    """A rejects file fed back in keeps its own line/reason columns out of the new one."""
-    if [h.strip() for h in header[-2:]] == ["line", "reason"]:
-        return header[:-2]
-    return header
+def _strip_reject_columns(header: list[str]) -> tuple[list[str], bool]:
+    """A rejects file fed back in keeps its old line/reason columns out of the new one."""
+    if len(header) > 2 and [h.strip() for h in header[-2:]] == ["line", "reason"]:
+        return header[:-2], True
+    return header, False
 
 
 def _operator() -> str:
@@ -190,13 +224,15 @@ def _operator() -> str:
 
 
 class _RejectsWriter:
-    """Rejected rows, unchanged, plus `line` and `reason`; written to a temporary file that
-    replaces the rejects file only when the import commits."""
+    """Rejected rows as read (padded to the header's width), plus `line` and `reason`; written to
+    a temporary file that replaces the rejects file only when the import finishes. A run
+    without rejects removes an old rejects file, so what is there is always the last run's."""
 
     def __init__(self, path: Path, encoding: str):
         self.path = path
         self.encoding = encoding
         self.header: list[str] = []
+        self.strip_old = False  # the input is a rejects file: drop its old line/reason fields
         self._tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
         self._fh = None
         self._writer = None
@@ -211,15 +247,18 @@ class _RejectsWriter:
             self._writer = csv.writer(self._fh)
             self._writer.writerow([*self.header, "line", "reason"])
         width = len(self.header)
+        extra = fields[width + 2:] if self.strip_old else fields[width:]
         row = fields[:width] + [""] * (width - len(fields))
         # fields beyond the header go after `reason`, so line and reason stay in their columns
-        self._writer.writerow([*row, line, reason, *fields[width:]])
+        self._writer.writerow([*row, line, reason, *extra])
 
-    def commit(self) -> None:
-        if self._fh is not None:
-            self._fh.close()
-            os.replace(self._tmp, self.path)
-            self._fh = None
+    def finish(self) -> None:
+        if self._fh is None:
+            self.path.unlink(missing_ok=True)
+            return
+        self._fh.close()
+        self._fh = None
+        os.replace(self._tmp, self.path)
 
     def discard(self) -> None:
         if self._fh is not None:

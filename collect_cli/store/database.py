@@ -32,7 +32,7 @@ def display_url(db: str) -> str:
     """The URL as it may be printed: never with its password."""
     try:
         return make_url(database_url(db)).render_as_string(hide_password=True)
-    except ArgumentError:
+    except (ArgumentError, ValueError):
         return "<invalid database URL>"
 
 
@@ -40,7 +40,7 @@ def create_store_engine(db: str) -> Engine:
     url = database_url(db)
     try:
         parsed = make_url(url)
-    except ArgumentError:
+    except (ArgumentError, ValueError):
         raise UsageError(f"--db: {display_url(db)} is neither a file path nor a database URL") from None
     if parsed.get_backend_name() == "sqlite":
         path = parsed.database

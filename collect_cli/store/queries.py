@@ -6,7 +6,7 @@ batch of records at a time: one query per batch, never one per ledger row.
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime
+from datetime import date
 from collections.abc import Iterable, Iterator, Sequence
 
 from sqlalchemy import Connection, Row, and_, bindparam, func, insert, literal, select, update
@@ -41,11 +41,11 @@ INSERTED, UPDATED, UNCHANGED = "inserted", "updated", "unchanged"
 # --- import batches -------------------------------------------------------------------------
 
 def find_imported(conn: Connection, sha256: str) -> Row | None:
-    """The finished import of a file with this content, if any."""
+    """The latest finished import of a file with this content, if any."""
     stmt = (
         select(batches)
         .where(batches.c.sha256 == sha256, batches.c.finished_at.is_not(None))
-        .order_by(batches.c.id)
+        .order_by(batches.c.id.desc())
         .limit(1)
     )
     return conn.execute(stmt).first()
@@ -109,22 +109,20 @@ def upsert_loans(conn: Connection, batch_id: int, records: list[dict]) -> Outcom
             changed_people.append(row)
     _insert_many(conn, borrowers, new_people)
     _update_many(conn, borrowers, ("borrower_id",), changed_people)
+    changed_ids = {p["borrower_id"] for p in changed_people}
 
     outcomes, new_loans, changed_loans = [], [], []
     for r in records:
         row = {"loan_id": r["loan_id"], **{f: r[f] for f in LOAN_FIELDS}, "batch_id": batch_id}
         stored = stored_loans.get(r["loan_id"])
-        person = stored_people.get(r["borrower_id"])
         if stored is None:
             new_loans.append(row)
             outcomes.append(INSERTED)
         elif _differs(stored, r, LOAN_FIELDS):
             changed_loans.append(row)
             outcomes.append(UPDATED)
-        elif person is not None and _differs(person, r, BORROWER_FIELDS):
-            outcomes.append(UPDATED)
-        else:
-            outcomes.append(UNCHANGED)
+        else:  # what counts is what was written: the batch's last row for the borrower
+            outcomes.append(UPDATED if r["borrower_id"] in changed_ids else UNCHANGED)
     _insert_many(conn, loans, new_loans)
     _update_many(conn, loans, ("loan_id",), changed_loans)
     return outcomes
@@ -245,7 +243,3 @@ def _loan_filter(as_of: date, product: str | None, loan_ids: Sequence[str] | Non
         conds.append(loans.c.loan_id.in_(list(loan_ids)))
     return and_(*conds)
 
-
-def utcnow() -> datetime:
-    """Naive UTC, as every datetime in the store."""
-    return datetime.now(UTC).replace(tzinfo=None)

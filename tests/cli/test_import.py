@@ -6,6 +6,7 @@ import csv
 import json
 from pathlib import Path
 
+import pytest
 from sqlalchemy import create_engine, func, select, text
 
 from collect_cli.store.database import database_url
@@ -75,21 +76,55 @@ def test_gb18030_chinese_headers_with_broken_rows(cli, tmp_path):
     assert count(cli.db, Loan) == 3
 
 
+def batches(db: str) -> int:
+    engine = create_engine(database_url(db))
+    with engine.connect() as conn:
+        n = conn.execute(text("SELECT count(*) FROM import_batches")).scalar_one()
+    engine.dispose()
+    return n
+
+
 def test_reimport_is_a_noop_that_says_so(cli, tmp_path):
     files = [write(tmp_path / "loans.csv", LOANS_ZH, "gb18030"),
              write(tmp_path / "inst.csv", INSTALLMENTS), write(tmp_path / "pay.csv", PAYMENTS)]
     assert cli("import", *map(str, files)).exit_code == 3
-    before = snapshot(cli.db)
+    before, logged = snapshot(cli.db), batches(cli.db)
+    rejects = (tmp_path / "loans.rejects.csv").read_bytes()
+    # files with rejected rows are read again (a rejected row may pass now), found unchanged,
+    # and rolled back: no new batch; the exit code still says rows are rejected
     r = cli("import", *map(str, files), "--format", "json")
-    assert r.exit_code == 0
-    assert {s["status"] for s in json.loads(r.stdout)} == {"already imported"}
+    assert r.exit_code == 3
+    summary = json.loads(r.stdout)
+    assert {s["status"] for s in summary} == {"already imported"}
+    assert [s["rejected"] for s in summary] == [3, 1, 0]
     assert "already imported" in r.stderr and "nothing changed" in r.stderr
-    assert snapshot(cli.db) == before
-    # forced: every row is read again and found unchanged (rejects still rejected)
-    r = cli("import", *map(str, files), "--force", "--format", "json")
-    assert [(s["inserted"], s["updated"], s["unchanged"]) for s in json.loads(r.stdout)] == [
-        (0, 0, 3), (0, 0, 3), (0, 0, 2)]
-    assert snapshot(cli.db) == before
+    assert "still rejected" in r.stderr
+    assert snapshot(cli.db) == before and batches(cli.db) == logged
+    assert (tmp_path / "loans.rejects.csv").read_bytes() == rejects
+    # --force reads even a clean file again; nothing changes, nothing is recorded
+    r = cli("import", str(files[2]), "--force", "--format", "json")
+    assert r.exit_code == 0
+    assert [(s["status"], s["unchanged"]) for s in json.loads(r.stdout)] == [("already imported", 2)]
+    assert snapshot(cli.db) == before and batches(cli.db) == logged
+
+
+def test_clean_reimport_is_skipped_without_reading(cli, tmp_path):
+    pay = write(tmp_path / "pay.csv", PAYMENTS)
+    cli("import", str(write(tmp_path / "loans.csv", LOANS_ZH)))
+    assert cli("import", str(pay)).exit_code == 0
+    r = cli("import", str(pay), "--format", "json")
+    assert r.exit_code == 0 and json.loads(r.stdout)[0]["read"] == 0
+    assert "already imported" in r.stderr
+
+
+def test_rows_rejected_for_an_unknown_loan_pass_once_the_loan_is_imported(cli, tmp_path):
+    pay = write(tmp_path / "pay.csv", PAYMENTS)
+    r = cli("import", str(pay), "--format", "json")
+    assert r.exit_code == 3 and json.loads(r.stdout)[0]["rejected"] == 2
+    r = cli("import", str(write(tmp_path / "loans.csv", LOANS_ZH)), str(pay), "--format", "json")
+    assert [(s["kind"], s["inserted"]) for s in json.loads(r.stdout)] == [("loans", 3), ("payments", 2)]
+    assert count(cli.db, Payment) == 2
+    assert not (tmp_path / "pay.rejects.csv").exists()  # the last run had no rejects
 
 
 def test_loans_go_first_whatever_the_order(cli, tmp_path):
@@ -178,15 +213,69 @@ def test_extra_and_unknown_columns(cli, tmp_path):
     assert "fields" in read_rejects(tmp_path / "loans.rejects.csv")[0]["reason"]
 
 
-def test_rejects_file_can_be_fixed_and_reimported(cli, tmp_path):
+def test_rejects_file_can_be_fixed_and_reimported_again_and_again(cli, tmp_path):
     loans = write(tmp_path / "loans.csv", LOANS_ZH)
     cli("import", str(loans))
-    fixed = (tmp_path / "loans.rejects.csv").read_text("utf-8").replace("12345,", "13300000000,")
-    fixed = fixed.replace(",-5,", ",5,").replace("31/01/2026", "2026-01-31")
-    r = cli("import", str(write(tmp_path / "fixed.csv", fixed)), "--format", "json")
+    # round 1: fix one row; the other two come back in the new rejects file, same columns
+    first = (tmp_path / "loans.rejects.csv").read_text("utf-8").replace("12345,", "13300000000,")
+    r = cli("import", str(write(tmp_path / "fix1.csv", first)), "--format", "json")
+    assert r.exit_code == 3 and json.loads(r.stdout)[0]["inserted"] == 1
+    second = (tmp_path / "fix1.rejects.csv").read_text("utf-8")
+    assert second.splitlines()[0] == first.splitlines()[0]
+    assert [x["line"] for x in read_rejects(tmp_path / "fix1.rejects.csv")] == ["3", "4"]
+    # round 2: fix the rest
+    fixed = second.replace(",-5,", ",5,").replace("31/01/2026", "2026-01-31")
+    r = cli("import", str(write(tmp_path / "fix2.csv", fixed)), "--format", "json")
     assert r.exit_code == 0, r.stdout
-    assert json.loads(r.stdout)[0]["inserted"] == 3
+    assert json.loads(r.stdout)[0]["inserted"] == 2
     assert count(cli.db, Loan) == 6
+
+
+def test_rejects_never_overwrite_an_input_or_each_other(cli, tmp_path):
+    pay = write(tmp_path / "pay.csv", PAYMENTS)
+    r = cli("import", str(pay), "--rejects", str(pay))
+    assert r.exit_code == 2 and "overwrite" in r.stderr
+    assert pay.read_text() == PAYMENTS
+    (tmp_path / "a").mkdir()
+    (tmp_path / "b").mkdir()
+    (tmp_path / "rj").mkdir()
+    a, b = write(tmp_path / "a" / "p.csv", PAYMENTS), write(tmp_path / "b" / "p.csv", PAYMENTS)
+    r = cli("import", str(a), str(b), "--rejects", str(tmp_path / "rj"))
+    assert r.exit_code == 2 and "share" in r.stderr
+    assert count(cli.db, Payment) == 0
+
+
+def test_loans_file_with_a_maturity_date_column_is_a_loans_file(cli, tmp_path):
+    f = write(tmp_path / "loans.csv", "借据号,客户号,客户姓名,手机号,贷款本金,放款日期,到期日\n"
+                                      "L1,C1,王小明,13812345678,1000,2026-01-01,2026-12-31\n")
+    r = cli("import", str(f), "--format", "json")
+    assert r.exit_code == 0, r.stderr
+    [s] = json.loads(r.stdout)
+    assert s["kind"] == "loans" and s["unknown_columns"] == ["到期日"]
+
+
+def test_borrower_details_last_row_wins_and_counts_honestly(cli, tmp_path):
+    head = "loan_id,borrower_id,borrower_name,phone,principal,disbursed_on\n"
+    cli("import", str(write(tmp_path / "b1.csv", head + "L1,B1,Old,13800000001,1,2026-01-01\n"
+                                                         "L2,B1,Old,13800000001,1,2026-01-01\n")))
+    b2 = write(tmp_path / "b2.csv", head + "L1,B1,New,13800000001,1,2026-01-01\n"
+                                          "L2,B1,Old,13800000001,1,2026-01-01\n")
+    r = cli("import", str(b2), "--format", "json")
+    assert json.loads(r.stdout)[0]["updated"] == 0  # the row written (the last) changes nothing
+
+
+@pytest.mark.parametrize("value,why", [("1000000000000000000000000000000", "too large"),
+                                       ("1e999999", "not an amount")])
+def test_absurd_amounts_are_rejected_rows(cli, tmp_path, value, why):
+    f = write(tmp_path / "loans.csv", "loan_id,borrower_id,borrower_name,phone,principal,disbursed_on,annual_rate\n"
+                                      f"L1,B1,A,13800000001,{value},2026-01-01,\n"
+                                      "L2,B1,A,13800000001,1,2026-01-01,1e999999%\n"
+                                      "L3,B1,A,13800000001,1,2026-01-01,300000%\n")
+    r = cli("import", str(f))
+    assert r.exit_code == 3, r.stderr
+    reasons = [x["reason"] for x in read_rejects(tmp_path / "loans.rejects.csv")]
+    assert len(reasons) == 3 and why in reasons[0]
+    assert reasons[1].startswith("annual_rate") and reasons[2].startswith("annual_rate")
 
 
 def test_mixed_encodings_in_one_file_are_refused(cli, tmp_path):

@@ -6,9 +6,9 @@ pastDueDays: days since the due date of the oldest installment that still has un
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date
-from collections.abc import Iterable
 
 from collect_cli.domain.buckets import DEFAULT_BUCKETS, Bucket, bucket_for, classify
 

@@ -7,10 +7,10 @@ import csv
 import hashlib
 import io
 import sys
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import BinaryIO
-from collections.abc import Iterator
 
 from collect_cli.errors import UnusableInput
 from collect_cli.ledger.kinds import COLUMNS, canonical_name, detect_kind

@@ -5,10 +5,10 @@ from __future__ import annotations
 import csv
 import getpass
 import os
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
-from collections.abc import Callable
 
 from sqlalchemy import Engine
 
@@ -56,6 +56,7 @@ def import_files(*, engine: Engine, paths: list[Path], options: ImportOptions,
 
     `now` gives the (naive UTC) time recorded on each import batch.
     """
+    paths = list(dict.fromkeys(paths))  # a file named twice is imported once
     targets = _rejects_targets(paths, options.rejects)
     prepared: list[tuple[FileResult, Sniffed | None]] = []
     for path in paths:

@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from datetime import date
-from collections.abc import Iterator, Sequence
 
 from sqlalchemy import Connection
 

@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 import heapq
+from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
-from collections.abc import Iterator
 
 from sqlalchemy import Connection
 

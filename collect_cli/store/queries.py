@@ -6,8 +6,8 @@ batch of records at a time: one query per batch, never one per ledger row.
 
 from __future__ import annotations
 
-from datetime import date
 from collections.abc import Iterable, Iterator, Sequence
+from datetime import date
 
 from sqlalchemy import Connection, Row, and_, bindparam, func, insert, literal, select, update
 

@@ -5,7 +5,13 @@ from datetime import date
 import pytest
 
 from collect_cli.ledger.values import (
-    parse_date, parse_locale, parse_money, parse_phone, parse_rate, parse_seq, parse_timezone,
+    parse_date,
+    parse_locale,
+    parse_money,
+    parse_phone,
+    parse_rate,
+    parse_seq,
+    parse_timezone,
 )
 
 

@@ -63,11 +63,16 @@ def csv_out(header: Sequence[str], rows: Iterable[Sequence[Any]]) -> None:
 
 
 def records_out(fmt: Format, records: Iterable[dict[str, Any]], header: Sequence[str]) -> None:
-    """json or csv of plain records (the table form is built by each command)."""
-    if fmt is Format.json:
-        json_out(list(records))
-    else:
+    """json or csv of plain records, streamed: a million accounts never sit in memory at once."""
+    if fmt is Format.csv:
         csv_out(header, ([r[h] for h in header] for r in records))
+        return
+    out = sys.stdout
+    out.write("[")
+    for i, record in enumerate(records):
+        out.write(",\n  " if i else "\n  ")
+        out.write(json.dumps(record, ensure_ascii=False, default=str))
+    out.write("\n]\n")
 
 
 @contextmanager

@@ -75,12 +75,12 @@ def accounts_command(
     app_ = ctx.obj
     day = as_of_date(as_of, app_.today())
     with app_.engine().connect() as conn:
-        accounts = list(reports.accounts(conn, as_of=day, settings=app_.settings,
-                                         bucket=bucket, product=product))
+        accounts = reports.accounts(conn, as_of=day, settings=app_.settings, bucket=bucket, product=product)
+        if fmt_ is not Format.table:
+            render.records_out(fmt_, (_account_record(a, show_pii) for a in accounts), ACCOUNT_FIELDS)
+            return
+        accounts = list(accounts)
     records = [_account_record(a, show_pii) for a in accounts]
-    if fmt_ is not Format.table:
-        render.records_out(fmt_, records, ACCOUNT_FIELDS)
-        return
     render.table(
         f"Accounts as of {day.isoformat()}" + (f", bucket {bucket}" if bucket else ""),
         [("loan", "left"), ("borrower", "left"), ("name", "left"), ("phone", "left"),

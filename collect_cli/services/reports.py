@@ -58,9 +58,11 @@ def accounts(conn: Connection, *, as_of: date, settings: Settings, bucket: str |
         names = [b.name for b in settings.buckets]
         if bucket not in names and bucket != "closed":
             raise UsageError(f"--bucket {bucket}: not a configured bucket ({', '.join(names)}, closed)")
-    for acc in iter_accounts(conn, as_of=as_of, settings=settings, product=product):
-        if bucket is None or acc.state.bucket == bucket or (bucket == "closed" and acc.state.status == "closed"):
-            yield acc
+    def wanted(acc: Account) -> bool:
+        return bucket is None or acc.state.bucket == bucket or (bucket == "closed" and acc.state.status == "closed")
+
+    # checked above, before the first account is read: output may be streamed
+    return filter(wanted, iter_accounts(conn, as_of=as_of, settings=settings, product=product))
 
 
 @dataclass(frozen=True)

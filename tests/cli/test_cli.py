@@ -119,3 +119,8 @@ def test_a_file_that_is_not_a_database(tmp_path):
     assert r.exit_code == 1
     assert r.stderr.startswith("Error: cannot open database") and "not a database" in r.stderr
     assert "sqlalche.me" not in r.stderr
+
+
+def test_streamed_output_starts_only_after_options_are_checked(cli):
+    r = cli("report", "accounts", "--bucket", "M9", "--format", "json")
+    assert r.exit_code == 2 and r.stdout == ""

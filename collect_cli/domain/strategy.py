@@ -1,0 +1,99 @@
+"""The reminder strategy: which step of the current bucket is due for a loan, once per episode.
+
+reminders.md: a step fires when its condition holds on the run's as-of date and it has not
+been recorded in this episode (catch-up); only steps of the loan's current bucket fire (no
+back-fill); of several steps of one channel that qualify at once, only the latest is queued,
+the others are recorded as skipped (superseded).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import date
+
+from collect_cli.domain.loan_state import LoanState
+
+CHANNELS = ("sms", "letter", "email")
+
+
+@dataclass(frozen=True)
+class Step:
+    name: str
+    bucket: str
+    channel: str
+    template: str
+    min_days: int | None = None  # fires at this many delinquent days or more
+    due_in: tuple[int, int] | None = None  # fires this many days before the next due date
+
+    @property
+    def is_predue(self) -> bool:
+        return self.due_in is not None
+
+    @property
+    def rank(self) -> int:
+        """Order among steps of one channel: the later trigger supersedes the earlier."""
+        return self.min_days if self.min_days is not None else -min(self.due_in or (0, 0))
+
+
+DEFAULT_STRATEGY: tuple[Step, ...] = (
+    Step("predue", "M0", "sms", "predue", due_in=(1, 3)),
+    Step("m1_notice", "M1", "sms", "m1_notice", min_days=1),
+    Step("m1_followup", "M1", "sms", "m1_followup", min_days=7),
+    Step("m2_notice", "M2", "sms", "m2_notice", min_days=31),
+    Step("m2_letter", "M2", "letter", "m2_letter", min_days=31),
+    Step("m3_final", "M3", "letter", "m3_final", min_days=61),
+    Step("m3_sms", "M3", "sms", "m3_notice", min_days=61),
+)
+
+
+def episode_key(step: Step, state: LoanState, episode_start: date | None) -> str | None:
+    """What "once" means for a step: per installment for pre-due steps, per delinquency
+    episode otherwise. None when the step cannot apply."""
+    if step.is_predue:
+        if state.next_due_on is None:
+            return None
+        return f"due-{state.next_due_on.isoformat()}"
+    return f"dpd-{episode_start.isoformat()}" if episode_start else None
+
+
+def qualifies(step: Step, state: LoanState) -> bool:
+    if state.status != "open" or state.bucket != step.bucket:
+        return False
+    if step.is_predue:
+        if state.next_due_on is None:
+            return False
+        days = (state.next_due_on - state.as_of).days
+        lo, hi = step.due_in
+        return lo <= days <= hi
+    return state.delinquent_days >= step.min_days
+
+
+@dataclass(frozen=True)
+class Decision:
+    step: Step
+    episode: str
+    action: str  # "queue" | "skip" (superseded by a later step of the same channel)
+
+
+def decide(steps: Iterable[Step], state: LoanState, episode_start: date | None,
+           recorded: set[tuple[str, str]]) -> list[Decision]:
+    """The steps to queue (and to record as superseded) for one loan today.
+
+    `recorded` holds the (step, episode) pairs already in the outbox for this loan.
+    """
+    fresh: dict[str, list[tuple[Step, str]]] = {}
+    for step in steps:
+        if not qualifies(step, state):
+            continue
+        key = episode_key(step, state, episode_start)
+        if key is None or (step.name, key) in recorded:
+            continue
+        fresh.setdefault(step.channel, []).append((step, key))
+    decisions = []
+    for candidates in fresh.values():
+        candidates.sort(key=lambda c: c[0].rank)
+        *older, (latest, key) = candidates
+        decisions += [Decision(s, k, "skip") for s, k in older]
+        decisions.append(Decision(latest, key, "queue"))
+    return decisions

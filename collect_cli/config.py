@@ -5,16 +5,63 @@ from __future__ import annotations
 import os
 import tomllib
 from dataclasses import dataclass, field
+from datetime import time
 from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from collect_cli.domain.buckets import DEFAULT_BUCKETS, Bucket, check_buckets
+from collect_cli.domain.compliance import ContactRules, check_contact_rules
 from collect_cli.domain.scoring import QueueWeights
+from collect_cli.domain.strategy import CHANNELS, DEFAULT_STRATEGY, Step
 from collect_cli.errors import ConfigError
 
 DEFAULT_DB = "collect.db"
 DEFAULT_CONFIG = "collect.toml"
+
+
+LOCALES = ("zh_CN", "en")
+
+
+@dataclass(frozen=True)
+class LocaleTexts:
+    """What messages say about the lender, per language (SAY-2: creditor, how to pay, dispute)."""
+
+    creditor_name: str
+    payment_channels: str
+    dispute_channel: str
+    sms_signature: str  # the 【signature】 the SMS channel adds (SAY-5); counts toward length
+
+
+DEFAULT_TEXTS = {
+    "zh_CN": LocaleTexts("示例消费金融有限公司", "APP“我的借款”页面或银行转账", "APP“客服-账单异议”或致电客服",
+                         "示例消费金融"),
+    "en": LocaleTexts("Example Consumer Finance Co., Ltd.", "the app (My Loans) or a bank transfer",
+                      "the app (Help > Dispute a bill) or our service line", "ExampleCF"),
+}
+
+
+@dataclass(frozen=True)
+class Messaging:
+    service_phone: str = "400-000-0000"
+    texts: dict[str, LocaleTexts] = field(default_factory=lambda: dict(DEFAULT_TEXTS))
+    sms_max_parts: int = 3
+    template_dirs: tuple[Path, ...] = ()  # searched before the shipped templates
+    forbidden_words: tuple[str, ...] = ()  # added to the SAY-1 lexicon
+
+
+@dataclass(frozen=True)
+class Delivery:
+    """Which sender each channel uses, and how the senders reach the outside."""
+
+    senders: dict[str, str] = field(default_factory=lambda: {c: "file" for c in CHANNELS})
+    spool_dir: Path = Path("outbox")
+    http_url: str | None = None
+    http_timeout_seconds: int = 10
+    http_max_attempts: int = 5
+    smtp_host: str = "127.0.0.1"
+    smtp_port: int = 25
+    smtp_sender: str = "collections@example.com"
 
 
 @dataclass(frozen=True)
@@ -24,6 +71,10 @@ class Settings:
     grace_days: int = 0
     buckets: tuple[Bucket, ...] = DEFAULT_BUCKETS
     queue: QueueWeights = field(default_factory=QueueWeights)
+    strategy: tuple[Step, ...] = DEFAULT_STRATEGY
+    messaging: Messaging = field(default_factory=Messaging)
+    contact: ContactRules = field(default_factory=ContactRules)
+    delivery: Delivery = field(default_factory=Delivery)
     config_path: Path | None = None
 
     @property
@@ -63,7 +114,7 @@ def _read_toml(path: Path) -> dict[str, Any]:
         raise ConfigError(f"{path}: cannot read: {exc.strerror}") from None
 
 
-_TOP_KEYS = {"db", "timezone", "grace_days", "buckets", "queue"}
+_TOP_KEYS = {"db", "timezone", "grace_days", "buckets", "queue", "strategy", "messaging", "contact", "delivery"}
 
 
 def _parse(data: dict[str, Any], path: Path | None) -> dict[str, Any]:
@@ -96,7 +147,172 @@ def _parse(data: dict[str, Any], path: Path | None) -> dict[str, Any]:
         out["buckets"] = _parse_buckets(data["buckets"], bad)
     if "queue" in data:
         out["queue"] = _parse_queue(data["queue"], bad)
+    buckets = out.get("buckets", DEFAULT_BUCKETS)
+    if "strategy" in data:
+        out["strategy"] = _parse_strategy(data["strategy"], {b.name for b in buckets}, bad)
+    else:
+        missing = {s.bucket for s in DEFAULT_STRATEGY} - {b.name for b in buckets}
+        if missing:
+            raise bad("strategy", f"the default strategy uses bucket(s) {', '.join(sorted(missing))}; "
+                                  "define [[strategy]] steps for your buckets")
+    if "messaging" in data:
+        out["messaging"] = _parse_messaging(data["messaging"], path, bad)
+    if "contact" in data:
+        out["contact"] = _parse_contact(data["contact"], bad)
+    if "delivery" in data:
+        out["delivery"] = _parse_delivery(data["delivery"], path, bad)
     return out
+
+
+def _table(raw: Any, key: str, known: set[str], bad) -> dict:
+    if not isinstance(raw, dict):
+        raise bad(key, f"must be a table: [{key}]")
+    for k in raw:
+        if k not in known:
+            raise bad(f"{key}.{k}", f"unknown key (known: {', '.join(sorted(known))})")
+    return raw
+
+
+def _whole(value: Any, key: str, lo: int, hi: int, bad) -> int:
+    if not isinstance(value, int) or isinstance(value, bool) or not lo <= value <= hi:
+        raise bad(key, f"must be a whole number from {lo} to {hi}")
+    return value
+
+
+def _text(value: Any, key: str, bad, limit: int = 200) -> str:
+    if not isinstance(value, str) or not value.strip() or len(value) > limit:
+        raise bad(key, f"must be a non-empty string of at most {limit} characters")
+    return value.strip()
+
+
+def _strings(value: Any, key: str, bad) -> tuple[str, ...]:
+    if not isinstance(value, list) or not all(isinstance(v, str) and v.strip() for v in value):
+        raise bad(key, "must be a list of non-empty strings")
+    return tuple(v.strip() for v in value)
+
+
+_STEP_KEYS = {"step", "bucket", "channel", "template", "min_days", "due_in"}
+
+
+def _parse_strategy(raw: Any, buckets: set[str], bad) -> tuple[Step, ...]:
+    if not isinstance(raw, list) or not all(isinstance(s, dict) for s in raw):
+        raise bad("strategy", 'must be an array of tables: [[strategy]] step = "m1_notice", bucket = "M1", …')
+    steps, names = [], set()
+    for i, s in enumerate(raw, 1):
+        key = f"strategy[{i}]"
+        _table(s, key, _STEP_KEYS, bad)
+        name = _text(s.get("step"), f"{key}.step", bad, 64)
+        if name in names:
+            raise bad(f"{key}.step", f"step {name!r} is defined twice")
+        names.add(name)
+        bucket = _text(s.get("bucket"), f"{key}.bucket", bad, 64)
+        if bucket not in buckets:
+            raise bad(f"{key}.bucket", f"{bucket!r} is not a configured bucket ({', '.join(sorted(buckets))})")
+        channel = s.get("channel")
+        if channel not in CHANNELS:
+            raise bad(f"{key}.channel", f"must be one of {', '.join(CHANNELS)}")
+        template = _text(s.get("template"), f"{key}.template", bad, 64)
+        if ("min_days" in s) == ("due_in" in s):
+            raise bad(key, "needs exactly one trigger: min_days (delinquent days) or due_in ([from, to] days before the due date)")
+        min_days = due_in = None
+        if "min_days" in s:
+            min_days = _whole(s["min_days"], f"{key}.min_days", 0, 10_000, bad)
+        else:
+            d = s["due_in"]
+            if (not isinstance(d, list) or len(d) != 2 or not all(isinstance(x, int) and not isinstance(x, bool) for x in d)
+                    or not 0 <= d[0] <= d[1] <= 60):
+                raise bad(f"{key}.due_in", "must be [from, to] days before the due date, 0 <= from <= to <= 60")
+            due_in = (d[0], d[1])
+        steps.append(Step(name, bucket, channel, template, min_days=min_days, due_in=due_in))
+    return tuple(steps)
+
+
+def _parse_messaging(raw: Any, path: Path | None, bad) -> Messaging:
+    raw = _table(raw, "messaging", {"service_phone", "sms_max_parts", "template_dirs", "forbidden_words", *LOCALES}, bad)
+    base = Messaging()
+    texts = dict(base.texts)
+    for loc in LOCALES:
+        if loc in raw:
+            t = _table(raw[loc], f"messaging.{loc}", set(LocaleTexts.__dataclass_fields__), bad)
+            merged = {**DEFAULT_TEXTS[loc].__dict__,
+                      **{k: _text(v, f"messaging.{loc}.{k}", bad) for k, v in t.items()}}
+            texts[loc] = LocaleTexts(**merged)
+    sig = [t.sms_signature for t in texts.values() if not 2 <= len(t.sms_signature) <= 12]
+    if sig:
+        raise bad("messaging.sms_signature", f"{sig[0]!r}: the SMS signature must be 2 to 12 characters (SAY-5)")
+    folder = path.parent if path else Path(".")
+    return Messaging(
+        service_phone=_text(raw.get("service_phone", base.service_phone), "messaging.service_phone", bad, 40),
+        texts=texts,
+        sms_max_parts=_whole(raw.get("sms_max_parts", base.sms_max_parts), "messaging.sms_max_parts", 1, 10, bad),
+        template_dirs=tuple(folder / d for d in _strings(raw.get("template_dirs", []), "messaging.template_dirs", bad)),
+        forbidden_words=_strings(raw.get("forbidden_words", []), "messaging.forbidden_words", bad),
+    )
+
+
+def _parse_contact(raw: Any, bad) -> ContactRules:
+    raw = _table(raw, "contact", {"rules", "window", "sms_per_day", "sms_per_7_days", "served_timezones"}, bad)
+    values: dict[str, Any] = {}
+    if "rules" in raw:
+        if raw["rules"] not in ("cn", "us"):
+            raise bad("contact.rules", "must be cn or us")
+        values["rules"] = raw["rules"]
+    if "window" in raw:
+        w = raw["window"]
+        try:
+            if not isinstance(w, list) or len(w) != 2:
+                raise ValueError
+            values["window"] = tuple(time.fromisoformat(x) for x in w)
+        except (ValueError, TypeError):
+            raise bad("contact.window", 'must be ["HH:MM", "HH:MM"], e.g. ["08:00", "21:00"]') from None
+    for key in ("sms_per_day", "sms_per_7_days"):
+        if key in raw:
+            values[key] = _whole(raw[key], f"contact.{key}", 0, 100, bad)
+    if "served_timezones" in raw:
+        zones = _strings(raw["served_timezones"], "contact.served_timezones", bad)
+        for z in zones:
+            try:
+                ZoneInfo(z)
+            except (ZoneInfoNotFoundError, ValueError):
+                raise bad("contact.served_timezones", f"{z!r} is not an IANA time zone") from None
+        values["served_timezones"] = zones
+    rules = ContactRules(**values)
+    try:
+        check_contact_rules(rules)
+    except ValueError as exc:
+        raise bad("contact", str(exc)) from None
+    return rules
+
+
+def _parse_delivery(raw: Any, path: Path | None, bad) -> Delivery:
+    known = {"senders", "spool_dir", "http_url", "http_timeout_seconds", "http_max_attempts",
+             "smtp_host", "smtp_port", "smtp_sender"}
+    raw = _table(raw, "delivery", known, bad)
+    base = Delivery()
+    senders = dict(base.senders)
+    if "senders" in raw:
+        for channel, kind in _table(raw["senders"], "delivery.senders", set(CHANNELS), bad).items():
+            if kind not in ("file", "http", "smtp"):
+                raise bad(f"delivery.senders.{channel}", "must be file, http or smtp")
+            senders[channel] = kind
+    url = raw.get("http_url", base.http_url)
+    if url is not None and (not isinstance(url, str) or not url.startswith(("http://", "https://"))):
+        raise bad("delivery.http_url", "must be an http:// or https:// URL")
+    if "http" in senders.values() and not url:
+        raise bad("delivery.http_url", "is needed when a channel uses the http sender")
+    folder = path.parent if path else Path(".")
+    return Delivery(
+        senders=senders,
+        spool_dir=folder / _text(raw.get("spool_dir", str(base.spool_dir)), "delivery.spool_dir", bad, 1000),
+        http_url=url,
+        http_timeout_seconds=_whole(raw.get("http_timeout_seconds", base.http_timeout_seconds),
+                                    "delivery.http_timeout_seconds", 1, 300, bad),
+        http_max_attempts=_whole(raw.get("http_max_attempts", base.http_max_attempts),
+                                 "delivery.http_max_attempts", 1, 20, bad),
+        smtp_host=_text(raw.get("smtp_host", base.smtp_host), "delivery.smtp_host", bad),
+        smtp_port=_whole(raw.get("smtp_port", base.smtp_port), "delivery.smtp_port", 1, 65535, bad),
+        smtp_sender=_text(raw.get("smtp_sender", base.smtp_sender), "delivery.smtp_sender", bad),
+    )
 
 
 def _parse_buckets(raw: Any, bad) -> tuple[Bucket, ...]:

@@ -85,7 +85,9 @@ def test_configuration_file(tmp_path, cli):
     (tmp_path / "collect.toml").write_text(
         'timezone = "Asia/Shanghai"\ngrace_days = 3\n'
         '[[buckets]]\nname = "current"\nmin = 0\nmax = 0\n'
-        '[[buckets]]\nname = "late"\nmin = 1\n', encoding="utf-8")
+        '[[buckets]]\nname = "late"\nmin = 1\n'
+        '[[strategy]]\nstep = "notice"\nbucket = "late"\nmin_days = 1\nchannel = "sms"\ntemplate = "m1_notice"\n',
+        encoding="utf-8")
     r = cli("report", "buckets", "--as-of", "2026-01-31", "--format", "json")
     assert [b["bucket"] for b in json.loads(r.stdout)] == ["current", "late"]
 
@@ -98,6 +100,16 @@ def test_configuration_file(tmp_path, cli):
     ('[[buckets]]\nname = "a"\nmin = 0\nmax = 0\n[[buckets]]\nname = "b"\nmin = 2\n', "buckets"),
     ('[queue]\ndpd_weigth = 5', "queue.dpd_weigth"),
     ('grace_days = [', "not valid TOML"),
+    ('[[buckets]]\nname = "a"\nmin = 0\nmax = 0\n[[buckets]]\nname = "b"\nmin = 1\n', "strategy"),
+    ('[[strategy]]\nstep = "x"\nbucket = "M9"\nmin_days = 1\nchannel = "sms"\ntemplate = "t"\n', "strategy[1].bucket"),
+    ('[[strategy]]\nstep = "x"\nbucket = "M1"\nchannel = "sms"\ntemplate = "t"\n', "strategy[1]"),
+    ('[[strategy]]\nstep = "x"\nbucket = "M1"\nmin_days = 1\nchannel = "fax"\ntemplate = "t"\n', "strategy[1].channel"),
+    ('[contact]\nwindow = ["07:00", "21:00"]', "WHEN-1"),
+    ('[contact]\nrules = "us"\nwindow = ["08:00", "21:30"]', "WHEN-1"),
+    ('[contact]\nsms_per_day = 2', "WHEN-5"),
+    ('[messaging.zh_CN]\nsms_signature = "长长长长长长长长长长长长长"', "SAY-5"),
+    ('[messaging]\nsms_max_part = 2', "messaging.sms_max_part"),
+    ('[delivery.senders]\nsms = "http"', "delivery.http_url"),
 ])
 def test_bad_configuration_names_the_key(tmp_path, cli, toml, key):
     cfg = tmp_path / "bad.toml"

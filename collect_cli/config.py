@@ -36,8 +36,7 @@ class LocaleTexts:
 DEFAULT_TEXTS = {
     "zh_CN": LocaleTexts("示例消费金融有限公司", "APP“我的借款”页面或银行转账", "APP“客服-账单异议”或致电客服",
                          "示例消费金融"),
-    "en": LocaleTexts("Example Consumer Finance Co., Ltd.", "the app (My Loans) or a bank transfer",
-                      "the app (Help > Dispute a bill) or our service line", "ExampleCF"),
+    "en": LocaleTexts("Example Consumer Finance", "our app or bank transfer", "our app", "ExampleCF"),
 }
 
 

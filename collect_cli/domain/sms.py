@@ -31,3 +31,8 @@ def sms_length(text: str) -> SmsLength:
     if units <= single:
         return SmsLength(encoding, units, 1 if units else 0)
     return SmsLength(encoding, units, -(-units // multi))
+
+
+def signed(text: str, signature: str, rules: str) -> str:
+    """The SMS as the handset shows it: mainland platforms put the 【signature】 first (SAY-5)."""
+    return f"【{signature}】{text}" if rules == "cn" else f"{signature}: {text}"

@@ -1,0 +1,100 @@
+"""What a message may state about an account: the documented template context.
+
+Plain values only (strings and numbers), computed by the engine for the run's as-of date
+(AMT-1). Identifying numbers are masked (SAY-4): the loan is named by its last four
+characters, and no phone or ID number is in the context at all.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+
+from collect_cli.domain.loan_state import LoanState
+from collect_cli.domain.money import fmt_grouped
+
+# name -> what it is; the README and `collect templates lint` use this list.
+CONTEXT_DOC = {
+    "borrower_name": "the borrower's name",
+    "loan_ref": "the loan, masked to its last 4 characters (****0861)",
+    "amount_overdue": "overdue amount as of the as-of date, e.g. 1,234.50",
+    "as_of": "the date the figures are computed for (YYYY-MM-DD)",
+    "days_past_due": "days past due (a whole number)",
+    "next_due_on": "the next due date not yet overdue (YYYY-MM-DD), or empty",
+    "next_due_amount": "what is due on next_due_on, e.g. 688.35",
+    "outstanding_principal": "principal not yet repaid, e.g. 8,489.99",
+    "creditor_name": "the lender (configuration, per language)",
+    "service_phone": "the service line (configuration)",
+    "payment_channels": "how to pay (configuration, per language)",
+    "dispute_channel": "how to query or dispute the account (configuration, per language)",
+    "address": "the borrower's postal address (letters)",
+    "disclosure": "sentences the rule set requires (us: SAY-3 debt-collection notice and opt-out); "
+                  "empty under cn",
+}
+
+COLLECTION_PURPOSES = ("overdue_notice", "formal_notice", "final_demand")
+
+
+def disclosure(*, rules: str, locale: str, purpose: str | None, channel: str | None) -> str:
+    """SAY-3 (us): the mini-Miranda in collection messages, an opt-out in every SMS and email.
+    Starts with a space so a template can put it right after a sentence."""
+    if rules != "us":
+        return ""
+    zh = locale == "zh_CN"
+    parts = []
+    if purpose in COLLECTION_PURPOSES:
+        if zh:
+            parts.append("本信息用于催收债务。")
+        elif channel == "letter":
+            parts.append("This is an attempt to collect a debt; any information obtained will be used for that purpose.")
+        else:
+            parts.append("This is an attempt to collect a debt.")
+    if channel in ("sms", "email"):
+        parts.append("回复STOP退订。" if zh else "Reply STOP to opt out.")
+    return ("" if zh else " ").join(["", *parts]) if parts else ""
+
+
+def mask_loan_id(loan_id: str) -> str:
+    return "****" + loan_id[-4:]
+
+
+def message_context(*, loan_id: str, borrower_name: str, address: str | None, state: LoanState,
+                    creditor_name: str, service_phone: str, payment_channels: str,
+                    dispute_channel: str, disclosure: str) -> dict:
+    return {
+        "borrower_name": borrower_name,
+        "loan_ref": mask_loan_id(loan_id),
+        "amount_overdue": fmt_grouped(state.overdue),
+        "as_of": state.as_of.isoformat(),
+        "days_past_due": state.dpd,
+        "next_due_on": state.next_due_on.isoformat() if state.next_due_on else "",
+        "next_due_amount": fmt_grouped(state.next_due_amount),
+        "outstanding_principal": fmt_grouped(state.outstanding_principal),
+        "creditor_name": creditor_name,
+        "service_phone": service_phone,
+        "payment_channels": payment_channels,
+        "dispute_channel": dispute_channel,
+        "address": address or "",
+        "disclosure": disclosure,
+    }
+
+
+def sample_context(*, locale: str, creditor_name: str, service_phone: str, payment_channels: str,
+                   dispute_channel: str, disclosure: str) -> dict:
+    """A worst case for length checks: long name, six-figure amounts."""
+    return {
+        "borrower_name": "欧阳慕容雪晴" if locale == "zh_CN" else "Alexandra Montgomery-Smith",
+        "loan_ref": "****9999",
+        "amount_overdue": "999,999.99",
+        "as_of": date(2026, 12, 31).isoformat(),
+        "days_past_due": 999,
+        "next_due_on": date(2026, 12, 31).isoformat(),
+        "next_due_amount": "999,999.99",
+        "outstanding_principal": "9,999,999.99",
+        "creditor_name": creditor_name,
+        "service_phone": service_phone,
+        "payment_channels": payment_channels,
+        "dispute_channel": dispute_channel,
+        "address": "上海市浦东新区世纪大道100号环球金融中心50层5001室" if locale == "zh_CN"
+                   else "Suite 5001, 100 Century Avenue, Pudong, Shanghai",
+        "disclosure": disclosure,
+    }

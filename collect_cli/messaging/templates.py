@@ -1,0 +1,142 @@
+"""Message templates: where they are found, what they declare, and rendering in a sandbox.
+
+A template is `templates/<folder>/<name>.<locale>.j2` and starts with a Jinja comment that
+declares its channel and purpose, so the linter knows what it must contain:
+
+    {#-
+    channel: sms
+    purpose: overdue_notice
+    -#}
+
+Operators' folders (messaging.template_dirs) are searched before the shipped ones, so a
+template of the same name and locale replaces the shipped one.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import importlib.util
+import re
+from dataclasses import dataclass
+from pathlib import Path
+
+from jinja2 import StrictUndefined, TemplateError
+from jinja2.sandbox import ImmutableSandboxedEnvironment
+
+from collect_cli.errors import CollectError
+
+PURPOSES = ("predue_reminder", "overdue_notice", "formal_notice", "final_demand")
+LOCALES = ("zh_CN", "en")
+DEFAULT_LOCALE = "zh_CN"
+MAX_OUTPUT_CHARS = 20_000  # a letter is a few pages; anything longer is a runaway template
+
+_FRONT = re.compile(r"\A\{#-?\s*\n(?P<body>.*?)\n\s*-?#\}", re.S)
+_NAME = re.compile(r"(?P<name>[A-Za-z0-9_]+)\.(?P<locale>zh_CN|en)\.j2")
+
+
+class TemplateProblem(CollectError):
+    """A template cannot be used (exit 1); lint gives the details."""
+
+
+@dataclass(frozen=True)
+class TemplateSource:
+    path: Path
+    name: str
+    locale: str
+    text: str
+    meta: dict[str, str]
+
+    @property
+    def channel(self) -> str | None:
+        return self.meta.get("channel")
+
+    @property
+    def purpose(self) -> str | None:
+        return self.meta.get("purpose")
+
+    @property
+    def content_hash(self) -> str:
+        return hashlib.sha256(self.text.encode("utf-8")).hexdigest()
+
+
+def shipped_dir() -> Path:
+    """templates/ at the top of a checkout, shipped as collect_cli.templates when installed."""
+    spec = importlib.util.find_spec("collect_cli.templates")
+    if spec and spec.submodule_search_locations:
+        return Path(list(spec.submodule_search_locations)[0])
+    return Path(__file__).resolve().parents[2] / "templates"
+
+
+def front_matter(text: str) -> dict[str, str]:
+    m = _FRONT.match(text)
+    if not m:
+        return {}
+    meta = {}
+    for line in m.group("body").splitlines():
+        key, sep, value = line.partition(":")
+        if sep:
+            meta[key.strip()] = value.strip()
+    return meta
+
+
+def read_template(path: Path) -> TemplateSource:
+    m = _NAME.fullmatch(path.name)
+    if not m:
+        raise TemplateProblem(f"{path}: a template file is named NAME.zh_CN.j2 or NAME.en.j2")
+    try:
+        text = path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        raise TemplateProblem(f"{path}: cannot read as UTF-8 text: {exc}") from None
+    return TemplateSource(path, m["name"], m["locale"], text, front_matter(text))
+
+
+def template_files(folders: list[Path]) -> list[Path]:
+    files = []
+    for folder in folders:
+        if folder.is_file():
+            files.append(folder)
+        elif folder.is_dir():
+            files += sorted(p for p in folder.rglob("*.j2") if p.is_file())
+    return files
+
+
+class TemplateSet:
+    """All templates visible to a run: the operator's folders first, then the shipped ones."""
+
+    def __init__(self, extra_dirs: tuple[Path, ...] = ()):
+        self.folders = [*extra_dirs, shipped_dir()]
+        self._by_key: dict[tuple[str, str], TemplateSource] = {}
+        for path in template_files(self.folders):
+            src = read_template(path)
+            self._by_key.setdefault((src.name, src.locale), src)  # earlier folders win
+
+    def names(self) -> set[str]:
+        return {name for name, _ in self._by_key}
+
+    def find(self, name: str, locale: str) -> TemplateSource | None:
+        """The template for the borrower's language, else the default language's."""
+        return self._by_key.get((name, locale)) or self._by_key.get((name, DEFAULT_LOCALE))
+
+    def all(self) -> list[TemplateSource]:
+        return list(self._by_key.values())
+
+
+def environment(html: bool) -> ImmutableSandboxedEnvironment:
+    """Sandboxed (no attribute walking to internals), strict (an unknown name is an error),
+    autoescaped for letters (HTML) so a borrower's name cannot inject markup."""
+    env = ImmutableSandboxedEnvironment(undefined=StrictUndefined, autoescape=html,
+                                        keep_trailing_newline=False, trim_blocks=True, lstrip_blocks=True)
+    return env
+
+
+def render(src: TemplateSource, context: dict) -> str:
+    """The message text; TemplateProblem when the template fails or runs away."""
+    env = environment(html=src.channel == "letter")
+    try:
+        out = env.from_string(src.text).render(**context)
+    except TemplateError as exc:
+        raise TemplateProblem(f"{src.path}: {exc.__class__.__name__}: {exc}") from None
+    if len(out) > MAX_OUTPUT_CHARS:
+        raise TemplateProblem(f"{src.path}: renders {len(out):,} characters (limit {MAX_OUTPUT_CHARS:,})")
+    return out.strip()
+

@@ -1,1 +1,1 @@
-
+"""Alembic migrations, shipped inside the package as collect_cli.migrations."""

@@ -95,12 +95,13 @@ def root(
 
 
 def _register() -> None:
-    from collect_cli.cli import db, demo, imports, queue, report
+    from collect_cli.cli import db, demo, imports, queue, report, templates
 
     app.command("import", help=imports.HELP, no_args_is_help=True)(imports.import_command)
     app.command("queue", help=queue.HELP)(queue.queue_command)
     app.add_typer(report.app, name="report")
     app.add_typer(db.app, name="db")
+    app.add_typer(templates.app, name="templates")
     app.add_typer(demo.app, name="demo")
 
 

@@ -20,7 +20,7 @@ import re
 from dataclasses import dataclass
 from pathlib import Path
 
-from jinja2 import StrictUndefined, TemplateError
+from jinja2 import StrictUndefined
 from jinja2.sandbox import ImmutableSandboxedEnvironment
 
 from collect_cli.errors import CollectError
@@ -132,11 +132,17 @@ def environment(html: bool) -> ImmutableSandboxedEnvironment:
 def render(src: TemplateSource, context: dict) -> str:
     """The message text; TemplateProblem when the template fails or runs away."""
     env = environment(html=src.channel == "letter")
+    chunks, size = [], 0
     try:
-        out = env.from_string(src.text).render(**context)
-    except TemplateError as exc:
+        # streamed, so a runaway template is stopped at the size limit, not when memory runs out
+        for chunk in env.from_string(src.text).generate(**context):
+            size += len(chunk)
+            if size > MAX_OUTPUT_CHARS:
+                raise TemplateProblem(f"{src.path}: renders more than {MAX_OUTPUT_CHARS:,} characters")
+            chunks.append(chunk)
+    except TemplateProblem:
+        raise
+    except Exception as exc:  # noqa: BLE001 - any failure of an edited template is the template's
         raise TemplateProblem(f"{src.path}: {exc.__class__.__name__}: {exc}") from None
-    if len(out) > MAX_OUTPUT_CHARS:
-        raise TemplateProblem(f"{src.path}: renders {len(out):,} characters (limit {MAX_OUTPUT_CHARS:,})")
-    return out.strip()
+    return "".join(chunks).strip()
 

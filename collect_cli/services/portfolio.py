@@ -21,6 +21,10 @@ class Account:
     borrower_id: str
     borrower_name: str
     phone: str
+    email: str | None
+    address: str | None
+    locale: str
+    timezone: str | None  # None: the configured zone
     product: str
     principal: int
     disbursed_on: date
@@ -47,6 +51,10 @@ def iter_accounts(conn: Connection, *, as_of: date, settings: Settings, product:
             borrower_id=loan.borrower_id,
             borrower_name=loan.name,
             phone=loan.phone,
+            email=loan.email,
+            address=loan.address,
+            locale=loan.locale,
+            timezone=loan.timezone,
             product=loan.product,
             principal=loan.principal,
             disbursed_on=loan.disbursed_on,

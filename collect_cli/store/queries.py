@@ -211,8 +211,9 @@ def stream_loans(conn: Connection, as_of: date, *, product: str | None = None,
     stmt = (
         select(
             loans.c.loan_id, loans.c.borrower_id, loans.c.principal, loans.c.disbursed_on,
-            loans.c.product, borrowers.c.name, borrowers.c.phone, borrowers.c.locale,
-            borrowers.c.timezone, func.coalesce(paid.c.paid, literal(0)).label("paid"),
+            loans.c.product, borrowers.c.name, borrowers.c.phone, borrowers.c.email,
+            borrowers.c.address, borrowers.c.locale, borrowers.c.timezone,
+            func.coalesce(paid.c.paid, literal(0)).label("paid"),
         )
         .join(borrowers, borrowers.c.borrower_id == loans.c.borrower_id)
         .outerjoin(paid, paid.c.loan_id == loans.c.loan_id)

@@ -136,3 +136,16 @@ def test_a_file_that_is_not_a_database(tmp_path):
 def test_streamed_output_starts_only_after_options_are_checked(cli):
     r = cli("report", "accounts", "--bucket", "M9", "--format", "json")
     assert r.exit_code == 2 and r.stdout == ""
+
+
+def test_templates_lint_cli_exit_codes(tmp_path):
+    r = runner.invoke(app, ["templates", "lint"])
+    assert r.exit_code == 0 and "no findings" in r.stderr
+    bad = tmp_path / "threat.zh_CN.j2"
+    bad.write_text("{#-\nchannel: sms\npurpose: overdue_notice\n-#}\n再不还钱就曝光你\n", encoding="utf-8")
+    r = runner.invoke(app, ["templates", "lint", str(tmp_path), "--format", "json"])
+    assert r.exit_code == 1
+    rules = {f["rule"] for f in json.loads(r.stdout)}
+    assert {"SAY-1", "SAY-2"} <= rules
+    r = runner.invoke(app, ["templates", "lint", str(tmp_path / "nope")])
+    assert r.exit_code == 2

@@ -1,0 +1,81 @@
+"""`collect templates …`: check message templates against the compliance rules, preview one."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from collect_cli.cli import render
+from collect_cli.cli.options import AsOf, FormatOpt, as_of_date
+from collect_cli.cli.render import Format
+from collect_cli.errors import UsageError
+from collect_cli.messaging.templates import TemplateSet, read_template, template_files
+from collect_cli.services.messages import compose, lint_findings, template_for
+from collect_cli.services.portfolio import iter_accounts
+
+app = typer.Typer(help="Message templates: compliance lint and preview.\n\nExample: collect templates lint",
+                  no_args_is_help=True, rich_markup_mode=None)
+
+
+@app.command("lint")
+def lint_command(
+    ctx: typer.Context,
+    paths: Annotated[list[Path] | None, typer.Argument(
+        metavar="[PATH]...", help="Template files or folders; default: every template in use.")] = None,
+    fmt_: FormatOpt = Format.table,
+) -> None:
+    """Check templates against SAY-1..6 (lexicon, required content, opt-out, masking, 【】,
+    marketing), REC-2 (credit-bureau pre-notice) and the SMS length limit.
+
+    Exit 0 when clean, 1 with findings (template, line, rule id, reason).
+
+    Example: collect templates lint my-templates/
+    """
+    settings = ctx.obj.settings
+    if paths:
+        missing = [p for p in paths if not p.exists()]
+        if missing:
+            raise UsageError(f"{missing[0]}: no such file or folder")
+        sources = [read_template(p) for p in template_files(paths)]
+    else:
+        sources = TemplateSet(settings.messaging.template_dirs).all()
+    findings = [f for src in sorted(sources, key=lambda s: str(s.path)) for f in lint_findings(src, settings)]
+    records = [{"template": f.template, "line": f.line, "rule": f.rule, "reason": f.reason} for f in findings]
+    if fmt_ is not Format.table:
+        render.records_out(fmt_, records, ["template", "line", "rule", "reason"])
+    elif findings:
+        render.table(f"{len(findings)} finding(s) in {len(sources)} template(s)",
+                     [("template", "left"), ("line", "right"), ("rule", "left"), ("reason", "left")],
+                     ([r["template"], r["line"], r["rule"], r["reason"]] for r in records))
+    else:
+        render.note(f"{len(sources)} template(s), no findings")
+    raise typer.Exit(1 if findings else 0)
+
+
+@app.command("preview")
+def preview_command(
+    ctx: typer.Context,
+    name: Annotated[str, typer.Argument(help="Template name, e.g. m1_notice.")],
+    loan: Annotated[str, typer.Option("--loan", help="The loan whose figures fill the message.")],
+    as_of: AsOf = None,
+    locale: Annotated[str | None, typer.Option(help="zh_CN or en; default: the borrower's language.")] = None,
+) -> None:
+    """Render one message for a real account, as run-reminders would on that date.
+
+    Example: collect templates preview m1_notice --loan L00000044 --as-of 2026-11-20
+    """
+    app_ = ctx.obj
+    day = as_of_date(as_of, app_.today())
+    if locale not in (None, "zh_CN", "en"):
+        raise typer.BadParameter("zh_CN or en", param_hint="--locale")
+    with app_.engine().connect() as conn:
+        account = next(iter_accounts(conn, as_of=day, settings=app_.settings, loan_ids=[loan]), None)
+    if account is None:
+        raise UsageError(f"--loan {loan}: no such loan disbursed by {day.isoformat()}")
+    src = template_for(TemplateSet(app_.settings.messaging.template_dirs), name, locale or account.locale)
+    msg = compose(account, src, app_.settings)
+    parts = f", {msg.sms_parts} SMS part(s) with the signature" if msg.sms_parts else ""
+    render.note(f"{src.path} ({src.channel}, {src.purpose}, {src.locale}){parts}")
+    typer.echo(msg.body)

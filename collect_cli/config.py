@@ -58,6 +58,7 @@ class Delivery:
     http_url: str | None = None
     http_timeout_seconds: int = 10
     http_max_attempts: int = 5
+    http_backoff_ms: int = 500  # first retry after this, doubling each time
     smtp_host: str = "127.0.0.1"
     smtp_port: int = 25
     smtp_sender: str = "collections@example.com"
@@ -285,7 +286,7 @@ def _parse_contact(raw: Any, bad) -> ContactRules:
 
 def _parse_delivery(raw: Any, path: Path | None, bad) -> Delivery:
     known = {"senders", "spool_dir", "http_url", "http_timeout_seconds", "http_max_attempts",
-             "smtp_host", "smtp_port", "smtp_sender"}
+             "http_backoff_ms", "smtp_host", "smtp_port", "smtp_sender"}
     raw = _table(raw, "delivery", known, bad)
     base = Delivery()
     senders = dict(base.senders)
@@ -308,6 +309,8 @@ def _parse_delivery(raw: Any, path: Path | None, bad) -> Delivery:
                                     "delivery.http_timeout_seconds", 1, 300, bad),
         http_max_attempts=_whole(raw.get("http_max_attempts", base.http_max_attempts),
                                  "delivery.http_max_attempts", 1, 20, bad),
+        http_backoff_ms=_whole(raw.get("http_backoff_ms", base.http_backoff_ms), "delivery.http_backoff_ms",
+                               0, 60_000, bad),
         smtp_host=_text(raw.get("smtp_host", base.smtp_host), "delivery.smtp_host", bad),
         smtp_port=_whole(raw.get("smtp_port", base.smtp_port), "delivery.smtp_port", 1, 65535, bad),
         smtp_sender=_text(raw.get("smtp_sender", base.smtp_sender), "delivery.smtp_sender", bad),

@@ -52,6 +52,16 @@ class App:
         return datetime.now(self.settings.zone).date()
 
     @staticmethod
+    def operator() -> str:
+        """Who runs the command, for the records."""
+        import getpass
+
+        try:
+            return getpass.getuser()[:64]
+        except (KeyError, OSError):
+            return "unknown"
+
+    @staticmethod
     def utcnow() -> datetime:
         """Now as the store keeps times: naive UTC."""
         return datetime.now(UTC).replace(tzinfo=None)
@@ -95,10 +105,15 @@ def root(
 
 
 def _register() -> None:
-    from collect_cli.cli import db, demo, imports, queue, report, templates
+    from collect_cli.cli import db, demo, imports, outbox, queue, reminders, report, templates
 
     app.command("import", help=imports.HELP, no_args_is_help=True)(imports.import_command)
+    app.command("run-reminders", help=reminders.RUN_HELP)(reminders.run_command)
+    app.command("send")(outbox.send_command)
+    app.command("outbox")(outbox.outbox_command)
     app.command("queue", help=queue.HELP)(queue.queue_command)
+    app.command("hold")(reminders.hold_command)
+    app.command("release")(reminders.release_command)
     app.add_typer(report.app, name="report")
     app.add_typer(db.app, name="db")
     app.add_typer(templates.app, name="templates")

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import UTC, date, datetime
 from typing import Annotated
 
 import typer
@@ -27,3 +27,24 @@ def as_of_date(value: str | None, today: date) -> date:
         return parse_date(value)
     except ValueError as exc:
         raise typer.BadParameter(str(exc), param_hint="--as-of") from None
+
+
+Now = Annotated[
+    str | None,
+    typer.Option("--now", metavar="DATETIME",
+                 help="Act as if it were this moment (2026-11-21T09:00, in the configured zone unless an "
+                      "offset is given): for demos and replays. Default: the clock."),
+]
+
+
+def moment(value: str | None, app) -> datetime:
+    """--now as naive UTC, or the clock."""
+    if value is None:
+        return app.utcnow()
+    try:
+        t = datetime.fromisoformat(value)
+    except ValueError:
+        raise typer.BadParameter(f"{value!r} is not a date and time such as 2026-11-21T09:00", param_hint="--now") from None
+    if t.tzinfo is None:
+        t = t.replace(tzinfo=app.settings.zone)
+    return t.astimezone(UTC).replace(tzinfo=None)

@@ -101,17 +101,21 @@ class Refusal:
         return f"{self.rule}: {self.reason}"
 
 
-def hold_gate(holds: Iterable[Hold], channel: str) -> Refusal | None:
-    """HOLD-1..3 in the order of reminders.md (a dispute and a no-contact hold stop everything
-    automated; an opt-out stops its channel)."""
+def hold_gate(holds: Iterable[Hold]) -> Refusal | None:
+    """HOLD-1 and HOLD-3: a dispute or a no-contact hold stops every automated message."""
     for h in holds:
-        if h.reason == "opt-out":
-            if h.channel in (None, channel) and channel in ("sms", "email"):
-                return Refusal("HOLD-2", f"the borrower opted out of {channel}")
-        elif h.reason == "dispute":
+        if h.reason == "dispute":
             return Refusal("HOLD-1", "the account is disputed; no collection messages until it is resolved")
-        else:
+        if h.reason != "opt-out":
             return Refusal("HOLD-3", f"no contact: {h.reason}")
+    return None
+
+
+def opt_out_gate(holds: Iterable[Hold], channel: str) -> Refusal | None:
+    """HOLD-2: an opt-out stops SMS and email on its channel (None: both)."""
+    for h in holds:
+        if h.reason == "opt-out" and channel in ("sms", "email") and h.channel in (None, channel):
+            return Refusal("HOLD-2", f"the borrower opted out of {channel}")
     return None
 
 

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from datetime import date, datetime
 
-from sqlalchemy import BigInteger, Date, DateTime, ForeignKey, Index, Integer, MetaData, String, Text
+from sqlalchemy import BigInteger, Date, DateTime, ForeignKey, Index, Integer, MetaData, String, Text, UniqueConstraint
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 NAMING = {
@@ -106,3 +106,63 @@ class Payment(Base):
     batch_id: Mapped[int] = mapped_column(ForeignKey("import_batches.id"))
 
     __table_args__ = (Index("ix_payments_loan_id_paid_on", "loan_id", "paid_on"),)
+
+
+class Hold(Base):
+    """A hold placed or released on a loan: append-only, the latest action per reason counts."""
+
+    __tablename__ = "holds"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    loan_id: Mapped[str] = mapped_column(ForeignKey("loans.loan_id"), index=True)
+    borrower_id: Mapped[str] = mapped_column(Key, index=True)
+    reason: Mapped[str] = mapped_column(String(16))  # dispute, opt-out, bankruptcy, …
+    channel: Mapped[str | None] = mapped_column(String(16))  # opt-out: which channel
+    action: Mapped[str] = mapped_column(String(8))  # place | release
+    until: Mapped[date | None] = mapped_column(Date)
+    note: Mapped[str | None] = mapped_column(Text)
+    actor: Mapped[str] = mapped_column(String(64))
+    at: Mapped[datetime] = mapped_column(DateTime)  # UTC
+
+
+class OutboxMessage(Base):
+    """One message of the strategy: at most one per (loan, step, episode), enforced here."""
+
+    __tablename__ = "outbox"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    loan_id: Mapped[str] = mapped_column(ForeignKey("loans.loan_id"))
+    borrower_id: Mapped[str] = mapped_column(Key)
+    step: Mapped[str] = mapped_column(String(64))
+    episode: Mapped[str] = mapped_column(String(32))
+    channel: Mapped[str] = mapped_column(String(16))
+    status: Mapped[str] = mapped_column(String(16))  # queued sent failed suppressed cancelled skipped
+    reason: Mapped[str | None] = mapped_column(Text)  # "RULE-ID: why" when not queued/sent
+    recipient: Mapped[str | None] = mapped_column(Text)
+    template: Mapped[str | None] = mapped_column(String(200))
+    template_hash: Mapped[str | None] = mapped_column(String(64))
+    body: Mapped[str | None] = mapped_column(Text)
+    as_of: Mapped[date] = mapped_column(Date)  # the date the stated figures are for (AMT-1)
+    amount_overdue: Mapped[int] = mapped_column(Money)  # the figure stated, minor units
+    send_after: Mapped[datetime | None] = mapped_column(DateTime)  # UTC, inside the contact window
+    send_on: Mapped[date | None] = mapped_column(Date)  # the borrower's local day of send_after
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    provider_ref: Mapped[str | None] = mapped_column(String(200))
+    created_at: Mapped[datetime] = mapped_column(DateTime)
+    updated_at: Mapped[datetime] = mapped_column(DateTime)
+
+    __table_args__ = (
+        UniqueConstraint("loan_id", "step", "episode"),
+        Index("ix_outbox_status_send_after", "status", "send_after"),
+        Index("ix_outbox_borrower_id_channel_send_on", "borrower_id", "channel", "send_on"),
+    )
+
+
+class OutboxEvent(Base):
+    """Every change of a message and every send attempt, append-only (REC-1)."""
+
+    __tablename__ = "outbox_events"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    message_id: Mapped[int] = mapped_column(ForeignKey("outbox.id"), index=True)
+    at: Mapped[datetime] = mapped_column(DateTime)  # UTC
+    status: Mapped[str] = mapped_column(String(16))
+    reason: Mapped[str | None] = mapped_column(Text)
+    actor: Mapped[str] = mapped_column(String(64))  # the job or the operator

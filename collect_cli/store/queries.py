@@ -9,15 +9,19 @@ from __future__ import annotations
 from collections.abc import Iterable, Iterator, Sequence
 from datetime import date
 
-from sqlalchemy import Connection, Row, and_, bindparam, func, insert, literal, select, update
+from sqlalchemy import Connection, Row, and_, bindparam, func, insert, literal, or_, select, update
 
+from collect_cli.domain.compliance import BORROWER_WIDE
 from collect_cli.domain.money import fmt
 from collect_cli.store.models import (
     Borrower,
+    Hold,
     ImportBatch,
     Installment,
     InstallmentHistory,
     Loan,
+    OutboxEvent,
+    OutboxMessage,
     Payment,
 )
 
@@ -244,3 +248,126 @@ def _loan_filter(as_of: date, product: str | None, loan_ids: Sequence[str] | Non
         conds.append(loans.c.loan_id.in_(list(loan_ids)))
     return and_(*conds)
 
+
+
+# --- reminders: payments, holds, outbox ---------------------------------------------------
+
+holds = Hold.__table__
+outbox = OutboxMessage.__table__
+events = OutboxEvent.__table__
+
+RECORDED = ("queued", "sent", "failed", "skipped")  # a step in one of these is done for its episode
+COUNTED = ("queued", "sent")  # what counts against the SMS frequency caps
+
+
+def payments_of(conn: Connection, loan_ids: Sequence[str], as_of: date) -> dict[str, list[tuple[date, int]]]:
+    out: dict[str, list[tuple[date, int]]] = {i: [] for i in loan_ids}
+    if loan_ids:
+        rows = conn.execute(select(payments.c.loan_id, payments.c.paid_on, payments.c.amount)
+                            .where(payments.c.loan_id.in_(list(loan_ids)), payments.c.paid_on <= as_of))
+        for loan_id, paid_on, amount in rows:
+            out[loan_id].append((paid_on, amount))
+    return out
+
+
+def messages_of(conn: Connection, loan_ids: Sequence[str]) -> dict[str, dict[tuple[str, str], Row]]:
+    """Per loan, its outbox rows by (step, episode)."""
+    out: dict[str, dict[tuple[str, str], Row]] = {i: {} for i in loan_ids}
+    if loan_ids:
+        rows = conn.execute(select(outbox.c.id, outbox.c.loan_id, outbox.c.step, outbox.c.episode, outbox.c.status,
+                                   outbox.c.reason).where(outbox.c.loan_id.in_(list(loan_ids))))
+        for r in rows:
+            out[r.loan_id][(r.step, r.episode)] = r
+    return out
+
+
+def active_holds(conn: Connection, loan_ids: Sequence[str], borrower_ids: Sequence[str],
+                 on: date) -> dict[str, list[Row]]:
+    """Holds in force on `on`, per loan; a borrower-wide hold (opt-out, bankruptcy, deceased,
+    legal) placed on any loan of the borrower holds every loan of that borrower."""
+    out: dict[str, list[Row]] = {i: [] for i in loan_ids}
+    if not loan_ids:
+        return out
+    rows = conn.execute(
+        select(holds).where(or_(holds.c.loan_id.in_(list(loan_ids)), holds.c.borrower_id.in_(list(borrower_ids))))
+        .order_by(holds.c.id)
+    ).all()
+    latest: dict[tuple, Row] = {}
+    for r in rows:  # the last action per (loan, reason, channel) decides
+        latest[(r.loan_id, r.reason, r.channel)] = r
+    placed = [r for r in latest.values() if r.action == "place" and (r.until is None or r.until >= on)]
+    loan_borrower = dict(conn.execute(select(loans.c.loan_id, loans.c.borrower_id)
+                                      .where(loans.c.loan_id.in_(list(loan_ids)))).all())
+    for loan_id, borrower_id in loan_borrower.items():
+        out[loan_id] = [r for r in placed if r.loan_id == loan_id
+                        or (r.reason in BORROWER_WIDE and r.borrower_id == borrower_id)]
+    return out
+
+
+def sms_counts(conn: Connection, borrower_ids: Sequence[str], first: date, last: date) -> dict[str, dict[date, int]]:
+    """Automated SMS per borrower and local day between `first` and `last` (WHEN-5)."""
+    out: dict[str, dict[date, int]] = {i: {} for i in borrower_ids}
+    if borrower_ids:
+        rows = conn.execute(
+            select(outbox.c.borrower_id, outbox.c.send_on, func.count())
+            .where(outbox.c.borrower_id.in_(list(borrower_ids)), outbox.c.channel == "sms",
+                   outbox.c.status.in_(COUNTED), outbox.c.send_on.between(first, last))
+            .group_by(outbox.c.borrower_id, outbox.c.send_on))
+        for borrower_id, day, n in rows:
+            out[borrower_id][day] = n
+    return out
+
+
+def insert_messages(conn: Connection, rows: list[dict]) -> list[Row]:
+    """Insert new messages; a key another run inserted first is left alone (ON CONFLICT DO
+    NOTHING), so concurrent runs queue each message once. Returns the rows inserted."""
+    if not rows:
+        return []
+    dialect = conn.dialect.name
+    if dialect == "postgresql":
+        from sqlalchemy.dialects.postgresql import insert as upsert
+    else:
+        from sqlalchemy.dialects.sqlite import insert as upsert
+    stmt = (upsert(outbox).on_conflict_do_nothing(index_elements=["loan_id", "step", "episode"])
+            .returning(outbox.c.id, outbox.c.loan_id, outbox.c.step, outbox.c.episode, outbox.c.status,
+                       outbox.c.reason))
+    return conn.execute(stmt, rows).all()  # batched ("insertmanyvalues"), one round trip per batch
+
+
+def update_messages(conn: Connection, rows: list[dict]) -> None:
+    """rows: {"id": …, column: value …}."""
+    _update_many(conn, outbox, ("id",), rows)
+
+
+def add_events(conn: Connection, rows: list[dict]) -> None:
+    _insert_many(conn, events, rows)
+
+
+def add_hold(conn: Connection, **row) -> None:
+    conn.execute(insert(holds).values(**row))
+
+
+def borrower_of(conn: Connection, loan_id: str) -> str | None:
+    return conn.execute(select(loans.c.borrower_id).where(loans.c.loan_id == loan_id)).scalar()
+
+
+def list_messages(conn: Connection, *, status: str | None = None, loan_id: str | None = None,
+                  limit: int | None = None) -> list[Row]:
+    stmt = select(outbox).order_by(outbox.c.id)
+    if status:
+        stmt = stmt.where(outbox.c.status == status)
+    if loan_id:
+        stmt = stmt.where(outbox.c.loan_id == loan_id)
+    if limit:
+        stmt = stmt.limit(limit)
+    return conn.execute(stmt).all()
+
+
+def due_messages(conn: Connection, now, *, channel: str | None, limit: int | None) -> list[Row]:
+    stmt = (select(outbox).where(outbox.c.status == "queued", outbox.c.send_after <= now)
+            .order_by(outbox.c.send_after, outbox.c.id))
+    if channel:
+        stmt = stmt.where(outbox.c.channel == channel)
+    if limit:
+        stmt = stmt.limit(limit)
+    return conn.execute(stmt).all()

@@ -1,0 +1,97 @@
+"""`collect outbox` and `collect send`: what is queued, suppressed or sent, and delivery."""
+
+from __future__ import annotations
+
+from datetime import UTC
+from typing import Annotated
+
+import typer
+
+from collect_cli.cli import render
+from collect_cli.cli.options import FormatOpt, Now, ShowPii, moment
+from collect_cli.cli.render import Format
+from collect_cli.domain.money import fmt
+from collect_cli.domain.pii import mask_phone
+from collect_cli.domain.strategy import CHANNELS
+from collect_cli.errors import UsageError
+from collect_cli.services.delivery import send_due
+from collect_cli.store import queries as q
+
+STATUSES = ("queued", "sent", "failed", "suppressed", "cancelled", "skipped")
+FIELDS = ["id", "loan_id", "step", "episode", "channel", "status", "reason", "recipient", "as_of",
+          "amount_overdue", "send_after", "attempts", "provider_ref", "template"]
+
+
+def outbox_command(
+    ctx: typer.Context,
+    status: Annotated[str | None, typer.Option(help=f"Only this status: {', '.join(STATUSES)}.")] = None,
+    loan: Annotated[str | None, typer.Option(help="Only this loan.")] = None,
+    limit: Annotated[int, typer.Option(min=0, help="At most N messages; 0 for all.")] = 200,
+    show_pii: ShowPii = False,
+    fmt_: FormatOpt = Format.table,
+) -> None:
+    """List messages: why did this borrower get nothing? (`--status suppressed` gives the rule).
+
+    Example: collect outbox --status suppressed --loan L00000044
+    """
+    if status not in (None, *STATUSES):
+        raise typer.BadParameter(f"one of {', '.join(STATUSES)}", param_hint="--status")
+    with ctx.obj.engine().connect() as conn:
+        rows = q.list_messages(conn, status=status, loan_id=loan, limit=limit or None)
+    records = [{
+        "id": r.id, "loan_id": r.loan_id, "step": r.step, "episode": r.episode, "channel": r.channel,
+        "status": r.status, "reason": r.reason,
+        "recipient": r.recipient if show_pii or r.channel != "sms" else mask_phone(r.recipient),
+        "as_of": r.as_of.isoformat(), "amount_overdue": fmt(r.amount_overdue),
+        "send_after": r.send_after.isoformat(sep=" ", timespec="minutes") + " UTC" if r.send_after else None,
+        "attempts": r.attempts, "provider_ref": r.provider_ref, "template": r.template,
+    } for r in rows]
+    if fmt_ is not Format.table:
+        render.records_out(fmt_, records, FIELDS)
+        return
+    render.table(f"Outbox ({len(records)} messages)",
+                 [("id", "right"), ("loan", "left"), ("step", "left"), ("channel", "left"), ("status", "left"),
+                  ("send after", "left"), ("overdue", "right"), ("reason", "left")],
+                 ([r["id"], r["loan_id"], r["step"], r["channel"], r["status"], r["send_after"] or "",
+                   r["amount_overdue"], r["reason"] or ""] for r in records))
+
+
+def send_command(
+    ctx: typer.Context,
+    channel: Annotated[str | None, typer.Option(help=f"Only this channel: {', '.join(CHANNELS)}.")] = None,
+    limit: Annotated[int, typer.Option(min=0, help="At most N messages; 0 for all due.")] = 0,
+    now: Now = None,
+    fmt_: Annotated[Format, typer.Option("--format", "-f", help="Summary as table or json.")] = Format.table,
+) -> None:
+    """Deliver queued messages whose time has come, through each channel's sender (file spool
+    by default, http or smtp as configured). The gates run again: a message for an account
+    that has paid, is held, or whose amount changed is cancelled, never sent.
+
+    --now (demos, replays) is accepted only while every sender is the file spool: a real
+    gateway must never be driven by a pretend clock (WHEN-1).
+
+    Exit codes: 0 done (failures are recorded per message); 1 failure; 4 another send is running.
+
+    Example: collect send --channel sms --limit 1000
+    """
+    if channel not in (None, *CHANNELS):
+        raise typer.BadParameter(f"one of {', '.join(CHANNELS)}", param_hint="--channel")
+    app = ctx.obj
+    if now is not None and set(app.settings.delivery.senders.values()) != {"file"}:
+        raise UsageError("--now is only for the file sender: real messages go by the real clock (WHEN-1)")
+    at = moment(now, app)
+    today = at.replace(tzinfo=UTC).astimezone(app.settings.zone).date()
+    s = send_due(engine=app.engine(), settings=app.settings, now=at, today=today,
+                 channel=channel, limit=limit or None)
+    data = {"sent": dict(s.sent), "failed": dict(s.failed), "cancelled": dict(s.cancelled), "waiting": s.waiting}
+    if fmt_ is Format.json:
+        render.json_out(data)
+    else:
+        render.table("Send", [("outcome", "left"), ("count", "right"), ("detail", "left")], [
+            ["sent", sum(s.sent.values()), ", ".join(f"{k} {v}" for k, v in sorted(s.sent.items()))],
+            ["failed", sum(s.failed.values()), ", ".join(f"{k} {v}" for k, v in sorted(s.failed.items()))],
+            ["cancelled", sum(s.cancelled.values()), ", ".join(f"{k} {v}" for k, v in sorted(s.cancelled.items()))],
+            ["waiting for the contact window", s.waiting, ""],
+        ])
+    render.note(f"send: {sum(s.sent.values()):,} sent, {sum(s.failed.values()):,} failed, "
+                f"{sum(s.cancelled.values()):,} cancelled, {s.waiting:,} waiting")

@@ -1,0 +1,130 @@
+"""`collect run-reminders`, `collect hold` / `collect release`: the nightly job and its holds."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+import typer
+
+from collect_cli.cli import render
+from collect_cli.cli.options import AsOf, FormatOpt, Now, as_of_date, moment
+from collect_cli.cli.render import Format
+from collect_cli.domain.compliance import HOLD_REASONS
+from collect_cli.errors import UsageError
+from collect_cli.ledger.values import parse_date
+from collect_cli.services.holds import place_hold, release_hold
+from collect_cli.services.reminders import run_reminders
+
+RUN_HELP = """Queue tonight's reminders and notices: the strategy per bucket, once per episode,
+through the compliance gates (holds, opt-outs, frequency caps, address, template lint,
+length). Safe to run twice, to miss a night, and to kill half-way.
+
+Exit codes: 0 done; 1 failure; 4 another run holds the lock (nothing done); 5 done, but a
+template failed lint and its step was suppressed.
+
+Example (cron, 02:00): collect run-reminders && collect send
+"""
+
+
+def run_command(
+    ctx: typer.Context,
+    as_of: AsOf = None,
+    dry_run: Annotated[bool, typer.Option("--dry-run", help="Show what would be queued; write nothing.")] = False,
+    now: Now = None,
+    fmt_: FormatOpt = Format.table,
+) -> None:
+    app = ctx.obj
+    day = as_of_date(as_of, app.today())
+    summary = run_reminders(engine=app.engine(), settings=app.settings, as_of=day, now=moment(now, app),
+                            dry_run=dry_run)
+    rows = []
+    for step, c in summary.steps.items():
+        rows.append({"step": step, "queued": c.queued, "suppressed": sum(c.suppressed.values()),
+                     "suppressed_by_rule": dict(sorted(c.suppressed.items())), "skipped": c.skipped})
+    for path, findings in summary.lint.items():
+        for f in findings:
+            render.error(f"template failed lint: {f}")
+    total = {k: sum(r[k] for r in rows) for k in ("queued", "suppressed", "skipped")}
+    if fmt_ is Format.json:
+        render.json_out({"as_of": day.isoformat(), "dry_run": dry_run, "accounts": summary.accounts,
+                         "steps": rows, **total, "exit_code": summary.exit_code})
+    elif fmt_ is Format.csv:
+        render.csv_out(["step", "queued", "suppressed", "suppressed_by_rule", "skipped"],
+                       ([r["step"], r["queued"], r["suppressed"],
+                         " ".join(f"{k}={v}" for k, v in r["suppressed_by_rule"].items()), r["skipped"]]
+                        for r in rows))
+    else:
+        render.table(
+            f"Reminders as of {day.isoformat()}" + (" (dry run: nothing written)" if dry_run else ""),
+            [("step", "left"), ("queued", "right"), ("suppressed", "right"), ("by rule", "left"),
+             ("skipped", "right")],
+            ([r["step"], r["queued"], r["suppressed"],
+              ", ".join(f"{k} {v}" for k, v in r["suppressed_by_rule"].items()), r["skipped"]] for r in rows),
+            footer=["total", total["queued"], total["suppressed"], "", total["skipped"]],
+        )
+    render.note(f"run-reminders {day.isoformat()}: {summary.accounts:,} open loans, {total['queued']:,} queued, "
+                f"{total['suppressed']:,} suppressed, {total['skipped']:,} skipped"
+                + (" (dry run)" if dry_run else ""))
+    raise typer.Exit(summary.exit_code)
+
+
+Reason = Annotated[str, typer.Option("--reason", help=f"One of: {', '.join(HOLD_REASONS)}.")]
+
+
+def _reason(value: str) -> str:
+    if value not in HOLD_REASONS:
+        raise typer.BadParameter(f"{value!r} is not one of {', '.join(HOLD_REASONS)}", param_hint="--reason")
+    return value
+
+
+def _channel(value: str | None) -> str | None:
+    if value not in (None, "sms", "email"):
+        raise typer.BadParameter("sms or email", param_hint="--channel")
+    return value
+
+
+def hold_command(
+    ctx: typer.Context,
+    loan: Annotated[str, typer.Argument(help="The loan to hold.")],
+    reason: Reason,
+    until: Annotated[str | None, typer.Option(help="Last day of the hold (default: until released).")] = None,
+    channel: Annotated[str | None, typer.Option(help="opt-out only: sms or email (default: both).")] = None,
+    note: Annotated[str | None, typer.Option(help="Why, in the operator's words.")] = None,
+    by: Annotated[str | None, typer.Option(help="Who places it (default: the login name).")] = None,
+) -> None:
+    """Put a loan on hold: no automated messages that the hold forbids (HOLD-1..3).
+
+    dispute holds this loan; opt-out, bankruptcy, deceased and legal hold every loan of the
+    borrower. Holds are records (who, when, why), released with `collect release`.
+
+    Example: collect hold L00000044 --reason dispute --note "says payment of 10-05 missing"
+    """
+    app = ctx.obj
+    end = None
+    if until is not None:
+        try:
+            end = parse_date(until)
+        except ValueError as exc:
+            raise typer.BadParameter(str(exc), param_hint="--until") from None
+    place_hold(engine=app.engine(), loan_id=loan, reason=_reason(reason), channel=_channel(channel),
+               until=end, note=note, actor=by or app.operator(), now=app.utcnow())
+    render.note(f"{loan}: {reason} hold placed" + (f" until {end.isoformat()}" if end else ""))
+
+
+def release_command(
+    ctx: typer.Context,
+    loan: Annotated[str, typer.Argument(help="The loan to release.")],
+    reason: Reason,
+    channel: Annotated[str | None, typer.Option(help="opt-out only: sms or email.")] = None,
+    note: Annotated[str | None, typer.Option(help="Why, e.g. how the dispute was resolved.")] = None,
+    by: Annotated[str | None, typer.Option(help="Who releases it (default: the login name).")] = None,
+) -> None:
+    """Release a hold; the hold and its release both stay on record.
+
+    Example: collect release L00000044 --reason dispute --note "payment found, borrower told"
+    """
+    app = ctx.obj
+    if not release_hold(engine=app.engine(), loan_id=loan, reason=_reason(reason), channel=_channel(channel),
+                        note=note, actor=by or app.operator(), now=app.utcnow()):
+        raise UsageError(f"{loan} has no {reason} hold in force")
+    render.note(f"{loan}: {reason} hold released")

@@ -1,0 +1,167 @@
+"""Senders: the file spool (default), an HTTP SMS gateway and SMTP email.
+
+Each send carries the message id as an idempotency key, so a retry after a crash between
+"provider accepted" and "marked sent" delivers nothing twice: the HTTP gateway gets it as
+`Idempotency-Key`, SMTP as the Message-ID, and the file spool skips an id it already holds.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import smtplib
+import socket
+import time
+import urllib.error
+import urllib.request
+from dataclasses import dataclass
+from datetime import date
+from email.message import EmailMessage
+from pathlib import Path
+
+
+@dataclass(frozen=True)
+class Outgoing:
+    id: int
+    loan_id: str
+    channel: str
+    recipient: str
+    body: str
+    signature: str
+    template: str
+    as_of: date
+
+
+@dataclass(frozen=True)
+class Outcome:
+    status: str  # "sent" | "failed"
+    attempts: int
+    provider_ref: str | None = None
+    reason: str | None = None
+
+
+def _write_private(path: Path, data: bytes, append: bool) -> None:
+    """Spool files hold personal data: created owner-only."""
+    flags = os.O_WRONLY | os.O_CREAT | (os.O_APPEND if append else os.O_TRUNC)
+    fd = os.open(path, flags, 0o600)
+    try:
+        os.write(fd, data)
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+class FileSender:
+    """SMS and email: one JSON line per message in <spool>/<channel>-<day>.jsonl; letters: one
+    HTML file each in <spool>/letters/<day>/, ready to print."""
+
+    def __init__(self, spool_dir: Path, day: date):
+        self.spool = spool_dir
+        self.day = day
+        self._seen: dict[Path, set[int]] = {}
+
+    def send(self, msg: Outgoing) -> Outcome:
+        try:
+            if msg.channel == "letter":
+                return self._letter(msg)
+            return self._line(msg)
+        except OSError as exc:
+            return Outcome("failed", 1, reason=f"spool: {exc.strerror}: {exc.filename}")
+
+    def _line(self, msg: Outgoing) -> Outcome:
+        self.spool.mkdir(parents=True, exist_ok=True, mode=0o700)
+        path = self.spool / f"{msg.channel}-{self.day.isoformat()}.jsonl"
+        seen = self._seen.setdefault(path, self._ids_in(path))
+        if msg.id not in seen:
+            record = {"id": msg.id, "loan_id": msg.loan_id, "channel": msg.channel, "to": msg.recipient,
+                      "signature": msg.signature, "body": msg.body, "template": msg.template,
+                      "as_of": msg.as_of.isoformat()}
+            _write_private(path, (json.dumps(record, ensure_ascii=False) + "\n").encode(), append=True)
+            seen.add(msg.id)
+        return Outcome("sent", 1, provider_ref=f"{path.name}#{msg.id}")
+
+    @staticmethod
+    def _ids_in(path: Path) -> set[int]:
+        if not path.exists():
+            return set()
+        ids = set()
+        with path.open(encoding="utf-8") as fh:
+            for line in fh:
+                try:
+                    ids.add(json.loads(line)["id"])
+                except (ValueError, KeyError):
+                    continue  # a line cut by a crash; its message is sent again
+        return ids
+
+    def _letter(self, msg: Outgoing) -> Outcome:
+        folder = self.spool / "letters" / self.day.isoformat()
+        folder.mkdir(parents=True, exist_ok=True, mode=0o700)
+        path = folder / f"{msg.id:08d}-{msg.loan_id}.html"
+        tmp = path.with_suffix(".tmp")
+        _write_private(tmp, msg.body.encode("utf-8"), append=False)
+        os.replace(tmp, path)  # the same id always lands in the same file: no duplicate letter
+        return Outcome("sent", 1, provider_ref=str(path))
+
+
+class HttpSender:
+    """POST JSON to an SMS gateway. 2xx: sent (the gateway's id as reference); 4xx: failed at
+    once; 5xx, timeout or no connection: retried with exponential backoff, then failed."""
+
+    def __init__(self, url: str, *, timeout: float, max_attempts: int, backoff_seconds: float = 0.5):
+        self.url = url
+        self.timeout = timeout
+        self.max_attempts = max_attempts
+        self.backoff = backoff_seconds
+
+    def send(self, msg: Outgoing) -> Outcome:
+        payload = json.dumps({"id": msg.id, "channel": msg.channel, "to": msg.recipient,
+                              "signature": msg.signature, "body": msg.body}, ensure_ascii=False).encode()
+        reason = ""
+        for attempt in range(1, self.max_attempts + 1):
+            request = urllib.request.Request(
+                self.url, data=payload, method="POST",
+                headers={"Content-Type": "application/json; charset=utf-8", "Idempotency-Key": str(msg.id)})
+            try:
+                with urllib.request.urlopen(request, timeout=self.timeout) as resp:
+                    return Outcome("sent", attempt, provider_ref=self._reference(resp.read(), msg.id))
+            except urllib.error.HTTPError as exc:
+                detail = exc.read()[:200].decode("utf-8", "replace")
+                if 400 <= exc.code < 500:
+                    return Outcome("failed", attempt, reason=f"HTTP {exc.code}: {detail}")
+                reason = f"HTTP {exc.code}: {detail}"
+            except (urllib.error.URLError, socket.timeout, ConnectionError) as exc:
+                reason = f"{getattr(exc, 'reason', exc)}"
+            if attempt < self.max_attempts:
+                time.sleep(self.backoff * 2 ** (attempt - 1))
+        return Outcome("failed", self.max_attempts, reason=f"gave up after {self.max_attempts} attempts: {reason}")
+
+    @staticmethod
+    def _reference(body: bytes, msg_id: int) -> str:
+        try:
+            data = json.loads(body or b"{}")
+            return str(data.get("id") or data.get("reference") or msg_id)
+        except ValueError:
+            return str(msg_id)
+
+
+class SmtpSender:
+    """Email through an SMTP server; the Message-ID carries the message id."""
+
+    def __init__(self, host: str, port: int, sender: str, timeout: float = 30):
+        self.host, self.port, self.sender, self.timeout = host, port, sender, timeout
+
+    def send(self, msg: Outgoing) -> Outcome:
+        mail = EmailMessage()
+        mail["From"] = self.sender
+        mail["To"] = msg.recipient
+        mail["Subject"] = msg.signature
+        mail["Message-ID"] = f"<collect-{msg.id}@{self.sender.partition('@')[2] or 'collect'}>"
+        mail.set_content(msg.body)
+        try:
+            with smtplib.SMTP(self.host, self.port, timeout=self.timeout) as smtp:
+                smtp.send_message(mail)
+        except smtplib.SMTPRecipientsRefused as exc:
+            return Outcome("failed", 1, reason=f"SMTP refused the recipient: {exc.recipients}")
+        except (smtplib.SMTPException, OSError) as exc:
+            return Outcome("failed", 1, reason=f"SMTP: {exc}")
+        return Outcome("sent", 1, provider_ref=mail["Message-ID"])

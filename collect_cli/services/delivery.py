@@ -1,0 +1,122 @@
+"""`collect send`: deliver queued messages whose time has come, after checking them again.
+
+At send time the gates run again on today's ledger: a message whose account has since paid,
+been put on hold, opted out, or whose stated amount is no longer today's figure is cancelled
+(reminders.md, AMT-1); one outside the borrower's contact window now waits (WHEN-1). Each
+message is one transaction, so a crash loses at most the one being sent, and its retry
+carries the same idempotency key.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime, timedelta
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import Engine
+
+from collect_cli.config import Settings
+from collect_cli.domain.compliance import Hold, Refusal, hold_gate, opt_out_gate
+from collect_cli.domain.money import fmt
+from collect_cli.messaging.senders import FileSender, HttpSender, Outgoing, SmtpSender
+from collect_cli.services.portfolio import Account, iter_accounts
+from collect_cli.store import queries as q
+from collect_cli.store.locks import run_lock
+
+ACTOR = "send"
+BATCH = 500
+
+
+@dataclass
+class SendSummary:
+    sent: Counter = field(default_factory=Counter)  # by channel
+    failed: Counter = field(default_factory=Counter)
+    cancelled: Counter = field(default_factory=Counter)  # by rule
+    waiting: int = 0  # outside the contact window now
+
+
+def make_senders(settings: Settings, today: date) -> dict[str, object]:
+    d = settings.delivery
+    kinds = {
+        "file": lambda: FileSender(d.spool_dir, today),
+        "http": lambda: HttpSender(d.http_url, timeout=d.http_timeout_seconds, max_attempts=d.http_max_attempts,
+                                   backoff_seconds=d.http_backoff_ms / 1000),
+        "smtp": lambda: SmtpSender(d.smtp_host, d.smtp_port, d.smtp_sender),
+    }
+    return {channel: kinds[kind]() for channel, kind in d.senders.items()}
+
+
+def send_due(*, engine: Engine, settings: Settings, now: datetime, today: date, channel: str | None = None,
+             limit: int | None = None, senders: dict | None = None) -> SendSummary:
+    """Deliver up to `limit` queued messages with send_after <= now (naive UTC)."""
+    summary = SendSummary()
+    senders = senders or make_senders(settings, today)
+    with run_lock(engine, "send"), engine.connect() as conn:
+        with conn.begin():
+            due = q.due_messages(conn, now, channel=channel, limit=limit)
+        for start in range(0, len(due), BATCH):
+            batch = due[start:start + BATCH]
+            loan_ids = sorted({m.loan_id for m in batch})
+            with conn.begin():
+                accounts = {a.loan_id: a for a in iter_accounts(conn, as_of=today, settings=settings, loan_ids=loan_ids)}
+                holds = q.active_holds(conn, loan_ids, sorted({a.borrower_id for a in accounts.values()}), today)
+            for msg in batch:
+                acc = accounts[msg.loan_id]
+                refusal = _recheck(msg, acc, [Hold(h.reason, h.channel) for h in holds[msg.loan_id]], today)
+                with conn.begin():
+                    if refusal is not None:
+                        _record(conn, msg.id, now, "cancelled", str(refusal))
+                        summary.cancelled[refusal.rule] += 1
+                    elif not _inside_window(acc, settings, now):
+                        summary.waiting += 1
+                    else:
+                        _deliver(conn, msg, acc, senders[msg.channel], settings, now, summary)
+    return summary
+
+
+def _recheck(msg, acc: Account, holds: list[Hold], today: date) -> Refusal | None:
+    refusal = hold_gate(holds) or opt_out_gate(holds, msg.channel)
+    if refusal:
+        return refusal
+    if today > msg.as_of + timedelta(days=1):
+        return Refusal("AMT-1", f"the figures are of {msg.as_of.isoformat()}, too old to send; "
+                                "the next run queues current ones")
+    state = acc.state
+    if msg.episode.startswith("due-"):  # a pre-due reminder: is that installment still unpaid?
+        due_on = date.fromisoformat(msg.episode[4:])
+        if not any(p.installment.due_on == due_on and p.unpaid for p in state.positions):
+            return Refusal("PAID", f"the installment due {due_on.isoformat()} is paid")
+        return None
+    if state.status == "closed" or state.overdue == 0:
+        return Refusal("PAID", "nothing is overdue any more")
+    if state.overdue != msg.amount_overdue:
+        return Refusal("AMT-1", f"the overdue amount is now {fmt(state.overdue)}, not the "
+                                f"{fmt(msg.amount_overdue)} the message states; the next run queues the new figure")
+    return None
+
+
+def _inside_window(acc: Account, settings: Settings, now: datetime) -> bool:
+    zones = [acc.timezone] if acc.timezone else (settings.contact.served_timezones or (settings.timezone,))
+    start, end = settings.contact.window
+    moment = now.replace(tzinfo=UTC)
+    return all(start <= moment.astimezone(ZoneInfo(z)).time() < end for z in zones)
+
+
+def _deliver(conn, msg, acc: Account, sender, settings: Settings, now: datetime, summary: SendSummary) -> None:
+    texts = settings.messaging.texts.get(acc.locale) or settings.messaging.texts["zh_CN"]
+    outcome = sender.send(Outgoing(id=msg.id, loan_id=msg.loan_id, channel=msg.channel, recipient=msg.recipient,
+                                   body=msg.body, signature=texts.sms_signature, template=msg.template,
+                                   as_of=msg.as_of))
+    q.update_messages(conn, [{"id": msg.id, "status": outcome.status, "reason": outcome.reason,
+                              "attempts": msg.attempts + outcome.attempts, "provider_ref": outcome.provider_ref,
+                              "updated_at": now}])
+    q.add_events(conn, [{"message_id": msg.id, "at": now, "status": outcome.status,
+                         "reason": outcome.reason or f"attempts {outcome.attempts}, ref {outcome.provider_ref}",
+                         "actor": ACTOR}])
+    (summary.sent if outcome.status == "sent" else summary.failed)[msg.channel] += 1
+
+
+def _record(conn, message_id: int, now: datetime, status: str, reason: str) -> None:
+    q.update_messages(conn, [{"id": message_id, "status": status, "reason": reason, "updated_at": now}])
+    q.add_events(conn, [{"message_id": message_id, "at": now, "status": status, "reason": reason, "actor": ACTOR}])

@@ -224,7 +224,8 @@ def stream_loans(conn: Connection, as_of: date, *, product: str | None = None,
         .where(_loan_filter(as_of, product, loan_ids))
         .order_by(loans.c.loan_id)
     )
-    yield from conn.execution_options(stream_results=True, yield_per=5000).execute(stmt)
+    # options on the statement: on the connection they would stay on for its later statements
+    yield from conn.execute(stmt.execution_options(stream_results=True, yield_per=5000))
 
 
 def stream_installments(conn: Connection, as_of: date, *, product: str | None = None,
@@ -237,7 +238,8 @@ def stream_installments(conn: Connection, as_of: date, *, product: str | None = 
         .where(_loan_filter(as_of, product, loan_ids))
         .order_by(installments.c.loan_id, installments.c.due_on, installments.c.seq)
     )
-    yield from conn.execution_options(stream_results=True, yield_per=5000).execute(stmt)
+    # options on the statement: on the connection they would stay on for its later statements
+    yield from conn.execute(stmt.execution_options(stream_results=True, yield_per=5000))
 
 
 def _loan_filter(as_of: date, product: str | None, loan_ids: Sequence[str] | None):

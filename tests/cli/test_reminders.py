@@ -1,0 +1,273 @@
+"""run-reminders and send end to end: the strategy rules, every gate by rule id, send-time
+re-checks, and the outbox as the record."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+from sqlalchemy import create_engine, text
+
+from collect_cli.store.database import database_url
+
+LOANS = """loan_id,borrower_id,borrower_name,phone,principal,disbursed_on,address,locale,timezone
+L1,B1,王小明,13800000001,300,2025-12-31,上海市黄浦区1号,zh_CN,
+L2,B2,李四,13800000002,300,2025-12-31,,zh_CN,
+L3,B3,Amy Chen,13800000003,300,2025-12-31,1 Main St,en,America/Los_Angeles
+L4,B4,赵六,13800000004,300,2025-12-31,北京市1号,zh_CN,
+L5,B4,赵六,13800000004,300,2025-12-31,北京市1号,zh_CN,
+"""
+
+
+def schedule(loan: str) -> str:
+    return "".join(f"{loan},{i},{d},100,5,\n" for i, d in enumerate(("2026-01-31", "2026-02-28", "2026-03-31"), 1))
+
+
+INSTALLMENTS = "loan_id,seq,due_on,principal_due,interest_due,fee_due\n" + "".join(
+    schedule(f"L{i}") for i in range(1, 6))
+
+
+@pytest.fixture
+def book(cli, tmp_path):
+    for name, content in (("loans.csv", LOANS), ("inst.csv", INSTALLMENTS)):
+        (tmp_path / name).write_text(content, encoding="utf-8")
+    r = cli("import", str(tmp_path / "loans.csv"), str(tmp_path / "inst.csv"))
+    assert r.exit_code == 0, r.stderr
+    return tmp_path
+
+
+def pay(cli, tmp_path, *rows: str) -> None:
+    f = tmp_path / f"pay-{abs(hash(rows))}.csv"
+    f.write_text("payment_id,loan_id,paid_on,amount\n" + "\n".join(rows) + "\n", encoding="utf-8")
+    assert cli("import", str(f)).exit_code == 0
+
+
+def run(cli, as_of: str, *extra: str, code: int = 0) -> dict:
+    r = cli("run-reminders", "--as-of", as_of, "--now", f"{as_of}T02:00", "--format", "json", *extra)
+    assert r.exit_code == code, r.stderr + r.stdout
+    return json.loads(r.stdout)
+
+
+def outbox(cli, loan: str | None = None) -> list[dict]:
+    args = ["outbox", "--limit", "0", "--format", "json"] + (["--loan", loan] if loan else [])
+    return json.loads(cli(*args).stdout)
+
+
+def steps(cli, loan: str) -> set[tuple[str, str]]:
+    return {(m["step"], m["status"]) for m in outbox(cli, loan)}
+
+
+def test_notice_then_followup_and_a_second_run_queues_nothing(cli, book):
+    first = run(cli, "2026-02-01")
+    assert first["queued"] > 0
+    assert ("m1_notice", "queued") in steps(cli, "L1")
+    again = run(cli, "2026-02-01")
+    assert again["queued"] == 0
+    run(cli, "2026-02-07")
+    assert steps(cli, "L1") == {("m1_notice", "queued"), ("m1_followup", "queued")}
+
+
+def test_predue_once_per_installment(cli, book):
+    run(cli, "2026-01-29")
+    run(cli, "2026-01-30")
+    assert [m["step"] for m in outbox(cli, "L1")] == ["predue"]
+    assert outbox(cli, "L1")[0]["episode"] == "due-2026-01-31"
+
+
+def test_catch_up_after_missed_nights_queues_the_latest_and_skips_the_rest(cli, book):
+    run(cli, "2026-02-10")
+    assert steps(cli, "L1") == {("m1_followup", "queued"), ("m1_notice", "skipped")}
+    [skipped] = [m for m in outbox(cli, "L1") if m["status"] == "skipped"]
+    assert "superseded" in skipped["reason"]
+
+
+def test_no_back_fill_of_older_buckets(cli, book):
+    run(cli, "2026-03-10")  # first run with the loan already in M2
+    assert {s for s, _ in steps(cli, "L1")} == {"m2_notice", "m2_letter"}
+
+
+def test_cure_and_redefault_start_a_new_episode(cli, book, tmp_path):
+    run(cli, "2026-02-02")
+    pay(cli, tmp_path, "P1,L1,2026-02-05,105")  # cures the first installment
+    run(cli, "2026-02-20")
+    run(cli, "2026-03-02")  # the second installment is missed
+    episodes = sorted({(m["step"], m["episode"]) for m in outbox(cli, "L1") if m["status"] == "queued"})
+    assert episodes == [("m1_notice", "dpd-2026-02-01"), ("m1_notice", "dpd-2026-03-01")]
+
+
+def test_hold1_dispute_suppresses_and_release_lets_it_go(cli, book):
+    assert cli("hold", "L1", "--reason", "dispute", "--note", "says it was paid").exit_code == 0
+    run(cli, "2026-02-01")
+    [m] = outbox(cli, "L1")
+    assert m["status"] == "suppressed" and m["reason"].startswith("HOLD-1")
+    assert cli("release", "L1", "--reason", "dispute").exit_code == 0
+    run(cli, "2026-02-02")
+    [m] = outbox(cli, "L1")
+    assert m["status"] == "queued" and m["as_of"] == "2026-02-02"
+
+
+def test_hold2_opt_out_stops_sms_not_letters(cli, book):
+    cli("hold", "L1", "--reason", "opt-out", "--channel", "sms")
+    run(cli, "2026-03-05")
+    got = {m["step"]: (m["status"], m["reason"]) for m in outbox(cli, "L1")}
+    assert got["m2_notice"][0] == "suppressed" and got["m2_notice"][1].startswith("HOLD-2")
+    assert got["m2_letter"][0] == "queued"
+
+
+def test_hold3_is_borrower_wide(cli, book):
+    cli("hold", "L4", "--reason", "bankruptcy")
+    run(cli, "2026-02-01")
+    for loan in ("L4", "L5"):
+        assert all(m["reason"].startswith("HOLD-3") for m in outbox(cli, loan))
+
+
+def test_hold_until_expires(cli, book):
+    cli("hold", "L1", "--reason", "dispute", "--until", "2026-02-01")
+    run(cli, "2026-02-01")
+    assert outbox(cli, "L1")[0]["status"] == "suppressed"
+    run(cli, "2026-02-02")
+    assert outbox(cli, "L1")[0]["status"] == "queued"
+
+
+def test_when5_one_sms_per_borrower_per_day(cli, book):
+    run(cli, "2026-02-01")
+    both = {m["loan_id"]: m for m in outbox(cli) if m["loan_id"] in ("L4", "L5")}
+    assert sorted(m["status"] for m in both.values()) == ["queued", "suppressed"]
+    assert [m["reason"] for m in both.values() if m["status"] == "suppressed"][0].startswith("WHEN-5")
+    run(cli, "2026-02-02")  # the next day the second loan's notice goes
+    assert sorted(m["status"] for m in outbox(cli) if m["loan_id"] in ("L4", "L5")) == ["queued", "queued"]
+
+
+def test_when5_seven_day_cap(cli, book, tmp_path):
+    (tmp_path / "collect.toml").write_text("[contact]\nsms_per_7_days = 1\n", encoding="utf-8")
+    run(cli, "2026-02-01")
+    run(cli, "2026-02-07")
+    followup = [m for m in outbox(cli, "L1") if m["step"] == "m1_followup"][0]
+    assert followup["status"] == "suppressed" and "7 days" in followup["reason"]
+
+
+def test_missing_postal_address_suppresses_the_letter(cli, book):
+    run(cli, "2026-03-05")
+    letter = [m for m in outbox(cli, "L2") if m["step"] == "m2_letter"][0]
+    assert letter["status"] == "suppressed" and letter["reason"].startswith("ADDR")
+
+
+def test_a_template_failing_lint_suppresses_its_step_and_exits_5(cli, book, tmp_path):
+    mine = tmp_path / "mine"
+    mine.mkdir()
+    (mine / "m1_notice.zh_CN.j2").write_text(
+        "{#-\nchannel: sms\npurpose: overdue_notice\n-#}\n{{ borrower_name }}不还钱就曝光到通讯录\n", encoding="utf-8")
+    (tmp_path / "collect.toml").write_text('[messaging]\ntemplate_dirs = ["mine"]\n', encoding="utf-8")
+    summary = run(cli, "2026-02-01", code=5)
+    assert summary["exit_code"] == 5
+    m = [m for m in outbox(cli, "L1") if m["step"] == "m1_notice"][0]
+    assert m["status"] == "suppressed" and m["reason"].split(":")[0] in ("SAY-1", "SAY-2")
+
+
+def test_length_limit_suppresses(cli, book, tmp_path):
+    (tmp_path / "collect.toml").write_text("[messaging]\nsms_max_parts = 1\n", encoding="utf-8")
+    run(cli, "2026-02-01", code=0)
+    m = [m for m in outbox(cli, "L1") if m["step"] == "m1_notice"][0]
+    assert m["status"] == "suppressed" and m["reason"].startswith("LEN")
+
+
+def test_when1_send_after_is_inside_the_borrowers_window(cli, book):
+    run(cli, "2026-02-01")  # --now 02:00 Shanghai
+    by_loan = {m["loan_id"]: m for m in outbox(cli) if m["status"] == "queued"}
+    assert by_loan["L1"]["send_after"] == "2026-02-01 00:00 UTC"  # 08:00 in Shanghai
+    assert by_loan["L3"]["send_after"] == "2026-01-31 18:00 UTC"  # 10:00 in Los Angeles: at once
+    # and a run at 18:00 Shanghai (02:00 in Los Angeles) waits for 08:00 there
+    r = cli("run-reminders", "--as-of", "2026-02-07", "--now", "2026-02-07T18:00", "--format", "json")
+    assert r.exit_code == 0
+    l3 = [m for m in outbox(cli, "L3") if m["step"] == "m1_followup"][0]
+    assert l3["send_after"] == "2026-02-07 16:00 UTC"
+
+
+def test_dry_run_writes_nothing(cli, book):
+    summary = run(cli, "2026-02-01", "--dry-run")
+    assert summary["dry_run"] and summary["queued"] > 0
+    assert outbox(cli) == []
+
+
+def test_amounts_in_messages_are_the_engines_for_the_as_of_date(cli, book, tmp_path):
+    pay(cli, tmp_path, "P1,L1,2026-02-03,5")
+    run(cli, "2026-02-04")
+    [m] = [m for m in outbox(cli, "L1") if m["status"] == "queued"]
+    assert m["amount_overdue"] == "100.00"  # 105.00 due on 01-31 less 5.00 paid
+    r = cli("outbox", "--loan", "L1", "--format", "json", "--show-pii")
+    assert "+8613800000001" in r.stdout
+
+
+def send(cli, at: str) -> dict:
+    r = cli("send", "--now", at, "--format", "json")
+    assert r.exit_code == 0, r.stderr
+    return json.loads(r.stdout)
+
+
+def test_send_delivers_through_the_file_spool_once(cli, book, tmp_path):
+    run(cli, "2026-03-05")
+    early = send(cli, "2026-03-05T07:00")  # 07:00 in Shanghai, 15:00 in Los Angeles
+    assert {m["status"] for m in outbox(cli, "L1") if m["status"] != "suppressed"} == {"queued"}
+    assert {m["status"] for m in outbox(cli, "L3") if m["status"] != "suppressed"} == {"sent"}
+    done = send(cli, "2026-03-05T09:00")
+    for channel, n in early["sent"].items():
+        done["sent"][channel] += n
+    assert done["sent"]["sms"] >= 3 and done["sent"]["letter"] >= 2
+    spool = tmp_path / "outbox"
+    lines = (spool / "sms-2026-03-05.jsonl").read_text(encoding="utf-8").splitlines()
+    assert len(lines) == done["sent"]["sms"]
+    assert len(list((spool / "letters" / "2026-03-05").glob("*.html"))) == done["sent"]["letter"]
+    assert oct((spool / "sms-2026-03-05.jsonl").stat().st_mode & 0o777) == "0o600"
+    assert send(cli, "2026-03-05T10:00")["sent"] == {}  # nothing twice
+    assert {m["status"] for m in outbox(cli) if m["step"] in ("m2_notice", "m2_letter") and m["loan_id"] == "L1"} == {"sent"}
+
+
+def test_send_time_cancellation_paid_changed_amount_hold_and_stale(cli, book, tmp_path):
+    run(cli, "2026-02-01")
+    pay(cli, tmp_path, "P1,L1,2026-02-01,105", "P4,L4,2026-02-01,50")
+    cli("hold", "L3", "--reason", "dispute")
+    result = send(cli, "2026-02-01T20:00")
+    by_loan = {m["loan_id"]: m for m in outbox(cli) if m["step"] == "m1_notice" and m["status"] != "skipped"}
+    assert by_loan["L1"]["status"] == "cancelled" and by_loan["L1"]["reason"].startswith("PAID")
+    assert by_loan["L4"]["status"] == "cancelled" and by_loan["L4"]["reason"].startswith("AMT-1")
+    assert by_loan["L3"]["status"] == "cancelled" and by_loan["L3"]["reason"].startswith("HOLD-1")
+    assert result["cancelled"] == {"PAID": 1, "AMT-1": 1, "HOLD-1": 1}
+    # a cancelled notice comes back, with the new figure, on the next run
+    run(cli, "2026-02-02")
+    l4 = [m for m in outbox(cli, "L4") if m["step"] == "m1_notice"][0]
+    assert l4["status"] == "queued" and l4["amount_overdue"] == "55.00"
+    # figures older than the as-of date plus one day are never sent
+    assert send(cli, "2026-02-04T10:00")["cancelled"].get("AMT-1", 0) >= 1
+
+
+def test_every_change_is_recorded(cli, book):
+    run(cli, "2026-02-01")
+    send(cli, "2026-02-01T10:00")
+    engine = create_engine(database_url(cli.db))
+    with engine.connect() as conn:
+        rows = conn.execute(text("SELECT m.loan_id, e.status, e.actor FROM outbox_events e "
+                                 "JOIN outbox m ON m.id = e.message_id WHERE m.loan_id = 'L1' ORDER BY e.id")).all()
+    engine.dispose()
+    assert [(r.status, r.actor) for r in rows] == [("queued", "run-reminders"), ("sent", "send")]
+
+
+def test_hold_commands_validate(cli, book):
+    assert cli("hold", "L1", "--reason", "angry").exit_code == 2
+    assert cli("hold", "NOPE", "--reason", "dispute").exit_code == 2
+    assert cli("release", "L1", "--reason", "dispute").exit_code == 2  # nothing to release
+    assert cli("hold", "L1", "--reason", "dispute", "--until", "31/12/2026").exit_code == 2
+
+
+def test_sample_db_queues_every_step_of_the_default_strategy(tmp_path):
+    import shutil
+
+    from tests.conftest import Cli
+
+    db = tmp_path / "sample.db"
+    shutil.copy(Path(__file__).parents[2] / "sample.db", db)
+    c = Cli(str(db))
+    summary = run(c, "2026-11-20")
+    queued = {s["step"]: s["queued"] for s in summary["steps"]}
+    assert all(n > 0 for n in queued.values()), queued
+    assert run(c, "2026-11-20")["queued"] == 0

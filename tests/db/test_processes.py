@@ -1,0 +1,114 @@
+"""run-reminders in real processes: a held lock, two runs at once, and a SIGKILL half-way."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+
+import pytest
+from sqlalchemy import create_engine, text
+
+from collect_cli.services.demo import generate_portfolio
+from collect_cli.store.database import database_url, open_engine
+from collect_cli.store.locks import run_lock
+
+AS_OF = "2026-11-20"
+NOW = "2026-11-20T02:00"
+
+
+def collect(db: str, *args: str, cwd) -> subprocess.Popen:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("COLLECT_")}
+    return subprocess.Popen([sys.executable, "-m", "collect_cli", "--db", db, *args], cwd=cwd, env=env,
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+
+
+def reminders(db: str, cwd, *extra: str) -> subprocess.Popen:
+    return collect(db, "run-reminders", "--as-of", AS_OF, "--now", NOW, "--format", "json", *extra, cwd=cwd)
+
+
+@pytest.fixture
+def portfolio(db, tmp_path):
+    files = generate_portfolio(tmp_path / "demo", loans=6000, seed=11, as_of=__import__("datetime").date(2026, 11, 20))
+    p = collect(db, "import", str(files.loans), str(files.installments), str(files.payments), cwd=tmp_path)
+    out, err = p.communicate(timeout=300)
+    assert p.returncode == 0, err
+    return db
+
+
+def outbox_rows(db: str) -> list[tuple]:
+    engine = create_engine(database_url(db))
+    with engine.connect() as conn:
+        rows = conn.execute(text("SELECT loan_id, step, episode, status, reason, body FROM outbox")).all()
+    engine.dispose()
+    return sorted(tuple(r) for r in rows)
+
+
+def per_step(rows: list[tuple]) -> dict:
+    out: dict = {}
+    for _, step, _, status, reason, _ in rows:
+        key = (step, status, (reason or "").split(":")[0] if status == "suppressed" else "")
+        out[key] = out.get(key, 0) + 1
+    return out
+
+
+def expected(summary: dict) -> dict:
+    out = {}
+    for s in summary["steps"]:
+        if s["queued"]:
+            out[(s["step"], "queued", "")] = s["queued"]
+        if s["skipped"]:
+            out[(s["step"], "skipped", "")] = s["skipped"]
+        for rule, n in s["suppressed_by_rule"].items():
+            out[(s["step"], "suppressed", rule)] = n
+    return out
+
+
+def test_a_second_run_while_the_lock_is_held_does_nothing_and_exits_4(portfolio, tmp_path):
+    engine = open_engine(portfolio)
+    with run_lock(engine, "run-reminders"):
+        p = reminders(portfolio, tmp_path)
+        out, err = p.communicate(timeout=120)
+    engine.dispose()
+    assert p.returncode == 4, err
+    assert "another" in err and out == ""
+    assert outbox_rows(portfolio) == []
+
+
+def test_two_runs_at_once_queue_each_message_once(portfolio, tmp_path):
+    dry = reminders(portfolio, tmp_path, "--dry-run")
+    want = expected(json.loads(dry.communicate(timeout=120)[0]))
+    runs = [reminders(portfolio, tmp_path) for _ in range(2)]
+    codes = sorted(p.wait(timeout=300) for p in runs)
+    assert codes in ([0, 4], [0, 0]), [p.stderr.read() for p in runs]
+    rows = outbox_rows(portfolio)
+    assert len({r[:3] for r in rows}) == len(rows)
+    assert per_step(rows) == want
+
+
+def test_a_run_killed_half_way_is_finished_by_the_next_run(portfolio, tmp_path):
+    dry = reminders(portfolio, tmp_path, "--dry-run")
+    want = expected(json.loads(dry.communicate(timeout=120)[0]))
+    engine = create_engine(database_url(portfolio))
+    p = reminders(portfolio, tmp_path)
+    deadline = time.monotonic() + 60
+    with engine.connect() as conn:
+        while time.monotonic() < deadline and p.poll() is None:
+            if conn.execute(text("SELECT count(*) FROM outbox")).scalar():
+                break  # the first batch is committed: kill it now
+            conn.rollback()
+            time.sleep(0.01)
+    p.send_signal(signal.SIGKILL)
+    p.wait(timeout=30)
+    engine.dispose()
+    partial = outbox_rows(portfolio)
+    assert p.returncode == -signal.SIGKILL, "the run finished before it could be killed"
+    assert 0 < len(partial) < sum(want.values())
+    again = reminders(portfolio, tmp_path)
+    assert again.wait(timeout=300) == 0, again.stderr.read()
+    rows = outbox_rows(portfolio)
+    assert per_step(rows) == want
+    assert set(partial) <= set(rows)  # nothing written before the kill changed or went missing

@@ -40,10 +40,9 @@ class Outcome:
     reason: str | None = None
 
 
-def _write_private(path: Path, data: bytes, append: bool) -> None:
+def _write_private(path: Path, data: bytes) -> None:
     """Spool files hold personal data: created owner-only."""
-    flags = os.O_WRONLY | os.O_CREAT | (os.O_APPEND if append else os.O_TRUNC)
-    fd = os.open(path, flags, 0o600)
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
     try:
         os.write(fd, data)
         os.fsync(fd)
@@ -59,6 +58,14 @@ class FileSender:
         self.spool = spool_dir
         self.day = day
         self._seen: dict[Path, set[int]] = {}
+        self._open: dict[Path, int] = {}  # spool file -> descriptor, kept open for a batch
+
+    def flush(self) -> None:
+        """Make what was written durable; called before the batch is marked sent."""
+        for fd in self._open.values():
+            os.fsync(fd)
+            os.close(fd)
+        self._open.clear()
 
     def send(self, msg: Outgoing) -> Outcome:
         try:
@@ -71,12 +78,16 @@ class FileSender:
     def _line(self, msg: Outgoing) -> Outcome:
         self.spool.mkdir(parents=True, exist_ok=True, mode=0o700)
         path = self.spool / f"{msg.channel}-{self.day.isoformat()}.jsonl"
-        seen = self._seen.setdefault(path, self._ids_in(path))
+        if path not in self._seen:  # read once per run: the ids a crashed run already wrote
+            self._seen[path] = self._ids_in(path)
+        seen = self._seen[path]
         if msg.id not in seen:
             record = {"id": msg.id, "loan_id": msg.loan_id, "channel": msg.channel, "to": msg.recipient,
                       "signature": msg.signature, "body": msg.body, "template": msg.template,
                       "as_of": msg.as_of.isoformat()}
-            _write_private(path, (json.dumps(record, ensure_ascii=False) + "\n").encode(), append=True)
+            if path not in self._open:
+                self._open[path] = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o600)
+            os.write(self._open[path], (json.dumps(record, ensure_ascii=False) + "\n").encode())
             seen.add(msg.id)
         return Outcome("sent", 1, provider_ref=f"{path.name}#{msg.id}")
 
@@ -98,7 +109,7 @@ class FileSender:
         folder.mkdir(parents=True, exist_ok=True, mode=0o700)
         path = folder / f"{msg.id:08d}-{msg.loan_id}.html"
         tmp = path.with_suffix(".tmp")
-        _write_private(tmp, msg.body.encode("utf-8"), append=False)
+        _write_private(tmp, msg.body.encode("utf-8"))
         os.replace(tmp, path)  # the same id always lands in the same file: no duplicate letter
         return Outcome("sent", 1, provider_ref=str(path))
 
@@ -112,6 +123,9 @@ class HttpSender:
         self.timeout = timeout
         self.max_attempts = max_attempts
         self.backoff = backoff_seconds
+
+    def flush(self) -> None:
+        """Each request is complete when it returns."""
 
     def send(self, msg: Outgoing) -> Outcome:
         payload = json.dumps({"id": msg.id, "channel": msg.channel, "to": msg.recipient,
@@ -149,6 +163,9 @@ class SmtpSender:
 
     def __init__(self, host: str, port: int, sender: str, timeout: float = 30):
         self.host, self.port, self.sender, self.timeout = host, port, sender, timeout
+
+    def flush(self) -> None:
+        """Each mail is handed over when send returns."""
 
     def send(self, msg: Outgoing) -> Outcome:
         mail = EmailMessage()

@@ -61,17 +61,26 @@ def send_due(*, engine: Engine, settings: Settings, now: datetime, today: date, 
             with conn.begin():
                 accounts = {a.loan_id: a for a in iter_accounts(conn, as_of=today, settings=settings, loan_ids=loan_ids)}
                 holds = q.active_holds(conn, loan_ids, sorted({a.borrower_id for a in accounts.values()}), today)
+            updates: list[tuple[dict, str]] = []  # (new state of the message, what the event says)
             for msg in batch:
                 acc = accounts[msg.loan_id]
                 refusal = _recheck(msg, acc, [Hold(h.reason, h.channel) for h in holds[msg.loan_id]], today)
-                with conn.begin():
-                    if refusal is not None:
-                        _record(conn, msg.id, now, "cancelled", str(refusal))
-                        summary.cancelled[refusal.rule] += 1
-                    elif not _inside_window(acc, settings, now):
-                        summary.waiting += 1
-                    else:
-                        _deliver(conn, msg, acc, senders[msg.channel], settings, now, summary)
+                if refusal is not None:
+                    updates.append(({"id": msg.id, "status": "cancelled", "reason": str(refusal),
+                                     "attempts": msg.attempts, "provider_ref": None}, str(refusal)))
+                    summary.cancelled[refusal.rule] += 1
+                elif not _inside_window(acc, settings, now):
+                    summary.waiting += 1
+                else:
+                    updates.append(_deliver(msg, acc, senders[msg.channel], settings, summary))
+            for sender in senders.values():
+                sender.flush()
+            # marked after delivery: a crash in between sends again, and the idempotency key
+            # (the message id) makes the provider or the spool drop the second copy
+            with conn.begin():
+                q.update_messages(conn, [{**u, "updated_at": now} for u, _ in updates])
+                q.add_events(conn, [{"message_id": u["id"], "at": now, "status": u["status"], "reason": event,
+                                     "actor": ACTOR} for u, event in updates])
     return summary
 
 
@@ -103,20 +112,12 @@ def _inside_window(acc: Account, settings: Settings, now: datetime) -> bool:
     return all(start <= moment.astimezone(ZoneInfo(z)).time() < end for z in zones)
 
 
-def _deliver(conn, msg, acc: Account, sender, settings: Settings, now: datetime, summary: SendSummary) -> None:
+def _deliver(msg, acc: Account, sender, settings: Settings, summary: SendSummary) -> tuple[dict, str]:
     texts = settings.messaging.texts.get(acc.locale) or settings.messaging.texts["zh_CN"]
     outcome = sender.send(Outgoing(id=msg.id, loan_id=msg.loan_id, channel=msg.channel, recipient=msg.recipient,
                                    body=msg.body, signature=texts.sms_signature, template=msg.template,
                                    as_of=msg.as_of))
-    q.update_messages(conn, [{"id": msg.id, "status": outcome.status, "reason": outcome.reason,
-                              "attempts": msg.attempts + outcome.attempts, "provider_ref": outcome.provider_ref,
-                              "updated_at": now}])
-    q.add_events(conn, [{"message_id": msg.id, "at": now, "status": outcome.status,
-                         "reason": outcome.reason or f"attempts {outcome.attempts}, ref {outcome.provider_ref}",
-                         "actor": ACTOR}])
     (summary.sent if outcome.status == "sent" else summary.failed)[msg.channel] += 1
-
-
-def _record(conn, message_id: int, now: datetime, status: str, reason: str) -> None:
-    q.update_messages(conn, [{"id": message_id, "status": status, "reason": reason, "updated_at": now}])
-    q.add_events(conn, [{"message_id": message_id, "at": now, "status": status, "reason": reason, "actor": ACTOR}])
+    row = {"id": msg.id, "status": outcome.status, "reason": outcome.reason,
+           "attempts": msg.attempts + outcome.attempts, "provider_ref": outcome.provider_ref}
+    return row, outcome.reason or f"attempts {outcome.attempts}, ref {outcome.provider_ref}"

@@ -271,3 +271,31 @@ def test_sample_db_queues_every_step_of_the_default_strategy(tmp_path):
     queued = {s["step"]: s["queued"] for s in summary["steps"]}
     assert all(n > 0 for n in queued.values()), queued
     assert run(c, "2026-11-20")["queued"] == 0
+
+
+def test_send_through_the_http_gateway_configured_for_sms(cli, book, tmp_path):
+    from datetime import date, datetime
+
+    from collect_cli.config import Delivery, Settings
+    from collect_cli.services.delivery import send_due
+    from collect_cli.store.database import open_engine
+    from tests.servers import Gateway
+
+    run(cli, "2026-02-01")
+    gw = Gateway([503, 400])  # the first message: retried after the 503, then refused
+    try:
+        settings = Settings(delivery=Delivery(senders={"sms": "http", "letter": "file", "email": "file"},
+                                              http_url=gw.url, http_max_attempts=3, http_backoff_ms=10,
+                                              spool_dir=tmp_path / "spool"))
+        engine = open_engine(cli.db)
+        summary = send_due(engine=engine, settings=settings, now=datetime(2026, 2, 1, 2, 0),
+                           today=date(2026, 2, 1))
+        engine.dispose()
+    finally:
+        gw.close()
+    sent = [m for m in outbox(cli) if m["channel"] == "sms" and m["status"] in ("sent", "failed")]
+    assert summary.failed["sms"] == 1 and summary.sent["sms"] == len(sent) - 1
+    failed = [m for m in sent if m["status"] == "failed"][0]
+    assert failed["reason"].startswith("HTTP 400") and failed["attempts"] == 2
+    assert all(m["attempts"] == 1 and m["provider_ref"].startswith("gw-") for m in sent if m["status"] == "sent")
+    assert len({h["Idempotency-Key"] for h, _ in gw.requests}) == len(sent)

@@ -4,50 +4,15 @@ from __future__ import annotations
 
 import json
 import socket
-import threading
-import time
 from datetime import date
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
 
 from collect_cli.messaging.senders import FileSender, HttpSender, Outgoing, SmtpSender
+from tests.servers import Gateway
 
 MSG = Outgoing(id=42, loan_id="L1", channel="sms", recipient="+8613800000001", body="您好，请还款。",
                signature="示例消费金融", template="sms/m1_notice.zh_CN.j2", as_of=date(2026, 2, 1))
-
-
-class Gateway:
-    """A local SMS gateway that answers with a scripted list of status codes (then 200)."""
-
-    def __init__(self, script: list[int | str]):
-        self.script = list(script)
-        self.requests: list[tuple[dict, dict]] = []
-        gateway = self
-
-        class Handler(BaseHTTPRequestHandler):
-            def do_POST(self):  # noqa: N802 (http.server's name)
-                body = json.loads(self.rfile.read(int(self.headers["Content-Length"])))
-                gateway.requests.append((dict(self.headers), body))
-                action = gateway.script.pop(0) if gateway.script else 200
-                if action == "slow":
-                    time.sleep(1.5)
-                    action = 200
-                self.send_response(action)
-                self.send_header("Content-Type", "application/json")
-                self.end_headers()
-                self.wfile.write(json.dumps({"id": f"gw-{body['id']}"} if action == 200 else {"error": "x"}).encode())
-
-            def log_message(self, *args):
-                pass
-
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.url = f"http://127.0.0.1:{self.server.server_address[1]}/sms"
-        threading.Thread(target=self.server.serve_forever, daemon=True).start()
-
-    def close(self):
-        self.server.shutdown()
-        self.server.server_close()
 
 
 @pytest.fixture

@@ -5,7 +5,8 @@ from __future__ import annotations
 import os
 import tomllib
 from dataclasses import dataclass, field
-from datetime import time
+from datetime import date, time
+from decimal import Decimal, InvalidOperation
 from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -65,6 +66,22 @@ class Delivery:
 
 
 @dataclass(frozen=True)
+class Penalty:
+    """Penalty interest per product (off when empty) and the dated LPR table for AMT-2."""
+
+    products: dict[str, Decimal] = field(default_factory=dict)  # product -> daily rate
+    lpr: tuple[tuple[date, Decimal], ...] = ()  # (from, 1-year LPR), ascending
+    lpr_multiple: Decimal = Decimal(4)
+
+    def lpr_on(self, day: date) -> Decimal | None:
+        rate = None
+        for start, value in self.lpr:
+            if start <= day:
+                rate = value
+        return rate
+
+
+@dataclass(frozen=True)
 class Settings:
     db: str = DEFAULT_DB
     timezone: str = "Asia/Shanghai"
@@ -75,6 +92,7 @@ class Settings:
     messaging: Messaging = field(default_factory=Messaging)
     contact: ContactRules = field(default_factory=ContactRules)
     delivery: Delivery = field(default_factory=Delivery)
+    penalty: Penalty = field(default_factory=Penalty)
     config_path: Path | None = None
 
     @property
@@ -114,7 +132,8 @@ def _read_toml(path: Path) -> dict[str, Any]:
         raise ConfigError(f"{path}: cannot read: {exc.strerror}") from None
 
 
-_TOP_KEYS = {"db", "timezone", "grace_days", "buckets", "queue", "strategy", "messaging", "contact", "delivery"}
+_TOP_KEYS = {"db", "timezone", "grace_days", "buckets", "queue", "strategy", "messaging", "contact", "delivery",
+             "penalty"}
 
 
 def _parse(data: dict[str, Any], path: Path | None) -> dict[str, Any]:
@@ -161,7 +180,45 @@ def _parse(data: dict[str, Any], path: Path | None) -> dict[str, Any]:
         out["contact"] = _parse_contact(data["contact"], bad)
     if "delivery" in data:
         out["delivery"] = _parse_delivery(data["delivery"], path, bad)
+    if "penalty" in data:
+        out["penalty"] = _parse_penalty(data["penalty"], bad)
     return out
+
+
+def _decimal(value: Any, key: str, lo: Decimal, hi: Decimal, bad) -> Decimal:
+    """Rates are written as strings ("0.0005") so that no float ever holds them."""
+    try:
+        if not isinstance(value, str):
+            raise InvalidOperation
+        d = Decimal(value)
+    except InvalidOperation:
+        raise bad(key, 'must be a decimal written as a string, e.g. "0.0005"') from None
+    if not d.is_finite() or not lo <= d <= hi:
+        raise bad(key, f"must be from {lo} to {hi}")
+    return d
+
+
+def _parse_penalty(raw: Any, bad) -> Penalty:
+    raw = _table(raw, "penalty", {"products", "lpr", "lpr_multiple"}, bad)
+    products = {}
+    for product, rate in _table(raw.get("products", {}), "penalty.products", set(raw.get("products", {})), bad).items():
+        products[product] = _decimal(rate, f"penalty.products.{product}", Decimal("0.000001"), Decimal("0.01"), bad)
+    lpr = []
+    table = raw.get("lpr", [])
+    if not isinstance(table, list):
+        raise bad("penalty.lpr", 'must be a list of ["YYYY-MM-DD", "rate"] pairs')
+    for i, entry in enumerate(table, 1):
+        if not isinstance(entry, list) or len(entry) != 2 or not isinstance(entry[0], str):
+            raise bad(f"penalty.lpr[{i}]", 'must be ["YYYY-MM-DD", "rate"]')
+        try:
+            start = date.fromisoformat(entry[0])
+        except ValueError:
+            raise bad(f"penalty.lpr[{i}]", f"{entry[0]!r} is not a date (YYYY-MM-DD)") from None
+        lpr.append((start, _decimal(entry[1], f"penalty.lpr[{i}]", Decimal("0.0001"), Decimal("0.5"), bad)))
+    if [d for d, _ in lpr] != sorted({d for d, _ in lpr}):
+        raise bad("penalty.lpr", "the dates must be ascending and distinct")
+    multiple = _decimal(raw.get("lpr_multiple", "4"), "penalty.lpr_multiple", Decimal(1), Decimal(10), bad)
+    return Penalty(products=products, lpr=tuple(lpr), lpr_multiple=multiple)
 
 
 def _table(raw: Any, key: str, known: set[str], bad) -> dict:

@@ -12,8 +12,9 @@ from collect_cli.cli.options import AsOf, FormatOpt, as_of_date
 from collect_cli.cli.render import Format
 from collect_cli.errors import UsageError
 from collect_cli.messaging.templates import TemplateSet, read_template, template_files
-from collect_cli.services.messages import compose, lint_findings, template_for
+from collect_cli.services.messages import compose, lint_findings, penalty_for, template_for
 from collect_cli.services.portfolio import iter_accounts
+from collect_cli.store import queries as q
 
 app = typer.Typer(help="Message templates: compliance lint and preview.\n\nExample: collect templates lint",
                   no_args_is_help=True, rich_markup_mode=None)
@@ -72,10 +73,11 @@ def preview_command(
         raise typer.BadParameter("zh_CN or en", param_hint="--locale")
     with app_.engine().connect() as conn:
         account = next(iter_accounts(conn, as_of=day, settings=app_.settings, loan_ids=[loan]), None)
+        payments = q.payments_of(conn, [loan], day)[loan]
     if account is None:
         raise UsageError(f"--loan {loan}: no such loan disbursed by {day.isoformat()}")
     src = template_for(TemplateSet(app_.settings.messaging.template_dirs), name, locale or account.locale)
-    msg = compose(account, src, app_.settings)
+    msg = compose(account, src, app_.settings, penalty_for(account, payments, app_.settings))
     parts = f", {msg.sms_parts} SMS part(s) with the signature" if msg.sms_parts else ""
     render.note(f"{src.path} ({src.channel}, {src.purpose}, {src.locale}){parts}")
     typer.echo(msg.body)

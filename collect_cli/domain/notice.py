@@ -22,6 +22,10 @@ CONTEXT_DOC = {
     "next_due_on": "the next due date not yet overdue (YYYY-MM-DD), or empty",
     "next_due_amount": "what is due on next_due_on, e.g. 688.35",
     "outstanding_principal": "principal not yet repaid, e.g. 8,489.99",
+    "overdue_principal": "of amount_overdue: principal",
+    "overdue_interest": "of amount_overdue: interest",
+    "overdue_fees": "of amount_overdue: fees",
+    "penalty_interest": "penalty interest accrued by the as-of date, stated apart (0.00 when the product has none)",
     "creditor_name": "the lender (configuration, per language)",
     "service_phone": "the service line (configuration)",
     "payment_channels": "how to pay (configuration, per language)",
@@ -57,9 +61,22 @@ def mask_loan_id(loan_id: str) -> str:
     return "****" + loan_id[-4:]
 
 
+def overdue_parts(state: LoanState) -> tuple[int, int, int]:
+    """(principal, interest, fees) unpaid on the overdue installments."""
+    principal = interest = fees = 0
+    for p in state.positions:
+        inst = p.installment
+        if inst.due_on < state.as_of:
+            principal += inst.principal_due - p.principal_paid
+            interest += inst.interest_due - p.interest_paid
+            fees += inst.fee_due - p.fee_paid
+    return principal, interest, fees
+
+
 def message_context(*, loan_id: str, borrower_name: str, address: str | None, state: LoanState,
                     creditor_name: str, service_phone: str, payment_channels: str,
-                    dispute_channel: str, disclosure: str) -> dict:
+                    dispute_channel: str, disclosure: str, penalty: int = 0) -> dict:
+    principal, interest, fees = overdue_parts(state)
     return {
         "borrower_name": borrower_name,
         "loan_ref": mask_loan_id(loan_id),
@@ -69,6 +86,10 @@ def message_context(*, loan_id: str, borrower_name: str, address: str | None, st
         "next_due_on": state.next_due_on.isoformat() if state.next_due_on else "",
         "next_due_amount": fmt_grouped(state.next_due_amount),
         "outstanding_principal": fmt_grouped(state.outstanding_principal),
+        "overdue_principal": fmt_grouped(principal),
+        "overdue_interest": fmt_grouped(interest),
+        "overdue_fees": fmt_grouped(fees),
+        "penalty_interest": fmt_grouped(penalty),
         "creditor_name": creditor_name,
         "service_phone": service_phone,
         "payment_channels": payment_channels,
@@ -79,8 +100,9 @@ def message_context(*, loan_id: str, borrower_name: str, address: str | None, st
 
 
 def sample_context(*, locale: str, creditor_name: str, service_phone: str, payment_channels: str,
-                   dispute_channel: str, disclosure: str) -> dict:
-    """A worst case for length checks: long name, six-figure amounts."""
+                   dispute_channel: str, disclosure: str, penalty: bool = False) -> dict:
+    """A worst case for length checks: long name, six-figure amounts (and a penalty, when
+    some product charges one)."""
     return {
         "borrower_name": "欧阳慕容雪晴" if locale == "zh_CN" else "Alexandra Montgomery-Smith",
         "loan_ref": "****9999",
@@ -90,6 +112,10 @@ def sample_context(*, locale: str, creditor_name: str, service_phone: str, payme
         "next_due_on": date(2026, 12, 31).isoformat(),
         "next_due_amount": "999,999.99",
         "outstanding_principal": "9,999,999.99",
+        "overdue_principal": "999,999.99",
+        "overdue_interest": "99,999.99",
+        "overdue_fees": "9,999.99",
+        "penalty_interest": "99,999.99" if penalty else "0.00",
         "creditor_name": creditor_name,
         "service_phone": service_phone,
         "payment_channels": payment_channels,

@@ -43,7 +43,7 @@ class Finding:
 
 
 def lint(src: TemplateSource, *, texts: dict, service_phone: str, max_parts: int, rules: str = "cn",
-         forbidden: tuple[str, ...] = ()) -> list[Finding]:
+         forbidden: tuple[str, ...] = (), penalty: bool = False) -> list[Finding]:
     """Findings for one template; none means it may be sent. `texts` are the LocaleTexts."""
     found: list[Finding] = []
 
@@ -96,7 +96,7 @@ def lint(src: TemplateSource, *, texts: dict, service_phone: str, max_parts: int
     sample = sample_context(locale=src.locale, creditor_name=t.creditor_name, service_phone=service_phone,
                             payment_channels=t.payment_channels, dispute_channel=t.dispute_channel,
                             disclosure=disclosure(rules=rules, locale=src.locale, purpose=src.purpose,
-                                                  channel=src.channel))
+                                                  channel=src.channel), penalty=penalty)
     try:
         text = render(src, sample)
     except (TemplateProblem, SecurityError) as exc:

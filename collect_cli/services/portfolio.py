@@ -29,6 +29,7 @@ class Account:
     principal: int
     disbursed_on: date
     state: LoanState
+    annual_rate_ppm: int | None = None
 
 
 def iter_accounts(conn: Connection, *, as_of: date, settings: Settings, product: str | None = None,
@@ -58,6 +59,7 @@ def iter_accounts(conn: Connection, *, as_of: date, settings: Settings, product:
             product=loan.product,
             principal=loan.principal,
             disbursed_on=loan.disbursed_on,
+            annual_rate_ppm=loan.annual_rate_ppm,
             state=state_from_paid(schedule, int(loan.paid), as_of, grace_days=settings.grace_days,
                                   buckets=settings.buckets),
         )

@@ -23,7 +23,7 @@ from collect_cli.domain.strategy import Decision, Step, decide, qualifies
 from collect_cli.errors import UsageError
 from collect_cli.messaging.lint import Finding
 from collect_cli.messaging.templates import LOCALES, TemplateProblem, TemplateSet, TemplateSource
-from collect_cli.services.messages import compose, lint_findings, recipient_for, template_for
+from collect_cli.services.messages import compose, lint_findings, penalty_for, recipient_for, template_for
 from collect_cli.services.portfolio import Account, iter_accounts
 from collect_cli.store import queries as q
 from collect_cli.store.locks import run_lock
@@ -139,8 +139,9 @@ class _Job:
                 rows = existing[acc.loan_id]
                 recorded = {key for key, r in rows.items() if r.status in q.RECORDED}
                 held = [Hold(h.reason, h.channel) for h in holds[acc.loan_id]]
+                penalty = penalty_for(acc, pays.get(acc.loan_id, []), self.settings)
                 for decision in decide(self.settings.strategy, acc.state, start, recorded):
-                    row = self._message(acc, decision, held, counts[acc.borrower_id])
+                    row = self._message(acc, decision, held, counts[acc.borrower_id], penalty)
                     before = rows.get((decision.step.name, decision.episode))
                     if before is None:
                         new.append(row)
@@ -163,7 +164,7 @@ class _Job:
             trans.commit()
             self.pending_sms.clear()  # committed: the next batch reads them from the store
 
-    def _message(self, acc: Account, decision: Decision, holds: list[Hold], sms_by_day: dict) -> dict:
+    def _message(self, acc: Account, decision: Decision, holds: list[Hold], sms_by_day: dict, penalty: int) -> dict:
         step = decision.step
         src = self.chosen[step.name].get(acc.locale) or self.chosen[step.name]["zh_CN"]
         row = {
@@ -179,7 +180,7 @@ class _Job:
         zones = [ZoneInfo(acc.timezone)] if acc.timezone else self.default_zones
         when = send_after(self.now, zones, self.settings.contact.window)
         day = when.replace(tzinfo=ZoneInfo("UTC")).astimezone(zones[0]).date()
-        refusal = self._gates(acc, step, src, holds, sms_by_day, day, row)
+        refusal = self._gates(acc, step, src, holds, sms_by_day, day, row, penalty)
         if refusal:
             return {**row, "status": "suppressed", "reason": str(refusal)}
         if step.channel == "sms":
@@ -187,7 +188,7 @@ class _Job:
         return {**row, "status": "queued", "reason": None, "send_after": when, "send_on": day}
 
     def _gates(self, acc: Account, step: Step, src: TemplateSource, holds: list[Hold], sms_by_day: dict,
-               day: date, row: dict) -> Refusal | None:
+               day: date, row: dict, penalty: int) -> Refusal | None:
         """reminders.md order: hold, promise, opt-out, frequency, address, lint, length."""
         refusal = hold_gate(holds)
         # HOLD-4 (promise to pay) comes with the promises of the collector workflow.
@@ -206,7 +207,7 @@ class _Job:
                                                 f"({len(findings)} finding(s); see `collect templates lint`)")
         if refusal is None:
             try:
-                msg = compose(acc, src, self.settings)
+                msg = compose(acc, src, self.settings, penalty)
             except TemplateProblem as exc:
                 return Refusal("TPL", str(exc))
             row["body"] = msg.body

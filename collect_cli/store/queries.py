@@ -215,7 +215,7 @@ def stream_loans(conn: Connection, as_of: date, *, product: str | None = None,
     stmt = (
         select(
             loans.c.loan_id, loans.c.borrower_id, loans.c.principal, loans.c.disbursed_on,
-            loans.c.product, borrowers.c.name, borrowers.c.phone, borrowers.c.email,
+            loans.c.annual_rate_ppm, loans.c.product, borrowers.c.name, borrowers.c.phone, borrowers.c.email,
             borrowers.c.address, borrowers.c.locale, borrowers.c.timezone,
             func.coalesce(paid.c.paid, literal(0)).label("paid"),
         )

@@ -110,6 +110,9 @@ def test_configuration_file(tmp_path, cli):
     ('[messaging.zh_CN]\nsms_signature = "长长长长长长长长长长长长长"', "SAY-5"),
     ('[messaging]\nsms_max_part = 2', "messaging.sms_max_part"),
     ('[delivery.senders]\nsms = "http"', "delivery.http_url"),
+    ('[penalty.products]\ndefault = 0.0005', "penalty.products.default"),
+    ('[penalty.products]\ndefault = "0.5"', "penalty.products.default"),
+    ('[penalty]\nlpr = [["2026-13-01", "0.03"]]', "penalty.lpr[1]"),
 ])
 def test_bad_configuration_names_the_key(tmp_path, cli, toml, key):
     cfg = tmp_path / "bad.toml"

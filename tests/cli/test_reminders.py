@@ -11,12 +11,12 @@ from sqlalchemy import create_engine, text
 
 from collect_cli.store.database import database_url
 
-LOANS = """loan_id,borrower_id,borrower_name,phone,principal,disbursed_on,address,locale,timezone
-L1,B1,王小明,13800000001,300,2025-12-31,上海市黄浦区1号,zh_CN,
-L2,B2,李四,13800000002,300,2025-12-31,,zh_CN,
-L3,B3,Amy Chen,13800000003,300,2025-12-31,1 Main St,en,America/Los_Angeles
-L4,B4,赵六,13800000004,300,2025-12-31,北京市1号,zh_CN,
-L5,B4,赵六,13800000004,300,2025-12-31,北京市1号,zh_CN,
+LOANS = """loan_id,borrower_id,borrower_name,phone,principal,disbursed_on,address,locale,timezone,annual_rate
+L1,B1,王小明,13800000001,300,2025-12-31,上海市黄浦区1号,zh_CN,,0.18
+L2,B2,李四,13800000002,300,2025-12-31,,zh_CN,,0.18
+L3,B3,Amy Chen,13800000003,300,2025-12-31,1 Main St,en,America/Los_Angeles,0.18
+L4,B4,赵六,13800000004,300,2025-12-31,北京市1号,zh_CN,,0.18
+L5,B4,赵六,13800000004,300,2025-12-31,北京市1号,zh_CN,,
 """
 
 
@@ -299,3 +299,22 @@ def test_send_through_the_http_gateway_configured_for_sms(cli, book, tmp_path):
     assert failed["reason"].startswith("HTTP 400") and failed["attempts"] == 2
     assert all(m["attempts"] == 1 and m["provider_ref"].startswith("gw-") for m in sent if m["status"] == "sent")
     assert len({h["Idempotency-Key"] for h, _ in gw.requests}) == len(sent)
+
+
+def test_penalty_interest_is_stated_apart_and_capped(cli, book, tmp_path):
+    (tmp_path / "collect.toml").write_text('[penalty.products]\ndefault = "0.0005"\n', encoding="utf-8")
+    run(cli, "2026-02-11")
+    [l1] = [m for m in outbox(cli, "L1") if m["status"] == "queued"]
+    # 100.00 principal overdue for 11 days (02-01 .. 02-11) at 0.05 % a day = 0.55; stated apart
+    assert l1["amount_overdue"] == "105.00"
+    r = cli("outbox", "--loan", "L1", "--format", "json")
+    body = json.loads(r.stdout)
+    engine = create_engine(database_url(cli.db))
+    with engine.connect() as conn:
+        text_l1 = conn.execute(text("SELECT body FROM outbox WHERE loan_id = 'L1' AND status = 'queued'")).scalar()
+        text_l5 = conn.execute(text("SELECT body FROM outbox WHERE loan_id = 'L5' AND status = 'queued'")).scalar()
+    engine.dispose()
+    assert body and "逾期金额105.00元（另计罚息0.55元）" in text_l1
+    assert text_l5 is None or "罚息" not in text_l5  # no contract rate: no penalty can be checked (AMT-2)
+    preview = cli("templates", "preview", "m1_followup", "--loan", "L1", "--as-of", "2026-02-11")
+    assert "另计罚息0.55元" in preview.stdout

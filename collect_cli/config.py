@@ -158,10 +158,7 @@ def _parse(data: dict[str, Any], path: Path | None) -> dict[str, Any]:
             raise bad("timezone", f"{tz!r} is not an IANA time zone such as 'Asia/Shanghai'") from None
         out["timezone"] = tz
     if "grace_days" in data:
-        g = data["grace_days"]
-        if not isinstance(g, int) or isinstance(g, bool) or not 0 <= g <= 365:
-            raise bad("grace_days", "must be a whole number of days from 0 to 365")
-        out["grace_days"] = g
+        out["grace_days"] = _whole(data["grace_days"], "grace_days", 0, 365, bad)
     if "buckets" in data:
         out["buckets"] = _parse_buckets(data["buckets"], bad)
     if "queue" in data:
@@ -401,16 +398,6 @@ def _parse_buckets(raw: Any, bad) -> tuple[Bucket, ...]:
 
 
 def _parse_queue(raw: Any, bad) -> QueueWeights:
-    if not isinstance(raw, dict):
-        raise bad("queue", "must be a table: [queue]")
-    known = set(QueueWeights.__dataclass_fields__)
-    for key, value in raw.items():
-        if key not in known:
-            raise bad(f"queue.{key}", f"unknown key (known: {', '.join(sorted(known))})")
-        if not isinstance(value, int) or isinstance(value, bool) or value < 0:
-            raise bad(f"queue.{key}", "must be a whole number, 0 or more")
-    weights = QueueWeights(**raw)
-    for key in ("dpd_cap", "amount_cap", "handover_dpd"):
-        if getattr(weights, key) == 0:
-            raise bad(f"queue.{key}", "must be above 0")
-    return weights
+    raw = _table(raw, "queue", set(QueueWeights.__dataclass_fields__), bad)
+    caps = ("dpd_cap", "amount_cap", "handover_dpd")  # divisors and a threshold: above 0
+    return QueueWeights(**{k: _whole(v, f"queue.{k}", 1 if k in caps else 0, 10**9, bad) for k, v in raw.items()})

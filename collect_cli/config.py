@@ -4,15 +4,16 @@ from __future__ import annotations
 
 import os
 import tomllib
+from urllib.parse import urlsplit
 from dataclasses import dataclass, field
-from datetime import date, time
+from datetime import date, datetime, time
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from collect_cli.domain.buckets import DEFAULT_BUCKETS, Bucket, check_buckets
-from collect_cli.domain.compliance import ContactRules, check_contact_rules
+from collect_cli.domain.compliance import ContactRules, check_contact_rules, send_after
 from collect_cli.domain.scoring import QueueWeights
 from collect_cli.domain.strategy import CHANNELS, DEFAULT_STRATEGY, Step
 from collect_cli.errors import ConfigError
@@ -165,7 +166,7 @@ def _parse(data: dict[str, Any], path: Path | None) -> dict[str, Any]:
         out["queue"] = _parse_queue(data["queue"], bad)
     buckets = out.get("buckets", DEFAULT_BUCKETS)
     if "strategy" in data:
-        out["strategy"] = _parse_strategy(data["strategy"], {b.name for b in buckets}, bad)
+        out["strategy"] = _parse_strategy(data["strategy"], {b.name: b.max_days for b in buckets}, bad)
     else:
         missing = {s.bucket for s in DEFAULT_STRATEGY} - {b.name for b in buckets}
         if missing:
@@ -198,7 +199,10 @@ def _decimal(value: Any, key: str, lo: Decimal, hi: Decimal, bad) -> Decimal:
 def _parse_penalty(raw: Any, bad) -> Penalty:
     raw = _table(raw, "penalty", {"products", "lpr", "lpr_multiple"}, bad)
     products = {}
-    for product, rate in _table(raw.get("products", {}), "penalty.products", set(raw.get("products", {})), bad).items():
+    table = raw.get("products", {})
+    if not isinstance(table, dict):
+        raise bad("penalty.products", 'must be a table: [penalty.products] "product" = "0.0005"')
+    for product, rate in table.items():
         products[product] = _decimal(rate, f"penalty.products.{product}", Decimal("0.000001"), Decimal("0.01"), bad)
     lpr = []
     table = raw.get("lpr", [])
@@ -248,7 +252,7 @@ def _strings(value: Any, key: str, bad) -> tuple[str, ...]:
 _STEP_KEYS = {"step", "bucket", "channel", "template", "min_days", "due_in"}
 
 
-def _parse_strategy(raw: Any, buckets: set[str], bad) -> tuple[Step, ...]:
+def _parse_strategy(raw: Any, bucket_max: dict[str, int | None], bad) -> tuple[Step, ...]:
     if not isinstance(raw, list) or not all(isinstance(s, dict) for s in raw):
         raise bad("strategy", 'must be an array of tables: [[strategy]] step = "m1_notice", bucket = "M1", …')
     steps, names = [], set()
@@ -260,8 +264,8 @@ def _parse_strategy(raw: Any, buckets: set[str], bad) -> tuple[Step, ...]:
             raise bad(f"{key}.step", f"step {name!r} is defined twice")
         names.add(name)
         bucket = _text(s.get("bucket"), f"{key}.bucket", bad, 64)
-        if bucket not in buckets:
-            raise bad(f"{key}.bucket", f"{bucket!r} is not a configured bucket ({', '.join(sorted(buckets))})")
+        if bucket not in bucket_max:
+            raise bad(f"{key}.bucket", f"{bucket!r} is not a configured bucket ({', '.join(bucket_max)})")
         channel = s.get("channel")
         if channel not in CHANNELS:
             raise bad(f"{key}.channel", f"must be one of {', '.join(CHANNELS)}")
@@ -277,6 +281,9 @@ def _parse_strategy(raw: Any, buckets: set[str], bad) -> tuple[Step, ...]:
                     or not 0 <= d[0] <= d[1] <= 60):
                 raise bad(f"{key}.due_in", "must be [from, to] days before the due date, 0 <= from <= to <= 60")
             due_in = (d[0], d[1])
+        top = bucket_max[bucket]
+        if min_days is not None and top is not None and min_days > top:
+            raise bad(f"{key}.min_days", f"{bucket} ends at {top} delinquent days, so a step at {min_days} can never fire")
         steps.append(Step(name, bucket, channel, template, min_days=min_days, due_in=due_in))
     return tuple(steps)
 
@@ -291,17 +298,27 @@ def _parse_messaging(raw: Any, path: Path | None, bad) -> Messaging:
             merged = {**DEFAULT_TEXTS[loc].__dict__,
                       **{k: _text(v, f"messaging.{loc}.{k}", bad) for k, v in t.items()}}
             texts[loc] = LocaleTexts(**merged)
-    sig = [t.sms_signature for t in texts.values() if not 2 <= len(t.sms_signature) <= 12]
+    sig = [t.sms_signature for t in texts.values()
+           if not 2 <= len(t.sms_signature) <= 12 or set("【】[]") & set(t.sms_signature)]
     if sig:
-        raise bad("messaging.sms_signature", f"{sig[0]!r}: the SMS signature must be 2 to 12 characters (SAY-5)")
+        raise bad("messaging.sms_signature", f"{sig[0]!r}: the SMS signature is 2 to 12 characters, without "
+                                             "brackets: the channel adds the 【】 (SAY-5)")
     folder = path.parent if path else Path(".")
     return Messaging(
         service_phone=_text(raw.get("service_phone", base.service_phone), "messaging.service_phone", bad, 40),
         texts=texts,
         sms_max_parts=_whole(raw.get("sms_max_parts", base.sms_max_parts), "messaging.sms_max_parts", 1, 10, bad),
-        template_dirs=tuple(folder / d for d in _strings(raw.get("template_dirs", []), "messaging.template_dirs", bad)),
+        template_dirs=_folders(folder, _strings(raw.get("template_dirs", []), "messaging.template_dirs", bad), bad),
         forbidden_words=_strings(raw.get("forbidden_words", []), "messaging.forbidden_words", bad),
     )
+
+
+def _folders(base: Path, names: tuple[str, ...], bad) -> tuple[Path, ...]:
+    folders = tuple(base / n for n in names)
+    missing = [f for f in folders if not f.is_dir()]
+    if missing:
+        raise bad("messaging.template_dirs", f"{missing[0]} is not a folder")
+    return folders
 
 
 def _parse_contact(raw: Any, bad) -> ContactRules:
@@ -317,6 +334,8 @@ def _parse_contact(raw: Any, bad) -> ContactRules:
             if not isinstance(w, list) or len(w) != 2:
                 raise ValueError
             values["window"] = tuple(time.fromisoformat(x) for x in w)
+            if any(t.tzinfo is not None for t in values["window"]):
+                raise ValueError  # the window is the borrower's local time: no offset
         except (ValueError, TypeError):
             raise bad("contact.window", 'must be ["HH:MM", "HH:MM"], e.g. ["08:00", "21:00"]') from None
     for key in ("sms_per_day", "sms_per_7_days"):
@@ -335,6 +354,12 @@ def _parse_contact(raw: Any, bad) -> ContactRules:
         check_contact_rules(rules)
     except ValueError as exc:
         raise bad("contact", str(exc)) from None
+    if len(rules.served_timezones) > 1:
+        try:  # WHEN-6: a borrower of unknown zone must be reachable inside every window at once
+            send_after(datetime(2026, 1, 5), [ZoneInfo(z) for z in rules.served_timezones], rules.window)
+        except ValueError:
+            raise bad("contact.served_timezones", "the contact windows of these zones never overlap, so a "
+                                                  "borrower of unknown zone could never be contacted (WHEN-6)") from None
     return rules
 
 
@@ -344,14 +369,21 @@ def _parse_delivery(raw: Any, path: Path | None, bad) -> Delivery:
     raw = _table(raw, "delivery", known, bad)
     base = Delivery()
     senders = dict(base.senders)
+    allowed = {"sms": ("file", "http"), "email": ("file", "http", "smtp"), "letter": ("file",)}
     if "senders" in raw:
         for channel, kind in _table(raw["senders"], "delivery.senders", set(CHANNELS), bad).items():
-            if kind not in ("file", "http", "smtp"):
-                raise bad(f"delivery.senders.{channel}", "must be file, http or smtp")
+            if kind not in allowed[channel]:
+                raise bad(f"delivery.senders.{channel}", f"must be one of {', '.join(allowed[channel])}")
             senders[channel] = kind
     url = raw.get("http_url", base.http_url)
-    if url is not None and (not isinstance(url, str) or not url.startswith(("http://", "https://"))):
-        raise bad("delivery.http_url", "must be an http:// or https:// URL")
+    if url is not None:
+        try:
+            parts = urlsplit(url) if isinstance(url, str) else None
+            if parts is None or parts.scheme not in ("http", "https") or not parts.hostname:
+                raise ValueError
+            parts.port  # noqa: B018 - raises ValueError on a bad port
+        except ValueError:
+            raise bad("delivery.http_url", "must be an http:// or https:// URL with a valid host and port") from None
     if "http" in senders.values() and not url:
         raise bad("delivery.http_url", "is needed when a channel uses the http sender")
     folder = path.parent if path else Path(".")

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from datetime import UTC
 from typing import Annotated
 
 import typer
@@ -70,6 +69,9 @@ def send_command(
     --now (demos, replays) is accepted only while every sender is the file spool: a real
     gateway must never be driven by a pretend clock (WHEN-1).
 
+    A provider that is down (5xx, timeout, no connection) leaves its messages queued for the
+    next `send`; only a refusal of the message itself (4xx) marks it failed.
+
     Exit codes: 0 done (failures are recorded per message); 1 failure; 4 another send is running.
 
     Example: collect send --channel sms --limit 1000
@@ -79,11 +81,11 @@ def send_command(
     app = ctx.obj
     if now is not None and set(app.settings.delivery.senders.values()) != {"file"}:
         raise UsageError("--now is only for the file sender: real messages go by the real clock (WHEN-1)")
-    at = moment(now, app)
-    today = at.replace(tzinfo=UTC).astimezone(app.settings.zone).date()
-    s = send_due(engine=app.engine(), settings=app.settings, now=at, today=today,
+    at = moment(now, app) if now is not None else None
+    s = send_due(engine=app.engine(), settings=app.settings, clock=(lambda: at) if at else app.utcnow,
                  channel=channel, limit=limit or None)
-    data = {"sent": dict(s.sent), "failed": dict(s.failed), "cancelled": dict(s.cancelled), "waiting": s.waiting}
+    data = {"sent": dict(s.sent), "failed": dict(s.failed), "cancelled": dict(s.cancelled),
+            "deferred": dict(s.deferred), "waiting": s.waiting}
     if fmt_ is Format.json:
         render.json_out(data)
     else:
@@ -91,7 +93,10 @@ def send_command(
             ["sent", sum(s.sent.values()), ", ".join(f"{k} {v}" for k, v in sorted(s.sent.items()))],
             ["failed", sum(s.failed.values()), ", ".join(f"{k} {v}" for k, v in sorted(s.failed.items()))],
             ["cancelled", sum(s.cancelled.values()), ", ".join(f"{k} {v}" for k, v in sorted(s.cancelled.items()))],
+            ["deferred (provider down)", sum(s.deferred.values()),
+             ", ".join(f"{k} {v}" for k, v in sorted(s.deferred.items()))],
             ["waiting for the contact window", s.waiting, ""],
         ])
     render.note(f"send: {sum(s.sent.values()):,} sent, {sum(s.failed.values()):,} failed, "
-                f"{sum(s.cancelled.values()):,} cancelled, {s.waiting:,} waiting")
+                f"{sum(s.cancelled.values()):,} cancelled, {sum(s.deferred.values()):,} deferred, "
+                f"{s.waiting:,} waiting")

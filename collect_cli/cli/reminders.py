@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import UTC
 from typing import Annotated
 
 import typer
@@ -34,9 +35,13 @@ def run_command(
     fmt_: FormatOpt = Format.table,
 ) -> None:
     app = ctx.obj
-    day = as_of_date(as_of, app.today())
-    summary = run_reminders(engine=app.engine(), settings=app.settings, as_of=day, now=moment(now, app),
-                            dry_run=dry_run)
+    at = moment(now, app)
+    today = at.replace(tzinfo=UTC).astimezone(app.settings.zone).date()
+    day = as_of_date(as_of, today)
+    if day > today and not dry_run:
+        raise typer.BadParameter(f"{day.isoformat()} is after today ({today.isoformat()}): messages state the "
+                                 "figures of their day; use --dry-run to look ahead", param_hint="--as-of")
+    summary = run_reminders(engine=app.engine(), settings=app.settings, as_of=day, now=at, dry_run=dry_run)
     rows = []
     for step, c in summary.steps.items():
         rows.append({"step": step, "queued": c.queued, "suppressed": sum(c.suppressed.values()),
@@ -106,8 +111,10 @@ def hold_command(
             end = parse_date(until)
         except ValueError as exc:
             raise typer.BadParameter(str(exc), param_hint="--until") from None
+    if channel is not None and reason != "opt-out":
+        raise typer.BadParameter("only an opt-out names a channel", param_hint="--channel")
     place_hold(engine=app.engine(), loan_id=loan, reason=_reason(reason), channel=_channel(channel),
-               until=end, note=note, actor=by or app.operator(), now=app.utcnow())
+               until=end, note=note, actor=(by or app.operator())[:64], now=app.utcnow())
     render.note(f"{loan}: {reason} hold placed" + (f" until {end.isoformat()}" if end else ""))
 
 
@@ -125,6 +132,6 @@ def release_command(
     """
     app = ctx.obj
     if not release_hold(engine=app.engine(), loan_id=loan, reason=_reason(reason), channel=_channel(channel),
-                        note=note, actor=by or app.operator(), now=app.utcnow()):
+                        note=note, actor=(by or app.operator())[:64], now=app.utcnow()):
         raise UsageError(f"{loan} has no {reason} hold in force")
     render.note(f"{loan}: {reason} hold released")

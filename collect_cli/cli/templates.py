@@ -11,7 +11,8 @@ from collect_cli.cli import render
 from collect_cli.cli.options import AsOf, FormatOpt, as_of_date
 from collect_cli.cli.render import Format
 from collect_cli.errors import UsageError
-from collect_cli.messaging.templates import TemplateSet, read_template, template_files
+from collect_cli.messaging.lint import Finding
+from collect_cli.messaging.templates import TemplateProblem, TemplateSet, read_template, template_files
 from collect_cli.services.messages import compose, lint_findings, penalty_for, template_for
 from collect_cli.services.portfolio import iter_accounts
 from collect_cli.store import queries as q
@@ -35,14 +36,22 @@ def lint_command(
     Example: collect templates lint my-templates/
     """
     settings = ctx.obj.settings
+    problems: list[Finding] = []
     if paths:
         missing = [p for p in paths if not p.exists()]
         if missing:
             raise UsageError(f"{missing[0]}: no such file or folder")
-        sources = [read_template(p) for p in template_files(paths)]
+        sources = []
+        for path in template_files(paths):
+            try:
+                sources.append(read_template(path))
+            except TemplateProblem as exc:
+                problems.append(Finding(str(path), 1, "TPL", str(exc)))
     else:
-        sources = TemplateSet(settings.messaging.template_dirs).all()
-    findings = [f for src in sorted(sources, key=lambda s: str(s.path)) for f in lint_findings(src, settings)]
+        templates = TemplateSet(settings.messaging.template_dirs)
+        sources = templates.all()
+        problems = [Finding(str(exc).split(":", 1)[0], 1, "TPL", str(exc)) for exc in templates.problems]
+    findings = problems + [f for src in sorted(sources, key=lambda s: str(s.path)) for f in lint_findings(src, settings)]
     records = [{"template": f.template, "line": f.line, "rule": f.rule, "reason": f.reason} for f in findings]
     if fmt_ is not Format.table:
         render.records_out(fmt_, records, ["template", "line", "rule", "reason"])

@@ -50,6 +50,10 @@ def lint(src: TemplateSource, *, texts: dict, service_phone: str, max_parts: int
     def add(line: int, rule: str, reason: str) -> None:
         found.append(Finding(str(src.path), line, rule, reason))
 
+    if src.problem:
+        add(1, "TPL", src.problem)
+        return found
+
     if src.channel not in CHANNELS:
         add(1, "META", f"declare the channel in the front matter: channel: {' | '.join(CHANNELS)}")
     if src.purpose not in PURPOSES:

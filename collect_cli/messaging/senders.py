@@ -1,12 +1,18 @@
 """Senders: the file spool (default), an HTTP SMS gateway and SMTP email.
 
-Each send carries the message id as an idempotency key, so a retry after a crash between
-"provider accepted" and "marked sent" delivers nothing twice: the HTTP gateway gets it as
-`Idempotency-Key`, SMTP as the Message-ID, and the file spool skips an id it already holds.
+Each send carries an idempotency key (the message id and a hash of its text), so a retry
+after a crash between "provider accepted" and "marked sent" delivers nothing twice: the HTTP
+gateway gets it as `Idempotency-Key`, SMTP in the Message-ID, and the file spool skips a key
+it already holds. A message re-queued later with new figures has a new key.
+
+Outcomes: "sent"; "failed" when the provider refuses the message itself (4xx, a refused
+recipient), final; "retry" when the provider or the way to it is down (5xx, timeout, no
+connection, a full disk), so the message stays queued for the next `send`.
 """
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 import smtplib
@@ -31,10 +37,14 @@ class Outgoing:
     template: str
     as_of: date
 
+    @property
+    def key(self) -> str:
+        return f"{self.id}-{hashlib.sha256(self.body.encode()).hexdigest()[:12]}"
+
 
 @dataclass(frozen=True)
 class Outcome:
-    status: str  # "sent" | "failed"
+    status: str  # "sent" | "failed" | "retry"
     attempts: int
     provider_ref: str | None = None
     reason: str | None = None
@@ -57,7 +67,7 @@ class FileSender:
     def __init__(self, spool_dir: Path, day: date):
         self.spool = spool_dir
         self.day = day
-        self._seen: dict[Path, set[int]] = {}
+        self._seen: dict[Path, set[str]] = {}
         self._open: dict[Path, int] = {}  # spool file -> descriptor, kept open for a batch
 
     def flush(self) -> None:
@@ -73,7 +83,7 @@ class FileSender:
                 return self._letter(msg)
             return self._line(msg)
         except OSError as exc:
-            return Outcome("failed", 1, reason=f"spool: {exc.strerror}: {exc.filename}")
+            return Outcome("retry", 1, reason=f"spool: {exc.strerror}: {exc.filename}")
 
     def _line(self, msg: Outgoing) -> Outcome:
         self.spool.mkdir(parents=True, exist_ok=True, mode=0o700)
@@ -81,25 +91,25 @@ class FileSender:
         if path not in self._seen:  # read once per run: the ids a crashed run already wrote
             self._seen[path] = self._ids_in(path)
         seen = self._seen[path]
-        if msg.id not in seen:
-            record = {"id": msg.id, "loan_id": msg.loan_id, "channel": msg.channel, "to": msg.recipient,
+        if msg.key not in seen:
+            record = {"id": msg.id, "key": msg.key, "loan_id": msg.loan_id, "channel": msg.channel, "to": msg.recipient,
                       "signature": msg.signature, "body": msg.body, "template": msg.template,
                       "as_of": msg.as_of.isoformat()}
             if path not in self._open:
                 self._open[path] = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o600)
             os.write(self._open[path], (json.dumps(record, ensure_ascii=False) + "\n").encode())
-            seen.add(msg.id)
-        return Outcome("sent", 1, provider_ref=f"{path.name}#{msg.id}")
+            seen.add(msg.key)
+        return Outcome("sent", 1, provider_ref=f"{path.name}#{msg.key}")
 
     @staticmethod
-    def _ids_in(path: Path) -> set[int]:
+    def _ids_in(path: Path) -> set[str]:
         if not path.exists():
             return set()
         ids = set()
         with path.open(encoding="utf-8") as fh:
             for line in fh:
                 try:
-                    ids.add(json.loads(line)["id"])
+                    ids.add(json.loads(line)["key"])
                 except (ValueError, KeyError):
                     continue  # a line cut by a crash; its message is sent again
         return ids
@@ -107,11 +117,11 @@ class FileSender:
     def _letter(self, msg: Outgoing) -> Outcome:
         folder = self.spool / "letters" / self.day.isoformat()
         folder.mkdir(parents=True, exist_ok=True, mode=0o700)
-        path = folder / f"{msg.id:08d}-{msg.loan_id}.html"
+        path = folder / f"{msg.key}-{msg.loan_id}.html"
         tmp = path.with_suffix(".tmp")
         _write_private(tmp, msg.body.encode("utf-8"))
-        os.replace(tmp, path)  # the same id always lands in the same file: no duplicate letter
-        return Outcome("sent", 1, provider_ref=str(path))
+        os.replace(tmp, path)  # the same key always lands in the same file: no duplicate letter
+        return Outcome("sent", 1, provider_ref=path.name)
 
 
 class HttpSender:
@@ -134,7 +144,7 @@ class HttpSender:
         for attempt in range(1, self.max_attempts + 1):
             request = urllib.request.Request(
                 self.url, data=payload, method="POST",
-                headers={"Content-Type": "application/json; charset=utf-8", "Idempotency-Key": str(msg.id)})
+                headers={"Content-Type": "application/json; charset=utf-8", "Idempotency-Key": msg.key})
             try:
                 with urllib.request.urlopen(request, timeout=self.timeout) as resp:
                     return Outcome("sent", attempt, provider_ref=self._reference(resp.read(), msg.id))
@@ -147,7 +157,7 @@ class HttpSender:
                 reason = f"{getattr(exc, 'reason', exc)}"
             if attempt < self.max_attempts:
                 time.sleep(self.backoff * 2 ** (attempt - 1))
-        return Outcome("failed", self.max_attempts, reason=f"gave up after {self.max_attempts} attempts: {reason}")
+        return Outcome("retry", self.max_attempts, reason=f"gateway down after {self.max_attempts} attempts: {reason}")
 
     @staticmethod
     def _reference(body: bytes, msg_id: int) -> str:
@@ -172,7 +182,7 @@ class SmtpSender:
         mail["From"] = self.sender
         mail["To"] = msg.recipient
         mail["Subject"] = msg.signature
-        mail["Message-ID"] = f"<collect-{msg.id}@{self.sender.partition('@')[2] or 'collect'}>"
+        mail["Message-ID"] = f"<collect-{msg.key}@{self.sender.partition('@')[2] or 'collect'}>"
         mail.set_content(msg.body)
         try:
             with smtplib.SMTP(self.host, self.port, timeout=self.timeout) as smtp:
@@ -180,5 +190,5 @@ class SmtpSender:
         except smtplib.SMTPRecipientsRefused as exc:
             return Outcome("failed", 1, reason=f"SMTP refused the recipient: {exc.recipients}")
         except (smtplib.SMTPException, OSError) as exc:
-            return Outcome("failed", 1, reason=f"SMTP: {exc}")
+            return Outcome("retry", 1, reason=f"SMTP: {exc}")
         return Outcome("sent", 1, provider_ref=mail["Message-ID"])

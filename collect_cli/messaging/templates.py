@@ -45,6 +45,7 @@ class TemplateSource:
     locale: str
     text: str
     meta: dict[str, str]
+    problem: str | None = None  # why it cannot be used (unreadable); lint reports it
 
     @property
     def channel(self) -> str | None:
@@ -86,7 +87,7 @@ def read_template(path: Path) -> TemplateSource:
     try:
         text = path.read_text(encoding="utf-8")
     except (OSError, UnicodeDecodeError) as exc:
-        raise TemplateProblem(f"{path}: cannot read as UTF-8 text: {exc}") from None
+        return TemplateSource(path, m["name"], m["locale"], "", {}, problem=f"cannot read as UTF-8 text: {exc}")
     return TemplateSource(path, m["name"], m["locale"], text, front_matter(text))
 
 
@@ -106,8 +107,13 @@ class TemplateSet:
     def __init__(self, extra_dirs: tuple[Path, ...] = ()):
         self.folders = [*extra_dirs, shipped_dir()]
         self._by_key: dict[tuple[str, str], TemplateSource] = {}
+        self.problems: list[TemplateProblem] = []  # files no step can use (misnamed): lint shows them
         for path in template_files(self.folders):
-            src = read_template(path)
+            try:
+                src = read_template(path)
+            except TemplateProblem as exc:
+                self.problems.append(exc)
+                continue
             self._by_key.setdefault((src.name, src.locale), src)  # earlier folders win
 
     def names(self) -> set[str]:
@@ -131,6 +137,8 @@ def environment(html: bool) -> ImmutableSandboxedEnvironment:
 
 def render(src: TemplateSource, context: dict) -> str:
     """The message text; TemplateProblem when the template fails or runs away."""
+    if src.problem:
+        raise TemplateProblem(f"{src.path}: {src.problem}")
     env = environment(html=src.channel == "letter")
     chunks, size = [], 0
     try:

@@ -6,6 +6,7 @@ from datetime import date, datetime
 
 from sqlalchemy import Engine
 
+from collect_cli.domain.compliance import BORROWER_WIDE
 from collect_cli.errors import UsageError
 from collect_cli.store import queries as q
 
@@ -28,7 +29,9 @@ def release_hold(*, engine: Engine, loan_id: str, reason: str, channel: str | No
         if borrower is None:
             raise UsageError(f"no loan {loan_id!r}")
         held = q.active_holds(conn, [loan_id], [borrower], now.date())[loan_id]
-        if not any(h.reason == reason and h.loan_id == loan_id and h.channel == channel for h in held):
+        # a borrower-wide hold may be released from any loan of the borrower
+        if not any(h.reason == reason and h.channel == channel
+                   and (h.loan_id == loan_id or reason in BORROWER_WIDE) for h in held):
             return False
         q.add_hold(conn, loan_id=loan_id, borrower_id=borrower, reason=reason, channel=channel,
                    action="release", until=None, note=note, actor=actor, at=now)

@@ -170,7 +170,7 @@ class _Job:
         row = {
             "loan_id": acc.loan_id, "borrower_id": acc.borrower_id, "step": step.name,
             "episode": decision.episode, "channel": step.channel, "as_of": self.as_of,
-            "amount_overdue": acc.state.overdue, "template": f"{src.path.parent.name}/{src.path.name}",
+            "amount_overdue": acc.state.overdue, "amount_due": acc.state.next_due_amount, "template": f"{src.path.parent.name}/{src.path.name}",
             "template_hash": src.content_hash, "recipient": recipient_for(step.channel, acc),
             "body": None, "send_after": None, "send_on": None, "attempts": 0, "provider_ref": None,
             "created_at": self.now, "updated_at": self.now,

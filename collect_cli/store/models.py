@@ -141,11 +141,12 @@ class OutboxMessage(Base):
     template_hash: Mapped[str | None] = mapped_column(String(64))
     body: Mapped[str | None] = mapped_column(Text)
     as_of: Mapped[date] = mapped_column(Date)  # the date the stated figures are for (AMT-1)
-    amount_overdue: Mapped[int] = mapped_column(Money)  # the figure stated, minor units
+    amount_overdue: Mapped[int] = mapped_column(Money)  # the figures stated, minor units
+    amount_due: Mapped[int] = mapped_column(Money)  # the next installment's amount (pre-due)
     send_after: Mapped[datetime | None] = mapped_column(DateTime)  # UTC, inside the contact window
     send_on: Mapped[date | None] = mapped_column(Date)  # the borrower's local day of send_after
     attempts: Mapped[int] = mapped_column(Integer, default=0)
-    provider_ref: Mapped[str | None] = mapped_column(String(200))
+    provider_ref: Mapped[str | None] = mapped_column(Text)
     created_at: Mapped[datetime] = mapped_column(DateTime)
     updated_at: Mapped[datetime] = mapped_column(DateTime)
 

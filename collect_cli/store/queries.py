@@ -295,8 +295,9 @@ def active_holds(conn: Connection, loan_ids: Sequence[str], borrower_ids: Sequen
         .order_by(holds.c.id)
     ).all()
     latest: dict[tuple, Row] = {}
-    for r in rows:  # the last action per (loan, reason, channel) decides
-        latest[(r.loan_id, r.reason, r.channel)] = r
+    for r in rows:  # the last action per (loan or, borrower-wide, borrower; reason; channel) decides
+        owner = r.borrower_id if r.reason in BORROWER_WIDE else r.loan_id
+        latest[(owner, r.reason, r.channel)] = r
     placed = [r for r in latest.values() if r.action == "place" and (r.until is None or r.until >= on)]
     loan_borrower = dict(conn.execute(select(loans.c.loan_id, loans.c.borrower_id)
                                       .where(loans.c.loan_id.in_(list(loan_ids)))).all())

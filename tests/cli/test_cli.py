@@ -113,6 +113,16 @@ def test_configuration_file(tmp_path, cli):
     ('[penalty.products]\ndefault = 0.0005', "penalty.products.default"),
     ('[penalty.products]\ndefault = "0.5"', "penalty.products.default"),
     ('[penalty]\nlpr = [["2026-13-01", "0.03"]]', "penalty.lpr[1]"),
+    ('[penalty]\nproducts = [{a = 1}]', "penalty.products"),
+    ('[contact]\nwindow = ["08:00+08:00", "21:00"]', "contact.window"),
+    ('[contact]\nwindow = ["08:00", "10:00"]\nserved_timezones = ["America/New_York", "Asia/Shanghai"]',
+     "WHEN-6"),
+    ('[delivery]\nhttp_url = "http://127.0.0.1:notaport/x"', "delivery.http_url"),
+    ('[delivery.senders]\nsms = "smtp"', "delivery.senders.sms"),
+    ('[delivery.senders]\nletter = "http"\n[delivery]\nhttp_url = "http://x"', "delivery"),
+    ('[messaging.zh_CN]\nsms_signature = "【示例】"', "SAY-5"),
+    ('[messaging]\ntemplate_dirs = ["nowhere"]', "messaging.template_dirs"),
+    ('[[strategy]]\nstep = "x"\nbucket = "M1"\nmin_days = 45\nchannel = "sms"\ntemplate = "t"\n', "can never fire"),
 ])
 def test_bad_configuration_names_the_key(tmp_path, cli, toml, key):
     cfg = tmp_path / "bad.toml"

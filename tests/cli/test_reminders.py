@@ -274,7 +274,7 @@ def test_sample_db_queues_every_step_of_the_default_strategy(tmp_path):
 
 
 def test_send_through_the_http_gateway_configured_for_sms(cli, book, tmp_path):
-    from datetime import date, datetime
+    from datetime import datetime
 
     from collect_cli.config import Delivery, Settings
     from collect_cli.services.delivery import send_due
@@ -288,8 +288,7 @@ def test_send_through_the_http_gateway_configured_for_sms(cli, book, tmp_path):
                                               http_url=gw.url, http_max_attempts=3, http_backoff_ms=10,
                                               spool_dir=tmp_path / "spool"))
         engine = open_engine(cli.db)
-        summary = send_due(engine=engine, settings=settings, now=datetime(2026, 2, 1, 2, 0),
-                           today=date(2026, 2, 1))
+        summary = send_due(engine=engine, settings=settings, clock=lambda: datetime(2026, 2, 1, 2, 0))
         engine.dispose()
     finally:
         gw.close()
@@ -318,3 +317,83 @@ def test_penalty_interest_is_stated_apart_and_capped(cli, book, tmp_path):
     assert text_l5 is None or "罚息" not in text_l5  # no contract rate: no penalty can be checked (AMT-2)
     preview = cli("templates", "preview", "m1_followup", "--loan", "L1", "--as-of", "2026-02-11")
     assert "另计罚息0.55元" in preview.stdout
+
+
+def test_a_missed_send_night_never_gives_two_sms_a_day(cli, book):
+    run(cli, "2026-02-06")  # m1_notice for L1, planned for 02-06 ... and send never ran that day
+    run(cli, "2026-02-07")  # m1_followup, planned for 02-07
+    send(cli, "2026-02-07T09:00")
+    got = {m["step"]: m for m in outbox(cli, "L1")}
+    assert got["m1_notice"]["status"] == "cancelled" and got["m1_notice"]["reason"].startswith("WHEN-5")
+    assert got["m1_followup"]["status"] == "sent"
+
+
+def test_a_day_old_notice_is_replanned_by_the_next_run(cli, book):
+    run(cli, "2026-02-01")
+    run(cli, "2026-02-02")
+    send(cli, "2026-02-02T09:00")
+    assert outbox(cli, "L1")[0]["status"] == "cancelled"
+    run(cli, "2026-02-03")
+    [m] = outbox(cli, "L1")
+    assert (m["status"], m["as_of"]) == ("queued", "2026-02-03")
+
+
+def test_run_reminders_refuses_a_future_as_of_except_dry_run(cli, book):
+    r = cli("run-reminders", "--as-of", "2026-02-05", "--now", "2026-02-01T02:00")
+    assert r.exit_code == 2 and "after today" in r.stderr
+    r = cli("run-reminders", "--as-of", "2026-02-05", "--now", "2026-02-01T02:00", "--dry-run")
+    assert r.exit_code == 0
+    assert outbox(cli) == []
+
+
+def test_predue_amount_is_rechecked_at_send(cli, book, tmp_path):
+    run(cli, "2026-01-29")
+    pay(cli, tmp_path, "P1,L1,2026-01-29,50")
+    send(cli, "2026-01-29T09:00")
+    [m] = outbox(cli, "L1")
+    assert m["status"] == "cancelled" and m["reason"].startswith("AMT-1") and "55.00" in m["reason"]
+
+
+def test_a_gateway_that_is_down_leaves_messages_queued(cli, book, tmp_path):
+    from datetime import datetime
+
+    from collect_cli.config import Delivery, Settings
+    from collect_cli.services.delivery import send_due
+    from collect_cli.store.database import open_engine
+
+    run(cli, "2026-02-01")
+    settings = Settings(delivery=Delivery(senders={"sms": "http", "letter": "file", "email": "file"},
+                                          http_url="http://127.0.0.1:9/none", http_max_attempts=2,
+                                          http_backoff_ms=10, spool_dir=tmp_path / "spool"))
+    engine = open_engine(cli.db)
+    summary = send_due(engine=engine, settings=settings, clock=lambda: datetime(2026, 2, 1, 2, 0))
+    engine.dispose()
+    assert summary.deferred["sms"] >= 2 and not summary.failed
+    sms = [m for m in outbox(cli) if m["channel"] == "sms" and m["status"] != "suppressed" and m["status"] != "skipped"]
+    assert {m["status"] for m in sms} == {"queued"}
+    assert sum(m["attempts"] for m in sms) == 2  # the first failure stops the channel for this run
+
+
+def test_hold_channel_only_for_opt_out_and_borrower_wide_release(cli, book):
+    assert cli("hold", "L1", "--reason", "dispute", "--channel", "sms").exit_code == 2
+    assert cli("hold", "L4", "--reason", "opt-out", "--channel", "sms").exit_code == 0
+    assert cli("release", "L5", "--reason", "opt-out", "--channel", "sms").exit_code == 0
+    run(cli, "2026-02-01")
+    assert "queued" in {m["status"] for m in outbox(cli) if m["loan_id"] in ("L4", "L5")}
+
+
+def test_a_broken_template_file_suppresses_only_its_step(cli, book, tmp_path):
+    mine = tmp_path / "mine"
+    mine.mkdir()
+    (mine / "m1_notice.zh_CN.j2").write_bytes("{#-\nchannel: sms\n-#}\n您好".encode("gbk"))  # not UTF-8
+    (mine / "notes.txt.j2").write_text("a misnamed file", encoding="utf-8")
+    (tmp_path / "collect.toml").write_text('[messaging]\ntemplate_dirs = ["mine"]\n', encoding="utf-8")
+    run(cli, "2026-01-29", code=0)  # pre-due reminders do not use the broken template
+    summary = run(cli, "2026-02-01", code=5)
+    m1 = [s for s in summary["steps"] if s["step"] == "m1_notice"][0]
+    assert m1["queued"] == 1  # L3 reads English: the shipped English template is fine
+    assert m1["suppressed_by_rule"].get("TPL") >= 2
+    r = cli("templates", "lint", "--format", "json")
+    assert r.exit_code == 1
+    found = {(Path(f["template"]).name, f["rule"]) for f in json.loads(r.stdout)}
+    assert ("m1_notice.zh_CN.j2", "TPL") in found and ("notes.txt.j2", "TPL") in found

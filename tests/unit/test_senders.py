@@ -31,7 +31,7 @@ def test_http_2xx_is_sent_with_the_gateways_reference_and_an_idempotency_key(gat
     out = sender(gateway).send(MSG)
     assert (out.status, out.attempts, out.provider_ref) == ("sent", 1, "gw-42")
     headers, body = gateway.requests[0]
-    assert headers["Idempotency-Key"] == "42"
+    assert headers["Idempotency-Key"] == MSG.key and MSG.key.startswith("42-")
     assert body == {"id": 42, "channel": "sms", "to": "+8613800000001", "signature": "示例消费金融",
                     "body": "您好，请还款。"}
 
@@ -40,14 +40,14 @@ def test_http_2xx_is_sent_with_the_gateways_reference_and_an_idempotency_key(gat
 def test_http_5xx_is_retried_with_the_same_key(gateway):
     out = sender(gateway).send(MSG)
     assert (out.status, out.attempts) == ("sent", 3)
-    assert {h["Idempotency-Key"] for h, _ in gateway.requests} == {"42"}
+    assert {h["Idempotency-Key"] for h, _ in gateway.requests} == {MSG.key}
 
 
 @pytest.mark.parametrize("gateway", [[500] * 10], indirect=True)
-def test_http_gives_up_after_max_attempts(gateway):
+def test_http_down_after_max_attempts_is_retried_later_not_failed(gateway):
     out = sender(gateway, attempts=3).send(MSG)
-    assert (out.status, out.attempts) == ("failed", 3)
-    assert "gave up after 3 attempts" in out.reason and "HTTP 500" in out.reason
+    assert (out.status, out.attempts) == ("retry", 3)
+    assert "gateway down after 3 attempts" in out.reason and "HTTP 500" in out.reason
     assert len(gateway.requests) == 3
 
 
@@ -64,9 +64,9 @@ def test_http_timeout_is_retried(gateway):
     assert out.status == "sent" and out.attempts == 2
 
 
-def test_http_no_server_fails_after_retries():
+def test_http_no_server_is_retried_later():
     out = HttpSender("http://127.0.0.1:9/none", timeout=1, max_attempts=2, backoff_seconds=0.01).send(MSG)
-    assert (out.status, out.attempts) == ("failed", 2)
+    assert (out.status, out.attempts) == ("retry", 2)
 
 
 def test_smtp_against_a_local_server():
@@ -89,19 +89,26 @@ def test_smtp_against_a_local_server():
         out = SmtpSender("127.0.0.1", port, "collections@lender.example").send(email)
     finally:
         controller.stop()
-    assert out.status == "sent" and out.provider_ref == "<collect-42@lender.example>"
+    assert out.status == "sent" and out.provider_ref == f"<collect-{MSG.key}@lender.example>"
     [env] = received
     assert env.rcpt_tos == ["ming@example.com"]
-    assert b"Message-ID: <collect-42@lender.example>" in env.content
+    assert f"Message-ID: <collect-{MSG.key}@lender.example>".encode() in env.content
 
 
-def test_smtp_unreachable_is_a_failure_not_a_crash():
+def test_smtp_unreachable_is_retried_later_not_a_crash():
     out = SmtpSender("127.0.0.1", 9, "x@example.com", timeout=2).send(MSG)
-    assert out.status == "failed" and out.reason.startswith("SMTP")
+    assert out.status == "retry" and out.reason.startswith("SMTP")
 
 
-def test_file_spool_skips_an_id_it_already_holds(tmp_path):
-    FileSender(tmp_path, date(2026, 2, 1)).send(MSG)
-    FileSender(tmp_path, date(2026, 2, 1)).send(MSG)  # a retry after a crash, in a new process
+def test_file_spool_skips_a_key_it_already_holds(tmp_path):
+    for _ in range(2):  # the second time: a retry after a crash, in a new process
+        sender = FileSender(tmp_path, date(2026, 2, 1))
+        sender.send(MSG)
+        sender.flush()
     lines = (tmp_path / "sms-2026-02-01.jsonl").read_text(encoding="utf-8").splitlines()
     assert len(lines) == 1 and json.loads(lines[0])["id"] == 42
+    corrected = Outgoing(**{**MSG.__dict__, "body": "您好，新的金额。"})  # same id, new figures: sent
+    sender = FileSender(tmp_path, date(2026, 2, 1))
+    sender.send(corrected)
+    sender.flush()
+    assert len((tmp_path / "sms-2026-02-01.jsonl").read_text(encoding="utf-8").splitlines()) == 2

@@ -179,7 +179,8 @@ class _Job:
             return {**row, "status": "skipped", "reason": "superseded by a later step of the same channel"}
         zones = [ZoneInfo(acc.timezone)] if acc.timezone else self.default_zones
         when = send_after(self.now, zones, self.settings.contact.window)
-        day = when.replace(tzinfo=ZoneInfo("UTC")).astimezone(zones[0]).date()
+        # the borrower's day (the configured zone when theirs is unknown): what WHEN-5 counts
+        day = when.replace(tzinfo=ZoneInfo("UTC")).astimezone(ZoneInfo(acc.timezone or self.settings.timezone)).date()
         refusal = self._gates(acc, step, src, holds, sms_by_day, day, row, penalty)
         if refusal:
             return {**row, "status": "suppressed", "reason": str(refusal)}

@@ -83,6 +83,12 @@ class Penalty:
 
 
 @dataclass(frozen=True)
+class Promises:
+    grace_days: int = 2  # a promise holds reminders until its date + grace (HOLD-4)
+    max_days_ahead: int = 30  # a promise further out is not a promise but a plan
+
+
+@dataclass(frozen=True)
 class Settings:
     db: str = DEFAULT_DB
     timezone: str = "Asia/Shanghai"
@@ -94,6 +100,7 @@ class Settings:
     contact: ContactRules = field(default_factory=ContactRules)
     delivery: Delivery = field(default_factory=Delivery)
     penalty: Penalty = field(default_factory=Penalty)
+    promises: Promises = field(default_factory=Promises)
     config_path: Path | None = None
 
     @property
@@ -134,7 +141,7 @@ def _read_toml(path: Path) -> dict[str, Any]:
 
 
 _TOP_KEYS = {"db", "timezone", "grace_days", "buckets", "queue", "strategy", "messaging", "contact", "delivery",
-             "penalty"}
+             "penalty", "promises"}
 
 
 def _parse(data: dict[str, Any], path: Path | None) -> dict[str, Any]:
@@ -180,6 +187,13 @@ def _parse(data: dict[str, Any], path: Path | None) -> dict[str, Any]:
         out["delivery"] = _parse_delivery(data["delivery"], path, bad)
     if "penalty" in data:
         out["penalty"] = _parse_penalty(data["penalty"], bad)
+    if "promises" in data:
+        raw = _table(data["promises"], "promises", {"grace_days", "max_days_ahead"}, bad)
+        base = Promises()
+        out["promises"] = Promises(
+            grace_days=_whole(raw.get("grace_days", base.grace_days), "promises.grace_days", 0, 30, bad),
+            max_days_ahead=_whole(raw.get("max_days_ahead", base.max_days_ahead), "promises.max_days_ahead", 1, 365, bad),
+        )
     return out
 
 

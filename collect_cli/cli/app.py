@@ -105,13 +105,16 @@ def root(
 
 
 def _register() -> None:
-    from collect_cli.cli import db, demo, imports, outbox, queue, reminders, report, templates
+    from collect_cli.cli import collector, db, demo, imports, outbox, queue, reminders, report, templates
 
     app.command("import", help=imports.HELP, no_args_is_help=True)(imports.import_command)
     app.command("run-reminders", help=reminders.RUN_HELP)(reminders.run_command)
     app.command("send")(outbox.send_command)
     app.command("outbox")(outbox.outbox_command)
     app.command("queue", help=queue.HELP)(queue.queue_command)
+    app.command("log")(collector.log_command)
+    app.command("promises")(collector.promises_command)
+    app.command("audit")(collector.audit_command)
     app.command("hold")(reminders.hold_command)
     app.command("release")(reminders.release_command)
     app.add_typer(report.app, name="report")

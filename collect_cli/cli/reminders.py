@@ -52,7 +52,8 @@ def run_command(
     total = {k: sum(r[k] for r in rows) for k in ("queued", "suppressed", "skipped")}
     if fmt_ is Format.json:
         render.json_out({"as_of": day.isoformat(), "dry_run": dry_run, "accounts": summary.accounts,
-                         "steps": rows, **total, "exit_code": summary.exit_code})
+                         "steps": rows, **total, "promises_settled": dict(summary.promises),
+                         "exit_code": summary.exit_code})
     elif fmt_ is Format.csv:
         render.csv_out(["step", "queued", "suppressed", "suppressed_by_rule", "skipped"],
                        ([r["step"], r["queued"], r["suppressed"],
@@ -69,6 +70,7 @@ def run_command(
         )
     render.note(f"run-reminders {day.isoformat()}: {summary.accounts:,} open loans, {total['queued']:,} queued, "
                 f"{total['suppressed']:,} suppressed, {total['skipped']:,} skipped"
+                + "".join(f", promises {k} {v}" for k, v in sorted(summary.promises.items()))
                 + (" (dry run)" if dry_run else ""))
     raise typer.Exit(summary.exit_code)
 

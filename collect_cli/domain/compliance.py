@@ -7,8 +7,10 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, time, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
+
+from collect_cli.domain.money import fmt_grouped
 
 # Statutory limits per rule set: a deployment may tighten them, never loosen them.
 STATUTORY_WINDOW = {"cn": (time(8), time(22)), "us": (time(8), time(21))}  # WHEN-1
@@ -111,6 +113,12 @@ def hold_gate(holds: Iterable[Hold]) -> Refusal | None:
     return None
 
 
+def promise_gate(amount: int, due_on: date, grace_days: int) -> Refusal:
+    """HOLD-4: a promise to pay holds automated reminders until its date plus grace."""
+    return Refusal("HOLD-4", f"promise to pay {fmt_grouped(amount)} by {due_on.isoformat()} "
+                             f"(+{grace_days} days grace)")
+
+
 def opt_out_gate(holds: Iterable[Hold], channel: str) -> Refusal | None:
     """HOLD-2: an opt-out stops SMS and email on its channel (None: both)."""
     for h in holds:
@@ -127,4 +135,25 @@ def frequency_gate(channel: str, sent_today: int, sent_7_days: int, rules: Conta
         return Refusal("WHEN-5", f"the borrower already has {sent_today} SMS for that day (limit {rules.sms_per_day})")
     if sent_7_days >= rules.sms_per_7_days:
         return Refusal("WHEN-5", f"the borrower already has {sent_7_days} SMS in 7 days (limit {rules.sms_per_7_days})")
+    return None
+
+
+# Calls and visits logged by collectors (WHEN-1..3).
+MAX_CONNECTED_CALLS = 3  # WHEN-2, cn: connected voice calls per borrower per day
+MAX_DIAL_ATTEMPTS = 6  # WHEN-3: dial attempts to one number per day
+CONNECTED = ("reached", "promise", "refused", "dispute", "paid-claim", "third-party")
+
+
+def call_gate(*, local_time: time, window: tuple[time, time], connected: bool, connected_today: int,
+              attempts_today: int) -> Refusal | None:
+    """Whether a call (or visit) may be made now; counts are the borrower's day so far."""
+    start, end = window
+    if not start <= local_time < end:
+        return Refusal("WHEN-1", f"{local_time:%H:%M} is outside the borrower's contact window "
+                                 f"{start:%H:%M}-{end:%H:%M}")
+    if attempts_today >= MAX_DIAL_ATTEMPTS:
+        return Refusal("WHEN-3", f"{attempts_today} dial attempts to this number today (limit {MAX_DIAL_ATTEMPTS})")
+    if connected and connected_today >= MAX_CONNECTED_CALLS:
+        return Refusal("WHEN-2", f"{connected_today} connected calls with the borrower today "
+                                 f"(limit {MAX_CONNECTED_CALLS})")
     return None

@@ -18,7 +18,8 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import Engine
 
 from collect_cli.config import Settings
-from collect_cli.domain.compliance import Hold, Refusal, hold_gate, opt_out_gate
+from collect_cli.domain.compliance import Hold, Refusal, hold_gate, opt_out_gate, promise_gate
+from collect_cli.domain.promises import holds_reminders
 from collect_cli.domain.money import fmt
 from collect_cli.messaging.senders import FileSender, HttpSender, Outgoing, SmtpSender
 from collect_cli.services.portfolio import Account, iter_accounts
@@ -70,12 +71,17 @@ def send_due(*, engine: Engine, settings: Settings, clock: Callable[[], datetime
             with conn.begin():
                 accounts = {a.loan_id: a for a in iter_accounts(conn, as_of=today, settings=settings, loan_ids=loan_ids)}
                 holds = q.active_holds(conn, loan_ids, sorted({a.borrower_id for a in accounts.values()}), today)
+                promised = {p.loan_id: p for p in q.open_promises(conn, loan_ids)
+                            if holds_reminders(p.due_on, p.grace_days, today)}
             updates: list[tuple[dict, str]] = []  # (new state of the message, what the event says)
             for msg in batch:
                 now = clock()
                 acc = accounts.get(msg.loan_id)
                 refusal = _recheck(msg, acc, [Hold(h.reason, h.channel) for h in holds.get(msg.loan_id, [])],
                                    today, now, settings)
+                if refusal is None and msg.loan_id in promised:  # promised since it was queued
+                    p = promised[msg.loan_id]
+                    refusal = promise_gate(p.amount, p.due_on, p.grace_days)
                 if refusal is not None:
                     updates.append(({"id": msg.id, "status": "cancelled", "reason": str(refusal),
                                      "attempts": msg.attempts, "provider_ref": None}, str(refusal)))

@@ -19,6 +19,9 @@ def place_hold(*, engine: Engine, loan_id: str, reason: str, channel: str | None
             raise UsageError(f"no loan {loan_id!r}")
         q.add_hold(conn, loan_id=loan_id, borrower_id=borrower, reason=reason, channel=channel,
                    action="place", until=until, note=note, actor=actor, at=now)
+        q.add_audit(conn, [{"at": now, "agent": actor, "action": "hold", "loan_id": loan_id,
+                            "detail": f"{reason}{' ' + channel if channel else ''}"
+                                      f"{' until ' + until.isoformat() if until else ''}: {note or ''}"}])
 
 
 def release_hold(*, engine: Engine, loan_id: str, reason: str, channel: str | None, note: str | None,
@@ -35,4 +38,6 @@ def release_hold(*, engine: Engine, loan_id: str, reason: str, channel: str | No
             return False
         q.add_hold(conn, loan_id=loan_id, borrower_id=borrower, reason=reason, channel=channel,
                    action="release", until=None, note=note, actor=actor, at=now)
+        q.add_audit(conn, [{"at": now, "agent": actor, "action": "release", "loan_id": loan_id,
+                            "detail": f"{reason}{' ' + channel if channel else ''}: {note or ''}"}])
         return True

@@ -17,8 +17,12 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import Connection, Engine
 
 from collect_cli.config import Settings
-from collect_cli.domain.compliance import Hold, Refusal, frequency_gate, hold_gate, opt_out_gate, send_after
+from collect_cli.domain.compliance import (
+    Hold, Refusal, frequency_gate, hold_gate, opt_out_gate, promise_gate, send_after,
+)
 from collect_cli.domain.episodes import episode_start
+from collect_cli.domain.money import fmt
+from collect_cli.domain.promises import evaluate, holds_reminders
 from collect_cli.domain.strategy import Decision, Step, decide, qualifies
 from collect_cli.errors import UsageError
 from collect_cli.messaging.lint import Finding
@@ -47,6 +51,7 @@ class RunSummary:
     steps: dict[str, StepCounts]
     lint: dict[str, list[Finding]]  # template path -> findings, for templates the strategy uses
     accounts: int = 0  # open loans looked at
+    promises: Counter = field(default_factory=Counter)  # promises settled tonight, by verdict
 
     @property
     def lint_suppressed(self) -> bool:
@@ -105,6 +110,7 @@ class _Job:
 
     def run(self, engine: Engine) -> None:
         with engine.connect() as read, engine.connect() as write:
+            self._settle_promises(write)
             batch: list[Account] = []
             for acc in iter_accounts(read, as_of=self.as_of, settings=self.settings):
                 if acc.state.status != "open":
@@ -117,6 +123,27 @@ class _Job:
                     batch = []
             self._batch(write, batch)
 
+    def _settle_promises(self, conn: Connection) -> None:
+        """Promises whose date + grace has passed: kept, partly kept or broken, from the ledger."""
+        with conn.begin() as trans:
+            due = [p for p in q.open_promises(conn) if not holds_reminders(p.due_on, p.grace_days, self.as_of)]
+            pays = q.payments_of(conn, sorted({p.loan_id for p in due}), self.as_of)
+            settled, audit = [], []
+            for p in due:
+                verdict = evaluate(amount=p.amount, made_on=p.made_on, due_on=p.due_on, grace_days=p.grace_days,
+                                   payments=pays[p.loan_id], as_of=self.as_of)
+                settled.append({"id": p.id, "status": verdict.status, "paid": verdict.paid,
+                                "evaluated_on": self.as_of})
+                audit.append({"at": self.now, "agent": ACTOR, "action": f"promise {verdict.status}",
+                              "loan_id": p.loan_id, "detail": f"promise {p.id}: {fmt(verdict.paid)} of "
+                                                              f"{fmt(p.amount)} paid by {p.due_on.isoformat()} + "
+                                                              f"{p.grace_days} days"})
+                self.summary.promises[verdict.status] += 1
+            q.settle_promises(conn, settled)
+            q.add_audit(conn, audit)
+            if self.dry_run:
+                trans.rollback()
+
     def _batch(self, conn: Connection, batch: list[Account]) -> None:
         if not batch:
             return
@@ -128,6 +155,8 @@ class _Job:
             pays = q.payments_of(conn, late, self.as_of)
             existing = q.messages_of(conn, loan_ids)
             holds = q.active_holds(conn, loan_ids, borrower_ids, self.as_of)
+            promised = {p.loan_id: p for p in q.open_promises(conn, loan_ids)
+                        if holds_reminders(p.due_on, p.grace_days, self.as_of)}
             first, last = self.as_of - timedelta(days=7), self.as_of + timedelta(days=7)
             counts = q.sms_counts(conn, borrower_ids, first, last)
             new, changed = [], []
@@ -141,7 +170,8 @@ class _Job:
                 held = [Hold(h.reason, h.channel) for h in holds[acc.loan_id]]
                 penalty = penalty_for(acc, pays.get(acc.loan_id, []), self.settings)
                 for decision in decide(self.settings.strategy, acc.state, start, recorded):
-                    row = self._message(acc, decision, held, counts[acc.borrower_id], penalty)
+                    row = self._message(acc, decision, held, counts[acc.borrower_id], penalty,
+                                        promised.get(acc.loan_id))
                     before = rows.get((decision.step.name, decision.episode))
                     if before is None:
                         new.append(row)
@@ -164,7 +194,8 @@ class _Job:
             trans.commit()
             self.pending_sms.clear()  # committed: the next batch reads them from the store
 
-    def _message(self, acc: Account, decision: Decision, holds: list[Hold], sms_by_day: dict, penalty: int) -> dict:
+    def _message(self, acc: Account, decision: Decision, holds: list[Hold], sms_by_day: dict, penalty: int,
+                 promise) -> dict:
         step = decision.step
         src = self.chosen[step.name].get(acc.locale) or self.chosen[step.name]["zh_CN"]
         row = {
@@ -181,7 +212,7 @@ class _Job:
         when = send_after(self.now, zones, self.settings.contact.window)
         # the borrower's day (the configured zone when theirs is unknown): what WHEN-5 counts
         day = when.replace(tzinfo=ZoneInfo("UTC")).astimezone(ZoneInfo(acc.timezone or self.settings.timezone)).date()
-        refusal = self._gates(acc, step, src, holds, sms_by_day, day, row, penalty)
+        refusal = self._gates(acc, step, src, holds, sms_by_day, day, row, penalty, promise)
         if refusal:
             return {**row, "status": "suppressed", "reason": str(refusal)}
         if step.channel == "sms":
@@ -189,10 +220,11 @@ class _Job:
         return {**row, "status": "queued", "reason": None, "send_after": when, "send_on": day}
 
     def _gates(self, acc: Account, step: Step, src: TemplateSource, holds: list[Hold], sms_by_day: dict,
-               day: date, row: dict, penalty: int) -> Refusal | None:
+               day: date, row: dict, penalty: int, promise) -> Refusal | None:
         """reminders.md order: hold, promise, opt-out, frequency, address, lint, length."""
         refusal = hold_gate(holds)
-        # HOLD-4 (promise to pay) comes with the promises of the collector workflow.
+        if refusal is None and promise is not None:
+            refusal = promise_gate(promise.amount, promise.due_on, promise.grace_days)
         refusal = refusal or opt_out_gate(holds, step.channel)
         if refusal is None and step.channel == "sms":
             today = sms_by_day.get(day, 0) + self.pending_sms[(acc.borrower_id, day)]

@@ -167,3 +167,49 @@ class OutboxEvent(Base):
     status: Mapped[str] = mapped_column(String(16))
     reason: Mapped[str | None] = mapped_column(Text)
     actor: Mapped[str] = mapped_column(String(64))  # the job or the operator
+
+
+class Contact(Base):
+    """A call, visit or reply, logged by a collector: append-only (REC-1)."""
+
+    __tablename__ = "contacts"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    loan_id: Mapped[str] = mapped_column(ForeignKey("loans.loan_id"), index=True)
+    borrower_id: Mapped[str] = mapped_column(Key, index=True)
+    at: Mapped[datetime] = mapped_column(DateTime)  # UTC
+    channel: Mapped[str] = mapped_column(String(16))  # call | visit | sms-reply | email-reply
+    outcome: Mapped[str] = mapped_column(String(16))
+    note: Mapped[str | None] = mapped_column(Text)
+    agent: Mapped[str] = mapped_column(String(64))
+    override: Mapped[str | None] = mapped_column(Text)  # "WHEN-2: why" when a supervisor overrode a rule
+
+
+class Promise(Base):
+    """A promise to pay: holds automated reminders until due_on + grace (HOLD-4), then the
+    nightly run finds it kept, partly kept or broken from the ledger."""
+
+    __tablename__ = "promises"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    loan_id: Mapped[str] = mapped_column(ForeignKey("loans.loan_id"), index=True)
+    borrower_id: Mapped[str] = mapped_column(Key)
+    contact_id: Mapped[int] = mapped_column(ForeignKey("contacts.id"))
+    made_on: Mapped[date] = mapped_column(Date)
+    amount: Mapped[int] = mapped_column(Money)
+    due_on: Mapped[date] = mapped_column(Date)
+    grace_days: Mapped[int] = mapped_column(Integer)
+    status: Mapped[str] = mapped_column(String(16))  # open | kept | partly_kept | broken
+    paid: Mapped[int] = mapped_column(Money, default=0)  # paid from made_on to due_on + grace
+    evaluated_on: Mapped[date | None] = mapped_column(Date)
+    agent: Mapped[str] = mapped_column(String(64))
+
+
+class AuditEntry(Base):
+    """Who changed what and when: holds, releases, contacts, promises (append-only)."""
+
+    __tablename__ = "audit"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    at: Mapped[datetime] = mapped_column(DateTime)  # UTC
+    agent: Mapped[str] = mapped_column(String(64))
+    action: Mapped[str] = mapped_column(String(32))
+    loan_id: Mapped[str | None] = mapped_column(Key, index=True)
+    detail: Mapped[str | None] = mapped_column(Text)

@@ -14,7 +14,9 @@ from sqlalchemy import Connection, Row, and_, bindparam, func, insert, literal, 
 from collect_cli.domain.compliance import BORROWER_WIDE
 from collect_cli.domain.money import fmt
 from collect_cli.store.models import (
+    AuditEntry,
     Borrower,
+    Contact,
     Hold,
     ImportBatch,
     Installment,
@@ -23,6 +25,7 @@ from collect_cli.store.models import (
     OutboxEvent,
     OutboxMessage,
     Payment,
+    Promise,
 )
 
 batches = ImportBatch.__table__
@@ -374,3 +377,63 @@ def due_messages(conn: Connection, now, *, channel: str | None, limit: int | Non
     if limit:
         stmt = stmt.limit(limit)
     return conn.execute(stmt).all()
+
+
+# --- collector workflow: contacts, promises, audit ------------------------------------------
+
+contacts = Contact.__table__
+promises = Promise.__table__
+audit = AuditEntry.__table__
+
+
+def add_contact(conn: Connection, **row) -> int:
+    return conn.execute(insert(contacts).values(**row).returning(contacts.c.id)).scalar_one()
+
+
+def contacts_between(conn: Connection, borrower_id: str, start, end) -> list[Row]:
+    """The borrower's contacts with `start <= at < end` (UTC)."""
+    return conn.execute(select(contacts).where(contacts.c.borrower_id == borrower_id,
+                                               contacts.c.at >= start, contacts.c.at < end)).all()
+
+
+def add_promise(conn: Connection, **row) -> int:
+    return conn.execute(insert(promises).values(**row).returning(promises.c.id)).scalar_one()
+
+
+def open_promises(conn: Connection, loan_ids: Sequence[str] | None = None) -> list[Row]:
+    stmt = select(promises).where(promises.c.status == "open").order_by(promises.c.id)
+    if loan_ids is not None:
+        stmt = stmt.where(promises.c.loan_id.in_(list(loan_ids)))
+    return conn.execute(stmt).all()
+
+
+def list_promises(conn: Connection, *, status: str | None = None, loan_id: str | None = None) -> list[Row]:
+    stmt = select(promises).order_by(promises.c.due_on, promises.c.id)
+    if status:
+        stmt = stmt.where(promises.c.status == status)
+    if loan_id:
+        stmt = stmt.where(promises.c.loan_id == loan_id)
+    return conn.execute(stmt).all()
+
+
+def settle_promises(conn: Connection, rows: list[dict]) -> None:
+    """rows: {"id", "status", "paid", "evaluated_on"}."""
+    _update_many(conn, promises, ("id",), rows)
+
+
+def add_audit(conn: Connection, rows: list[dict]) -> None:
+    _insert_many(conn, audit, rows)
+
+
+def audit_entries(conn: Connection, loan_id: str | None = None) -> list[Row]:
+    stmt = select(audit).order_by(audit.c.id)
+    if loan_id:
+        stmt = stmt.where(audit.c.loan_id == loan_id)
+    return conn.execute(stmt).all()
+
+
+def borrower_zone(conn: Connection, loan_id: str) -> tuple[str, str | None] | None:
+    row = conn.execute(select(loans.c.borrower_id, borrowers.c.timezone)
+                       .join(borrowers, borrowers.c.borrower_id == loans.c.borrower_id)
+                       .where(loans.c.loan_id == loan_id)).first()
+    return (row.borrower_id, row.timezone) if row else None

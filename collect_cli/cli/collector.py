@@ -1,0 +1,121 @@
+"""`collect log`, `collect promises`, `collect audit`: the collector's records."""
+
+from __future__ import annotations
+
+import os
+from typing import Annotated
+
+import typer
+
+from collect_cli.cli import render
+from collect_cli.cli.options import FormatOpt, Now, moment
+from collect_cli.cli.render import Format
+from collect_cli.domain.money import fmt
+from collect_cli.ledger.values import parse_date, parse_money
+from collect_cli.services.contacts import CHANNELS, OUTCOMES, log_contact
+from collect_cli.store import queries as q
+
+Agent = Annotated[str | None, typer.Option("--agent", envvar="COLLECT_AGENT", show_envvar=True,
+                                           help="Who acts (default: the login name).")]
+
+
+def agent_name(app, value: str | None) -> str:
+    return (value or os.environ.get("COLLECT_AGENT") or app.operator())[:64]
+
+
+def log_command(
+    ctx: typer.Context,
+    loan: Annotated[str, typer.Argument(help="The loan the contact was about.")],
+    channel: Annotated[str, typer.Option(help=f"{' | '.join(CHANNELS)}")],
+    outcome: Annotated[str, typer.Option(help=f"{' | '.join(OUTCOMES)}")],
+    promise: Annotated[str | None, typer.Option(metavar="AMOUNT", help="With --outcome promise: the amount.")] = None,
+    on: Annotated[str | None, typer.Option(metavar="DATE", help="With --promise: the promised date.")] = None,
+    note: Annotated[str | None, typer.Option(help="What was said, briefly.")] = None,
+    override: Annotated[str | None, typer.Option(
+        metavar="REASON", help="Supervisor override of a refused call (window or daily caps); recorded.")] = None,
+    agent: Agent = None,
+    now: Now = None,
+) -> None:
+    """Record a call, visit or reply (append-only). A call or visit outside the borrower's
+    contact window (WHEN-1), over 3 connected calls (WHEN-2) or 6 dial attempts (WHEN-3)
+    a day is refused with the rule id (exit 6) unless a supervisor overrides it.
+    A promise holds automated reminders until its date + grace (HOLD-4); a dispute puts the
+    loan on hold (HOLD-1).
+
+    Example: collect log L00000044 --channel call --outcome promise --promise 2080.32 --on 2026-11-25
+    """
+    if channel not in CHANNELS:
+        raise typer.BadParameter(f"one of {', '.join(CHANNELS)}", param_hint="--channel")
+    if outcome not in OUTCOMES:
+        raise typer.BadParameter(f"one of {', '.join(OUTCOMES)}", param_hint="--outcome")
+    amount = day = None
+    try:
+        amount = parse_money(promise) if promise is not None else None
+    except ValueError as exc:
+        raise typer.BadParameter(str(exc), param_hint="--promise") from None
+    try:
+        day = parse_date(on) if on is not None else None
+    except ValueError as exc:
+        raise typer.BadParameter(str(exc), param_hint="--on") from None
+    app = ctx.obj
+    who = agent_name(app, agent)
+    logged = log_contact(engine=app.engine(), settings=app.settings, loan_id=loan, channel=channel, outcome=outcome,
+                         agent=who, now=moment(now, app), note=note, promise_amount=amount, promise_on=day,
+                         override=override)
+    text = f"{loan}: {channel} {outcome} logged (contact {logged.contact_id}, by {who})"
+    if logged.promise_id:
+        text += f"; promise {logged.promise_id}: {fmt(amount)} by {day.isoformat()}, reminders held till then"
+    if logged.overridden:
+        text += f"; override recorded: {logged.overridden}"
+    render.note(text)
+
+
+PROMISE_STATUSES = ("open", "kept", "partly_kept", "broken")
+
+
+def promises_command(
+    ctx: typer.Context,
+    status: Annotated[str | None, typer.Option(help=f"Only this status: {', '.join(PROMISE_STATUSES)}.")] = None,
+    loan: Annotated[str | None, typer.Option(help="Only this loan.")] = None,
+    fmt_: FormatOpt = Format.table,
+) -> None:
+    """Promises to pay and what became of them (settled by the nightly run from the ledger).
+
+    Example: collect promises --status broken
+    """
+    if status not in (None, *PROMISE_STATUSES):
+        raise typer.BadParameter(f"one of {', '.join(PROMISE_STATUSES)}", param_hint="--status")
+    with ctx.obj.engine().connect() as conn:
+        rows = q.list_promises(conn, status=status, loan_id=loan)
+    records = [{"id": r.id, "loan_id": r.loan_id, "made_on": r.made_on.isoformat(), "amount": fmt(r.amount),
+                "due_on": r.due_on.isoformat(), "grace_days": r.grace_days, "status": r.status,
+                "paid": fmt(r.paid), "evaluated_on": r.evaluated_on.isoformat() if r.evaluated_on else None,
+                "agent": r.agent} for r in rows]
+    fields = ["id", "loan_id", "made_on", "amount", "due_on", "grace_days", "status", "paid", "evaluated_on", "agent"]
+    if fmt_ is not Format.table:
+        render.records_out(fmt_, records, fields)
+        return
+    render.table(f"Promises ({len(records)})",
+                 [(f, "right" if f in ("id", "amount", "paid", "grace_days") else "left") for f in fields],
+                 ([r[f] if r[f] is not None else "" for f in fields] for r in records))
+
+
+def audit_command(
+    ctx: typer.Context,
+    loan: Annotated[str | None, typer.Option(help="Only this loan.")] = None,
+    fmt_: FormatOpt = Format.table,
+) -> None:
+    """Who changed what and when: contacts, promises, holds, releases, settled promises.
+
+    Example: collect audit --loan L00000044
+    """
+    with ctx.obj.engine().connect() as conn:
+        rows = q.audit_entries(conn, loan)
+    records = [{"at": r.at.isoformat(sep=" ", timespec="seconds") + " UTC", "agent": r.agent, "action": r.action,
+                "loan_id": r.loan_id, "detail": r.detail} for r in rows]
+    fields = ["at", "agent", "action", "loan_id", "detail"]
+    if fmt_ is not Format.table:
+        render.records_out(fmt_, records, fields)
+        return
+    render.table(f"Audit ({len(records)})", [(f, "left") for f in fields],
+                 ([r[f] or "" for f in fields] for r in records))

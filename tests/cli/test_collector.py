@@ -1,0 +1,99 @@
+"""The contact log (WHEN-1..3, overrides), promises (HOLD-4, kept / partly kept / broken
+against real ledger payments) and the audit trail."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from tests.cli.test_reminders import book, outbox, pay, run, send  # noqa: F401 (fixture)
+
+
+def log(cli, *args: str, at: str = "2026-02-02T10:00", code: int = 0):
+    r = cli("log", *args, "--now", at, "--agent", "wang")
+    assert r.exit_code == code, r.stderr
+    return r
+
+
+def test_calls_outside_the_window_are_refused_unless_overridden(cli, book):
+    r = log(cli, "L1", "--channel", "call", "--outcome", "reached", at="2026-02-02T21:30", code=6)
+    assert "WHEN-1" in r.stderr
+    log(cli, "L1", "--channel", "call", "--outcome", "reached", "--override", "borrower asked for an evening call",
+        at="2026-02-02T21:30")
+    audit = json.loads(cli("audit", "--loan", "L1", "--format", "json").stdout)
+    assert "override WHEN-1: borrower asked for an evening call" in audit[0]["detail"]
+
+
+def test_when2_three_connected_calls_a_day(cli, book):
+    for hour in (9, 10, 11):
+        log(cli, "L1", "--channel", "call", "--outcome", "reached", at=f"2026-02-02T{hour:02d}:00")
+    r = log(cli, "L1", "--channel", "call", "--outcome", "refused", at="2026-02-02T12:00", code=6)
+    assert "WHEN-2" in r.stderr
+    log(cli, "L1", "--channel", "call", "--outcome", "no-answer", at="2026-02-02T13:00")  # an attempt is fine
+    log(cli, "L1", "--channel", "call", "--outcome", "reached", at="2026-02-03T09:00")  # a new day
+
+
+def test_when3_six_dial_attempts_a_day(cli, book):
+    for minute in range(6):
+        log(cli, "L1", "--channel", "call", "--outcome", "no-answer", at=f"2026-02-02T09:{minute:02d}")
+    r = log(cli, "L1", "--channel", "call", "--outcome", "no-answer", at="2026-02-02T15:00", code=6)
+    assert "WHEN-3" in r.stderr
+
+
+def test_a_promise_holds_reminders_until_its_date_plus_grace(cli, book):
+    log(cli, "L1", "--channel", "call", "--outcome", "promise", "--promise", "105", "--on", "2026-02-05",
+        at="2026-02-01T09:00")
+    run(cli, "2026-02-01")
+    [m] = outbox(cli, "L1")
+    assert m["status"] == "suppressed" and m["reason"].startswith("HOLD-4")
+    run(cli, "2026-02-07")  # 02-05 + 2 days grace: still held
+    assert "queued" not in {m["status"] for m in outbox(cli, "L1")}
+
+
+@pytest.mark.parametrize("payment,verdict", [
+    ("P1,L1,2026-02-06,105", "kept"),       # paid in the grace days
+    ("P1,L1,2026-02-03,50", "partly_kept"),
+    ("P1,L1,2026-01-30,105", "broken"),     # paid before the promise was made: not for it
+    (None, "broken"),
+])
+def test_promises_are_settled_against_the_ledger(cli, book, tmp_path, payment, verdict):
+    log(cli, "L1", "--channel", "call", "--outcome", "promise", "--promise", "105", "--on", "2026-02-05",
+        at="2026-02-01T09:00")
+    if payment:
+        pay(cli, tmp_path, payment)
+    summary = run(cli, "2026-02-08")
+    assert summary["promises_settled"] == {verdict: 1}
+    [p] = json.loads(cli("promises", "--format", "json").stdout)
+    assert (p["status"], p["evaluated_on"]) == (verdict, "2026-02-08")
+    if payment is None:  # reminders resume the night after
+        assert any(m["status"] == "queued" for m in outbox(cli, "L1"))
+
+
+def test_a_promise_made_after_queueing_cancels_at_send(cli, book):
+    run(cli, "2026-02-01")
+    log(cli, "L1", "--channel", "call", "--outcome", "promise", "--promise", "105", "--on", "2026-02-03",
+        at="2026-02-01T08:30")
+    send(cli, "2026-02-01T09:00")
+    [m] = outbox(cli, "L1")
+    assert m["status"] == "cancelled" and m["reason"].startswith("HOLD-4")
+
+
+@pytest.mark.parametrize("args", [
+    ["--outcome", "promise"],                                            # no amount
+    ["--outcome", "reached", "--promise", "10", "--on", "2026-02-05"],   # amount without a promise
+    ["--outcome", "promise", "--promise", "10", "--on", "2026-01-01"],   # in the past
+    ["--outcome", "promise", "--promise", "10", "--on", "2026-06-01"],   # too far: a plan
+    ["--outcome", "promise", "--promise", "-10", "--on", "2026-02-05"],
+    ["--outcome", "shouted"],
+])
+def test_bad_contacts_are_refused(cli, book, args):
+    assert log(cli, "L1", "--channel", "call", *args, code=2)
+
+
+def test_a_dispute_on_a_call_holds_the_loan(cli, book):
+    log(cli, "L1", "--channel", "call", "--outcome", "dispute", "--note", "says 01-31 was paid")
+    run(cli, "2026-02-02")
+    assert outbox(cli, "L1")[0]["reason"].startswith("HOLD-1")
+    actions = [a["action"] for a in json.loads(cli("audit", "--loan", "L1", "--format", "json").stdout)]
+    assert actions == ["contact", "hold"]

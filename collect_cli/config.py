@@ -4,12 +4,12 @@ from __future__ import annotations
 
 import os
 import tomllib
-from urllib.parse import urlsplit
 from dataclasses import dataclass, field
 from datetime import date, datetime, time
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from collect_cli.domain.buckets import DEFAULT_BUCKETS, Bucket, check_buckets
@@ -84,7 +84,8 @@ class Penalty:
 
 @dataclass(frozen=True)
 class Promises:
-    grace_days: int = 2  # a promise holds reminders until its date + grace (HOLD-4)
+    grace_days: int = 0  # a promise holds reminders until its date + grace (HOLD-4); raise it
+    # when payments take days to reach the ledger
     max_days_ahead: int = 30  # a promise further out is not a promise but a plan
 
 

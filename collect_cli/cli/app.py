@@ -105,7 +105,17 @@ def root(
 
 
 def _register() -> None:
-    from collect_cli.cli import collector, db, demo, imports, outbox, queue, reminders, report, templates
+    from collect_cli.cli import (
+        collector,
+        db,
+        demo,
+        imports,
+        outbox,
+        queue,
+        reminders,
+        report,
+        templates,
+    )
 
     app.command("import", help=imports.HELP, no_args_is_help=True)(imports.import_command)
     app.command("run-reminders", help=reminders.RUN_HELP)(reminders.run_command)

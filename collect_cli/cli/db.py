@@ -4,7 +4,11 @@ from __future__ import annotations
 
 import typer
 
-from collect_cli.store.database import create_store_engine, current_revision, head_revision
+from collect_cli.store.database import (
+    create_store_engine,
+    current_revision,
+    head_revision,
+)
 
 app = typer.Typer(help="Database schema: show the revision, upgrade to the current one.\n\nExample: collect db current",
                   no_args_is_help=True, rich_markup_mode=None)

@@ -2,30 +2,35 @@
 
 from __future__ import annotations
 
+from datetime import UTC
 from typing import Annotated
 
 import typer
 
 from collect_cli.cli import render
-from collect_cli.cli.options import AsOf, FormatOpt, Product, ShowPii, as_of_date
+from collect_cli.cli.options import AsOf, FormatOpt, Now, Product, ShowPii, as_of_date, moment
 from collect_cli.cli.render import Format
 from collect_cli.domain.money import fmt, fmt_grouped
 from collect_cli.domain.pii import mask_phone
+from collect_cli.domain.segments import ACTIONS
 from collect_cli.services.reports import work_queue
 
-HELP = """Today's work queue: delinquent accounts, most urgent first.
+HELP = """Today's work queue: delinquent accounts, most urgent first, with why.
 
-Score (0-100) = 60 x min(DPD, 90)/90 + 40 x min(overdue, 10,000)/10,000; ties go to the
-older, then the larger debt. Weights and caps are set in collect.toml [queue].
+Score = 60 x min(DPD, 90)/90 + 40 x min(overdue, 10,000)/10,000, plus 15 for a promise
+due today, 20 for a promise broken in the last 7 days, up to 10 for days since the last
+contact (10 when never contacted) and 5 per other late loan of the borrower (at most 2).
+Each account shows its segment (unreachable, unwilling, hardship, first-time, standard)
+and whether the borrower may be called now (WHEN-1 window, WHEN-2/3 daily caps).
 Accounts more than 90 days past due (handover_dpd) belong to the legal / agency queue
-and are left out unless --all.
-Phone numbers are masked unless --show-pii.
+and are left out unless --all; accounts on a no-contact hold (HOLD-3) are left out.
+Weights are set in collect.toml [queue]. Phone numbers are masked unless --show-pii.
 
 Example: collect queue --limit 20
 """
 
 FIELDS = ["rank", "score", "loan_id", "borrower_id", "borrower_name", "phone", "dpd", "bucket",
-          "overdue", "outstanding"]
+          "overdue", "outstanding", "segment", "action", "call_now", "why"]
 
 
 def queue_command(
@@ -36,37 +41,41 @@ def queue_command(
     include_all: Annotated[bool, typer.Option(
         "--all", help="Include accounts past the handover to legal / agency work.")] = False,
     show_pii: ShowPii = False,
+    now: Now = None,
     fmt_: FormatOpt = Format.table,
 ) -> None:
     app = ctx.obj
-    day = as_of_date(as_of, app.today())
+    at = moment(now, app)
+    day = as_of_date(as_of, at.replace(tzinfo=UTC).astimezone(app.settings.zone).date())
     with app.engine().connect() as conn:
-        queue = work_queue(conn, as_of=day, settings=app.settings, limit=limit or None,
+        queue = work_queue(conn, as_of=day, settings=app.settings, limit=limit or None, now=at,
                            product=product, include_handover=include_all)
     entries = queue.entries
     records = [
         {"rank": e.rank, "score": str(e.score), "loan_id": e.account.loan_id,
-         "borrower_id": e.account.borrower_id,
-         "borrower_name": e.account.borrower_name,
+         "borrower_id": e.account.borrower_id, "borrower_name": e.account.borrower_name,
          "phone": e.account.phone if show_pii else mask_phone(e.account.phone),
          "dpd": e.account.state.dpd, "bucket": e.account.state.bucket,
-         "overdue": fmt(e.account.state.overdue),
-         "outstanding": fmt(e.account.state.outstanding_principal)}
+         "overdue": fmt(e.account.state.overdue), "outstanding": fmt(e.account.state.outstanding_principal),
+         "segment": e.segment, "action": ACTIONS[e.segment], "call_now": e.call_now,
+         "why": "; ".join(e.reasons)}
         for e in entries
     ]
     if queue.handed_over and not include_all:
         render.note(f"{queue.handed_over:,} of {queue.delinquent:,} delinquent accounts are more than "
                     f"{app.settings.queue.handover_dpd} days past due: legal / agency queue, not listed "
                     "(--all lists them)")
+    if queue.held:
+        render.note(f"{queue.held:,} accounts on a no-contact hold (HOLD-3) are left out: supervisors only")
     if fmt_ is not Format.table:
         render.records_out(fmt_, records, FIELDS)
         return
+    listed = queue.delinquent - queue.held - (0 if include_all else queue.handed_over)
     render.table(
-        f"Work queue as of {day.isoformat()} (top {len(records):,} of {queue.delinquent - (0 if include_all else queue.handed_over):,})",
-        [("#", "right"), ("score", "right"), ("loan", "left"), ("borrower", "left"), ("name", "left"),
-         ("phone", "left"), ("dpd", "right"), ("bucket", "left"), ("overdue", "right"),
-         ("outstanding", "right")],
-        ([r["rank"], r["score"], r["loan_id"], r["borrower_id"], r["borrower_name"], r["phone"],
-          r["dpd"], r["bucket"], fmt_grouped(e.account.state.overdue),
-          fmt_grouped(e.account.state.outstanding_principal)] for e, r in zip(entries, records, strict=True)),
+        f"Work queue as of {day.isoformat()} (top {len(records):,} of {listed:,})",
+        [("#", "right"), ("score", "right"), ("loan", "left"), ("name", "left"), ("phone", "left"),
+         ("dpd", "right"), ("overdue", "right"), ("segment", "left"), ("call now", "left"), ("why", "left")],
+        ([r["rank"], r["score"], r["loan_id"], r["borrower_name"], r["phone"], r["dpd"],
+          fmt_grouped(e.account.state.overdue), r["segment"], r["call_now"], r["why"]]
+         for e, r in zip(entries, records, strict=True)),
     )

@@ -12,8 +12,18 @@ from collect_cli.cli.options import AsOf, FormatOpt, as_of_date
 from collect_cli.cli.render import Format
 from collect_cli.errors import UsageError
 from collect_cli.messaging.lint import Finding
-from collect_cli.messaging.templates import TemplateProblem, TemplateSet, read_template, template_files
-from collect_cli.services.messages import compose, lint_findings, penalty_for, template_for
+from collect_cli.messaging.templates import (
+    TemplateProblem,
+    TemplateSet,
+    read_template,
+    template_files,
+)
+from collect_cli.services.messages import (
+    compose,
+    lint_findings,
+    penalty_for,
+    template_for,
+)
 from collect_cli.services.portfolio import iter_accounts
 from collect_cli.store import queries as q
 

@@ -13,9 +13,9 @@ from datetime import date, timedelta
 from collect_cli.domain.loan_state import Installment
 
 
-def episode_start(installments: Iterable[Installment], payments: Iterable[tuple[date, int]],
-                  as_of: date) -> date | None:
-    """The first day of the delinquency that is still running on `as_of`; None if current.
+def episode_starts(installments: Iterable[Installment], payments: Iterable[tuple[date, int]],
+                   as_of: date) -> list[date]:
+    """The first day of every delinquency up to `as_of`, oldest first.
 
     Overdue money on day d is what fell due before d less what was paid by d (payments are
     applied oldest first, so a loan is current exactly when that is <= 0). It changes only
@@ -31,11 +31,24 @@ def episode_start(installments: Iterable[Installment], payments: Iterable[tuple[
         if paid_on <= as_of:
             paid[paid_on] = paid.get(paid_on, 0) + amount
     balance = 0
-    start = None
+    starts: list[date] = []
+    late = False
     for day in sorted(dues.keys() | paid.keys()):
         balance += dues.get(day, 0) - paid.get(day, 0)
-        if balance > 0 and start is None:
-            start = day
-        elif balance <= 0:
-            start = None
-    return start
+        if balance > 0 and not late:
+            starts.append(day)
+        late = balance > 0
+    return starts
+
+
+def episode_start(installments: Iterable[Installment], payments: Iterable[tuple[date, int]],
+                  as_of: date) -> date | None:
+    """The first day of the delinquency still running on `as_of`; None if the loan is current."""
+    installments, payments = list(installments), list(payments)
+    starts = episode_starts(installments, payments, as_of)
+    if not starts:
+        return None
+    # still running when something is overdue today
+    due = sum(i.total_due for i in installments if i.due_on < as_of)
+    paid = sum(a for d, a in payments if d <= as_of)
+    return starts[-1] if due > paid else None

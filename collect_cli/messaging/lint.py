@@ -9,9 +9,20 @@ from jinja2 import TemplateSyntaxError, meta
 from jinja2.sandbox import SecurityError
 
 from collect_cli.domain.compliance import LEXICON
-from collect_cli.domain.notice import COLLECTION_PURPOSES, CONTEXT_DOC, disclosure, sample_context
+from collect_cli.domain.notice import (
+    COLLECTION_PURPOSES,
+    CONTEXT_DOC,
+    disclosure,
+    sample_context,
+)
 from collect_cli.domain.sms import signed, sms_length
-from collect_cli.messaging.templates import PURPOSES, TemplateProblem, TemplateSource, environment, render
+from collect_cli.messaging.templates import (
+    PURPOSES,
+    TemplateProblem,
+    TemplateSource,
+    environment,
+    render,
+)
 
 CHANNELS = ("sms", "letter", "email")
 COLLECTION = set(COLLECTION_PURPOSES)

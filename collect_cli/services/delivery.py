@@ -18,9 +18,15 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import Engine
 
 from collect_cli.config import Settings
-from collect_cli.domain.compliance import Hold, Refusal, hold_gate, opt_out_gate, promise_gate
-from collect_cli.domain.promises import holds_reminders
+from collect_cli.domain.compliance import (
+    Hold,
+    Refusal,
+    hold_gate,
+    opt_out_gate,
+    promise_gate,
+)
 from collect_cli.domain.money import fmt
+from collect_cli.domain.promises import holds_reminders
 from collect_cli.messaging.senders import FileSender, HttpSender, Outgoing, SmtpSender
 from collect_cli.services.portfolio import Account, iter_accounts
 from collect_cli.store import queries as q

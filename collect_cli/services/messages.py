@@ -11,7 +11,12 @@ from collect_cli.domain.notice import disclosure, message_context
 from collect_cli.domain.penalty import capped_daily_rate, penalty_interest
 from collect_cli.domain.sms import signed, sms_length
 from collect_cli.messaging.lint import Finding, lint
-from collect_cli.messaging.templates import TemplateProblem, TemplateSet, TemplateSource, render
+from collect_cli.messaging.templates import (
+    TemplateProblem,
+    TemplateSet,
+    TemplateSource,
+    render,
+)
 from collect_cli.services.portfolio import Account
 
 

@@ -18,7 +18,13 @@ from sqlalchemy import Connection, Engine
 
 from collect_cli.config import Settings
 from collect_cli.domain.compliance import (
-    Hold, Refusal, frequency_gate, hold_gate, opt_out_gate, promise_gate, send_after,
+    Hold,
+    Refusal,
+    frequency_gate,
+    hold_gate,
+    opt_out_gate,
+    promise_gate,
+    send_after,
 )
 from collect_cli.domain.episodes import episode_start
 from collect_cli.domain.money import fmt
@@ -26,8 +32,19 @@ from collect_cli.domain.promises import evaluate, holds_reminders
 from collect_cli.domain.strategy import Decision, Step, decide, qualifies
 from collect_cli.errors import UsageError
 from collect_cli.messaging.lint import Finding
-from collect_cli.messaging.templates import LOCALES, TemplateProblem, TemplateSet, TemplateSource
-from collect_cli.services.messages import compose, lint_findings, penalty_for, recipient_for, template_for
+from collect_cli.messaging.templates import (
+    LOCALES,
+    TemplateProblem,
+    TemplateSet,
+    TemplateSource,
+)
+from collect_cli.services.messages import (
+    compose,
+    lint_findings,
+    penalty_for,
+    recipient_for,
+    template_for,
+)
 from collect_cli.services.portfolio import Account, iter_accounts
 from collect_cli.store import queries as q
 from collect_cli.store.locks import run_lock

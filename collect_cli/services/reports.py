@@ -3,17 +3,23 @@
 from __future__ import annotations
 
 import heapq
+from collections import Counter
 from collections.abc import Iterator
-from dataclasses import dataclass
-from datetime import date
+from dataclasses import dataclass, replace
+from datetime import UTC, date, datetime, time, timedelta
 from decimal import Decimal
+from zoneinfo import ZoneInfo
 
 from sqlalchemy import Connection
 
 from collect_cli.config import Settings
-from collect_cli.domain.scoring import queue_score, queue_sort_key
+from collect_cli.domain.compliance import call_gate
+from collect_cli.domain.episodes import episode_starts
+from collect_cli.domain.scoring import History, queue_score, queue_sort_key
+from collect_cli.domain.segments import CallRecord, segment
 from collect_cli.errors import UsageError
 from collect_cli.services.portfolio import Account, iter_accounts
+from collect_cli.store import queries as q
 
 
 @dataclass
@@ -70,6 +76,9 @@ class QueueEntry:
     rank: int
     score: Decimal
     account: Account
+    reasons: list[str]
+    segment: str
+    call_now: str  # "yes", or the rule that forbids a call right now
 
 
 @dataclass(frozen=True)
@@ -77,27 +86,74 @@ class WorkQueue:
     entries: list[QueueEntry]
     delinquent: int  # all open accounts with DPD > 0
     handed_over: int  # of those, past handover_dpd and so left out (unless include_handover)
+    held: int  # of those, under a hold that forbids contact (HOLD-3): supervisors only
 
 
-def work_queue(conn: Connection, *, as_of: date, settings: Settings, limit: int | None,
+CONNECTED_OUTCOMES = ("reached", "promise", "refused", "dispute", "paid-claim", "third-party")
+
+
+def work_queue(conn: Connection, *, as_of: date, settings: Settings, limit: int | None, now: datetime,
                product: str | None = None, include_handover: bool = False) -> WorkQueue:
-    """Delinquent accounts (DPD > 0), most urgent first; only the top `limit` are kept in memory."""
+    """Delinquent accounts (DPD > 0), most urgent first, each with its score's reasons, its
+    segment and whether the borrower may be called at `now` (naive UTC)."""
     weights = settings.queue
-    counts = {"delinquent": 0, "handed_over": 0}
-
-    def scored() -> Iterator[tuple[tuple, Decimal, Account]]:
-        for acc in iter_accounts(conn, as_of=as_of, settings=settings, product=product):
-            s = acc.state
-            if s.status != "open" or s.dpd == 0:
+    delinquent = handed_over = held = 0
+    candidates: list[Account] = []
+    late_loans: Counter = Counter()  # delinquent loans per borrower
+    for acc in iter_accounts(conn, as_of=as_of, settings=settings, product=product):
+        s = acc.state
+        if s.status != "open" or s.dpd == 0:
+            continue
+        delinquent += 1
+        late_loans[acc.borrower_id] += 1
+        if s.dpd > weights.handover_dpd:
+            handed_over += 1
+            if not include_handover:
                 continue
-            counts["delinquent"] += 1
-            if s.dpd > weights.handover_dpd:
-                counts["handed_over"] += 1
-                if not include_handover:
-                    continue
-            score = queue_score(s.dpd, s.overdue, weights)
-            yield queue_sort_key(score, s.dpd, s.overdue, acc.loan_id), score, acc
+        candidates.append(acc)
 
-    ranked = heapq.nsmallest(limit, scored(), key=lambda t: t[0]) if limit else sorted(scored(), key=lambda t: t[0])
-    entries = [QueueEntry(rank=i, score=score, account=acc) for i, (_, score, acc) in enumerate(ranked, 1)]
-    return WorkQueue(entries=entries, **counts)
+    scored: list[tuple[tuple, QueueEntry]] = []
+    for first in range(0, len(candidates), 1000):
+        batch = candidates[first:first + 1000]
+        ids = [a.loan_id for a in batch]
+        holds = q.active_holds(conn, ids, sorted({a.borrower_id for a in batch}), as_of)
+        pays = q.payments_of(conn, ids, as_of)
+        promises = q.promises_of(conn, ids)
+        history = q.contacts_of(conn, ids, datetime.combine(as_of - timedelta(days=60), time(0)))
+        for acc in batch:
+            if any(h.reason in ("bankruptcy", "deceased", "legal", "complaint") for h in holds[acc.loan_id]):
+                held += 1
+                continue
+            entry = _queue_entry(acc, settings, as_of, now, pays[acc.loan_id], promises[acc.loan_id],
+                                 history[acc.loan_id], late_loans[acc.borrower_id] - 1)
+            scored.append((queue_sort_key(entry.score, acc.state.dpd, acc.state.overdue, acc.loan_id), entry))
+    ranked = heapq.nsmallest(limit, scored, key=lambda t: t[0]) if limit else sorted(scored, key=lambda t: t[0])
+    entries = [replace(e, rank=i) for i, (_, e) in enumerate(ranked, 1)]
+    return WorkQueue(entries=entries, delinquent=delinquent, handed_over=handed_over, held=held)
+
+
+def _queue_entry(acc: Account, settings: Settings, as_of: date, now: datetime, payments, promises, contacts,
+                 other_late: int) -> QueueEntry:
+    s = acc.state
+    zone = ZoneInfo(acc.timezone or settings.timezone)
+    local_day = lambda t: t.replace(tzinfo=UTC).astimezone(zone).date()  # noqa: E731
+    schedule = [p.installment for p in s.positions]
+    starts = episode_starts(schedule, payments, as_of)
+    episode_from = starts[-1] if starts else as_of
+    broken = [p for p in promises if p.status == "broken" and p.evaluated_on]
+    history = History(
+        promise_due_today=any(p.status == "open" and p.due_on == as_of for p in promises),
+        promise_broken_days_ago=min(((as_of - p.evaluated_on).days for p in broken), default=None),
+        days_since_contact=(as_of - local_day(contacts[-1].at)).days if contacts else None,
+        other_delinquent_loans=other_late,
+    )
+    score, reasons = queue_score(s.dpd, s.overdue, history, settings.queue)
+    calls = [CallRecord(local_day(c.at), c.outcome) for c in contacts if c.channel == "call"]
+    seg = segment(as_of=as_of, dpd=s.dpd, episodes=len(starts), calls=calls,
+                  promise_verdicts=[p.status for p in promises if p.made_on >= episode_from and p.status != "open"])
+    today_calls = [c for c in contacts if c.channel == "call" and local_day(c.at) == local_day(now)]
+    refusal = call_gate(local_time=now.replace(tzinfo=UTC).astimezone(zone).time(), window=settings.contact.window,
+                        connected=True, connected_today=sum(c.outcome in CONNECTED_OUTCOMES for c in today_calls),
+                        attempts_today=len(today_calls))
+    return QueueEntry(rank=0, score=score, account=acc, reasons=reasons, segment=seg,
+                      call_now="yes" if refusal is None else refusal.rule)

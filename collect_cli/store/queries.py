@@ -9,7 +9,18 @@ from __future__ import annotations
 from collections.abc import Iterable, Iterator, Sequence
 from datetime import date
 
-from sqlalchemy import Connection, Row, and_, bindparam, func, insert, literal, or_, select, update
+from sqlalchemy import (
+    Connection,
+    Row,
+    and_,
+    bindparam,
+    func,
+    insert,
+    literal,
+    or_,
+    select,
+    update,
+)
 
 from collect_cli.domain.compliance import BORROWER_WIDE
 from collect_cli.domain.money import fmt
@@ -437,3 +448,22 @@ def borrower_zone(conn: Connection, loan_id: str) -> tuple[str, str | None] | No
                        .join(borrowers, borrowers.c.borrower_id == loans.c.borrower_id)
                        .where(loans.c.loan_id == loan_id)).first()
     return (row.borrower_id, row.timezone) if row else None
+
+
+def contacts_of(conn: Connection, loan_ids: Sequence[str], since) -> dict[str, list[Row]]:
+    """Per loan, its contacts at or after `since` (UTC), oldest first."""
+    out: dict[str, list[Row]] = {i: [] for i in loan_ids}
+    if loan_ids:
+        rows = conn.execute(select(contacts).where(contacts.c.loan_id.in_(list(loan_ids)), contacts.c.at >= since)
+                            .order_by(contacts.c.at, contacts.c.id))
+        for r in rows:
+            out[r.loan_id].append(r)
+    return out
+
+
+def promises_of(conn: Connection, loan_ids: Sequence[str]) -> dict[str, list[Row]]:
+    out: dict[str, list[Row]] = {i: [] for i in loan_ids}
+    if loan_ids:
+        for r in conn.execute(select(promises).where(promises.c.loan_id.in_(list(loan_ids))).order_by(promises.c.id)):
+            out[r.loan_id].append(r)
+    return out

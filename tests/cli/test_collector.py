@@ -41,7 +41,8 @@ def test_when3_six_dial_attempts_a_day(cli, book):
     assert "WHEN-3" in r.stderr
 
 
-def test_a_promise_holds_reminders_until_its_date_plus_grace(cli, book):
+def test_a_promise_holds_reminders_until_its_date_plus_grace(cli, book, tmp_path):
+    (tmp_path / "collect.toml").write_text("[promises]\ngrace_days = 2\n", encoding="utf-8")
     log(cli, "L1", "--channel", "call", "--outcome", "promise", "--promise", "105", "--on", "2026-02-05",
         at="2026-02-01T09:00")
     run(cli, "2026-02-01")
@@ -58,6 +59,7 @@ def test_a_promise_holds_reminders_until_its_date_plus_grace(cli, book):
     (None, "broken"),
 ])
 def test_promises_are_settled_against_the_ledger(cli, book, tmp_path, payment, verdict):
+    (tmp_path / "collect.toml").write_text("[promises]\ngrace_days = 2\n", encoding="utf-8")
     log(cli, "L1", "--channel", "call", "--outcome", "promise", "--promise", "105", "--on", "2026-02-05",
         at="2026-02-01T09:00")
     if payment:
@@ -97,3 +99,25 @@ def test_a_dispute_on_a_call_holds_the_loan(cli, book):
     assert outbox(cli, "L1")[0]["reason"].startswith("HOLD-1")
     actions = [a["action"] for a in json.loads(cli("audit", "--loan", "L1", "--format", "json").stdout)]
     assert actions == ["contact", "hold"]
+
+
+def test_a_broken_promise_raises_the_account_in_the_queue(cli, book):
+    """The collector's day of the README: promise, reminders held, promise date + 1 with no
+    payment, the promise is broken and the account rises."""
+    def rank(day: str) -> int:
+        q = json.loads(cli("queue", "--as-of", day, "--now", f"{day}T10:00", "--limit", "0", "--format", "json").stdout)
+        return {e["loan_id"]: e["rank"] for e in q}["L1"]
+
+    log(cli, "L1", "--channel", "call", "--outcome", "reached", at="2026-02-03T10:00")
+    log(cli, "L2", "--channel", "call", "--outcome", "reached", at="2026-02-03T10:05")
+    log(cli, "L1", "--channel", "call", "--outcome", "promise", "--promise", "105", "--on", "2026-02-05",
+        at="2026-02-03T10:10")
+    before = rank("2026-02-05")
+    run(cli, "2026-02-05")
+    assert outbox(cli, "L1")[0]["reason"].startswith("HOLD-4")
+    summary = run(cli, "2026-02-06")  # the promise date + 1, nothing paid
+    assert summary["promises_settled"] == {"broken": 1}
+    q = json.loads(cli("queue", "--as-of", "2026-02-06", "--now", "2026-02-06T10:00", "--format", "json").stdout)
+    top = q[0]
+    assert top["loan_id"] == "L1" and "promise broken 0 day(s) ago +20.0" in top["why"]
+    assert rank("2026-02-06") < before or before == 1

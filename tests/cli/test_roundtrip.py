@@ -115,9 +115,14 @@ def test_queue_lists_delinquent_accounts_up_to_handover_most_urgent_first(cli, i
     assert "legal / agency" in r.stderr
     scores = [Decimal(q["score"]) for q in got]
     assert scores == sorted(scores, reverse=True)
-    for q in got:  # the documented score, recomputed here
+    borrower = {r["借据号"]: r["客户号"] for r in rows(imported.loans, "gb18030")}
+    late_loans = defaultdict(int)
+    for loan_id in delinquent:
+        late_loans[borrower[loan_id]] += 1
+    for q in got:  # the documented score, recomputed here (nobody was contacted: +10 each)
         dpd, overdue = want[q["loan_id"]]["dpd"], want[q["loan_id"]]["overdue"]
-        expected = Decimal(60) * min(dpd, 90) / 90 + Decimal(40) * min(overdue, 1_000_000) / 1_000_000
+        expected = (Decimal(60) * min(dpd, 90) / 90 + Decimal(40) * min(overdue, 1_000_000) / 1_000_000
+                    + 10 + 5 * min(late_loans[borrower[q["loan_id"]]] - 1, 2))
         assert Decimal(q["score"]) == expected.quantize(Decimal("0.1"))
     assert all("****" in q["phone"] for q in got)  # masked by default
 

@@ -40,3 +40,11 @@ def test_payment_on_the_day_it_falls_overdue_cures_that_day():
 
 def test_payments_after_as_of_are_ignored():
     assert episode_start(SCHEDULE, [(D("2026-02-10"), 100_00)], D("2026-02-05")) == D("2026-02-01")
+
+
+def test_every_episode_is_listed():
+    from collect_cli.domain.episodes import episode_starts
+
+    pays = [(D("2026-02-10"), 100_00), (D("2026-02-27"), 100_00)]
+    assert episode_starts(SCHEDULE, pays, D("2026-04-05")) == [D("2026-02-01"), D("2026-04-01")]
+    assert episode_starts(SCHEDULE, [], D("2026-01-31")) == []

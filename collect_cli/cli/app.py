@@ -106,6 +106,7 @@ def root(
 
 def _register() -> None:
     from collect_cli.cli import (
+        account,
         collector,
         db,
         demo,
@@ -122,6 +123,7 @@ def _register() -> None:
     app.command("send")(outbox.send_command)
     app.command("outbox")(outbox.outbox_command)
     app.command("queue", help=queue.HELP)(queue.queue_command)
+    app.command("account")(account.account_command)
     app.command("log")(collector.log_command)
     app.command("promises")(collector.promises_command)
     app.command("audit")(collector.audit_command)

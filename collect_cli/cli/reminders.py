@@ -46,7 +46,7 @@ def run_command(
     for step, c in summary.steps.items():
         rows.append({"step": step, "queued": c.queued, "suppressed": sum(c.suppressed.values()),
                      "suppressed_by_rule": dict(sorted(c.suppressed.items())), "skipped": c.skipped})
-    for path, findings in summary.lint.items():
+    for findings in summary.lint.values():
         for f in findings:
             render.error(f"template failed lint: {f}")
     total = {k: sum(r[k] for r in rows) for k in ("queued", "suppressed", "skipped")}

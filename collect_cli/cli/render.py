@@ -58,6 +58,13 @@ def table(title: str | None, columns: Sequence[tuple[str, str]], rows: Iterable[
     out_console().print(t)
 
 
+def panel(title: str, lines: Sequence[str]) -> None:
+    from rich.panel import Panel
+    from rich.text import Text
+
+    out_console().print(Panel(Text("\n".join(lines)), title=title, title_align="left", expand=False))
+
+
 def json_out(data: Any) -> None:
     sys.stdout.write(json.dumps(data, ensure_ascii=False, indent=2, default=str) + "\n")
 

@@ -467,3 +467,19 @@ def promises_of(conn: Connection, loan_ids: Sequence[str]) -> dict[str, list[Row
         for r in conn.execute(select(promises).where(promises.c.loan_id.in_(list(loan_ids))).order_by(promises.c.id)):
             out[r.loan_id].append(r)
     return out
+
+
+def borrower_loan_ids(conn: Connection, loan_id: str) -> list[str]:
+    """Every loan of the borrower of `loan_id` (empty when there is no such loan)."""
+    owner = select(loans.c.borrower_id).where(loans.c.loan_id == loan_id).scalar_subquery()
+    return list(conn.execute(select(loans.c.loan_id).where(loans.c.borrower_id == owner)
+                             .order_by(loans.c.loan_id)).scalars())
+
+
+def payments_list(conn: Connection, loan_ids: Sequence[str]) -> list[Row]:
+    return conn.execute(select(payments).where(payments.c.loan_id.in_(list(loan_ids)))
+                        .order_by(payments.c.paid_on, payments.c.payment_id)).all()
+
+
+def holds_list(conn: Connection, loan_ids: Sequence[str]) -> list[Row]:
+    return conn.execute(select(holds).where(holds.c.loan_id.in_(list(loan_ids))).order_by(holds.c.id)).all()

@@ -7,7 +7,7 @@ import json
 
 import pytest
 
-from tests.cli.test_reminders import book, outbox, pay, run, send  # noqa: F401 (fixture)
+from tests.cli.ledger_book import outbox, pay, run, send
 
 
 def log(cli, *args: str, at: str = "2026-02-02T10:00", code: int = 0):
@@ -121,3 +121,22 @@ def test_a_broken_promise_raises_the_account_in_the_queue(cli, book):
     top = q[0]
     assert top["loan_id"] == "L1" and "promise broken 0 day(s) ago +20.0" in top["why"]
     assert rank("2026-02-06") < before or before == 1
+
+
+def test_account_card_shows_every_loan_of_the_borrower_and_what_was_done(cli, book, tmp_path):
+    pay(cli, tmp_path, "P1,L4,2026-01-31,105")
+    log(cli, "L4", "--channel", "call", "--outcome", "promise", "--promise", "105", "--on", "2026-02-05",
+        at="2026-02-02T09:00")
+    cli("hold", "L5", "--reason", "opt-out", "--channel", "sms")
+    r = cli("account", "L5", "--as-of", "2026-02-03", "--format", "json")
+    assert r.exit_code == 0, r.stderr
+    card = json.loads(r.stdout)
+    assert [x["loan_id"] for x in card["loans"]] == ["L5", "L4"]  # the asked loan first
+    assert card["borrower"]["phone"] == "+86 138****0004"
+    assert [(s["seq"], s["paid"], s["overdue"]) for s in card["schedule"]] == [
+        (1, "0.00", True), (2, "0.00", False), (3, "0.00", False)]
+    assert [p["payment_id"] for p in card["payments"]] == ["P1"]
+    assert card["promises"][0]["status"] == "open" and card["holds"][0]["reason"] == "opt-out"
+    assert cli("account", "NOPE").exit_code == 2
+    table = cli("account", "L4", "--as-of", "2026-02-03").stdout
+    assert "Schedule of L4" in table and "13800000004" not in table

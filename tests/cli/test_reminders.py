@@ -6,56 +6,10 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-import pytest
 from sqlalchemy import create_engine, text
 
 from collect_cli.store.database import database_url
-
-LOANS = """loan_id,borrower_id,borrower_name,phone,principal,disbursed_on,address,locale,timezone,annual_rate
-L1,B1,王小明,13800000001,300,2025-12-31,上海市黄浦区1号,zh_CN,,0.18
-L2,B2,李四,13800000002,300,2025-12-31,,zh_CN,,0.18
-L3,B3,Amy Chen,13800000003,300,2025-12-31,1 Main St,en,America/Los_Angeles,0.18
-L4,B4,赵六,13800000004,300,2025-12-31,北京市1号,zh_CN,,0.18
-L5,B4,赵六,13800000004,300,2025-12-31,北京市1号,zh_CN,,
-"""
-
-
-def schedule(loan: str) -> str:
-    return "".join(f"{loan},{i},{d},100,5,\n" for i, d in enumerate(("2026-01-31", "2026-02-28", "2026-03-31"), 1))
-
-
-INSTALLMENTS = "loan_id,seq,due_on,principal_due,interest_due,fee_due\n" + "".join(
-    schedule(f"L{i}") for i in range(1, 6))
-
-
-@pytest.fixture
-def book(cli, tmp_path):
-    for name, content in (("loans.csv", LOANS), ("inst.csv", INSTALLMENTS)):
-        (tmp_path / name).write_text(content, encoding="utf-8")
-    r = cli("import", str(tmp_path / "loans.csv"), str(tmp_path / "inst.csv"))
-    assert r.exit_code == 0, r.stderr
-    return tmp_path
-
-
-def pay(cli, tmp_path, *rows: str) -> None:
-    f = tmp_path / f"pay-{abs(hash(rows))}.csv"
-    f.write_text("payment_id,loan_id,paid_on,amount\n" + "\n".join(rows) + "\n", encoding="utf-8")
-    assert cli("import", str(f)).exit_code == 0
-
-
-def run(cli, as_of: str, *extra: str, code: int = 0) -> dict:
-    r = cli("run-reminders", "--as-of", as_of, "--now", f"{as_of}T02:00", "--format", "json", *extra)
-    assert r.exit_code == code, r.stderr + r.stdout
-    return json.loads(r.stdout)
-
-
-def outbox(cli, loan: str | None = None) -> list[dict]:
-    args = ["outbox", "--limit", "0", "--format", "json"] + (["--loan", loan] if loan else [])
-    return json.loads(cli(*args).stdout)
-
-
-def steps(cli, loan: str) -> set[tuple[str, str]]:
-    return {(m["step"], m["status"]) for m in outbox(cli, loan)}
+from tests.cli.ledger_book import outbox, pay, run, send, steps
 
 
 def test_notice_then_followup_and_a_second_run_queues_nothing(cli, book):
@@ -197,12 +151,6 @@ def test_amounts_in_messages_are_the_engines_for_the_as_of_date(cli, book, tmp_p
     assert m["amount_overdue"] == "100.00"  # 105.00 due on 01-31 less 5.00 paid
     r = cli("outbox", "--loan", "L1", "--format", "json", "--show-pii")
     assert "+8613800000001" in r.stdout
-
-
-def send(cli, at: str) -> dict:
-    r = cli("send", "--now", at, "--format", "json")
-    assert r.exit_code == 0, r.stderr
-    return json.loads(r.stdout)
 
 
 def test_send_delivers_through_the_file_spool_once(cli, book, tmp_path):

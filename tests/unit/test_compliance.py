@@ -6,7 +6,13 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from collect_cli.domain.compliance import (
-    ContactRules, Hold, check_contact_rules, frequency_gate, hold_gate, opt_out_gate, send_after,
+    ContactRules,
+    Hold,
+    check_contact_rules,
+    frequency_gate,
+    hold_gate,
+    opt_out_gate,
+    send_after,
 )
 
 SH, LA, URUMQI = ZoneInfo("Asia/Shanghai"), ZoneInfo("America/Los_Angeles"), ZoneInfo("Asia/Urumqi")

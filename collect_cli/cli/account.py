@@ -1,0 +1,88 @@
+"""`collect account LOAN`: the account card."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+import typer
+
+from collect_cli.cli import render
+from collect_cli.cli.options import AsOf, FormatOpt, ShowPii, as_of_date
+from collect_cli.cli.render import Format
+from collect_cli.domain.money import fmt, fmt_grouped
+from collect_cli.domain.pii import mask_phone
+from collect_cli.services.account import account_card
+
+
+def account_command(
+    ctx: typer.Context,
+    loan: Annotated[str, typer.Argument(help="Any loan of the borrower.")],
+    as_of: AsOf = None,
+    show_pii: ShowPii = False,
+    fmt_: FormatOpt = Format.table,
+) -> None:
+    """The account card: the borrower, every loan of theirs as of the date, the schedule with
+    what is paid, payments up to the date, and all messages, contacts, promises and holds.
+
+    Example: collect account L00000044 --as-of 2026-11-20
+    """
+    app = ctx.obj
+    day = as_of_date(as_of, app.today())
+    with app.engine().connect() as conn:
+        card = account_card(conn, loan_id=loan, as_of=day, settings=app.settings)
+    main = card.accounts[0]
+    phone = main.phone if show_pii else mask_phone(main.phone)
+    loans = [{"loan_id": a.loan_id, "product": a.product, "principal": fmt(a.principal),
+              "disbursed_on": a.disbursed_on.isoformat(), "status": a.state.status, "dpd": a.state.dpd,
+              "bucket": a.state.bucket, "classification": a.state.classification, "overdue": fmt(a.state.overdue),
+              "outstanding": fmt(a.state.outstanding_principal),
+              "next_due_on": a.state.next_due_on.isoformat() if a.state.next_due_on else None}
+             for a in card.accounts]
+    schedule = [{"seq": p.installment.seq, "due_on": p.installment.due_on.isoformat(),
+                 "due": fmt(p.installment.total_due), "paid": fmt(p.paid), "unpaid": fmt(p.unpaid),
+                 "overdue": bool(p.unpaid and p.installment.due_on < day)} for p in main.state.positions]
+    data = {
+        "as_of": day.isoformat(),
+        "borrower": {"borrower_id": main.borrower_id, "name": main.borrower_name, "phone": phone,
+                     "locale": main.locale, "timezone": main.timezone or app.settings.timezone},
+        "loans": loans, "schedule": schedule,
+        "payments": [{"payment_id": p.payment_id, "loan_id": p.loan_id, "paid_on": p.paid_on.isoformat(),
+                      "amount": fmt(p.amount)} for p in card.payments],
+        "messages": [{"id": m.id, "loan_id": m.loan_id, "step": m.step, "channel": m.channel, "status": m.status,
+                      "as_of": m.as_of.isoformat(), "reason": m.reason} for m in card.messages],
+        "contacts": [{"at": c.at.isoformat(sep=" ", timespec="minutes") + " UTC", "loan_id": c.loan_id,
+                      "channel": c.channel, "outcome": c.outcome, "agent": c.agent, "note": c.note,
+                      "override": c.override} for c in card.contacts],
+        "promises": [{"loan_id": p.loan_id, "amount": fmt(p.amount), "due_on": p.due_on.isoformat(),
+                      "status": p.status, "paid": fmt(p.paid)} for p in card.promises],
+        "holds": [{"loan_id": h.loan_id, "reason": h.reason, "action": h.action, "channel": h.channel,
+                   "until": h.until.isoformat() if h.until else None, "by": h.actor,
+                   "at": h.at.isoformat(sep=" ", timespec="minutes") + " UTC"} for h in card.holds],
+    }
+    if fmt_ is not Format.table:
+        render.json_out(data)
+        return
+    b = data["borrower"]
+    render.panel(f"{b['name']} ({b['borrower_id']}) as of {day.isoformat()}",
+                 [f"phone {b['phone']}   language {b['locale']}   time zone {b['timezone']}",
+                  f"address {main.address or '-'}"])
+    render.table("Loans", [("loan", "left"), ("product", "left"), ("status", "left"), ("dpd", "right"),
+                           ("bucket", "left"), ("class", "left"), ("overdue", "right"), ("outstanding", "right"),
+                           ("next due", "left")],
+                 ([r["loan_id"], r["product"], r["status"], r["dpd"], r["bucket"] or "", r["classification"] or "",
+                   fmt_grouped(a.state.overdue), fmt_grouped(a.state.outstanding_principal), r["next_due_on"] or ""]
+                  for a, r in zip(card.accounts, loans, strict=True)))
+    render.table(f"Schedule of {main.loan_id}", [("seq", "right"), ("due on", "left"), ("due", "right"),
+                                                 ("paid", "right"), ("unpaid", "right"), ("", "left")],
+                 ([r["seq"], r["due_on"], r["due"], r["paid"], r["unpaid"], "overdue" if r["overdue"] else ""]
+                  for r in schedule))
+    sections = [("Payments", "payments"), ("Messages", "messages"), ("Contacts", "contacts"),
+                ("Promises", "promises"), ("Holds", "holds")]
+    for title, key in sections:
+        rows = data[key]
+        if rows:
+            fields = list(rows[0])
+            render.table(title, [(f, "left") for f in fields],
+                         ([r[f] if r[f] is not None else "" for f in fields] for r in rows))
+        else:
+            render.note(f"{title}: none")

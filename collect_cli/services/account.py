@@ -1,0 +1,45 @@
+"""The account card: one borrower's loans as of a date and everything done about them."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, datetime
+
+from sqlalchemy import Connection
+
+from collect_cli.config import Settings
+from collect_cli.errors import UsageError
+from collect_cli.services.portfolio import Account, iter_accounts
+from collect_cli.store import queries as q
+
+
+@dataclass(frozen=True)
+class Card:
+    as_of: date
+    loan_id: str
+    accounts: list[Account]  # every loan of the borrower, the asked one first
+    payments: list
+    messages: list
+    contacts: list
+    promises: list
+    holds: list
+
+
+def account_card(conn: Connection, *, loan_id: str, as_of: date, settings: Settings) -> Card:
+    ids = q.borrower_loan_ids(conn, loan_id)
+    if not ids:
+        raise UsageError(f"no loan {loan_id!r}")
+    accounts = list(iter_accounts(conn, as_of=as_of, settings=settings, loan_ids=ids))
+    if loan_id not in {a.loan_id for a in accounts}:
+        raise UsageError(f"{loan_id} was not yet disbursed on {as_of.isoformat()}")
+    accounts.sort(key=lambda a: (a.loan_id != loan_id, a.loan_id))
+    # the figures are as of the date (payments after it are left out, like the engine does);
+    # the records of what was done are shown whole
+    return Card(
+        as_of=as_of, loan_id=loan_id, accounts=accounts,
+        payments=[p for p in q.payments_list(conn, ids) if p.paid_on <= as_of],
+        messages=[m for i in ids for m in q.list_messages(conn, loan_id=i)],
+        contacts=[c for cs in q.contacts_of(conn, ids, datetime.min).values() for c in cs],
+        promises=[p for ps in q.promises_of(conn, ids).values() for p in ps],
+        holds=q.holds_list(conn, ids),
+    )

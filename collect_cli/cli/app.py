@@ -122,7 +122,7 @@ def _register() -> None:
     app.command("run-reminders", help=reminders.RUN_HELP)(reminders.run_command)
     app.command("send")(outbox.send_command)
     app.command("outbox")(outbox.outbox_command)
-    app.command("queue", help=queue.HELP)(queue.queue_command)
+    app.add_typer(queue.app, name="queue")
     app.command("account")(account.account_command)
     app.command("log")(collector.log_command)
     app.command("promises")(collector.promises_command)

@@ -13,7 +13,9 @@ from collect_cli.cli.render import Format
 from collect_cli.domain.money import fmt, fmt_grouped
 from collect_cli.domain.pii import mask_phone
 from collect_cli.domain.segments import ACTIONS
+from collect_cli.services.assignment import assign, take
 from collect_cli.services.reports import work_queue
+from collect_cli.store import queries as q
 
 HELP = """Today's work queue: delinquent accounts, most urgent first, with why.
 
@@ -25,17 +27,23 @@ and whether the borrower may be called now (WHEN-1 window, WHEN-2/3 daily caps).
 Accounts more than 90 days past due (handover_dpd) belong to the legal / agency queue
 and are left out unless --all; accounts on a no-contact hold (HOLD-3) are left out.
 Weights are set in collect.toml [queue]. Phone numbers are masked unless --show-pii.
+`collect queue assign` spreads today's queue over agents, `collect queue take` claims the
+next accounts for one agent, and `--agent NAME` shows that agent's list.
 
 Example: collect queue --limit 20
 """
+
+app = typer.Typer(help=HELP, invoke_without_command=True, rich_markup_mode=None)
 
 FIELDS = ["rank", "score", "loan_id", "borrower_id", "borrower_name", "phone", "dpd", "bucket",
           "overdue", "outstanding", "segment", "action", "call_now", "why"]
 
 
+@app.callback()
 def queue_command(
     ctx: typer.Context,
     as_of: AsOf = None,
+    agent: Annotated[str | None, typer.Option(help="Only the accounts assigned to this agent today.")] = None,
     limit: Annotated[int, typer.Option(min=0, help="Show the N most urgent accounts; 0 for all.")] = 50,
     product: Product = None,
     include_all: Annotated[bool, typer.Option(
@@ -44,13 +52,16 @@ def queue_command(
     now: Now = None,
     fmt_: FormatOpt = Format.table,
 ) -> None:
-    app = ctx.obj
-    at = moment(now, app)
-    day = as_of_date(as_of, at.replace(tzinfo=UTC).astimezone(app.settings.zone).date())
-    with app.engine().connect() as conn:
-        queue = work_queue(conn, as_of=day, settings=app.settings, limit=limit or None, now=at,
-                           product=product, include_handover=include_all)
-    entries = queue.entries
+    if ctx.invoked_subcommand is not None:
+        return
+    app_ = ctx.obj
+    at = moment(now, app_)
+    day = as_of_date(as_of, _local_day(at, app_))
+    with app_.engine().connect() as conn:
+        mine = None if agent is None else {k for k, v in q.assigned_on(conn, day).items() if v == agent}
+        queue = work_queue(conn, as_of=day, settings=app_.settings, limit=None if mine is not None else limit or None,
+                           now=at, product=product, include_handover=include_all)
+    entries = queue.entries if mine is None else [e for e in queue.entries if e.account.loan_id in mine]
     records = [
         {"rank": e.rank, "score": str(e.score), "loan_id": e.account.loan_id,
          "borrower_id": e.account.borrower_id, "borrower_name": e.account.borrower_name,
@@ -63,7 +74,7 @@ def queue_command(
     ]
     if queue.handed_over and not include_all:
         render.note(f"{queue.handed_over:,} of {queue.delinquent:,} delinquent accounts are more than "
-                    f"{app.settings.queue.handover_dpd} days past due: legal / agency queue, not listed "
+                    f"{app_.settings.queue.handover_dpd} days past due: legal / agency queue, not listed "
                     "(--all lists them)")
     if queue.held:
         render.note(f"{queue.held:,} accounts on a no-contact hold (HOLD-3) are left out: supervisors only")
@@ -71,11 +82,61 @@ def queue_command(
         render.records_out(fmt_, records, FIELDS)
         return
     listed = queue.delinquent - queue.held - (0 if include_all else queue.handed_over)
+    title = f"Work queue of {agent}" if agent else "Work queue"
     render.table(
-        f"Work queue as of {day.isoformat()} (top {len(records):,} of {listed:,})",
+        f"{title} as of {day.isoformat()} (top {len(records):,} of {listed:,})",
         [("#", "right"), ("score", "right"), ("loan", "left"), ("name", "left"), ("phone", "left"),
          ("dpd", "right"), ("overdue", "right"), ("segment", "left"), ("call now", "left"), ("why", "left")],
         ([r["rank"], r["score"], r["loan_id"], r["borrower_name"], r["phone"], r["dpd"],
           fmt_grouped(e.account.state.overdue), r["segment"], r["call_now"], r["why"]]
          for e, r in zip(entries, records, strict=True)),
     )
+
+
+def _local_day(at, app_):
+    return at.replace(tzinfo=UTC).astimezone(app_.settings.zone).date()
+
+
+@app.command("assign")
+def assign_command(
+    ctx: typer.Context,
+    agents: Annotated[str, typer.Option(help="Today's agents, comma-separated: a,b,c.")],
+    capacity: Annotated[int, typer.Option(min=1, help="At most N accounts per agent.")] = 40,
+    as_of: AsOf = None,
+    by: Annotated[str | None, typer.Option(help="Who assigns (default: the login name).")] = None,
+    now: Now = None,
+) -> None:
+    """Spread today's queue over the agents: most urgent first, an account stays with the agent
+    who last worked it, the rest to whoever has fewest, up to --capacity each.
+
+    Example: collect queue assign --agents wang,li,zhao --capacity 40
+    """
+    names = [a.strip() for a in agents.split(",") if a.strip()]
+    if not names or len(set(names)) != len(names):
+        raise typer.BadParameter("a comma-separated list of distinct names", param_hint="--agents")
+    app_ = ctx.obj
+    at = moment(now, app_)
+    day = as_of_date(as_of, _local_day(at, app_))
+    result = assign(engine=app_.engine(), settings=app_.settings, as_of=day, now=at, agents=[n[:64] for n in names],
+                    capacity=capacity, by=(by or app_.operator())[:64])
+    render.table(f"Assigned for {day.isoformat()}", [("agent", "left"), ("accounts", "right")],
+                 ([a, len(ids)] for a, ids in result.items()))
+
+
+@app.command("take")
+def take_command(
+    ctx: typer.Context,
+    agent: Annotated[str, typer.Option(envvar="COLLECT_AGENT", help="The agent taking work.")],
+    limit: Annotated[int, typer.Option(min=1, help="How many accounts to take.")] = 10,
+    as_of: AsOf = None,
+    now: Now = None,
+) -> None:
+    """Take the next most urgent accounts nobody has today (safe with many agents at once).
+
+    Example: collect queue take --agent wang --limit 10
+    """
+    app_ = ctx.obj
+    at = moment(now, app_)
+    day = as_of_date(as_of, _local_day(at, app_))
+    got = take(engine=app_.engine(), settings=app_.settings, as_of=day, now=at, agent=agent[:64], limit=limit)
+    render.json_out({"agent": agent, "day": day.isoformat(), "loans": got})

@@ -79,7 +79,7 @@ class QueueEntry:
     reasons: list[str]
     segment: str
     call_now: str  # "yes", or the rule that forbids a call right now
-
+    last_agent: str | None = None  # who worked the account last
 
 @dataclass(frozen=True)
 class WorkQueue:
@@ -156,4 +156,5 @@ def _queue_entry(acc: Account, settings: Settings, as_of: date, now: datetime, p
                         connected=True, connected_today=sum(c.outcome in CONNECTED_OUTCOMES for c in today_calls),
                         attempts_today=len(today_calls))
     return QueueEntry(rank=0, score=score, account=acc, reasons=reasons, segment=seg,
-                      call_now="yes" if refusal is None else refusal.rule)
+                      call_now="yes" if refusal is None else refusal.rule,
+                      last_agent=contacts[-1].agent if contacts else None)

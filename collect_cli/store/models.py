@@ -224,3 +224,17 @@ class AuditEntry(Base):
     action: Mapped[str] = mapped_column(String(32))
     loan_id: Mapped[str | None] = mapped_column(Key, index=True)
     detail: Mapped[str | None] = mapped_column(Text)
+
+
+class Assignment(Base):
+    """Who works an account on a day; the unique key makes two takers never share one."""
+
+    __tablename__ = "assignments"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    day: Mapped[date] = mapped_column(Date)
+    loan_id: Mapped[str] = mapped_column(ForeignKey("loans.loan_id"))
+    agent: Mapped[str] = mapped_column(String(64))
+    by: Mapped[str] = mapped_column(String(64))
+    at: Mapped[datetime] = mapped_column(DateTime)  # UTC
+
+    __table_args__ = (UniqueConstraint("day", "loan_id"), Index("ix_assignments_day_agent", "day", "agent"))

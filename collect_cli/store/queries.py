@@ -25,6 +25,7 @@ from sqlalchemy import (
 from collect_cli.domain.compliance import BORROWER_WIDE
 from collect_cli.domain.money import fmt
 from collect_cli.store.models import (
+    Assignment,
     AuditEntry,
     Borrower,
     Contact,
@@ -101,6 +102,15 @@ def _update_many(conn: Connection, table, keys: Sequence[str], rows: list[dict])
     params = [{**{f"k_{k}": r[k] for k in keys}, **{c: v for c, v in r.items() if c not in keys}}
               for r in rows]
     conn.execute(update(table).where(where), params)
+
+
+def _upsert(conn: Connection, table):
+    """INSERT with ON CONFLICT, in the dialect of the connection (both have it)."""
+    if conn.dialect.name == "postgresql":
+        from sqlalchemy.dialects.postgresql import insert as dialect_insert
+    else:
+        from sqlalchemy.dialects.sqlite import insert as dialect_insert
+    return dialect_insert(table)
 
 
 def _insert_many(conn: Connection, table, rows: list[dict]) -> None:
@@ -340,12 +350,7 @@ def insert_messages(conn: Connection, rows: list[dict]) -> list[Row]:
     NOTHING), so concurrent runs queue each message once. Returns the rows inserted."""
     if not rows:
         return []
-    dialect = conn.dialect.name
-    if dialect == "postgresql":
-        from sqlalchemy.dialects.postgresql import insert as upsert
-    else:
-        from sqlalchemy.dialects.sqlite import insert as upsert
-    stmt = (upsert(outbox).on_conflict_do_nothing(index_elements=["loan_id", "step", "episode"])
+    stmt = (_upsert(conn, outbox).on_conflict_do_nothing(index_elements=["loan_id", "step", "episode"])
             .returning(outbox.c.id, outbox.c.loan_id, outbox.c.step, outbox.c.episode, outbox.c.status,
                        outbox.c.reason))
     return conn.execute(stmt, rows).all()  # batched ("insertmanyvalues"), one round trip per batch
@@ -483,3 +488,22 @@ def payments_list(conn: Connection, loan_ids: Sequence[str]) -> list[Row]:
 
 def holds_list(conn: Connection, loan_ids: Sequence[str]) -> list[Row]:
     return conn.execute(select(holds).where(holds.c.loan_id.in_(list(loan_ids))).order_by(holds.c.id)).all()
+
+
+# --- assignments ------------------------------------------------------------------------------
+
+assignments = Assignment.__table__
+
+
+def assigned_on(conn: Connection, day: date) -> dict[str, str]:
+    """loan_id -> agent for the day."""
+    return dict(conn.execute(select(assignments.c.loan_id, assignments.c.agent).where(assignments.c.day == day)).all())
+
+
+def claim(conn: Connection, rows: list[dict]) -> list[str]:
+    """Insert assignments; one another taker claimed first is left to them (ON CONFLICT DO
+    NOTHING on (day, loan)). Returns the loan ids this call got."""
+    if not rows:
+        return []
+    stmt = _upsert(conn, assignments).on_conflict_do_nothing(index_elements=["day", "loan_id"]).returning(assignments.c.loan_id)
+    return list(conn.execute(stmt, rows).scalars())

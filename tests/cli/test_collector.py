@@ -140,3 +140,25 @@ def test_account_card_shows_every_loan_of_the_borrower_and_what_was_done(cli, bo
     assert cli("account", "NOPE").exit_code == 2
     table = cli("account", "L4", "--as-of", "2026-02-03").stdout
     assert "Schedule of L4" in table and "13800000004" not in table
+
+
+def test_assign_spreads_fairly_and_keeps_the_last_agent(cli, book):
+    log(cli, "L4", "--channel", "call", "--outcome", "reached", at="2026-02-02T09:00")  # wang worked L4
+    r = cli("queue", "assign", "--agents", "li,wang", "--capacity", "3", "--as-of", "2026-02-03",
+            "--now", "2026-02-03T09:00")
+    assert r.exit_code == 0, r.stderr
+    mine = json.loads(cli("queue", "--agent", "wang", "--as-of", "2026-02-03", "--now", "2026-02-03T10:00",
+                          "--format", "json").stdout)
+    theirs = json.loads(cli("queue", "--agent", "li", "--as-of", "2026-02-03", "--now", "2026-02-03T10:00",
+                            "--format", "json").stdout)
+    # 5 late loans, L4 last (it was contacted yesterday): the other four alternate li, wang,
+    # li, wang; then L4 goes to wang, who worked it, though li has as few
+    assert {e["loan_id"] for e in mine} >= {"L4"}
+    assert len(mine) == 3 and len(theirs) == 2
+    assert not {e["loan_id"] for e in mine} & {e["loan_id"] for e in theirs}
+    again = cli("queue", "assign", "--agents", "li,wang", "--capacity", "3", "--as-of", "2026-02-03",
+                "--now", "2026-02-03T09:30")
+    assert again.exit_code == 0  # every account is taken: nothing changes
+    assert len(json.loads(cli("queue", "--agent", "wang", "--as-of", "2026-02-03", "--format", "json",
+                              "--now", "2026-02-03T10:00").stdout)) == 3
+    assert cli("queue", "assign", "--agents", "li,li").exit_code == 2

@@ -112,3 +112,30 @@ def test_a_run_killed_half_way_is_finished_by_the_next_run(portfolio, tmp_path):
     rows = outbox_rows(portfolio)
     assert per_step(rows) == want
     assert set(partial) <= set(rows)  # nothing written before the kill changed or went missing
+
+
+@pytest.fixture
+def small_book(db, tmp_path):
+    from datetime import date
+
+    files = generate_portfolio(tmp_path / "demo", loans=1500, seed=5, as_of=date(2026, 11, 20))
+    p = collect(db, "import", str(files.loans), str(files.installments), str(files.payments), cwd=tmp_path)
+    assert p.wait(timeout=300) == 0
+    return db
+
+
+def test_two_agents_taking_work_at_once_never_get_the_same_account(small_book, tmp_path):
+    takers = [collect(small_book, "queue", "take", "--agent", agent, "--limit", "25", "--as-of", AS_OF,
+                      "--now", "2026-11-20T09:00", cwd=tmp_path) for agent in ("wang", "li")]
+    got = []
+    for p in takers:
+        out, err = p.communicate(timeout=300)
+        assert p.returncode == 0, err
+        got.append(json.loads(out)["loans"])
+    assert len(got[0]) == len(got[1]) == 25
+    assert not set(got[0]) & set(got[1])
+    engine = create_engine(database_url(small_book))
+    with engine.connect() as conn:
+        rows = conn.execute(text("SELECT loan_id, agent FROM assignments")).all()
+    engine.dispose()
+    assert len(rows) == 50 and len({r.loan_id for r in rows}) == 50

@@ -90,6 +90,15 @@ class Promises:
 
 
 @dataclass(frozen=True)
+class Bureau:
+    """REC-2: adverse data goes to the credit bureau only after the borrower was told."""
+
+    notice_steps: tuple[str, ...] = ("m2_letter",)  # the steps whose message is the pre-notice
+    notice_days: int = 14  # sent at least this many days before the export
+    min_dpd: int = 1  # overdue accounts from this many days past due are adverse
+
+
+@dataclass(frozen=True)
 class Settings:
     db: str = DEFAULT_DB
     timezone: str = "Asia/Shanghai"
@@ -102,6 +111,7 @@ class Settings:
     delivery: Delivery = field(default_factory=Delivery)
     penalty: Penalty = field(default_factory=Penalty)
     promises: Promises = field(default_factory=Promises)
+    bureau: Bureau = field(default_factory=Bureau)
     config_path: Path | None = None
 
     @property
@@ -142,7 +152,7 @@ def _read_toml(path: Path) -> dict[str, Any]:
 
 
 _TOP_KEYS = {"db", "timezone", "grace_days", "buckets", "queue", "strategy", "messaging", "contact", "delivery",
-             "penalty", "promises"}
+             "penalty", "promises", "bureau"}
 
 
 def _parse(data: dict[str, Any], path: Path | None) -> dict[str, Any]:
@@ -188,6 +198,19 @@ def _parse(data: dict[str, Any], path: Path | None) -> dict[str, Any]:
         out["delivery"] = _parse_delivery(data["delivery"], path, bad)
     if "penalty" in data:
         out["penalty"] = _parse_penalty(data["penalty"], bad)
+    if "bureau" in data:
+        raw = _table(data["bureau"], "bureau", {"notice_steps", "notice_days", "min_dpd"}, bad)
+        base = Bureau()
+        steps = _strings(raw.get("notice_steps", list(base.notice_steps)), "bureau.notice_steps", bad)
+        known = {s.name for s in out.get("strategy", DEFAULT_STRATEGY)}
+        unknown_steps = [s for s in steps if s not in known]
+        if unknown_steps:
+            raise bad("bureau.notice_steps", f"{unknown_steps[0]!r} is not a step of the strategy")
+        out["bureau"] = Bureau(
+            notice_steps=steps,
+            notice_days=_whole(raw.get("notice_days", base.notice_days), "bureau.notice_days", 0, 365, bad),
+            min_dpd=_whole(raw.get("min_dpd", base.min_dpd), "bureau.min_dpd", 1, 10_000, bad),
+        )
     if "promises" in data:
         raw = _table(data["promises"], "promises", {"grace_days", "max_days_ahead"}, bad)
         base = Promises()

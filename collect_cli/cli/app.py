@@ -107,6 +107,7 @@ def root(
 def _register() -> None:
     from collect_cli.cli import (
         account,
+        bureau,
         collector,
         db,
         demo,
@@ -132,6 +133,7 @@ def _register() -> None:
     app.add_typer(report.app, name="report")
     app.add_typer(db.app, name="db")
     app.add_typer(templates.app, name="templates")
+    app.add_typer(bureau.app, name="bureau")
     app.add_typer(demo.app, name="demo")
 
 

@@ -507,3 +507,14 @@ def claim(conn: Connection, rows: list[dict]) -> list[str]:
         return []
     stmt = _upsert(conn, assignments).on_conflict_do_nothing(index_elements=["day", "loan_id"]).returning(assignments.c.loan_id)
     return list(conn.execute(stmt, rows).scalars())
+
+
+def notices_sent(conn: Connection, loan_ids: Sequence[str], steps: Sequence[str]) -> dict[str, object]:
+    """Per loan, when the first message of `steps` was sent (naive UTC), if ever."""
+    if not loan_ids or not steps:
+        return {}
+    rows = conn.execute(select(outbox.c.loan_id, func.min(outbox.c.updated_at))
+                        .where(outbox.c.loan_id.in_(list(loan_ids)), outbox.c.step.in_(list(steps)),
+                               outbox.c.status == "sent")
+                        .group_by(outbox.c.loan_id))
+    return dict(rows.all())

@@ -162,3 +162,29 @@ def test_assign_spreads_fairly_and_keeps_the_last_agent(cli, book):
     assert len(json.loads(cli("queue", "--agent", "wang", "--as-of", "2026-02-03", "--format", "json",
                               "--now", "2026-02-03T10:00").stdout)) == 3
     assert cli("queue", "assign", "--agents", "li,li").exit_code == 2
+
+
+def test_bureau_export_only_after_the_pre_notice(cli, book, tmp_path):
+    import csv
+
+    run(cli, "2026-03-05")
+    send(cli, "2026-03-05T09:00")  # L1's M2 letter (the REC-2 pre-notice) goes out; L2 has no address
+    early = cli("bureau", "export", "--as-of", "2026-03-10", "--output", str(tmp_path / "b1.csv"), "--format", "json")
+    assert early.exit_code == 0, early.stderr
+    held = {r["loan_id"]: r["reason"] for r in json.loads(early.stdout)}
+    assert "less than 14 days" in held["L1"] and "no pre-notice" in held["L2"]
+    r = cli("bureau", "export", "--as-of", "2026-03-20", "--output", str(tmp_path / "b2.csv"), "--format", "json")
+    with open(tmp_path / "b2.csv", encoding="utf-8-sig", newline="") as fh:
+        rows = list(csv.DictReader(fh))
+    assert [row["loan_id"] for row in rows] == ["L1", "L3", "L4", "L5"]  # every letter but L2's went out
+    assert rows[0]["pre_notice_sent_on"] == "2026-03-05" and "phone" not in rows[0]
+    assert {x["loan_id"] for x in json.loads(r.stdout)} == {"L2"}
+    actions = [a["action"] for a in json.loads(cli("audit", "--format", "json").stdout)]
+    assert actions.count("bureau export") == 2
+
+
+def test_bureau_cells_are_safe_to_open_in_excel():
+    from collect_cli.cli.bureau import _cell
+
+    assert _cell("=cmd|' /C calc'!A0") == "'=cmd|' /C calc'!A0"
+    assert [_cell(x) for x in ("+1", "-1", "@x", "王小明", None, 12)] == ["'+1", "'-1", "'@x", "王小明", "", "12"]

@@ -99,6 +99,15 @@ class Bureau:
 
 
 @dataclass(frozen=True)
+class EscalationRules:
+    """When an account is proposed for the legal or agency stage (first rule that fires)."""
+
+    legal_amount: int = 20_000  # yuan overdue, at or over
+    second_default_days: int = 365  # a new default within this many days of the last one
+    agency_dpd: int = 90  # days past due, over
+
+
+@dataclass(frozen=True)
 class Settings:
     db: str = DEFAULT_DB
     timezone: str = "Asia/Shanghai"
@@ -112,6 +121,7 @@ class Settings:
     penalty: Penalty = field(default_factory=Penalty)
     promises: Promises = field(default_factory=Promises)
     bureau: Bureau = field(default_factory=Bureau)
+    escalation: EscalationRules = field(default_factory=EscalationRules)
     config_path: Path | None = None
 
     @property
@@ -152,7 +162,7 @@ def _read_toml(path: Path) -> dict[str, Any]:
 
 
 _TOP_KEYS = {"db", "timezone", "grace_days", "buckets", "queue", "strategy", "messaging", "contact", "delivery",
-             "penalty", "promises", "bureau"}
+             "penalty", "promises", "bureau", "escalation"}
 
 
 def _parse(data: dict[str, Any], path: Path | None) -> dict[str, Any]:
@@ -198,6 +208,9 @@ def _parse(data: dict[str, Any], path: Path | None) -> dict[str, Any]:
         out["delivery"] = _parse_delivery(data["delivery"], path, bad)
     if "penalty" in data:
         out["penalty"] = _parse_penalty(data["penalty"], bad)
+    if "escalation" in data:
+        raw = _table(data["escalation"], "escalation", set(EscalationRules.__dataclass_fields__), bad)
+        out["escalation"] = EscalationRules(**{k: _whole(v, f"escalation.{k}", 1, 10**9, bad) for k, v in raw.items()})
     if "bureau" in data:
         raw = _table(data["bureau"], "bureau", {"notice_steps", "notice_days", "min_dpd"}, bad)
         base = Bureau()

@@ -111,6 +111,7 @@ def _register() -> None:
         collector,
         db,
         demo,
+        escalation,
         imports,
         outbox,
         queue,
@@ -134,6 +135,9 @@ def _register() -> None:
     app.add_typer(db.app, name="db")
     app.add_typer(templates.app, name="templates")
     app.add_typer(bureau.app, name="bureau")
+    app.command("escalations")(escalation.escalations_command)
+    app.command("escalate")(escalation.escalate_command)
+    app.add_typer(escalation.placements, name="placements")
     app.add_typer(demo.app, name="demo")
 
 

@@ -238,3 +238,17 @@ class Assignment(Base):
     at: Mapped[datetime] = mapped_column(DateTime)  # UTC
 
     __table_args__ = (UniqueConstraint("day", "loan_id"), Index("ix_assignments_day_agent", "day", "agent"))
+
+
+class Escalation(Base):
+    """An account moved to the legal or agency stage: append-only, the latest per loan counts."""
+
+    __tablename__ = "escalations"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    loan_id: Mapped[str] = mapped_column(ForeignKey("loans.loan_id"), index=True)
+    stage: Mapped[str] = mapped_column(String(16))  # legal | agency
+    agency: Mapped[str | None] = mapped_column(String(100))
+    rule: Mapped[str | None] = mapped_column(Text)  # the rule that proposed it
+    note: Mapped[str | None] = mapped_column(Text)
+    agent: Mapped[str] = mapped_column(String(64))
+    at: Mapped[datetime] = mapped_column(DateTime)  # UTC

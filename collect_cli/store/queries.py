@@ -29,6 +29,7 @@ from collect_cli.store.models import (
     AuditEntry,
     Borrower,
     Contact,
+    Escalation,
     Hold,
     ImportBatch,
     Installment,
@@ -518,3 +519,20 @@ def notices_sent(conn: Connection, loan_ids: Sequence[str], steps: Sequence[str]
                                outbox.c.status == "sent")
                         .group_by(outbox.c.loan_id))
     return dict(rows.all())
+
+
+# --- escalations -------------------------------------------------------------------------------
+
+escalations = Escalation.__table__
+
+
+def add_escalation(conn: Connection, **row) -> None:
+    conn.execute(insert(escalations).values(**row))
+
+
+def current_stages(conn: Connection) -> dict[str, Row]:
+    """Per loan, its latest escalation."""
+    out: dict[str, Row] = {}
+    for r in conn.execute(select(escalations).order_by(escalations.c.id)):
+        out[r.loan_id] = r
+    return out

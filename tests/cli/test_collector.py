@@ -188,3 +188,23 @@ def test_bureau_cells_are_safe_to_open_in_excel():
 
     assert _cell("=cmd|' /C calc'!A0") == "'=cmd|' /C calc'!A0"
     assert [_cell(x) for x in ("+1", "-1", "@x", "王小明", None, 12)] == ["'+1", "'-1", "'@x", "王小明", "", "12"]
+
+
+def test_escalation_candidates_escalate_and_placement_export(cli, book, tmp_path):
+    import csv
+
+    (tmp_path / "collect.toml").write_text("[escalation]\nlegal_amount = 200\n", encoding="utf-8")
+    got = {r["loan_id"]: r for r in json.loads(cli("escalations", "--as-of", "2026-03-05", "--format", "json").stdout)}
+    assert got["L1"]["stage"] == "legal" and "at or over 200" in got["L1"]["rule"]  # 210.00 overdue
+    late = {r["loan_id"]: r for r in json.loads(cli("escalations", "--as-of", "2026-05-05", "--format", "json").stdout)}
+    assert late["L1"]["stage"] == "legal"  # the first rule that fires wins
+    assert cli("escalate", "L1", "--stage", "agency").exit_code == 2  # which agency?
+    assert cli("escalate", "L1", "--stage", "agency", "--agency", "Acme", "--agent", "li").exit_code == 0
+    r = cli("placements", "export", "--agency", "Acme", "--output", str(tmp_path / "acme.csv"), "--as-of", "2026-03-05")
+    assert r.exit_code == 0, r.stderr
+    with open(tmp_path / "acme.csv", encoding="utf-8-sig", newline="") as fh:
+        rows = list(csv.DictReader(fh))
+    assert list(rows[0]) == ["loan_id", "borrower_name", "phone", "dpd", "overdue", "as_of"]  # nothing more
+    assert [r["loan_id"] for r in rows] == ["L1"]
+    audit = [a["action"] for a in json.loads(cli("audit", "--loan", "L1", "--format", "json").stdout)]
+    assert audit == ["escalate", "placement export"]

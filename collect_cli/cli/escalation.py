@@ -1,0 +1,96 @@
+"""`collect escalations`, `collect escalate`, `collect placements export`."""
+
+from __future__ import annotations
+
+import csv
+import os
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from collect_cli.cli import render
+from collect_cli.cli.bureau import _cell
+from collect_cli.cli.collector import Agent, agent_name
+from collect_cli.cli.options import AsOf, FormatOpt, as_of_date
+from collect_cli.cli.render import Format
+from collect_cli.errors import CollectError
+from collect_cli.services.escalation import PLACEMENT_FIELDS, STAGES, candidates, escalate, placement_rows
+from collect_cli.store import queries as q
+
+
+def escalations_command(ctx: typer.Context, as_of: AsOf = None, fmt_: FormatOpt = Format.table) -> None:
+    """Accounts a rule proposes for the legal or agency stage, with the rule that fired
+    (escalation.legal_amount, second_default_days, agency_dpd in collect.toml).
+
+    Example: collect escalations --as-of 2026-11-20
+    """
+    app_ = ctx.obj
+    day = as_of_date(as_of, app_.today())
+    with app_.engine().connect() as conn:
+        rows = candidates(conn, as_of=day, settings=app_.settings)
+    fields = ["loan_id", "dpd", "overdue", "stage", "rule", "current_stage"]
+    if fmt_ is not Format.table:
+        render.records_out(fmt_, rows, fields)
+        return
+    render.table(f"Escalation candidates as of {day.isoformat()} ({len(rows)})",
+                 [("loan", "left"), ("dpd", "right"), ("overdue", "right"), ("stage", "left"), ("rule", "left")],
+                 ([r["loan_id"], r["dpd"], r["overdue"], r["stage"], r["rule"]] for r in rows))
+
+
+def escalate_command(
+    ctx: typer.Context,
+    loan: Annotated[str, typer.Argument(help="The loan to escalate.")],
+    stage: Annotated[str, typer.Option(help="legal or agency.")],
+    agency: Annotated[str | None, typer.Option(help="With --stage agency: the agency it is placed with.")] = None,
+    note: Annotated[str | None, typer.Option(help="Why.")] = None,
+    agent: Agent = None,
+) -> None:
+    """Move an account to the legal or agency stage (recorded, audited).
+
+    Example: collect escalate L00000861 --stage agency --agency "Acme Recoveries" --note "M7+, unreachable"
+    """
+    if stage not in STAGES:
+        raise typer.BadParameter("legal or agency", param_hint="--stage")
+    app_ = ctx.obj
+    escalate(engine=app_.engine(), loan_id=loan, stage=stage, agency=agency, note=note,
+             agent=agent_name(app_, agent), now=app_.utcnow())
+    render.note(f"{loan}: {stage}" + (f" with {agency}" if agency else ""))
+
+
+placements = typer.Typer(help="Placements with outside agencies.\n\nExample: collect placements export --agency Acme "
+                              "--output acme.csv", no_args_is_help=True, rich_markup_mode=None)
+
+
+@placements.command("export")
+def placements_export_command(
+    ctx: typer.Context,
+    agency: Annotated[str, typer.Option(help="The agency.")],
+    output: Annotated[Path, typer.Option(help="The CSV file for the agency (UTF-8 with BOM).")],
+    as_of: AsOf = None,
+    agent: Agent = None,
+) -> None:
+    """Write what an agency needs for the accounts placed with it, and nothing more (PIPL):
+    loan, name, phone, days past due, overdue amount. What was shared with whom is recorded
+    in the audit.
+
+    Example: collect placements export --agency "Acme Recoveries" --output acme-2026-11-20.csv
+    """
+    app_ = ctx.obj
+    day = as_of_date(as_of, app_.today())
+    engine = app_.engine()
+    with engine.connect() as conn:
+        rows = placement_rows(conn, agency=agency, as_of=day, settings=app_.settings)
+    try:
+        fd = os.open(output, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        with open(fd, "w", encoding="utf-8-sig", newline="") as fh:
+            w = csv.writer(fh)
+            w.writerow(PLACEMENT_FIELDS)
+            w.writerows([_cell(r[f]) for f in PLACEMENT_FIELDS] for r in rows)
+    except OSError as exc:
+        raise CollectError(f"{output}: cannot write: {exc.strerror}") from None
+    with engine.begin() as conn:
+        q.add_audit(conn, [{"at": app_.utcnow(), "agent": agent_name(app_, agent), "action": "placement export",
+                            "loan_id": r["loan_id"], "detail": f"to {agency} in {output}: {', '.join(PLACEMENT_FIELDS)}"}
+                           for r in rows])
+    render.note(f"placements for {agency}: {len(rows):,} accounts written to {output}")

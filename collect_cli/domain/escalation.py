@@ -1,0 +1,26 @@
+"""Escalation rules: when an account should go to the legal or the agency stage.
+
+In order, the first that fires proposes the stage:
+- legal:  overdue at or over `legal_amount` (yuan);
+- agency: a new default episode within `second_default_days` of the previous one began;
+- agency: more than `agency_dpd` days past due.
+(A broken restructuring plan will be a rule too, once plans exist.)
+"""
+
+from __future__ import annotations
+
+from datetime import date
+
+from collect_cli.domain.money import fmt_grouped
+
+
+def propose(*, overdue: int, dpd: int, episode_starts: list[date], rules) -> tuple[str, str] | None:
+    """(stage, the rule that fired) or None."""
+    if overdue >= rules.legal_amount * 100:
+        return "legal", f"overdue {fmt_grouped(overdue)} at or over {rules.legal_amount:,}"
+    if len(episode_starts) >= 2 and (episode_starts[-1] - episode_starts[-2]).days <= rules.second_default_days:
+        return "agency", (f"second default within {rules.second_default_days} days "
+                          f"({episode_starts[-2].isoformat()}, {episode_starts[-1].isoformat()})")
+    if dpd > rules.agency_dpd:
+        return "agency", f"{dpd} days past due, over {rules.agency_dpd}"
+    return None

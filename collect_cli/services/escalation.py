@@ -1,0 +1,62 @@
+"""Escalation to the legal or agency stage, and the placement file for an outside agency."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+
+from sqlalchemy import Connection, Engine
+
+from collect_cli.config import Settings
+from collect_cli.domain.episodes import episode_starts
+from collect_cli.domain.escalation import propose
+from collect_cli.domain.money import fmt
+from collect_cli.errors import UsageError
+from collect_cli.services.portfolio import iter_accounts
+from collect_cli.store import queries as q
+
+STAGES = ("legal", "agency")
+# PIPL: what an agency needs to collect, and no more (no ID, no address, no other loans).
+PLACEMENT_FIELDS = ["loan_id", "borrower_name", "phone", "dpd", "overdue", "as_of"]
+
+
+def candidates(conn: Connection, *, as_of: date, settings: Settings) -> list[dict]:
+    """Delinquent accounts a rule proposes for a stage they are not in yet."""
+    late = [a for a in iter_accounts(conn, as_of=as_of, settings=settings)
+            if a.state.status == "open" and a.state.dpd > 0]
+    stages = q.current_stages(conn)
+    out = []
+    for first in range(0, len(late), 1000):
+        batch = late[first:first + 1000]
+        pays = q.payments_of(conn, [a.loan_id for a in batch], as_of)
+        for a in batch:
+            starts = episode_starts([p.installment for p in a.state.positions], pays[a.loan_id], as_of)
+            proposal = propose(overdue=a.state.overdue, dpd=a.state.dpd, episode_starts=starts,
+                               rules=settings.escalation)
+            current = stages.get(a.loan_id)
+            if proposal and (current is None or current.stage != proposal[0]):
+                out.append({"loan_id": a.loan_id, "dpd": a.state.dpd, "overdue": fmt(a.state.overdue),
+                            "stage": proposal[0], "rule": proposal[1],
+                            "current_stage": current.stage if current else None})
+    return out
+
+
+def escalate(*, engine: Engine, loan_id: str, stage: str, agency: str | None, note: str | None, agent: str,
+             now: datetime) -> None:
+    if stage == "agency" and not agency:
+        raise UsageError("--stage agency needs --agency NAME: who the account is placed with")
+    with engine.begin() as conn:
+        if q.borrower_of(conn, loan_id) is None:
+            raise UsageError(f"no loan {loan_id!r}")
+        q.add_escalation(conn, loan_id=loan_id, stage=stage, agency=agency, rule=None, note=note, agent=agent, at=now)
+        q.add_audit(conn, [{"at": now, "agent": agent, "action": "escalate", "loan_id": loan_id,
+                            "detail": f"{stage}{' with ' + agency if agency else ''}: {note or ''}"}])
+
+
+def placement_rows(conn: Connection, *, agency: str, as_of: date, settings: Settings) -> list[dict]:
+    """The accounts placed with `agency` (their latest stage), with what the agency needs."""
+    ids = sorted(loan for loan, r in q.current_stages(conn).items() if r.stage == "agency" and r.agency == agency)
+    if not ids:
+        return []
+    return [{"loan_id": a.loan_id, "borrower_name": a.borrower_name, "phone": a.phone, "dpd": a.state.dpd,
+             "overdue": fmt(a.state.overdue), "as_of": as_of.isoformat()}
+            for a in iter_accounts(conn, as_of=as_of, settings=settings, loan_ids=ids)]

@@ -15,6 +15,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from collect_cli.domain.buckets import DEFAULT_BUCKETS, Bucket, check_buckets
 from collect_cli.domain.compliance import ContactRules, check_contact_rules, send_after
 from collect_cli.domain.scoring import QueueWeights
+from collect_cli.domain.segments import SEGMENTS
 from collect_cli.domain.strategy import CHANNELS, DEFAULT_STRATEGY, Step
 from collect_cli.errors import ConfigError
 
@@ -300,7 +301,7 @@ def _strings(value: Any, key: str, bad) -> tuple[str, ...]:
     return tuple(v.strip() for v in value)
 
 
-_STEP_KEYS = {"step", "bucket", "channel", "template", "min_days", "due_in"}
+_STEP_KEYS = {"step", "bucket", "channel", "template", "min_days", "due_in", "segment"}
 
 
 def _parse_strategy(raw: Any, bucket_max: dict[str, int | None], bad) -> tuple[Step, ...]:
@@ -335,7 +336,10 @@ def _parse_strategy(raw: Any, bucket_max: dict[str, int | None], bad) -> tuple[S
         top = bucket_max[bucket]
         if min_days is not None and top is not None and min_days > top:
             raise bad(f"{key}.min_days", f"{bucket} ends at {top} delinquent days, so a step at {min_days} can never fire")
-        steps.append(Step(name, bucket, channel, template, min_days=min_days, due_in=due_in))
+        segment = s.get("segment")
+        if segment is not None and segment not in SEGMENTS:
+            raise bad(f"{key}.segment", f"must be one of {', '.join(SEGMENTS)}")
+        steps.append(Step(name, bucket, channel, template, min_days=min_days, due_in=due_in, segment=segment))
     return tuple(steps)
 
 

@@ -15,7 +15,13 @@ from collect_cli.cli.collector import Agent, agent_name
 from collect_cli.cli.options import AsOf, FormatOpt, as_of_date
 from collect_cli.cli.render import Format
 from collect_cli.errors import CollectError
-from collect_cli.services.escalation import PLACEMENT_FIELDS, STAGES, candidates, escalate, placement_rows
+from collect_cli.services.escalation import (
+    PLACEMENT_FIELDS,
+    STAGES,
+    candidates,
+    escalate,
+    placement_rows,
+)
 from collect_cli.store import queries as q
 
 

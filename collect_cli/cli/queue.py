@@ -8,7 +8,15 @@ from typing import Annotated
 import typer
 
 from collect_cli.cli import render
-from collect_cli.cli.options import AsOf, FormatOpt, Now, Product, ShowPii, as_of_date, moment
+from collect_cli.cli.options import (
+    AsOf,
+    FormatOpt,
+    Now,
+    Product,
+    ShowPii,
+    as_of_date,
+    moment,
+)
 from collect_cli.cli.render import Format
 from collect_cli.domain.money import fmt, fmt_grouped
 from collect_cli.domain.pii import mask_phone

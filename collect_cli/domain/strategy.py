@@ -25,6 +25,7 @@ class Step:
     template: str
     min_days: int | None = None  # fires at this many delinquent days or more
     due_in: tuple[int, int] | None = None  # fires this many days before the next due date
+    segment: str | None = None  # fires only for accounts of this segment (domain.segments)
 
     @property
     def is_predue(self) -> bool:
@@ -57,8 +58,12 @@ def episode_key(step: Step, state: LoanState, episode_start: date | None) -> str
     return f"dpd-{episode_start.isoformat()}" if episode_start else None
 
 
-def qualifies(step: Step, state: LoanState) -> bool:
+def qualifies(step: Step, state: LoanState, segment: str | None = None) -> bool:
+    """Whether the step's condition holds; `segment` None means "not known yet" (a step with a
+    segment condition may still fire, decide() is asked again with the segment)."""
     if state.status != "open" or state.bucket != step.bucket:
+        return False
+    if step.segment is not None and segment is not None and step.segment != segment:
         return False
     if step.is_predue:
         if state.next_due_on is None:
@@ -77,14 +82,14 @@ class Decision:
 
 
 def decide(steps: Iterable[Step], state: LoanState, episode_start: date | None,
-           recorded: set[tuple[str, str]]) -> list[Decision]:
+           recorded: set[tuple[str, str]], segment: str = "standard") -> list[Decision]:
     """The steps to queue (and to record as superseded) for one loan today.
 
     `recorded` holds the (step, episode) pairs already in the outbox for this loan.
     """
     fresh: dict[str, list[tuple[Step, str]]] = {}
     for step in steps:
-        if not qualifies(step, state):
+        if not qualifies(step, state, segment):
             continue
         key = episode_key(step, state, episode_start)
         if key is None or (step.name, key) in recorded:

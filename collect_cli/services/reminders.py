@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from collections import Counter
 from dataclasses import dataclass, field
-from datetime import date, datetime, timedelta
+from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import Connection, Engine
@@ -46,6 +46,7 @@ from collect_cli.services.messages import (
     template_for,
 )
 from collect_cli.services.portfolio import Account, iter_accounts
+from collect_cli.services.reports import segment_of
 from collect_cli.store import queries as q
 from collect_cli.store.locks import run_lock
 
@@ -124,6 +125,7 @@ class _Job:
         self.dry_run = dry_run
         self.default_zones = [ZoneInfo(z) for z in (settings.contact.served_timezones or (settings.timezone,))]
         self.pending_sms: Counter = Counter()  # (borrower, day) queued in this run, not yet committed
+        self.by_segment = any(step.segment for step in settings.strategy)
 
     def run(self, engine: Engine) -> None:
         with engine.connect() as read, engine.connect() as write:
@@ -174,6 +176,7 @@ class _Job:
             holds = q.active_holds(conn, loan_ids, borrower_ids, self.as_of)
             promised = {p.loan_id: p for p in q.open_promises(conn, loan_ids)
                         if holds_reminders(p.due_on, p.grace_days, self.as_of)}
+            segments = self._segments(conn, batch, pays) if self.by_segment else {}
             first, last = self.as_of - timedelta(days=7), self.as_of + timedelta(days=7)
             counts = q.sms_counts(conn, borrower_ids, first, last)
             new, changed = [], []
@@ -186,7 +189,8 @@ class _Job:
                 recorded = {key for key, r in rows.items() if r.status in q.RECORDED}
                 held = [Hold(h.reason, h.channel) for h in holds[acc.loan_id]]
                 penalty = penalty_for(acc, pays.get(acc.loan_id, []), self.settings)
-                for decision in decide(self.settings.strategy, acc.state, start, recorded):
+                for decision in decide(self.settings.strategy, acc.state, start, recorded,
+                                       segments.get(acc.loan_id, "standard")):
                     row = self._message(acc, decision, held, counts[acc.borrower_id], penalty,
                                         promised.get(acc.loan_id))
                     before = rows.get((decision.step.name, decision.episode))
@@ -210,6 +214,16 @@ class _Job:
         else:
             trans.commit()
             self.pending_sms.clear()  # committed: the next batch reads them from the store
+
+    def _segments(self, conn: Connection, batch: list[Account], pays: dict) -> dict[str, str]:
+        """Only when a step has a segment condition: the history it needs, one query a kind."""
+        ids = [a.loan_id for a in batch]
+        promises = q.promises_of(conn, ids)
+        contacts = q.contacts_of(conn, ids, datetime.combine(self.as_of - timedelta(days=60), time(0)))
+        return {a.loan_id: segment_of(a, as_of=self.as_of, payments=pays.get(a.loan_id, []),
+                                      promises=promises[a.loan_id], contacts=contacts[a.loan_id],
+                                      zone=ZoneInfo(a.timezone or self.settings.timezone))
+                for a in batch}
 
     def _message(self, acc: Account, decision: Decision, holds: list[Hold], sms_by_day: dict, penalty: int,
                  promise) -> dict:

@@ -137,9 +137,6 @@ def _queue_entry(acc: Account, settings: Settings, as_of: date, now: datetime, p
     s = acc.state
     zone = ZoneInfo(acc.timezone or settings.timezone)
     local_day = lambda t: t.replace(tzinfo=UTC).astimezone(zone).date()  # noqa: E731
-    schedule = [p.installment for p in s.positions]
-    starts = episode_starts(schedule, payments, as_of)
-    episode_from = starts[-1] if starts else as_of
     broken = [p for p in promises if p.status == "broken" and p.evaluated_on]
     history = History(
         promise_due_today=any(p.status == "open" and p.due_on == as_of for p in promises),
@@ -148,9 +145,7 @@ def _queue_entry(acc: Account, settings: Settings, as_of: date, now: datetime, p
         other_delinquent_loans=other_late,
     )
     score, reasons = queue_score(s.dpd, s.overdue, history, settings.queue)
-    calls = [CallRecord(local_day(c.at), c.outcome) for c in contacts if c.channel == "call"]
-    seg = segment(as_of=as_of, dpd=s.dpd, episodes=len(starts), calls=calls,
-                  promise_verdicts=[p.status for p in promises if p.made_on >= episode_from and p.status != "open"])
+    seg = segment_of(acc, as_of=as_of, payments=payments, promises=promises, contacts=contacts, zone=zone)
     today_calls = [c for c in contacts if c.channel == "call" and local_day(c.at) == local_day(now)]
     refusal = call_gate(local_time=now.replace(tzinfo=UTC).astimezone(zone).time(), window=settings.contact.window,
                         connected=True, connected_today=sum(c.outcome in CONNECTED_OUTCOMES for c in today_calls),
@@ -158,3 +153,13 @@ def _queue_entry(acc: Account, settings: Settings, as_of: date, now: datetime, p
     return QueueEntry(rank=0, score=score, account=acc, reasons=reasons, segment=seg,
                       call_now="yes" if refusal is None else refusal.rule,
                       last_agent=contacts[-1].agent if contacts else None)
+
+
+def segment_of(acc: Account, *, as_of: date, payments, promises, contacts, zone: ZoneInfo) -> str:
+    """The account's segment from its ledger, calls and settled promises (domain.segments)."""
+    starts = episode_starts([p.installment for p in acc.state.positions], payments, as_of)
+    episode_from = starts[-1] if starts else as_of
+    calls = [CallRecord(c.at.replace(tzinfo=UTC).astimezone(zone).date(), c.outcome)
+             for c in contacts if c.channel == "call"]
+    return segment(as_of=as_of, dpd=acc.state.dpd, episodes=len(starts), calls=calls,
+                   promise_verdicts=[p.status for p in promises if p.made_on >= episode_from and p.status != "open"])

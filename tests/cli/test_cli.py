@@ -123,6 +123,8 @@ def test_configuration_file(tmp_path, cli):
     ('[messaging.zh_CN]\nsms_signature = "【示例】"', "SAY-5"),
     ('[messaging]\ntemplate_dirs = ["nowhere"]', "messaging.template_dirs"),
     ('[[strategy]]\nstep = "x"\nbucket = "M1"\nmin_days = 45\nchannel = "sms"\ntemplate = "t"\n', "can never fire"),
+    ('[[strategy]]\nstep = "x"\nbucket = "M1"\nmin_days = 4\nchannel = "sms"\ntemplate = "t"\nsegment = "rich"\n',
+     "strategy[1].segment"),
 ])
 def test_bad_configuration_names_the_key(tmp_path, cli, toml, key):
     cfg = tmp_path / "bad.toml"

@@ -345,3 +345,18 @@ def test_a_broken_template_file_suppresses_only_its_step(cli, book, tmp_path):
     assert r.exit_code == 1
     found = {(Path(f["template"]).name, f["rule"]) for f in json.loads(r.stdout)}
     assert ("m1_notice.zh_CN.j2", "TPL") in found and ("notes.txt.j2", "TPL") in found
+
+
+def test_a_step_can_be_limited_to_a_segment(cli, book, tmp_path):
+    (tmp_path / "collect.toml").write_text(
+        '[[strategy]]\nstep = "m1_soft"\nbucket = "M1"\nmin_days = 1\nchannel = "sms"\ntemplate = "m1_followup"\n'
+        'segment = "first-time"\n'
+        '[[strategy]]\nstep = "m1_firm"\nbucket = "M1"\nmin_days = 1\nchannel = "sms"\ntemplate = "m1_notice"\n'
+        'segment = "standard"\n', encoding="utf-8")
+    pay(cli, tmp_path, "P1,L1,2026-02-05,105")  # L1 cures, then defaults again on 03-01
+    run(cli, "2026-03-02")
+    steps_of = {m["loan_id"]: m["step"] for m in outbox(cli) if m["status"] == "queued"}
+    assert steps_of["L1"] == "m1_firm"  # a second default: standard
+    assert steps_of["L2"] == "m1_soft"  # the loan's first delinquency, 30 days: first-time
+    r = cli("report", "buckets", env={"COLLECT_CONFIG": str(tmp_path / "collect.toml")})
+    assert r.exit_code == 0

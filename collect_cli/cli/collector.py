@@ -12,7 +12,12 @@ from collect_cli.cli.options import FormatOpt, Now, moment
 from collect_cli.cli.render import Format
 from collect_cli.domain.money import fmt
 from collect_cli.ledger.values import parse_date, parse_money
-from collect_cli.services.contacts import CHANNELS, OUTCOMES, log_contact
+from collect_cli.services.contacts import (
+    CHANNELS,
+    OUTCOMES,
+    THIRD_PARTY_SCRIPT,
+    log_contact,
+)
 from collect_cli.store import queries as q
 
 Agent = Annotated[str | None, typer.Option("--agent", envvar="COLLECT_AGENT", show_envvar=True,
@@ -33,6 +38,8 @@ def log_command(
     note: Annotated[str | None, typer.Option(help="What was said, briefly.")] = None,
     override: Annotated[str | None, typer.Option(
         metavar="REASON", help="Supervisor override of a refused call (window or daily caps); recorded.")] = None,
+    party: Annotated[str | None, typer.Option(
+        metavar="WHO", help="A contact person, not the borrower (e.g. 'emergency contact 张伟'): WHO-2 applies.")] = None,
     agent: Agent = None,
     now: Now = None,
 ) -> None:
@@ -40,7 +47,9 @@ def log_command(
     contact window (WHEN-1), over 3 connected calls (WHEN-2) or 6 dial attempts (WHEN-3)
     a day is refused with the rule id (exit 6) unless a supervisor overrides it.
     A promise holds automated reminders until its date + grace (HOLD-4); a dispute puts the
-    loan on hold (HOLD-1).
+    loan on hold (HOLD-1). With --party the person is not the borrower (WHO-2): they may only
+    be asked to help reach the borrower, make no promise, and are never contacted again once
+    they refused.
 
     Example: collect log L00000044 --channel call --outcome promise --promise 2080.32 --on 2026-11-25
     """
@@ -61,13 +70,15 @@ def log_command(
     who = agent_name(app, agent)
     logged = log_contact(engine=app.engine(), settings=app.settings, loan_id=loan, channel=channel, outcome=outcome,
                          agent=who, now=moment(now, app), note=note, promise_amount=amount, promise_on=day,
-                         override=override)
+                         override=override, party=party[:100] if party else None)
     text = f"{loan}: {channel} {outcome} logged (contact {logged.contact_id}, by {who})"
     if logged.promise_id:
         text += f"; promise {logged.promise_id}: {fmt(amount)} by {day.isoformat()}, reminders held till then"
     if logged.overridden:
         text += f"; override recorded: {logged.overridden}"
     render.note(text)
+    if party:
+        render.note(THIRD_PARTY_SCRIPT)
 
 
 PROMISE_STATUSES = ("open", "kept", "partly_kept", "broken")

@@ -31,17 +31,30 @@ class Logged:
     overridden: str | None  # the rule a supervisor overrode
 
 
+THIRD_PARTY_SCRIPT = ("WHO-2: you are speaking with someone other than the borrower. Only ask them to help "
+                      "reach the borrower. Do not mention the debt, any amount, 逾期/欠款/催收 or the product. "
+                      "If they refuse, they are never contacted again.")
+
+
 def log_contact(*, engine: Engine, settings: Settings, loan_id: str, channel: str, outcome: str, agent: str,
                 now: datetime, note: str | None = None, promise_amount: int | None = None,
-                promise_on: date | None = None, override: str | None = None) -> Logged:
-    """Record one contact (and its promise); refuse a call or visit the rules forbid now."""
+                promise_on: date | None = None, override: str | None = None, party: str | None = None) -> Logged:
+    """Record one contact (and its promise); refuse a call or visit the rules forbid now.
+
+    `party` names a contact person other than the borrower (WHO-2): they make no promise,
+    and one who refused is never contacted again."""
     if (outcome == "promise") != (promise_amount is not None):
         raise UsageError("--outcome promise goes with --promise AMOUNT --on DATE, and only with it")
+    if party is not None and outcome in ("promise", "paid-claim", "dispute"):
+        raise UsageError(f"WHO-2: {party} is not the borrower: only ask them to help reach the borrower "
+                         f"(outcome reached, no-answer, wrong-number or refused)")
     with engine.begin() as conn:
         who = q.borrower_zone(conn, loan_id)
         if who is None:
             raise UsageError(f"no loan {loan_id!r}")
         borrower_id, tz = who
+        if party is not None and q.party_refused(conn, borrower_id, party):
+            raise Refused(f"WHO-2: {party} refused to help before; they are never contacted again")
         zone = ZoneInfo(tz or settings.timezone)
         local = now.replace(tzinfo=UTC).astimezone(zone)
         overridden = None
@@ -60,9 +73,10 @@ def log_contact(*, engine: Engine, settings: Settings, loan_id: str, channel: st
                     raise Refused(f"{refusal}; a supervisor may log it with --override REASON")
                 overridden = f"{refusal.rule}: {override}"
         contact_id = q.add_contact(conn, loan_id=loan_id, borrower_id=borrower_id, at=now, channel=channel,
-                                   outcome=outcome, note=note, agent=agent, override=overridden)
+                                   outcome=outcome, party=party, note=note, agent=agent, override=overridden)
         audit = [{"at": now, "agent": agent, "action": "contact", "loan_id": loan_id,
-                  "detail": f"{channel} {outcome}" + (f"; override {overridden}" if overridden else "")}]
+                  "detail": f"{channel} {outcome}" + (f" (with {party}, WHO-2)" if party else "")
+                            + (f"; override {overridden}" if overridden else "")}]
         promise_id = None
         if promise_amount is not None:
             _check_promise(promise_amount, promise_on, local.date(), settings)

@@ -190,6 +190,7 @@ class Contact(Base):
     at: Mapped[datetime] = mapped_column(DateTime)  # UTC
     channel: Mapped[str] = mapped_column(String(16))  # call | visit | sms-reply | email-reply
     outcome: Mapped[str] = mapped_column(String(16))
+    party: Mapped[str | None] = mapped_column(String(100))  # None: the borrower; else who (WHO-2)
     note: Mapped[str | None] = mapped_column(Text)
     agent: Mapped[str] = mapped_column(String(64))
     override: Mapped[str | None] = mapped_column(Text)  # "WHEN-2: why" when a supervisor overrode a rule

@@ -536,3 +536,10 @@ def current_stages(conn: Connection) -> dict[str, Row]:
     for r in conn.execute(select(escalations).order_by(escalations.c.id)):
         out[r.loan_id] = r
     return out
+
+
+def party_refused(conn: Connection, borrower_id: str, party: str) -> bool:
+    """Whether this contact person of the borrower ever refused to help (WHO-2)."""
+    stmt = select(func.count()).select_from(contacts).where(
+        contacts.c.borrower_id == borrower_id, contacts.c.party == party, contacts.c.outcome == "refused")
+    return conn.execute(stmt).scalar_one() > 0

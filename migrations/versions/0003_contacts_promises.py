@@ -33,6 +33,7 @@ def upgrade() -> None:
     sa.Column('at', sa.DateTime(), nullable=False),
     sa.Column('channel', sa.String(length=16), nullable=False),
     sa.Column('outcome', sa.String(length=16), nullable=False),
+    sa.Column('party', sa.String(length=100), nullable=True),
     sa.Column('note', sa.Text(), nullable=True),
     sa.Column('agent', sa.String(length=64), nullable=False),
     sa.Column('override', sa.Text(), nullable=True),

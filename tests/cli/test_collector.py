@@ -208,3 +208,19 @@ def test_escalation_candidates_escalate_and_placement_export(cli, book, tmp_path
     assert [r["loan_id"] for r in rows] == ["L1"]
     audit = [a["action"] for a in json.loads(cli("audit", "--loan", "L1", "--format", "json").stdout)]
     assert audit == ["escalate", "placement export"]
+
+
+def test_who2_third_parties_only_help_reach_the_borrower(cli, book):
+    r = log(cli, "L1", "--channel", "call", "--outcome", "reached", "--party", "emergency contact 张伟")
+    assert "WHO-2" in r.stderr and "Do not mention the debt" in r.stderr
+    assert "105" not in r.stderr + r.stdout  # no amount is ever shown for a third party
+    r = log(cli, "L1", "--channel", "call", "--outcome", "promise", "--promise", "105", "--on", "2026-02-05",
+            "--party", "emergency contact 张伟", code=2)
+    assert "WHO-2" in r.stderr
+    log(cli, "L1", "--channel", "call", "--outcome", "refused", "--party", "emergency contact 张伟",
+        at="2026-02-02T11:00")
+    r = log(cli, "L1", "--channel", "call", "--outcome", "reached", "--party", "emergency contact 张伟",
+            at="2026-02-03T10:00", code=6)
+    assert "never contacted again" in r.stderr
+    card = json.loads(cli("account", "L1", "--as-of", "2026-02-03", "--format", "json").stdout)
+    assert {c["party"] for c in card["contacts"]} == {"emergency contact 张伟"}

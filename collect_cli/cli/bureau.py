@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import csv
-import os
 from pathlib import Path
 from typing import Annotated
 
@@ -12,18 +10,11 @@ import typer
 from collect_cli.cli import render
 from collect_cli.cli.options import AsOf, FormatOpt, as_of_date
 from collect_cli.cli.render import Format
-from collect_cli.errors import CollectError
 from collect_cli.services.bureau import FIELDS, bureau_file
 from collect_cli.store import queries as q
 
 app = typer.Typer(help="Credit-bureau reporting.\n\nExample: collect bureau export --as-of 2026-11-30 --output bureau.csv",
                   no_args_is_help=True, rich_markup_mode=None)
-
-
-def _cell(value) -> str:
-    """Safe to open in Excel: a cell starting with = + - @ is not a formula."""
-    text = "" if value is None else str(value)
-    return "'" + text if text[:1] in ("=", "+", "-", "@") else text
 
 
 @app.command("export")
@@ -45,14 +36,7 @@ def export_command(
     engine = app_.engine()
     with engine.connect() as conn:
         result = bureau_file(conn, as_of=day, settings=app_.settings)
-    try:
-        fd = os.open(output, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)  # personal data: owner only
-        with open(fd, "w", encoding="utf-8-sig", newline="") as fh:
-            w = csv.writer(fh)
-            w.writerow(FIELDS)
-            w.writerows([_cell(r[f]) for f in FIELDS] for r in result.reportable)
-    except OSError as exc:
-        raise CollectError(f"{output}: cannot write: {exc.strerror}") from None
+    render.export_csv(output, FIELDS, result.reportable)
     with engine.begin() as conn:
         q.add_audit(conn, [{"at": app_.utcnow(), "agent": app_.operator(), "action": "bureau export",
                             "loan_id": None, "detail": f"{len(result.reportable)} accounts as of {day.isoformat()} "

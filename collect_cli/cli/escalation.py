@@ -2,19 +2,15 @@
 
 from __future__ import annotations
 
-import csv
-import os
 from pathlib import Path
 from typing import Annotated
 
 import typer
 
 from collect_cli.cli import render
-from collect_cli.cli.bureau import _cell
 from collect_cli.cli.collector import Agent, agent_name
 from collect_cli.cli.options import AsOf, FormatOpt, as_of_date
 from collect_cli.cli.render import Format
-from collect_cli.errors import CollectError
 from collect_cli.services.escalation import (
     PLACEMENT_FIELDS,
     STAGES,
@@ -87,14 +83,7 @@ def placements_export_command(
     engine = app_.engine()
     with engine.connect() as conn:
         rows = placement_rows(conn, agency=agency, as_of=day, settings=app_.settings)
-    try:
-        fd = os.open(output, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-        with open(fd, "w", encoding="utf-8-sig", newline="") as fh:
-            w = csv.writer(fh)
-            w.writerow(PLACEMENT_FIELDS)
-            w.writerows([_cell(r[f]) for f in PLACEMENT_FIELDS] for r in rows)
-    except OSError as exc:
-        raise CollectError(f"{output}: cannot write: {exc.strerror}") from None
+    render.export_csv(output, PLACEMENT_FIELDS, rows)
     with engine.begin() as conn:
         q.add_audit(conn, [{"at": app_.utcnow(), "agent": agent_name(app_, agent), "action": "placement export",
                             "loan_id": r["loan_id"], "detail": f"to {agency} in {output}: {', '.join(PLACEMENT_FIELDS)}"}

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import json
+import os
 import sys
 from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
@@ -20,6 +21,8 @@ from rich.progress import (
     TimeRemainingColumn,
 )
 from rich.table import Table
+
+from collect_cli.errors import CollectError
 
 
 class Format(str, Enum):
@@ -73,6 +76,24 @@ def csv_out(header: Sequence[str], rows: Iterable[Sequence[Any]]) -> None:
     w = csv.writer(sys.stdout, lineterminator="\n")
     w.writerow(header)
     w.writerows(rows)
+
+
+def excel_safe(value: Any) -> str:
+    """A cell starting with = + - @ is written with a leading ' so Excel never runs it as a formula."""
+    text = "" if value is None else str(value)
+    return "'" + text if text[:1] in ("=", "+", "-", "@") else text
+
+
+def export_csv(path: Path, header: Sequence[str], records: Iterable[dict[str, Any]]) -> None:
+    """A file handed outside (bureau, agency): owner-only, UTF-8 with BOM for Excel, Excel-safe."""
+    try:
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)  # personal data: owner only
+        with open(fd, "w", encoding="utf-8-sig", newline="") as fh:
+            w = csv.writer(fh)
+            w.writerow(header)
+            w.writerows([excel_safe(r[h]) for h in header] for r in records)
+    except OSError as exc:
+        raise CollectError(f"{path}: cannot write: {exc.strerror}") from None
 
 
 def records_out(fmt: Format, records: Iterable[dict[str, Any]], header: Sequence[str]) -> None:

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from collections import Counter
 from dataclasses import dataclass, field
-from datetime import date, datetime, time, timedelta
+from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import Connection, Engine
@@ -46,7 +46,7 @@ from collect_cli.services.messages import (
     template_for,
 )
 from collect_cli.services.portfolio import Account, iter_accounts
-from collect_cli.services.reports import segment_of
+from collect_cli.services.reports import history_since, segment_of
 from collect_cli.store import queries as q
 from collect_cli.store.locks import run_lock
 
@@ -219,7 +219,7 @@ class _Job:
         """Only when a step has a segment condition: the history it needs, one query a kind."""
         ids = [a.loan_id for a in batch]
         promises = q.promises_of(conn, ids)
-        contacts = q.contacts_of(conn, ids, datetime.combine(self.as_of - timedelta(days=60), time(0)))
+        contacts = q.contacts_of(conn, ids, history_since(self.as_of))
         return {a.loan_id: segment_of(a, as_of=self.as_of, payments=pays.get(a.loan_id, []),
                                       promises=promises[a.loan_id], contacts=contacts[a.loan_id],
                                       zone=ZoneInfo(a.timezone or self.settings.timezone))

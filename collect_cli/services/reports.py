@@ -13,7 +13,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import Connection
 
 from collect_cli.config import Settings
-from collect_cli.domain.compliance import call_gate
+from collect_cli.domain.compliance import CONNECTED, HOLD_RULES, call_gate
 from collect_cli.domain.episodes import episode_starts
 from collect_cli.domain.scoring import History, queue_score, queue_sort_key
 from collect_cli.domain.segments import CallRecord, segment
@@ -89,7 +89,11 @@ class WorkQueue:
     held: int  # of those, under a hold that forbids contact (HOLD-3): supervisors only
 
 
-CONNECTED_OUTCOMES = ("reached", "promise", "refused", "dispute", "paid-claim", "third-party")
+HISTORY_DAYS = 60  # contacts this far back decide segments and the contact gap
+
+
+def history_since(as_of: date) -> datetime:
+    return datetime.combine(as_of - timedelta(days=HISTORY_DAYS), time(0))
 
 
 def work_queue(conn: Connection, *, as_of: date, settings: Settings, limit: int | None, now: datetime,
@@ -119,9 +123,9 @@ def work_queue(conn: Connection, *, as_of: date, settings: Settings, limit: int 
         holds = q.active_holds(conn, ids, sorted({a.borrower_id for a in batch}), as_of)
         pays = q.payments_of(conn, ids, as_of)
         promises = q.promises_of(conn, ids)
-        history = q.contacts_of(conn, ids, datetime.combine(as_of - timedelta(days=60), time(0)))
+        history = q.contacts_of(conn, ids, history_since(as_of))
         for acc in batch:
-            if any(h.reason in ("bankruptcy", "deceased", "legal", "complaint") for h in holds[acc.loan_id]):
+            if any(HOLD_RULES[h.reason] == "HOLD-3" for h in holds[acc.loan_id]):  # no contact at all
                 held += 1
                 continue
             entry = _queue_entry(acc, settings, as_of, now, pays[acc.loan_id], promises[acc.loan_id],
@@ -148,7 +152,7 @@ def _queue_entry(acc: Account, settings: Settings, as_of: date, now: datetime, p
     seg = segment_of(acc, as_of=as_of, payments=payments, promises=promises, contacts=contacts, zone=zone)
     today_calls = [c for c in contacts if c.channel == "call" and local_day(c.at) == local_day(now)]
     refusal = call_gate(local_time=now.replace(tzinfo=UTC).astimezone(zone).time(), window=settings.contact.window,
-                        connected=True, connected_today=sum(c.outcome in CONNECTED_OUTCOMES for c in today_calls),
+                        connected=True, connected_today=sum(c.outcome in CONNECTED for c in today_calls),
                         attempts_today=len(today_calls))
     return QueueEntry(rank=0, score=score, account=acc, reasons=reasons, segment=seg,
                       call_now="yes" if refusal is None else refusal.rule,

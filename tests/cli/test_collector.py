@@ -184,7 +184,7 @@ def test_bureau_export_only_after_the_pre_notice(cli, book, tmp_path):
 
 
 def test_bureau_cells_are_safe_to_open_in_excel():
-    from collect_cli.cli.bureau import _cell
+    from collect_cli.cli.render import excel_safe as _cell
 
     assert _cell("=cmd|' /C calc'!A0") == "'=cmd|' /C calc'!A0"
     assert [_cell(x) for x in ("+1", "-1", "@x", "王小明", None, 12)] == ["'+1", "'-1", "'@x", "王小明", "", "12"]

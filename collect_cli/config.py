@@ -91,6 +91,18 @@ class Promises:
 
 
 @dataclass(frozen=True)
+class PlanRules:
+    """Who may have a restructuring plan (domain/plans.py), and when a plan counts as broken."""
+
+    max_dpd: int = 180  # days past due, at most
+    promise_lookback_days: int = 90  # no broken promise in this many days before the plan
+    max_earlier_plans: int = 1  # at most this many plans before this one
+    max_installments: int = 24
+    max_extend_days: int = 180  # also how far out a plan's first due date may be
+    broken_dpd: int = 15  # a plan installment more than this many days past due breaks the plan
+
+
+@dataclass(frozen=True)
 class Bureau:
     """REC-2: adverse data goes to the credit bureau only after the borrower was told."""
 
@@ -123,6 +135,7 @@ class Settings:
     promises: Promises = field(default_factory=Promises)
     bureau: Bureau = field(default_factory=Bureau)
     escalation: EscalationRules = field(default_factory=EscalationRules)
+    plans: PlanRules = field(default_factory=PlanRules)
     config_path: Path | None = None
 
     @property
@@ -163,7 +176,7 @@ def _read_toml(path: Path) -> dict[str, Any]:
 
 
 _TOP_KEYS = {"db", "timezone", "grace_days", "buckets", "queue", "strategy", "messaging", "contact", "delivery",
-             "penalty", "promises", "bureau", "escalation"}
+             "penalty", "promises", "bureau", "escalation", "plans"}
 
 
 def _parse(data: dict[str, Any], path: Path | None) -> dict[str, Any]:
@@ -212,6 +225,9 @@ def _parse(data: dict[str, Any], path: Path | None) -> dict[str, Any]:
     if "escalation" in data:
         raw = _table(data["escalation"], "escalation", set(EscalationRules.__dataclass_fields__), bad)
         out["escalation"] = EscalationRules(**{k: _whole(v, f"escalation.{k}", 1, 10**9, bad) for k, v in raw.items()})
+    if "plans" in data:
+        raw = _table(data["plans"], "plans", set(PlanRules.__dataclass_fields__), bad)
+        out["plans"] = PlanRules(**{k: _whole(v, f"plans.{k}", 0, 10_000, bad) for k, v in raw.items()})
     if "bureau" in data:
         raw = _table(data["bureau"], "bureau", {"notice_steps", "notice_days", "min_dpd"}, bad)
         base = Bureau()

@@ -27,8 +27,16 @@ class StoreError(CollectError):
     """The database cannot be opened, migrated or written (exit 1)."""
 
 
+class Refused(CollectError):
+    """A rule forbids the action (exit 6): a contact outside the window or over the caps, a
+    plan the eligibility rules refuse. The message starts with the rule id."""
+
+    exit_code = 6
+
+
 # Exit codes, documented in the README.
 EXIT_OK = 0
 EXIT_FAILURE = 1
 EXIT_UNUSABLE = 2
 EXIT_REJECTED_ROWS = 3
+EXIT_REFUSED = 6

@@ -22,7 +22,8 @@ def account_command(
     fmt_: FormatOpt = Format.table,
 ) -> None:
     """The account card: the borrower, every loan of theirs as of the date, the schedule with
-    what is paid, payments up to the date, and all messages, contacts, promises and holds.
+    what is paid, payments up to the date, and all messages, contacts, promises, holds and
+    restructuring plans (with their status as of the date).
 
     Example: collect account L00000044 --as-of 2026-11-20
     """
@@ -59,6 +60,10 @@ def account_command(
         "holds": [{"loan_id": h.loan_id, "reason": h.reason, "action": h.action, "channel": h.channel,
                    "until": h.until.isoformat() if h.until else None, "by": h.actor,
                    "at": h.at.isoformat(sep=" ", timespec="minutes") + " UTC"} for h in card.holds],
+        "plans": [{"plan": p.id, "loan_id": p.loan_id, "plan_on": p.plan_on.isoformat(),
+                   "terms": f"{p.installments} installments" if p.kind == "installments" else f"+{p.extend_days} days",
+                   "amount": fmt(p.amount), "first_due": p.first_due.isoformat(), "status": status, "by": p.agent}
+                  for x in card.plans for p, status in [(x["plan"], x["status"])]],
     }
     if fmt_ is not Format.table:
         render.json_out(data)
@@ -78,7 +83,7 @@ def account_command(
                  ([r["seq"], r["due_on"], r["due"], r["paid"], r["unpaid"], "overdue" if r["overdue"] else ""]
                   for r in schedule))
     sections = [("Payments", "payments"), ("Messages", "messages"), ("Contacts", "contacts"),
-                ("Promises", "promises"), ("Holds", "holds")]
+                ("Promises", "promises"), ("Holds", "holds"), ("Plans", "plans")]
     for title, key in sections:
         rows = data[key]
         if rows:

@@ -114,6 +114,7 @@ def _register() -> None:
         escalation,
         imports,
         outbox,
+        plan,
         queue,
         reminders,
         report,
@@ -129,6 +130,7 @@ def _register() -> None:
     app.command("log")(collector.log_command)
     app.command("promises")(collector.promises_command)
     app.command("audit")(collector.audit_command)
+    app.command("plan")(plan.plan_command)
     app.command("hold")(reminders.hold_command)
     app.command("release")(reminders.release_command)
     app.add_typer(report.app, name="report")

@@ -2,9 +2,10 @@
 
 In order, the first that fires proposes the stage:
 - legal:  overdue at or over `legal_amount` (yuan);
+- legal:  the latest restructuring plan is broken (domain/plans.py: a plan installment more
+          than `plans.broken_dpd` days past due): the borrower broke a written agreement;
 - agency: a new default episode within `second_default_days` of the previous one began;
 - agency: more than `agency_dpd` days past due.
-(A broken restructuring plan will be a rule too, once plans exist.)
 """
 
 from __future__ import annotations
@@ -14,10 +15,13 @@ from datetime import date
 from collect_cli.domain.money import fmt_grouped
 
 
-def propose(*, overdue: int, dpd: int, episode_starts: list[date], rules) -> tuple[str, str] | None:
-    """(stage, the rule that fired) or None."""
+def propose(*, overdue: int, dpd: int, episode_starts: list[date], rules,
+            broken_plan: str | None = None) -> tuple[str, str] | None:
+    """(stage, the rule that fired) or None. `broken_plan`: why the latest plan is broken."""
     if overdue >= rules.legal_amount * 100:
         return "legal", f"overdue {fmt_grouped(overdue)} at or over {rules.legal_amount:,}"
+    if broken_plan:
+        return "legal", broken_plan
     if len(episode_starts) >= 2 and (episode_starts[-1] - episode_starts[-2]).days <= rules.second_default_days:
         return "agency", (f"second default within {rules.second_default_days} days "
                           f"({episode_starts[-2].isoformat()}, {episode_starts[-1].isoformat()})")

@@ -9,6 +9,7 @@ from sqlalchemy import Connection
 
 from collect_cli.config import Settings
 from collect_cli.errors import UsageError
+from collect_cli.services.plans import status as plan_status
 from collect_cli.services.portfolio import Account, iter_accounts
 from collect_cli.store import queries as q
 
@@ -23,6 +24,7 @@ class Card:
     contacts: list
     promises: list
     holds: list
+    plans: list[dict]  # each plan with its status as of the date
 
 
 def account_card(conn: Connection, *, loan_id: str, as_of: date, settings: Settings) -> Card:
@@ -42,4 +44,15 @@ def account_card(conn: Connection, *, loan_id: str, as_of: date, settings: Setti
         contacts=[c for cs in q.contacts_of(conn, ids, datetime.min).values() for c in cs],
         promises=[p for ps in q.promises_of(conn, ids).values() for p in ps],
         holds=q.holds_list(conn, ids),
+        plans=_plans(conn, accounts, settings),
     )
+
+
+def _plans(conn: Connection, accounts: list[Account], settings: Settings) -> list[dict]:
+    states = {a.loan_id: a.state for a in accounts}
+    out = []
+    for loan_id, rows in q.plans_of(conn, list(states)).items():
+        for n, p in enumerate(rows, 1):
+            out.append({"plan": p, "status": plan_status(p, states[loan_id], latest=n == len(rows),
+                                                         rules=settings.plans)})
+    return out

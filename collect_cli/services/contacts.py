@@ -11,17 +11,11 @@ from sqlalchemy import Engine
 from collect_cli.config import Settings
 from collect_cli.domain.compliance import CONNECTED, call_gate
 from collect_cli.domain.money import fmt
-from collect_cli.errors import CollectError, UsageError
+from collect_cli.errors import Refused, UsageError
 from collect_cli.store import queries as q
 
 CHANNELS = ("call", "visit", "sms-reply", "email-reply")
 OUTCOMES = ("reached", "no-answer", "wrong-number", "promise", "refused", "dispute", "paid-claim", "third-party")
-
-
-class Refused(CollectError):
-    """A compliance rule forbids the contact now (exit 6); a supervisor may override it."""
-
-    exit_code = 6
 
 
 @dataclass(frozen=True)

@@ -10,6 +10,7 @@ from collect_cli.config import Settings
 from collect_cli.domain.episodes import episode_starts
 from collect_cli.domain.escalation import propose
 from collect_cli.domain.money import fmt
+from collect_cli.domain.plans import broken
 from collect_cli.errors import UsageError
 from collect_cli.services.portfolio import iter_accounts
 from collect_cli.store import queries as q
@@ -24,14 +25,17 @@ def candidates(conn: Connection, *, as_of: date, settings: Settings) -> list[dic
     late = [a for a in iter_accounts(conn, as_of=as_of, settings=settings)
             if a.state.status == "open" and a.state.dpd > 0]
     stages = q.current_stages(conn)
+    latest_plans = q.latest_plans(conn)
     out = []
     for first in range(0, len(late), 1000):
         batch = late[first:first + 1000]
         pays = q.payments_of(conn, [a.loan_id for a in batch], as_of)
         for a in batch:
             starts = episode_starts([p.installment for p in a.state.positions], pays[a.loan_id], as_of)
+            plan = latest_plans.get(a.loan_id)
             proposal = propose(overdue=a.state.overdue, dpd=a.state.dpd, episode_starts=starts,
-                               rules=settings.escalation)
+                               rules=settings.escalation,
+                               broken_plan=broken(a.state, plan.plan_on, settings.plans) if plan else None)
             current = stages.get(a.loan_id)
             if proposal and (current is None or current.stage != proposal[0]):
                 out.append({"loan_id": a.loan_id, "dpd": a.state.dpd, "overdue": fmt(a.state.overdue),

@@ -253,3 +253,22 @@ class Escalation(Base):
     note: Mapped[str | None] = mapped_column(Text)
     agent: Mapped[str] = mapped_column(String(64))
     at: Mapped[datetime] = mapped_column(DateTime)  # UTC
+
+
+class Plan(Base):
+    """A restructuring plan as applied: the schedule it wrote is import batch `batch_id`
+    (kind "plan"), and the rows it replaced are in installment_history."""
+
+    __tablename__ = "plans"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    loan_id: Mapped[str] = mapped_column(ForeignKey("loans.loan_id"), index=True)
+    plan_on: Mapped[date] = mapped_column(Date)  # the as-of date it was computed for
+    kind: Mapped[str] = mapped_column(String(16))  # installments | extend
+    installments: Mapped[int | None] = mapped_column(Integer)
+    extend_days: Mapped[int | None] = mapped_column(Integer)
+    first_due: Mapped[date] = mapped_column(Date)  # the first due date under the plan
+    amount: Mapped[int] = mapped_column(Money)  # the unpaid money it re-scheduled
+    batch_id: Mapped[int] = mapped_column(ForeignKey("import_batches.id"))
+    note: Mapped[str | None] = mapped_column(Text)
+    agent: Mapped[str] = mapped_column(String(64))
+    at: Mapped[datetime] = mapped_column(DateTime)  # UTC

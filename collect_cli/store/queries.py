@@ -38,6 +38,7 @@ from collect_cli.store.models import (
     OutboxEvent,
     OutboxMessage,
     Payment,
+    Plan,
     Promise,
 )
 
@@ -543,3 +544,47 @@ def party_refused(conn: Connection, borrower_id: str, party: str) -> bool:
     stmt = select(func.count()).select_from(contacts).where(
         contacts.c.borrower_id == borrower_id, contacts.c.party == party, contacts.c.outcome == "refused")
     return conn.execute(stmt).scalar_one() > 0
+
+
+# --- restructuring plans -------------------------------------------------------------------------
+
+plans = Plan.__table__
+
+
+def lock_loan(conn: Connection, loan_id: str) -> bool:
+    """Lock the loan's row for this transaction (PostgreSQL; SQLite's writer lock is already
+    whole-database once the caller wrote). False when there is no such loan."""
+    return conn.execute(select(loans.c.loan_id).where(loans.c.loan_id == loan_id).with_for_update()).first() is not None
+
+
+def replace_schedule(conn: Connection, loan_id: str, batch_id: int, records: list[dict]) -> int:
+    """Make `records` the loan's whole schedule: changed rows keep their old values in history
+    (as an import does), rows it no longer has go to history too. Returns rows changed."""
+    outcomes = upsert_installments(conn, batch_id, records)
+    keep = [r["seq"] for r in records]
+    gone = conn.execute(select(installments).where(installments.c.loan_id == loan_id,
+                                                   installments.c.seq.not_in(keep))).mappings().all()
+    _insert_many(conn, history, [{k: g[k] for k in ("loan_id", "seq", *INSTALLMENT_FIELDS, "batch_id")}
+                                 | {"replaced_by_batch_id": batch_id} for g in gone])
+    if gone:
+        conn.execute(installments.delete().where(installments.c.loan_id == loan_id,
+                                                 installments.c.seq.in_([g["seq"] for g in gone])))
+    return sum(o != UNCHANGED for o in outcomes) + len(gone)
+
+
+def add_plan(conn: Connection, **row) -> int:
+    return conn.execute(insert(plans).values(**row).returning(plans.c.id)).scalar_one()
+
+
+def plans_of(conn: Connection, loan_ids: Sequence[str]) -> dict[str, list[Row]]:
+    """Per loan, its plans, oldest first."""
+    out: dict[str, list[Row]] = {i: [] for i in loan_ids}
+    if loan_ids:
+        for r in conn.execute(select(plans).where(plans.c.loan_id.in_(list(loan_ids))).order_by(plans.c.id)):
+            out[r.loan_id].append(r)
+    return out
+
+
+def latest_plans(conn: Connection) -> dict[str, Row]:
+    """Per loan with a plan, its latest plan."""
+    return {r.loan_id: r for r in conn.execute(select(plans).order_by(plans.c.id))}

@@ -26,8 +26,8 @@ class BureauFile:
 
 def bureau_file(conn: Connection, *, as_of: date, settings: Settings) -> BureauFile:
     rules = settings.bureau
-    adverse = [a for a in iter_accounts(conn, as_of=as_of, settings=settings)
-               if a.state.status == "open" and a.state.dpd >= rules.min_dpd]
+    adverse = [a for a in iter_accounts(conn, as_of=as_of, settings=settings, late_only=True)
+               if a.state.dpd >= rules.min_dpd]
     sent = q.notices_sent(conn, [a.loan_id for a in adverse], rules.notice_steps)
     latest = as_of - timedelta(days=rules.notice_days)
     reportable, held = [], []

@@ -22,8 +22,7 @@ PLACEMENT_FIELDS = ["loan_id", "borrower_name", "phone", "dpd", "overdue", "as_o
 
 def candidates(conn: Connection, *, as_of: date, settings: Settings) -> list[dict]:
     """Delinquent accounts a rule proposes for a stage they are not in yet."""
-    late = [a for a in iter_accounts(conn, as_of=as_of, settings=settings)
-            if a.state.status == "open" and a.state.dpd > 0]
+    late = list(iter_accounts(conn, as_of=as_of, settings=settings, late_only=True))
     stages = q.current_stages(conn)
     latest_plans = q.latest_plans(conn)
     out = []

@@ -32,14 +32,27 @@ class Account:
     annual_rate_ppm: int | None = None
 
 
+LATE_CHUNK = 5000  # loan ids per IN list: under every backend's parameter limit
+
+
 def iter_accounts(conn: Connection, *, as_of: date, settings: Settings, product: str | None = None,
-                  loan_ids: Sequence[str] | None = None) -> Iterator[Account]:
-    """Each loan disbursed by `as_of`, in loan_id order, with its state as of `as_of`.
+                  loan_ids: Sequence[str] | None = None, late_only: bool = False) -> Iterator[Account]:
+    """Each loan disbursed by `as_of`, in loan_id order, with its state as of `as_of`;
+    with `late_only`, only the loans past due (DPD > 0), chosen by the database.
 
     Loans and schedules come as two streams with the same filter and the same database order
     and are merged here, so memory holds one loan's schedule at a time, whatever the size of
     the book. A loan whose schedule is not the next one has none.
     """
+    if late_only:  # the database picks the late loans; they are read a chunk at a time
+        ids = q.late_loan_ids(conn, as_of)
+        if loan_ids is not None:
+            asked = set(loan_ids)
+            ids = [i for i in ids if i in asked]
+        for first in range(0, len(ids), LATE_CHUNK):
+            yield from iter_accounts(conn, as_of=as_of, settings=settings, product=product,
+                                     loan_ids=ids[first:first + LATE_CHUNK])
+        return
     schedules = _schedules(q.stream_installments(conn, as_of, product=product, loan_ids=loan_ids))
     pending = next(schedules, None)
     for loan in q.stream_loans(conn, as_of, product=product, loan_ids=loan_ids):
@@ -68,11 +81,11 @@ def iter_accounts(conn: Connection, *, as_of: date, settings: Settings, product:
 def _schedules(rows) -> Iterator[tuple[str, list[Installment]]]:
     current: str | None = None
     schedule: list[Installment] = []
-    for r in rows:
-        if r.loan_id != current:
+    for loan_id, *fields in rows:  # (loan_id, seq, due_on, principal, interest, fee): unpacked, it is faster
+        if loan_id != current:
             if current is not None:
                 yield current, schedule
-            current, schedule = r.loan_id, []
-        schedule.append(Installment(r.seq, r.due_on, r.principal_due, r.interest_due, r.fee_due))
+            current, schedule = loan_id, []
+        schedule.append(Installment(*fields))
     if current is not None:
         yield current, schedule

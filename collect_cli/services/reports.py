@@ -104,10 +104,8 @@ def work_queue(conn: Connection, *, as_of: date, settings: Settings, limit: int 
     delinquent = handed_over = held = 0
     candidates: list[Account] = []
     late_loans: Counter = Counter()  # delinquent loans per borrower
-    for acc in iter_accounts(conn, as_of=as_of, settings=settings, product=product):
+    for acc in iter_accounts(conn, as_of=as_of, settings=settings, product=product, late_only=True):
         s = acc.state
-        if s.status != "open" or s.dpd == 0:
-            continue
         delinquent += 1
         late_loans[acc.borrower_id] += 1
         if s.dpd > weights.handover_dpd:

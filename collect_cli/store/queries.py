@@ -232,21 +232,20 @@ WRITERS = {"loans": upsert_loans, "installments": upsert_installments, "payments
 def stream_loans(conn: Connection, as_of: date, *, product: str | None = None,
                  loan_ids: Sequence[str] | None = None) -> Iterator[Row]:
     """Loans disbursed by `as_of`, with borrower and the sum paid up to `as_of`, by loan_id."""
+    # correlated, over the (loan_id, paid_on) index: as fast as one aggregate for the whole
+    # book, and much faster for a chunk of loans (an aggregate would read every payment)
     paid = (
-        select(payments.c.loan_id, func.sum(payments.c.amount).label("paid"))
-        .where(payments.c.paid_on <= as_of)
-        .group_by(payments.c.loan_id)
-        .subquery()
+        select(func.coalesce(func.sum(payments.c.amount), literal(0)))
+        .where(payments.c.loan_id == loans.c.loan_id, payments.c.paid_on <= as_of)
+        .scalar_subquery()
     )
     stmt = (
         select(
             loans.c.loan_id, loans.c.borrower_id, loans.c.principal, loans.c.disbursed_on,
             loans.c.annual_rate_ppm, loans.c.product, borrowers.c.name, borrowers.c.phone, borrowers.c.email,
-            borrowers.c.address, borrowers.c.locale, borrowers.c.timezone,
-            func.coalesce(paid.c.paid, literal(0)).label("paid"),
+            borrowers.c.address, borrowers.c.locale, borrowers.c.timezone, paid.label("paid"),
         )
         .join(borrowers, borrowers.c.borrower_id == loans.c.borrower_id)
-        .outerjoin(paid, paid.c.loan_id == loans.c.loan_id)
         .where(_loan_filter(as_of, product, loan_ids))
         .order_by(loans.c.loan_id)
     )
@@ -275,6 +274,32 @@ def _loan_filter(as_of: date, product: str | None, loan_ids: Sequence[str] | Non
     if loan_ids is not None:
         conds.append(loans.c.loan_id.in_(list(loan_ids)))
     return and_(*conds)
+
+
+def late_loan_ids(conn: Connection, as_of: date) -> list[str]:
+    """The loans past due on `as_of`, by loan_id, set-based: allocation pays installments oldest
+    first, so a loan has an overdue installment exactly when what it paid by `as_of` is less
+    than what fell due before `as_of`. (The engine still computes each of them; this only
+    spares it the others.)"""
+    fell_due = (
+        select(installments.c.loan_id,
+               func.sum(installments.c.principal_due + installments.c.interest_due + installments.c.fee_due)
+               .label("due"))
+        .where(installments.c.due_on < as_of)
+        .group_by(installments.c.loan_id)
+        .subquery()
+    )
+    paid = (
+        select(payments.c.loan_id, func.sum(payments.c.amount).label("paid"))
+        .where(payments.c.paid_on <= as_of)
+        .group_by(payments.c.loan_id)
+        .subquery()
+    )
+    stmt = (select(fell_due.c.loan_id)
+            .outerjoin(paid, paid.c.loan_id == fell_due.c.loan_id)
+            .where(func.coalesce(paid.c.paid, literal(0)) < fell_due.c.due)
+            .order_by(fell_due.c.loan_id))
+    return list(conn.execute(stmt).scalars())
 
 
 

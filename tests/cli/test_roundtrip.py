@@ -131,3 +131,21 @@ def test_queue_lists_delinquent_accounts_up_to_handover_most_urgent_first(cli, i
     assert {q["loan_id"] for q in every} == delinquent
     top = json.loads(cli("queue", "--as-of", GENERATED_ON.isoformat(), "--limit", "7", "--format", "json").stdout)
     assert top == got[:7]
+
+
+def test_the_database_finds_the_late_loans_the_engine_finds(cli, imported):
+    """The set-based filter of the queue and the escalations (late_only) against the
+    independent computation, on dates where loans are late, paid off and not yet disbursed."""
+    from collect_cli.config import Settings
+    from collect_cli.services.portfolio import iter_accounts
+    from collect_cli.store.database import open_engine
+
+    engine = open_engine(cli.db)
+    for as_of in [*AS_OF_DATES, GENERATED_ON - timedelta(days=700)]:
+        want = {k for k, s in expected_states(imported, as_of).items() if s["dpd"] > 0}
+        with engine.connect() as conn:
+            got = {a.loan_id: a.state.dpd for a in iter_accounts(conn, as_of=as_of, settings=Settings(),
+                                                                   late_only=True)}
+        assert set(got) == want, as_of
+        assert all(dpd > 0 for dpd in got.values())
+    engine.dispose()

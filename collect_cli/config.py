@@ -100,6 +100,7 @@ class PlanRules:
     max_installments: int = 24
     max_extend_days: int = 180  # also how far out a plan's first due date may be
     broken_dpd: int = 15  # a plan installment more than this many days past due breaks the plan
+    observation_days: int = 365  # classified no better than on the plan date for this long
 
 
 @dataclass(frozen=True)

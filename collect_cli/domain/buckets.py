@@ -65,7 +65,13 @@ CLASSIFICATION_EN = {"正常": "normal", "关注": "special mention", "次级": 
                      "可疑": "doubtful", "损失": "loss"}
 
 
-def classify(dpd: int) -> str:
+def classify(dpd: int, floor: str | None = None) -> str:
+    """The tier by days past due, and never better than `floor` (a restructured loan's)."""
+    by_dpd = _by_dpd(dpd)
+    return max(by_dpd, floor, key=CLASSIFICATION.index) if floor else by_dpd
+
+
+def _by_dpd(dpd: int) -> str:
     if dpd > 360:
         return "损失"
     if dpd > 270:

@@ -102,8 +102,10 @@ def state_from_paid(
     *,
     grace_days: int = 0,
     buckets: tuple[Bucket, ...] = DEFAULT_BUCKETS,
+    class_floor: str | None = None,
 ) -> LoanState:
-    """As `loan_state`, given the sum of payments up to `as_of` (what the store aggregates)."""
+    """As `loan_state`, given the sum of payments up to `as_of` (what the store aggregates).
+    `class_floor`: the classification may not be better than this (a restructured loan)."""
     positions, credit = allocate(installments, paid)
     overdue = overdue_principal = total_unpaid = principal_due = principal_paid = 0
     oldest_overdue: InstallmentPosition | None = None
@@ -133,7 +135,7 @@ def state_from_paid(
         dpd=dpd,
         delinquent_days=delinquent_days,
         bucket=None if closed else bucket_for(delinquent_days, buckets),
-        classification=None if closed else classify(dpd),
+        classification=None if closed else classify(dpd, class_floor),
         overdue=overdue,
         overdue_principal=overdue_principal,
         outstanding_principal=principal_due - principal_paid,

@@ -21,6 +21,7 @@ from datetime import date, timedelta
 
 from dateutil.relativedelta import relativedelta
 
+from collect_cli.domain.buckets import CLASSIFICATION
 from collect_cli.domain.loan_state import Installment, LoanState
 
 
@@ -123,3 +124,25 @@ def broken(state: LoanState, plan_on: date, rules) -> str | None:
         return None
     return (f"plan of {plan_on.isoformat()} broken: {state.dpd} days past due on its installment of "
             f"{oldest_due.isoformat()} (over plans.broken_dpd = {rules.broken_dpd})")
+
+
+def class_floor(plan_on: date, before: str | None, as_of: date, observation_days: int) -> str | None:
+    """The best classification a restructured loan may have as of `as_of`: during the
+    observation period after the plan (at least a year, 《商业银行金融资产风险分类办法》
+    2023), no better than it was on the plan date and never 正常; None after it."""
+    if not plan_on <= as_of < plan_on + timedelta(days=observation_days):
+        return None
+    return max("关注", before or "关注", key=CLASSIFICATION.index)
+
+
+def schedule_before(current: list[tuple], plan_batches: list[int], replaced: dict[int, list[tuple]]) -> list[Installment]:
+    """The schedule as it was before plans were applied, to replay a date before them.
+
+    Rows are (seq, due_on, principal, interest, fee, batch that wrote them). For each plan,
+    newest first, the rows its batch wrote go and the rows it replaced come back. (A row a
+    later import rewrote keeps the import's values: the core system said so.)"""
+    rows = {r[0]: r for r in current}
+    for batch in plan_batches:
+        rows = {seq: r for seq, r in rows.items() if r[5] != batch}
+        rows.update({r[0]: r for r in replaced.get(batch, [])})
+    return [Installment(*r[:5]) for r in sorted(rows.values(), key=lambda r: (r[1], r[0]))]

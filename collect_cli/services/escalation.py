@@ -24,7 +24,7 @@ def candidates(conn: Connection, *, as_of: date, settings: Settings) -> list[dic
     """Delinquent accounts a rule proposes for a stage they are not in yet."""
     late = list(iter_accounts(conn, as_of=as_of, settings=settings, late_only=True))
     stages = q.current_stages(conn)
-    latest_plans = q.latest_plans(conn)
+    latest_plans = q.latest_plans(conn, as_of)
     out = []
     for first in range(0, len(late), 1000):
         batch = late[first:first + 1000]

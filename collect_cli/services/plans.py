@@ -93,7 +93,8 @@ def apply(*, engine: Engine, loan_id: str, plan_on: date, settings: Settings, ag
         digest = hashlib.sha256(repr(records).encode()).hexdigest()
         q.finish_batch(conn, batch_id, sha256=digest, finished_at=now, rows_read=len(records), updated=changed)
         plan_id = q.add_plan(conn, loan_id=loan_id, plan_on=plan_on, kind=p.kind, installments=installments,
-                             extend_days=extend_days, first_due=p.first_due, amount=p.amount, batch_id=batch_id,
+                             extend_days=extend_days, first_due=p.first_due, amount=p.amount,
+                             classification=p.before.classification, batch_id=batch_id,
                              note=note, agent=agent, at=now)
         q.add_audit(conn, [{"at": now, "agent": agent, "action": "plan", "loan_id": loan_id,
                             "detail": f"{describe(p)}: {fmt(p.amount)} from {p.first_due.isoformat()}"
@@ -108,7 +109,9 @@ def describe(p: Proposal) -> str:
 
 
 def status(plan, state: LoanState, *, latest: bool, rules) -> str:
-    """active | completed | broken | superseded, as of the state's date."""
+    """active | completed | broken | superseded | later (made after the state's date)."""
+    if plan.plan_on > state.as_of:
+        return "later"
     if not latest:
         return "superseded"
     if state.status == "closed":

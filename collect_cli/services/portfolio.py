@@ -10,6 +10,7 @@ from sqlalchemy import Connection
 
 from collect_cli.config import Settings
 from collect_cli.domain.loan_state import Installment, LoanState, state_from_paid
+from collect_cli.domain.plans import class_floor, schedule_before
 from collect_cli.store import queries as q
 
 
@@ -45,21 +46,29 @@ def iter_accounts(conn: Connection, *, as_of: date, settings: Settings, product:
     the book. A loan whose schedule is not the next one has none.
     """
     if late_only:  # the database picks the late loans; they are read a chunk at a time
-        ids = q.late_loan_ids(conn, as_of)
+        # (a loan restructured after `as_of` is judged on its schedule of then, by the engine)
+        ids = sorted(set(q.late_loan_ids(conn, as_of)) | set(q.plans_after(conn, as_of)))
         if loan_ids is not None:
             asked = set(loan_ids)
             ids = [i for i in ids if i in asked]
         for first in range(0, len(ids), LATE_CHUNK):
-            yield from iter_accounts(conn, as_of=as_of, settings=settings, product=product,
-                                     loan_ids=ids[first:first + LATE_CHUNK])
+            chunk = iter_accounts(conn, as_of=as_of, settings=settings, product=product,
+                                  loan_ids=ids[first:first + LATE_CHUNK])
+            yield from (a for a in chunk if a.state.dpd > 0)
         return
     schedules = _schedules(q.stream_installments(conn, as_of, product=product, loan_ids=loan_ids))
     pending = next(schedules, None)
+    # plans are few (each is a person's decision): those made by `as_of` floor the
+    # classification, those made after it are undone to replay the schedule of then
+    restructured = q.latest_plans(conn, as_of, loan_ids)
+    earlier = _schedules_before_plans(conn, as_of, loan_ids)
     for loan in q.stream_loans(conn, as_of, product=product, loan_ids=loan_ids):
         schedule: list[Installment] = []
         if pending is not None and pending[0] == loan.loan_id:
             schedule = pending[1]
             pending = next(schedules, None)
+        schedule = earlier.get(loan.loan_id, schedule)
+        plan = restructured.get(loan.loan_id)
         yield Account(
             loan_id=loan.loan_id,
             borrower_id=loan.borrower_id,
@@ -74,8 +83,20 @@ def iter_accounts(conn: Connection, *, as_of: date, settings: Settings, product:
             disbursed_on=loan.disbursed_on,
             annual_rate_ppm=loan.annual_rate_ppm,
             state=state_from_paid(schedule, int(loan.paid), as_of, grace_days=settings.grace_days,
-                                  buckets=settings.buckets),
+                                  buckets=settings.buckets,
+                                  class_floor=plan and class_floor(plan.plan_on, plan.classification, as_of,
+                                                                   settings.plans.observation_days)),
         )
+
+
+def _schedules_before_plans(conn: Connection, as_of: date, loan_ids: Sequence[str] | None) -> dict[str, list[Installment]]:
+    later = q.plans_after(conn, as_of, loan_ids)
+    out: dict[str, list[Installment]] = {}
+    ids = sorted(later)
+    for first in range(0, len(ids), LATE_CHUNK):
+        current, replaced = q.schedules_and_replaced(conn, ids[first:first + LATE_CHUNK])
+        out.update({i: schedule_before(current[i], later[i], replaced) for i in current})
+    return out
 
 
 def _schedules(rows) -> Iterator[tuple[str, list[Installment]]]:

@@ -268,6 +268,7 @@ class Plan(Base):
     extend_days: Mapped[int | None] = mapped_column(Integer)
     first_due: Mapped[date] = mapped_column(Date)  # the first due date under the plan
     amount: Mapped[int] = mapped_column(Money)  # the unpaid money it re-scheduled
+    classification: Mapped[str | None] = mapped_column(String(8))  # the loan's, on the plan date
     batch_id: Mapped[int] = mapped_column(ForeignKey("import_batches.id"))
     note: Mapped[str | None] = mapped_column(Text)
     agent: Mapped[str] = mapped_column(String(64))

@@ -610,6 +610,38 @@ def plans_of(conn: Connection, loan_ids: Sequence[str]) -> dict[str, list[Row]]:
     return out
 
 
-def latest_plans(conn: Connection) -> dict[str, Row]:
-    """Per loan with a plan, its latest plan."""
-    return {r.loan_id: r for r in conn.execute(select(plans).order_by(plans.c.id))}
+def latest_plans(conn: Connection, as_of: date, loan_ids: Sequence[str] | None = None) -> dict[str, Row]:
+    """Per loan with a plan made by `as_of`, its latest plan."""
+    stmt = select(plans).where(plans.c.plan_on <= as_of).order_by(plans.c.id)
+    if loan_ids is not None:
+        stmt = stmt.where(plans.c.loan_id.in_(list(loan_ids)))
+    return {r.loan_id: r for r in conn.execute(stmt)}
+
+
+def plans_after(conn: Connection, as_of: date, loan_ids: Sequence[str] | None = None) -> dict[str, list[int]]:
+    """Per loan, the schedule batches of its plans made after `as_of`, newest first."""
+    stmt = select(plans.c.loan_id, plans.c.batch_id).where(plans.c.plan_on > as_of).order_by(plans.c.id.desc())
+    if loan_ids is not None:
+        stmt = stmt.where(plans.c.loan_id.in_(list(loan_ids)))
+    out: dict[str, list[int]] = {}
+    for loan_id, batch_id in conn.execute(stmt):
+        out.setdefault(loan_id, []).append(batch_id)
+    return out
+
+
+SCHEDULE_ROW = ("seq", "due_on", "principal_due", "interest_due", "fee_due", "batch_id")
+
+
+def schedules_and_replaced(conn: Connection, loan_ids: Sequence[str]) -> tuple[dict[str, list[tuple]],
+                                                                                dict[int, list[tuple]]]:
+    """The loans' schedule rows and the history rows each batch replaced, as SCHEDULE_ROW tuples."""
+    current: dict[str, list[tuple]] = {i: [] for i in loan_ids}
+    replaced: dict[int, list[tuple]] = {}
+    ids = list(loan_ids)
+    for r in conn.execute(select(installments.c.loan_id, *(installments.c[c] for c in SCHEDULE_ROW))
+                          .where(installments.c.loan_id.in_(ids))):
+        current[r[0]].append(tuple(r[1:]))
+    for r in conn.execute(select(history.c.replaced_by_batch_id, *(history.c[c] for c in SCHEDULE_ROW))
+                          .where(history.c.loan_id.in_(ids))):
+        replaced.setdefault(r[0], []).append(tuple(r[1:]))
+    return current, replaced

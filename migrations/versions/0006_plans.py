@@ -23,6 +23,7 @@ def upgrade() -> None:
     sa.Column('extend_days', sa.Integer(), nullable=True),
     sa.Column('first_due', sa.Date(), nullable=False),
     sa.Column('amount', sa.BigInteger(), nullable=False),
+    sa.Column('classification', sa.String(length=8), nullable=True),
     sa.Column('batch_id', sa.Integer(), nullable=False),
     sa.Column('note', sa.Text(), nullable=True),
     sa.Column('agent', sa.String(length=64), nullable=False),

@@ -36,6 +36,12 @@ def test_a_proposal_writes_nothing_and_apply_replaces_the_schedule(cli, book, tm
                     (4, "2026-06-05", "88.34", "0.00")]
     c = card(cli, "L1", "2026-03-05")
     assert (c["loans"][0]["dpd"], c["loans"][0]["overdue"], c["loans"][0]["next_due_on"]) == (0, "0.00", "2026-04-05")
+    assert c["loans"][0]["classification"] == "关注"  # restructured: never 正常 during observation
+    # a date before the plan replays the schedule of then
+    before = card(cli, "L1", "2026-03-04")
+    assert (before["loans"][0]["dpd"], before["loans"][0]["classification"], before["plans"][0]["status"]) == (
+        32, "关注", "later")
+    assert [s["due_on"] for s in before["schedule"]] == ["2026-01-31", "2026-02-28", "2026-03-31"]
     assert [(x["plan"], x["terms"], x["status"]) for x in c["plans"]] == [(p["plan_id"], "3 installments", "active")]
     [a] = json.loads(cli("audit", "--loan", "L1", "--format", "json").stdout)
     assert (a["action"], a["agent"]) == ("plan", "wang") and "lost job" in a["detail"]

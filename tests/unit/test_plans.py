@@ -8,7 +8,7 @@ from datetime import date, timedelta
 import pytest
 
 from collect_cli.config import PlanRules
-from collect_cli.domain.loan_state import Installment, loan_state
+from collect_cli.domain.loan_state import Installment, loan_state, state_from_paid
 from collect_cli.domain.plans import broken, extend, refusals, spread
 
 D = date.fromisoformat
@@ -121,3 +121,39 @@ def test_a_plan_is_broken_when_its_installment_is_too_late():
     # paid off: done
     paid_off = loan_state(new, [(D("2025-08-01"), 100_000)], D("2026-06-30"))
     assert broken(paid_off, plan_on, RULES) is None
+
+
+def test_a_restructured_loan_is_not_classified_normal_during_observation():
+    from collect_cli.domain.plans import class_floor
+
+    plan_on = D("2026-01-10")
+    assert class_floor(plan_on, "正常", plan_on, 365) == "关注"
+    assert class_floor(plan_on, "关注", plan_on + timedelta(days=364), 365) == "关注"
+    assert class_floor(plan_on, "次级", plan_on + timedelta(days=100), 365) == "次级"  # no better than before
+    assert class_floor(plan_on, "次级", plan_on + timedelta(days=365), 365) is None  # the year is over
+    assert class_floor(plan_on, "次级", plan_on - timedelta(days=1), 365) is None
+    new = spread(state("2026-01-10", 0), 6, plan_on)
+    cured = loan_state(new, [], D("2026-01-20"))
+    assert cured.dpd == 0 and cured.classification == "正常"
+    floored = state_from_paid(new, 0, D("2026-01-20"), class_floor="次级")
+    assert floored.classification == "次级"
+    worse = state_from_paid(new, 0, D("2026-12-01"), class_floor="次级")  # 294 days behind on the plan: by DPD
+    assert worse.classification == "可疑"
+
+
+def test_replaying_a_date_before_plans_undoes_them_newest_first():
+    from collect_cli.domain.plans import schedule_before
+
+    def row(seq, due, amount, batch):
+        return (seq, D(due), amount, 0, 0, batch)
+
+    original = [row(1, "2026-01-31", 100, 1), row(2, "2026-02-28", 100, 1), row(3, "2026-03-31", 100, 1)]
+    # plan A (batch 5): seq 2-3 spread into 2-5; plan B (batch 9): seq 4-5 moved 30 days
+    after_a = [original[0], row(2, "2026-04-10", 50, 5), row(3, "2026-05-10", 50, 5), row(4, "2026-06-10", 50, 5),
+               row(5, "2026-07-10", 50, 5)]
+    after_b = after_a[:3] + [row(4, "2026-07-10", 50, 9), row(5, "2026-08-09", 50, 9)]
+    replaced = {5: original[1:], 9: after_a[3:]}
+    as_tuples = lambda insts: [(i.seq, i.due_on, i.principal_due, 0, 0) for i in insts]  # noqa: E731
+    assert as_tuples(schedule_before(after_b, [9], replaced)) == [r[:5] for r in after_a]
+    assert as_tuples(schedule_before(after_b, [9, 5], replaced)) == [r[:5] for r in original]
+    assert as_tuples(schedule_before(after_b, [], replaced)) == [r[:5] for r in after_b]

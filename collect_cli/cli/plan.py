@@ -87,10 +87,13 @@ def _show(p: plans.Proposal, fmt_: Format) -> None:
     render.panel(f"Plan for {p.loan_id} as of {p.plan_on.isoformat()}: {verdict}", [
         f"terms: {plans.describe(p)}, {fmt_grouped(p.amount)} unpaid re-scheduled",
         f"before: {p.before.dpd} days past due, overdue {fmt_grouped(p.before.overdue)}, bucket {p.before.bucket}",
-        f"after:  {p.after.dpd} days past due, overdue {fmt_grouped(p.after.overdue)}, "
-        f"first due {p.first_due.isoformat() if p.after.total_unpaid else '-'}",
+        (f"after:  {p.after.dpd} days past due, overdue {fmt_grouped(p.after.overdue)}, "
+         f"first due {p.first_due.isoformat() if p.after.total_unpaid else '-'}") if p.schedule else
+        "after:  no new schedule (the terms are refused)",
         *(f"refused by {r}" for r in p.refusals),
     ])
+    if not p.schedule:
+        return
     render.table("New schedule", [("seq", "right"), ("due", "left"), ("principal", "right"), ("interest", "right"),
                                   ("fee", "right"), ("total", "right"), ("paid", "right")],
                  ([i.seq, i.due_on.isoformat(), *map(fmt_grouped, (i.principal_due, i.interest_due, i.fee_due,

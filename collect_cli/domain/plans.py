@@ -36,10 +36,16 @@ class Refusal:
 
 def refusals(state: LoanState, *, plan_on: date, broken_promises: list[date], earlier_plans: int, rules,
              installments: int | None = None, extend_days: int | None = None,
-             first_due: date | None = None) -> list[Refusal]:
+             first_due: date | None = None, latest_plan_on: date | None = None) -> list[Refusal]:
     """Every eligibility rule the plan fails (empty: eligible). `broken_promises` are the
-    dates of the loan's broken promises; `rules` is the [plans] configuration."""
+    dates of the loan's broken promises; `latest_plan_on` the date of its latest plan;
+    `rules` is the [plans] configuration."""
     out = []
+    if latest_plan_on is not None and latest_plan_on >= plan_on:
+        # one plan a day, in date order: a second collector applying at the same moment, or
+        # a plan backdated before the one in force, would silently undo it
+        out.append(Refusal("PLAN-ORDER", f"this loan has a plan of {latest_plan_on.isoformat()}; "
+                                         f"a new plan must be dated after it"))
     if state.status == "closed" or state.total_unpaid == 0:
         out.append(Refusal("PLAN-OPEN", "nothing is unpaid on this loan"))
     if state.dpd > rules.max_dpd:
@@ -58,6 +64,10 @@ def refusals(state: LoanState, *, plan_on: date, broken_promises: list[date], ea
     if first_due is not None and not plan_on < first_due <= plan_on + timedelta(days=rules.max_extend_days):
         out.append(Refusal("PLAN-TERM", f"the first due date {first_due.isoformat()} must be after the plan date "
                                         f"and within plans.max_extend_days = {rules.max_extend_days} of it"))
+    last_paid = last_paid_due(state)
+    if first_due is not None and last_paid is not None and first_due <= last_paid:
+        out.append(Refusal("PLAN-TERM", f"the first due date {first_due.isoformat()} must be after "
+                                        f"{last_paid.isoformat()}, the last installment already paid"))
     if extend_days is not None:
         if not 1 <= extend_days <= rules.max_extend_days:
             out.append(Refusal("PLAN-TERM", f"{extend_days} days; from 1 to plans.max_extend_days = "
@@ -69,13 +79,20 @@ def refusals(state: LoanState, *, plan_on: date, broken_promises: list[date], ea
     return out
 
 
+def last_paid_due(state: LoanState) -> date | None:
+    """The due date of the last installment with money paid on it (paid in advance, maybe)."""
+    return max((p.installment.due_on for p in state.positions if p.paid), default=None)
+
+
 def month_after(start: date, months: int) -> date:
     """`months` calendar months after `start`, the day clamped to the month's end."""
     return start + relativedelta(months=months)
 
 
 def spread(state: LoanState, installments: int, plan_on: date, first_due: date | None = None) -> list[Installment]:
-    """The whole new schedule: paid money where it is, the unpaid spread over `installments`."""
+    """The whole new schedule: paid money where it is, the unpaid spread over `installments`,
+    monthly after the plan date, or after the last installment paid in advance if that is
+    later (payments allocate oldest first: the plan must come after what is paid)."""
     kept, fee, interest, principal = [], 0, 0, 0
     for pos in state.positions:
         inst = pos.installment
@@ -89,6 +106,9 @@ def spread(state: LoanState, installments: int, plan_on: date, first_due: date |
         principal += inst.principal_due - pos.principal_paid
     first_seq = max((i.seq for i in kept), default=0) + 1
     anchor, offset = (first_due, 0) if first_due else (plan_on, 1)
+    last_paid = last_paid_due(state)
+    if first_due is None and last_paid is not None and month_after(plan_on, 1) <= last_paid:
+        anchor = last_paid
     return kept + [
         Installment(first_seq + k, month_after(anchor, k + offset),
                     _share(principal, installments, k), _share(interest, installments, k), _share(fee, installments, k))
@@ -138,11 +158,13 @@ def class_floor(plan_on: date, before: str | None, as_of: date, observation_days
 def schedule_before(current: list[tuple], plan_batches: list[int], replaced: dict[int, list[tuple]]) -> list[Installment]:
     """The schedule as it was before plans were applied, to replay a date before them.
 
-    Rows are (seq, due_on, principal, interest, fee, batch that wrote them). For each plan,
-    newest first, the rows its batch wrote go and the rows it replaced come back. (A row a
-    later import rewrote keeps the import's values: the core system said so.)"""
+    Rows are (seq, due_on, principal, interest, fee, batch that wrote them); `replaced` holds
+    the history rows by the batch that replaced them. For each plan, newest first, every seq
+    its batch wrote goes (whoever rewrote it since) and the rows it replaced come back."""
     rows = {r[0]: r for r in current}
     for batch in plan_batches:
-        rows = {seq: r for seq, r in rows.items() if r[5] != batch}
+        written = {seq for seq, r in rows.items() if r[5] == batch}
+        written |= {r[0] for old in replaced.values() for r in old if r[5] == batch}
+        rows = {seq: r for seq, r in rows.items() if seq not in written}
         rows.update({r[0]: r for r in replaced.get(batch, [])})
     return [Installment(*r[:5]) for r in sorted(rows.values(), key=lambda r: (r[1], r[0]))]

@@ -50,9 +50,13 @@ def account_card(conn: Connection, *, loan_id: str, as_of: date, settings: Setti
 
 def _plans(conn: Connection, accounts: list[Account], settings: Settings) -> list[dict]:
     states = {a.loan_id: a.state for a in accounts}
+    in_force = q.schedule_batches(conn, list(states))
     out = []
     for loan_id, rows in q.plans_of(conn, list(states)).items():
-        for n, p in enumerate(rows, 1):
-            out.append({"plan": p, "status": plan_status(p, states[loan_id], latest=n == len(rows),
+        made = [p for p in rows if p.plan_on <= states[loan_id].as_of]
+        for p in rows:
+            out.append({"plan": p, "status": plan_status(p, states[loan_id], latest=bool(made) and p is made[-1],
+                                                         # a later plan explains its rows being gone
+                                                         in_force=p.batch_id in in_force[loan_id] or p is not rows[-1],
                                                          rules=settings.plans)})
     return out

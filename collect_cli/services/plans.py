@@ -58,13 +58,18 @@ def propose(conn: Connection, *, loan_id: str, plan_on: date, settings: Settings
     broken_promises = [p.due_on for p in q.promises_of(conn, [loan_id])[loan_id]
                        if (v := evaluate(amount=p.amount, made_on=p.made_on, due_on=p.due_on, grace_days=p.grace_days,
                                          payments=pays, as_of=plan_on)) and v.status == "broken"]
-    refusals = plans.refusals(before, plan_on=plan_on, broken_promises=broken_promises,
-                              earlier_plans=len(q.plans_of(conn, [loan_id])[loan_id]), rules=settings.plans,
-                              installments=installments, extend_days=extend_days, first_due=first_due)
-    if installments is not None:
-        kind, schedule = "installments", plans.spread(before, max(installments, 1), plan_on, first_due)
-    else:
-        kind, schedule = "extend", plans.extend(before, extend_days)
+    earlier = q.plans_of(conn, [loan_id])[loan_id]
+    refusals = plans.refusals(before, plan_on=plan_on, broken_promises=broken_promises, earlier_plans=len(earlier),
+                              rules=settings.plans, installments=installments, extend_days=extend_days,
+                              first_due=first_due, latest_plan_on=max((p.plan_on for p in earlier), default=None))
+    kind = "installments" if installments is not None else "extend"
+    if any(r.rule == "PLAN-TERM" for r in refusals):  # terms out of bounds: no schedule to show
+        return Proposal(loan_id, plan_on, kind, before, before, [], refusals, installments, extend_days)
+    try:
+        schedule = (plans.spread(before, installments, plan_on, first_due) if installments is not None
+                    else plans.extend(before, extend_days))
+    except (OverflowError, ValueError):  # past the year 9999
+        raise UsageError("the plan's dates would be past the end of the calendar") from None
     after = state_from_paid(schedule, before.paid_to_date, plan_on, grace_days=settings.grace_days,
                             buckets=settings.buckets)
     return Proposal(loan_id, plan_on, kind, before, after, schedule, refusals, installments, extend_days)
@@ -108,12 +113,15 @@ def describe(p: Proposal) -> str:
     return f"unpaid installments {p.extend_days} days later"
 
 
-def status(plan, state: LoanState, *, latest: bool, rules) -> str:
-    """active | completed | broken | superseded | later (made after the state's date)."""
+def status(plan, state: LoanState, *, latest: bool, in_force: bool, rules) -> str:
+    """active | completed | broken | superseded | replaced (the core system's schedule
+    overrode it) | later (made after the state's date)."""
     if plan.plan_on > state.as_of:
         return "later"
     if not latest:
         return "superseded"
+    if not in_force:
+        return "replaced"
     if state.status == "closed":
         return "completed"
     return "broken" if plans.broken(state, plan.plan_on, rules) else "active"

@@ -6,17 +6,21 @@ batch of records at a time: one query per batch, never one per ledger row.
 
 from __future__ import annotations
 
+from collections import defaultdict
 from collections.abc import Iterable, Iterator, Sequence
 from datetime import date
 
 from sqlalchemy import (
     Connection,
+    Integer,
     Row,
     and_,
     bindparam,
+    cast,
     func,
     insert,
     literal,
+    literal_column,
     or_,
     select,
     update,
@@ -192,7 +196,37 @@ def upsert_installments(conn: Connection, batch_id: int, records: list[dict]) ->
     _insert_many(conn, history, old)
     _insert_many(conn, installments, new)
     _update_many(conn, installments, ("loan_id", "seq"), changed)
+    _retire_overridden_plans(conn, batch_id, old, records)
     return outcomes
+
+
+def _retire_overridden_plans(conn: Connection, batch_id: int, replaced: list[dict], records: list[dict]) -> None:
+    """When the core system's file changes rows a restructuring plan wrote, its schedule is
+    the one in force (it is the book of record): the plan's other rows, which the file does
+    not have, go to history too, so no money is counted twice."""
+    written_by = {(r["loan_id"], r["batch_id"]) for r in replaced}
+    if not written_by:
+        return
+    plan_batches = set(conn.execute(select(batches.c.id).where(
+        batches.c.kind == "plan", batches.c.id.in_(sorted({b for _, b in written_by})))).scalars())
+    in_file: dict[str, set[int]] = {}
+    for r in records:
+        in_file.setdefault(r["loan_id"], set()).add(r["seq"])
+    for loan_id in sorted({loan for loan, b in written_by if b in plan_batches}):
+        stale = conn.execute(select(installments).where(
+            installments.c.loan_id == loan_id, installments.c.batch_id.in_(sorted(plan_batches)),
+            installments.c.seq.not_in(sorted(in_file[loan_id])))).mappings().all()
+        _retire(conn, loan_id, stale, batch_id)
+
+
+def _retire(conn: Connection, loan_id: str, rows, batch_id: int) -> None:
+    """Move schedule rows to history, replaced by `batch_id`."""
+    if not rows:
+        return
+    _insert_many(conn, history, [{k: g[k] for k in ("loan_id", "seq", *INSTALLMENT_FIELDS, "batch_id")}
+                                 | {"replaced_by_batch_id": batch_id} for g in rows])
+    conn.execute(installments.delete().where(installments.c.loan_id == loan_id,
+                                             installments.c.seq.in_([g["seq"] for g in rows])))
 
 
 def insert_payments(conn: Connection, batch_id: int, records: list[dict]) -> Outcomes:
@@ -589,12 +623,17 @@ def replace_schedule(conn: Connection, loan_id: str, batch_id: int, records: lis
     keep = [r["seq"] for r in records]
     gone = conn.execute(select(installments).where(installments.c.loan_id == loan_id,
                                                    installments.c.seq.not_in(keep))).mappings().all()
-    _insert_many(conn, history, [{k: g[k] for k in ("loan_id", "seq", *INSTALLMENT_FIELDS, "batch_id")}
-                                 | {"replaced_by_batch_id": batch_id} for g in gone])
-    if gone:
-        conn.execute(installments.delete().where(installments.c.loan_id == loan_id,
-                                                 installments.c.seq.in_([g["seq"] for g in gone])))
+    _retire(conn, loan_id, gone, batch_id)
     return sum(o != UNCHANGED for o in outcomes) + len(gone)
+
+
+def schedule_batches(conn: Connection, loan_ids: Sequence[str]) -> dict[str, set[int]]:
+    """Per loan, the batches that wrote its schedule rows as they are now."""
+    out: dict[str, set[int]] = {i: set() for i in loan_ids}
+    for loan_id, batch_id in conn.execute(select(installments.c.loan_id, installments.c.batch_id).distinct()
+                                          .where(installments.c.loan_id.in_(list(loan_ids)))):
+        out[loan_id].add(batch_id)
+    return out
 
 
 def add_plan(conn: Connection, **row) -> int:
@@ -634,14 +673,110 @@ SCHEDULE_ROW = ("seq", "due_on", "principal_due", "interest_due", "fee_due", "ba
 
 def schedules_and_replaced(conn: Connection, loan_ids: Sequence[str]) -> tuple[dict[str, list[tuple]],
                                                                                 dict[int, list[tuple]]]:
-    """The loans' schedule rows and the history rows each batch replaced, as SCHEDULE_ROW tuples."""
+    """The loans' schedule rows and their history rows by the batch that replaced them, as
+    SCHEDULE_ROW tuples."""
     current: dict[str, list[tuple]] = {i: [] for i in loan_ids}
-    replaced: dict[int, list[tuple]] = {}
+    replaced: dict[int, list[tuple]] = defaultdict(list)
     ids = list(loan_ids)
     for r in conn.execute(select(installments.c.loan_id, *(installments.c[c] for c in SCHEDULE_ROW))
                           .where(installments.c.loan_id.in_(ids))):
         current[r[0]].append(tuple(r[1:]))
     for r in conn.execute(select(history.c.replaced_by_batch_id, *(history.c[c] for c in SCHEDULE_ROW))
                           .where(history.c.loan_id.in_(ids))):
-        replaced.setdefault(r[0], []).append(tuple(r[1:]))
+        replaced[r[0]].append(tuple(r[1:]))
     return current, replaced
+
+
+# --- analytics: the book as day numbers, for replays on many dates -------------------------------
+
+def _day(conn: Connection, column):
+    """A date column as its day number (date.toordinal()), computed by the database: the
+    analytics loops compare integers, and no driver has to build a million date objects."""
+    if conn.dialect.name == "sqlite":
+        return cast(func.julianday(column) - 1721424.5, Integer)
+    return cast(column - literal_column("DATE '0001-01-01'"), Integer) + 1
+
+
+def stream_ledger_rows(conn: Connection, *, product: str | None = None) -> tuple[Iterator[tuple], ...]:
+    """Three streams of plain tuples in loan_id order: loans (loan_id, borrower_id, product,
+    disbursed day, principal), schedule rows (loan_id, due day, principal, interest + fees) in
+    allocation order, and payments (loan_id, paid day, amount) in day order."""
+    where = [loans.c.product == product] if product else []
+    return (
+        _raw_stream(conn, select(loans.c.loan_id, loans.c.borrower_id, loans.c.product,
+                                 _day(conn, loans.c.disbursed_on), loans.c.principal)
+                    .where(*where).order_by(loans.c.loan_id)),
+        _raw_stream(conn, select(installments.c.loan_id, _day(conn, installments.c.due_on),
+                                 installments.c.principal_due, installments.c.interest_due + installments.c.fee_due)
+                    .join(loans, loans.c.loan_id == installments.c.loan_id).where(*where)
+                    .order_by(installments.c.loan_id, installments.c.due_on, installments.c.seq)),
+        _raw_stream(conn, select(payments.c.loan_id, _day(conn, payments.c.paid_on), payments.c.amount)
+                    .join(loans, loans.c.loan_id == payments.c.loan_id).where(*where)
+                    .order_by(payments.c.loan_id, payments.c.paid_on)),
+    )
+
+
+def _raw_stream(conn: Connection, stmt, size: int = 10_000) -> Iterator[tuple]:
+    """The rows of `stmt` as the driver's plain tuples, streamed: for the analytics passes over
+    millions of rows, where SQLAlchemy's per-row processing would cost more than the query.
+    Still bound parameters, compiled by SQLAlchemy; a server-side cursor on PostgreSQL."""
+    compiled = stmt.compile(dialect=conn.dialect)
+    params = compiled.construct_params()
+    args = [params[k] for k in compiled.positiontup] if compiled.positional else params
+    dbapi = conn.connection.dbapi_connection
+    if conn.dialect.name == "postgresql":
+        _raw_stream.cursors += 1
+        cursor = dbapi.cursor(name=f"collect_stream_{_raw_stream.cursors}")
+    else:
+        cursor = dbapi.cursor()
+    try:
+        cursor.execute(compiled.string, args)
+        while rows := cursor.fetchmany(size):
+            yield from rows
+    finally:
+        cursor.close()
+
+
+_raw_stream.cursors = 0
+
+
+# --- activity over a period (analyst reports) ------------------------------------------------------
+
+def promises_made(conn: Connection, start: date, end: date) -> list[Row]:
+    return conn.execute(select(promises).where(promises.c.made_on >= start, promises.c.made_on <= end)
+                        .order_by(promises.c.id)).all()
+
+
+def messages_between(conn: Connection, start: date, end: date) -> list[Row]:
+    """The outbox messages of the nightly runs as of `start` to `end`."""
+    return conn.execute(select(outbox.c.loan_id, outbox.c.step, outbox.c.channel, outbox.c.status, outbox.c.reason)
+                        .where(outbox.c.as_of >= start, outbox.c.as_of <= end)).all()
+
+
+def contacts_in(conn: Connection, since, until) -> list[Row]:
+    """Contacts with `since <= at < until` (naive UTC), oldest first."""
+    return conn.execute(select(contacts).where(contacts.c.at >= since, contacts.c.at < until)
+                        .order_by(contacts.c.at, contacts.c.id)).all()
+
+
+def borrower_loan_counts(conn: Connection, as_of: date, borrower_ids: Sequence[str]) -> tuple[dict, dict]:
+    """Per borrower: loans open on `as_of` (disbursed, not paid off) and, of those, past due
+    (paid less than what fell due before `as_of`, as in late_loan_ids); per loan over the indexes."""
+    opened: dict[str, int] = defaultdict(int)
+    behind: dict[str, int] = defaultdict(int)
+    if not borrower_ids:
+        return opened, behind
+    amount = installments.c.principal_due + installments.c.interest_due + installments.c.fee_due
+    paid = (select(func.coalesce(func.sum(payments.c.amount), literal(0)))
+            .where(payments.c.loan_id == loans.c.loan_id, payments.c.paid_on <= as_of).scalar_subquery())
+    due_all = select(func.coalesce(func.sum(amount), literal(0))).where(
+        installments.c.loan_id == loans.c.loan_id).scalar_subquery()
+    fell_due = select(func.coalesce(func.sum(amount), literal(0))).where(
+        installments.c.loan_id == loans.c.loan_id, installments.c.due_on < as_of).scalar_subquery()
+    rows = conn.execute(select(loans.c.borrower_id, paid, due_all, fell_due)
+                        .where(loans.c.borrower_id.in_(list(borrower_ids)), loans.c.disbursed_on <= as_of))
+    for borrower_id, p, total, due in rows:
+        if p < total:
+            opened[borrower_id] += 1
+            behind[borrower_id] += p < due
+    return opened, behind

@@ -83,12 +83,54 @@ def test_refused_plans_name_the_rule_and_write_nothing(cli, book):
     assert r.exit_code == 6 and "Error: PLAN-PROMISE" in r.stderr
 
 
+def test_plans_are_dated_in_order(cli, book):
+    plan(cli, "L2", "--installments", "3", "--as-of", "2026-03-05", "--apply")
+    for day in ("2026-03-05", "2026-03-01"):  # the same day (a second collector), or backdated before it
+        p = plan(cli, "L2", "--installments", "6", "--as-of", day, "--apply", code=6)
+        assert [x["rule"] for x in p["refusals"]] == ["PLAN-ORDER"]
+    assert len(card(cli, "L2", "2026-03-05")["plans"]) == 1
+
+
+def test_the_core_systems_schedule_overrides_a_plan(cli, book, tmp_path):
+    """An export that still has the old schedule puts the plan out of force (its extra rows go
+    to history: nothing is owed twice); a date before the plan replays the old schedule."""
+    plan(cli, "L1", "--installments", "6", "--as-of", "2026-03-05", "--apply")
+    old = tmp_path / "old.csv"
+    old.write_text("loan_id,seq,due_on,principal_due,interest_due,fee_due\n"
+                   "L1,1,2026-01-31,100,5,\nL1,2,2026-02-28,100,5,\nL1,3,2026-03-31,100.01,5,\n", encoding="utf-8")
+    assert cli("import", str(old)).exit_code == 0
+    c = card(cli, "L1", "2026-04-10")
+    assert [s["due_on"] for s in c["schedule"]] == ["2026-01-31", "2026-02-28", "2026-03-31"]
+    assert (c["loans"][0]["dpd"], c["loans"][0]["outstanding"]) == (69, "300.01")
+    assert c["plans"][0]["status"] == "replaced"
+    before = card(cli, "L1", "2026-03-04")
+    assert [(s["due_on"], s["due"]) for s in before["schedule"]] == [
+        ("2026-01-31", "105.00"), ("2026-02-28", "105.00"), ("2026-03-31", "105.00")]
+
+
+def test_a_plan_comes_after_installments_paid_in_advance(cli, book, tmp_path):
+    pay(cli, tmp_path, "P1,L3,2026-01-20,160")  # seq 1 and half of seq 2, paid before they fell due
+    p = plan(cli, "L3", "--installments", "2", "--as-of", "2026-01-25")
+    assert [(s["seq"], s["due_on"], s["paid"]) for s in p["schedule"]] == [
+        (1, "2026-01-31", "105.00"), (2, "2026-02-28", "55.00"), (3, "2026-03-28", "0.00"), (4, "2026-04-28", "0.00")]
+    r = cli("plan", "L3", "--installments", "2", "--as-of", "2026-01-25", "--first-due", "2026-02-10")
+    assert r.exit_code == 6 and "after 2026-02-28, the last installment already paid" in r.stderr
+
+
+def test_out_of_range_terms_are_refused_without_a_traceback(cli, book):
+    for args, code in ((["--installments", "100000"], 6), (["--installments", "3", "--first-due", "9999-12-31"], 6),
+                       (["--extend-days", "99999999999"], 6), (["--installments", "3", "--as-of", "9999-12-31"], 2)):
+        r = cli("plan", "L1", *(["--as-of", "2026-03-05"] if "--as-of" not in args else []), *args)
+        assert r.exit_code == code and r.stderr.startswith("Error: "), (args, r.stderr)
+
+
 def test_at_most_one_earlier_plan(cli, book):
     plan(cli, "L3", "--extend-days", "40", "--as-of", "2026-03-05", "--apply")
     plan(cli, "L3", "--extend-days", "40", "--as-of", "2026-04-20", "--apply")
     p = plan(cli, "L3", "--installments", "2", "--as-of", "2026-06-01", "--apply", code=6)
     assert [x["rule"] for x in p["refusals"]] == ["PLAN-COUNT"]
     assert [x["status"] for x in card(cli, "L3", "2026-04-21")["plans"]] == ["superseded", "active"]
+    assert [x["status"] for x in card(cli, "L3", "2026-03-10")["plans"]] == ["active", "later"]
 
 
 def test_a_broken_plan_is_an_escalation_rule(cli, book):

@@ -142,17 +142,16 @@ def test_two_agents_taking_work_at_once_never_get_the_same_account(small_book, t
 
 
 def test_two_collectors_applying_plans_at_once_apply_one(small_book, tmp_path):
-    """With no earlier plan allowed, two `plan --apply` for the same loan at the same moment:
-    one applies, the other is refused (PLAN-COUNT) on the state the first one left."""
-    (tmp_path / "collect.toml").write_text("[plans]\nmax_earlier_plans = 0\n", encoding="utf-8")
+    """Two `plan --apply` for the same loan at the same moment: one applies, the other is
+    refused on the state the first one left (PLAN-ORDER: one plan a day), never both."""
     q = collect(small_book, "queue", "--as-of", AS_OF, "--limit", "1", "--format", "json", cwd=tmp_path)
     out, err = q.communicate(timeout=300)
     loan = json.loads(out)[0]["loan_id"]
-    runs = [collect(small_book, "plan", loan, "--installments", "6", "--as-of", AS_OF, "--apply", "--agent", agent,
-                    "--format", "json", cwd=tmp_path) for agent in ("wang", "li")]
+    runs = [collect(small_book, "plan", loan, "--installments", n, "--as-of", AS_OF, "--apply", "--agent", agent,
+                    "--format", "json", cwd=tmp_path) for agent, n in (("wang", "6"), ("li", "9"))]
     results = [(p.wait(timeout=300), p.stderr.read()) for p in runs]
     assert sorted(code for code, _ in results) == [0, 6], results
-    assert any("PLAN-COUNT" in err for _, err in results)
+    assert any("PLAN-ORDER" in err for _, err in results)
     engine = create_engine(database_url(small_book))
     with engine.connect() as conn:
         plans = conn.execute(text("SELECT batch_id FROM plans")).scalars().all()

@@ -14,6 +14,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from collect_cli.domain.buckets import DEFAULT_BUCKETS, Bucket, check_buckets
 from collect_cli.domain.compliance import ContactRules, check_contact_rules, send_after
+from collect_cli.domain.early_warning import WatchWeights
 from collect_cli.domain.scoring import QueueWeights
 from collect_cli.domain.segments import SEGMENTS
 from collect_cli.domain.strategy import CHANNELS, DEFAULT_STRATEGY, Step
@@ -137,6 +138,7 @@ class Settings:
     bureau: Bureau = field(default_factory=Bureau)
     escalation: EscalationRules = field(default_factory=EscalationRules)
     plans: PlanRules = field(default_factory=PlanRules)
+    watchlist: WatchWeights = field(default_factory=WatchWeights)
     config_path: Path | None = None
 
     @property
@@ -177,7 +179,7 @@ def _read_toml(path: Path) -> dict[str, Any]:
 
 
 _TOP_KEYS = {"db", "timezone", "grace_days", "buckets", "queue", "strategy", "messaging", "contact", "delivery",
-             "penalty", "promises", "bureau", "escalation", "plans"}
+             "penalty", "promises", "bureau", "escalation", "plans", "watchlist"}
 
 
 def _parse(data: dict[str, Any], path: Path | None) -> dict[str, Any]:
@@ -226,6 +228,9 @@ def _parse(data: dict[str, Any], path: Path | None) -> dict[str, Any]:
     if "escalation" in data:
         raw = _table(data["escalation"], "escalation", set(EscalationRules.__dataclass_fields__), bad)
         out["escalation"] = EscalationRules(**{k: _whole(v, f"escalation.{k}", 1, 10**9, bad) for k, v in raw.items()})
+    if "watchlist" in data:
+        raw = _table(data["watchlist"], "watchlist", set(WatchWeights.__dataclass_fields__), bad)
+        out["watchlist"] = WatchWeights(**{k: _whole(v, f"watchlist.{k}", 0, 1000, bad) for k, v in raw.items()})
     if "plans" in data:
         raw = _table(data["plans"], "plans", set(PlanRules.__dataclass_fields__), bad)
         out["plans"] = PlanRules(**{k: _whole(v, f"plans.{k}", 0, 10_000, bad) for k, v in raw.items()})
@@ -318,7 +323,7 @@ def _strings(value: Any, key: str, bad) -> tuple[str, ...]:
     return tuple(v.strip() for v in value)
 
 
-_STEP_KEYS = {"step", "bucket", "channel", "template", "min_days", "due_in", "segment"}
+_STEP_KEYS = {"step", "bucket", "channel", "template", "min_days", "due_in", "segment", "min_watch_score"}
 
 
 def _parse_strategy(raw: Any, bucket_max: dict[str, int | None], bad) -> tuple[Step, ...]:
@@ -356,7 +361,14 @@ def _parse_strategy(raw: Any, bucket_max: dict[str, int | None], bad) -> tuple[S
         segment = s.get("segment")
         if segment is not None and segment not in SEGMENTS:
             raise bad(f"{key}.segment", f"must be one of {', '.join(SEGMENTS)}")
-        steps.append(Step(name, bucket, channel, template, min_days=min_days, due_in=due_in, segment=segment))
+        watch = None
+        if "min_watch_score" in s:
+            watch = _whole(s["min_watch_score"], f"{key}.min_watch_score", 1, 1000, bad)
+            if bucket != next(iter(bucket_max)):
+                raise bad(f"{key}.min_watch_score", f"the early-warning score is for current accounts: bucket "
+                                                    f"{next(iter(bucket_max))}, not {bucket}")
+        steps.append(Step(name, bucket, channel, template, min_days=min_days, due_in=due_in, segment=segment,
+                          min_watch_score=watch))
     return tuple(steps)
 
 

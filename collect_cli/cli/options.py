@@ -29,6 +29,15 @@ def as_of_date(value: str | None, today: date) -> date:
         raise typer.BadParameter(str(exc), param_hint="--as-of") from None
 
 
+def date_option(value: str | None, hint: str) -> date | None:
+    if value is None:
+        return None
+    try:
+        return parse_date(value)
+    except ValueError as exc:
+        raise typer.BadParameter(str(exc), param_hint=hint) from None
+
+
 Now = Annotated[
     str | None,
     typer.Option("--now", metavar="DATETIME",

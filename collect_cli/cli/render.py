@@ -22,6 +22,7 @@ from rich.progress import (
 )
 from rich.table import Table
 
+from collect_cli.domain.money import fmt, fmt_grouped
 from collect_cli.errors import CollectError
 
 
@@ -132,3 +133,58 @@ def file_progress() -> Iterator:
                 note(f"importing {path} ({total:,} bytes)")
 
         yield update
+
+
+# --- analyst reports (services/analyst.Report) ----------------------------------------------------
+
+def cell(value: Any, kind: str, for_people: bool) -> Any:
+    """A report value for a table (people) or for JSON/CSV (machines: money "1234.50",
+    shares as percent "12.34", nothing as null/empty)."""
+    if value is None:
+        return "" if for_people else None
+    if kind == "money":
+        return fmt_grouped(value) if for_people else fmt(value)
+    if kind == "pct":
+        return f"{value * 100:.2f}"
+    if kind == "int" and for_people:
+        return f"{value:,}"
+    return value
+
+
+def report_out(rep, fmt_: Format, output: Path | None = None) -> None:
+    """A report as Rich tables, JSON or CSV; with `output`, CSV to that file (UTF-8 with BOM for
+    Excel, Excel-safe cells)."""
+    if output is not None:
+        header, rows = _report_csv(rep)
+        export_csv(output, header, rows)
+        note(f"{rep.title}: written to {output}")
+        return
+    if fmt_ is Format.json:
+        json_out({"report": rep.name, "title": rep.title, "notes": rep.notes,
+                  **{s.name: [{c.key: cell(r.get(c.key), c.kind, False) for c in s.columns} for r in s.rows]
+                     for s in rep.sections}})
+        return
+    if fmt_ is Format.csv:
+        header, rows = _report_csv(rep)
+        csv_out(header, ([excel_safe(r[h]) for h in header] for r in rows))
+        return
+    for s in rep.sections:
+        table(f"{rep.title}: {s.title}", [(c.header, "left" if c.kind == "text" else "right") for c in s.columns],
+              ([cell(r.get(c.key), c.kind, True) for c in s.columns] for r in s.rows))
+    for line in rep.notes:
+        note(line)
+
+
+def _report_csv(rep) -> tuple[list[str], list[dict]]:
+    """One CSV: a single section as it is; several in long form with a `table` column."""
+    if len(rep.sections) == 1:
+        s = rep.sections[0]
+        return [c.key for c in s.columns], [{c.key: cell(r.get(c.key), c.kind, False) for c in s.columns}
+                                            for r in s.rows]
+    header = ["table"]
+    for s in rep.sections:
+        header += [c.key for c in s.columns if c.key not in header]
+    rows = [{"table": s.name, **dict.fromkeys(header[1:]), **{c.key: cell(r.get(c.key), c.kind, False)
+                                                             for c in s.columns}}
+            for s in rep.sections for r in s.rows]
+    return header, rows

@@ -26,6 +26,7 @@ class Step:
     min_days: int | None = None  # fires at this many delinquent days or more
     due_in: tuple[int, int] | None = None  # fires this many days before the next due date
     segment: str | None = None  # fires only for accounts of this segment (domain.segments)
+    min_watch_score: int | None = None  # fires only at this early-warning score or more (domain.early_warning)
 
     @property
     def is_predue(self) -> bool:
@@ -58,12 +59,15 @@ def episode_key(step: Step, state: LoanState, episode_start: date | None) -> str
     return f"dpd-{episode_start.isoformat()}" if episode_start else None
 
 
-def qualifies(step: Step, state: LoanState, segment: str | None = None) -> bool:
-    """Whether the step's condition holds; `segment` None means "not known yet" (a step with a
-    segment condition may still fire, decide() is asked again with the segment)."""
+def qualifies(step: Step, state: LoanState, segment: str | None = None, watch=None) -> bool:
+    """Whether the step's condition holds; `segment` or `watch` (the early-warning score) None
+    means "not known yet": a step with such a condition may still fire, and decide() is asked
+    again with them."""
     if state.status != "open" or state.bucket != step.bucket:
         return False
     if step.segment is not None and segment is not None and step.segment != segment:
+        return False
+    if step.min_watch_score is not None and watch is not None and watch < step.min_watch_score:
         return False
     if step.is_predue:
         if state.next_due_on is None:
@@ -82,14 +86,14 @@ class Decision:
 
 
 def decide(steps: Iterable[Step], state: LoanState, episode_start: date | None,
-           recorded: set[tuple[str, str]], segment: str = "standard") -> list[Decision]:
+           recorded: set[tuple[str, str]], segment: str = "standard", watch=0) -> list[Decision]:
     """The steps to queue (and to record as superseded) for one loan today.
 
     `recorded` holds the (step, episode) pairs already in the outbox for this loan.
     """
     fresh: dict[str, list[tuple[Step, str]]] = {}
     for step in steps:
-        if not qualifies(step, state, segment):
+        if not qualifies(step, state, segment, watch):
             continue
         key = episode_key(step, state, episode_start)
         if key is None or (step.name, key) in recorded:

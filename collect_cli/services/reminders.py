@@ -47,6 +47,7 @@ from collect_cli.services.messages import (
 )
 from collect_cli.services.portfolio import Account, iter_accounts
 from collect_cli.services.reports import history_since, segment_of
+from collect_cli.services.watchlist import watch_scores
 from collect_cli.store import queries as q
 from collect_cli.store.locks import run_lock
 
@@ -126,6 +127,7 @@ class _Job:
         self.default_zones = [ZoneInfo(z) for z in (settings.contact.served_timezones or (settings.timezone,))]
         self.pending_sms: Counter = Counter()  # (borrower, day) queued in this run, not yet committed
         self.by_segment = any(step.segment for step in settings.strategy)
+        self.by_watch = any(step.min_watch_score for step in settings.strategy)
 
     def run(self, engine: Engine) -> None:
         with engine.connect() as read, engine.connect() as write:
@@ -177,6 +179,7 @@ class _Job:
             promised = {p.loan_id: p for p in q.open_promises(conn, loan_ids)
                         if holds_reminders(p.due_on, p.grace_days, self.as_of)}
             segments = self._segments(conn, batch, pays) if self.by_segment else {}
+            watch = watch_scores(conn, batch, self.as_of, self.settings) if self.by_watch else {}
             first, last = self.as_of - timedelta(days=7), self.as_of + timedelta(days=7)
             counts = q.sms_counts(conn, borrower_ids, first, last)
             new, changed = [], []
@@ -190,7 +193,7 @@ class _Job:
                 held = [Hold(h.reason, h.channel) for h in holds[acc.loan_id]]
                 penalty = penalty_for(acc, pays.get(acc.loan_id, []), self.settings)
                 for decision in decide(self.settings.strategy, acc.state, start, recorded,
-                                       segments.get(acc.loan_id, "standard")):
+                                       segments.get(acc.loan_id, "standard"), watch.get(acc.loan_id, 0)):
                     row = self._message(acc, decision, held, counts[acc.borrower_id], penalty,
                                         promised.get(acc.loan_id))
                     before = rows.get((decision.step.name, decision.episode))

@@ -9,6 +9,7 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Iterable, Iterator, Sequence
 from datetime import date
+from itertools import chain
 
 from sqlalchemy import (
     Connection,
@@ -700,18 +701,21 @@ def _day(conn: Connection, column):
 def stream_ledger_rows(conn: Connection, *, product: str | None = None) -> tuple[Iterator[tuple], ...]:
     """Three streams of plain tuples in loan_id order: loans (loan_id, borrower_id, product,
     disbursed day, principal), schedule rows (loan_id, due day, principal, interest + fees) in
-    allocation order, and payments (loan_id, paid day, amount) in day order."""
-    where = [loans.c.product == product] if product else []
+    seq order (the caller orders a loan's rows by due day), and payments (loan_id, paid day,
+    amount) in day order. Each follows its table's index, so the database sorts nothing."""
+    def of_product(stmt, table):
+        return stmt.join(loans, loans.c.loan_id == table.c.loan_id).where(loans.c.product == product) if product else stmt
+
     return (
         _raw_stream(conn, select(loans.c.loan_id, loans.c.borrower_id, loans.c.product,
                                  _day(conn, loans.c.disbursed_on), loans.c.principal)
-                    .where(*where).order_by(loans.c.loan_id)),
-        _raw_stream(conn, select(installments.c.loan_id, _day(conn, installments.c.due_on),
-                                 installments.c.principal_due, installments.c.interest_due + installments.c.fee_due)
-                    .join(loans, loans.c.loan_id == installments.c.loan_id).where(*where)
-                    .order_by(installments.c.loan_id, installments.c.due_on, installments.c.seq)),
-        _raw_stream(conn, select(payments.c.loan_id, _day(conn, payments.c.paid_on), payments.c.amount)
-                    .join(loans, loans.c.loan_id == payments.c.loan_id).where(*where)
+                    .where(*([loans.c.product == product] if product else [])).order_by(loans.c.loan_id)),
+        _raw_stream(conn, of_product(select(installments.c.loan_id, _day(conn, installments.c.due_on),
+                                            installments.c.principal_due,
+                                            installments.c.interest_due + installments.c.fee_due), installments)
+                    .order_by(installments.c.loan_id, installments.c.seq)),
+        _raw_stream(conn, of_product(select(payments.c.loan_id, _day(conn, payments.c.paid_on), payments.c.amount),
+                                     payments)
                     .order_by(payments.c.loan_id, payments.c.paid_on)),
     )
 
@@ -720,6 +724,10 @@ def _raw_stream(conn: Connection, stmt, size: int = 10_000) -> Iterator[tuple]:
     """The rows of `stmt` as the driver's plain tuples, streamed: for the analytics passes over
     millions of rows, where SQLAlchemy's per-row processing would cost more than the query.
     Still bound parameters, compiled by SQLAlchemy; a server-side cursor on PostgreSQL."""
+    return chain.from_iterable(_raw_chunks(conn, stmt, size))  # rows flow in C, chunk by chunk
+
+
+def _raw_chunks(conn: Connection, stmt, size: int) -> Iterator[list[tuple]]:
     compiled = stmt.compile(dialect=conn.dialect)
     params = compiled.construct_params()
     args = [params[k] for k in compiled.positiontup] if compiled.positional else params
@@ -732,7 +740,7 @@ def _raw_stream(conn: Connection, stmt, size: int = 10_000) -> Iterator[tuple]:
     try:
         cursor.execute(compiled.string, args)
         while rows := cursor.fetchmany(size):
-            yield from rows
+            yield rows
     finally:
         cursor.close()
 

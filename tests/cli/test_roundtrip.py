@@ -9,13 +9,8 @@ from collections import defaultdict
 from datetime import date, timedelta
 from decimal import Decimal
 
-import pytest
-
-from collect_cli.services.demo import generate_portfolio
-
 GENERATED_ON = date(2026, 11, 20)
 AS_OF_DATES = [GENERATED_ON, date(2026, 3, 31), date(2025, 12, 31)]
-LOANS = 3000
 
 
 def fen(text: str) -> int:
@@ -72,15 +67,8 @@ def expected_states(files, as_of: date) -> dict[str, dict]:
     return out
 
 
-@pytest.fixture
-def imported(cli, tmp_path):
-    files = generate_portfolio(tmp_path / "demo", loans=LOANS, seed=7, as_of=GENERATED_ON)
-    r = cli("import", str(files.loans), str(files.installments), str(files.payments), "--format", "json")
-    assert r.exit_code == 0, r.stderr
-    return files
-
-
-def test_reports_match_independent_computation(cli, imported):
+def test_reports_match_independent_computation(book3k):
+    cli, imported = book3k
     """Accounts and buckets at several dates, including one before most loans existed."""
     for as_of in [*AS_OF_DATES, GENERATED_ON - timedelta(days=700)]:
         want = expected_states(imported, as_of)
@@ -106,7 +94,8 @@ def test_reports_match_independent_computation(cli, imported):
     assert {s["bucket"] for s in today.values()} == {"M0", "M1", "M2", "M3", "M4", "M5", "M6", "M7+", None}
 
 
-def test_queue_lists_delinquent_accounts_up_to_handover_most_urgent_first(cli, imported):
+def test_queue_lists_delinquent_accounts_up_to_handover_most_urgent_first(book3k):
+    cli, imported = book3k
     want = expected_states(imported, GENERATED_ON)
     delinquent = {k for k, s in want.items() if s["status"] == "open" and s["dpd"] > 0}
     r = cli("queue", "--as-of", GENERATED_ON.isoformat(), "--limit", "0", "--format", "json")
@@ -133,7 +122,8 @@ def test_queue_lists_delinquent_accounts_up_to_handover_most_urgent_first(cli, i
     assert top == got[:7]
 
 
-def test_the_database_finds_the_late_loans_the_engine_finds(cli, imported):
+def test_the_database_finds_the_late_loans_the_engine_finds(book3k):
+    cli, imported = book3k
     """The set-based filter of the queue and the escalations (late_only) against the
     independent computation, on dates where loans are late, paid off and not yet disbursed."""
     from collect_cli.config import Settings
@@ -149,3 +139,65 @@ def test_the_database_finds_the_late_loans_the_engine_finds(cli, imported):
         assert set(got) == want, as_of
         assert all(dpd > 0 for dpd in got.values())
     engine.dispose()
+
+
+def test_the_book_replay_matches_the_independent_computation(book3k):
+    cli, imported = book3k
+    """The lean pass of the analyst reports (services/analytics.py), all dates at once."""
+    from collect_cli.config import Settings
+    from collect_cli.services.analytics import positions_on
+    from collect_cli.store.database import open_engine
+
+    days = [*AS_OF_DATES, GENERATED_ON - timedelta(days=700)]
+    engine = open_engine(cli.db)
+    with engine.connect() as conn:
+        got = {loan.loan_id: pos for loan, pos in positions_on(conn, days, settings=Settings())}
+    engine.dispose()
+    for n, as_of in enumerate(days):
+        want = expected_states(imported, as_of)
+        seen = {k: {"status": "closed" if p.bucket is None else "open", "dpd": p.dpd, "bucket": p.bucket,
+                    "overdue": p.overdue, "outstanding": p.outstanding}
+                for k, ps in got.items() if (p := ps[n]) is not None}
+        assert seen == want, as_of
+
+
+def test_first_day_past_due_matches_a_day_by_day_replay(book3k):
+    cli, imported = book3k
+    from collect_cli.domain.timeline import first_past_due
+    from collect_cli.services.analytics import iter_book
+    from collect_cli.store.database import open_engine
+
+    engine = open_engine(cli.db)
+    with engine.connect() as conn:
+        book = [loan for loan in iter_book(conn)][:150]
+    engine.dispose()
+    loans = {loan.loan_id: loan for loan in book}
+    # the CSV files alone, read once: schedule and payments of these loans
+    schedule, paid_rows = defaultdict(list), defaultdict(list)
+    for r in rows(imported.installments, "utf-8-sig"):
+        if r["借据号"] in loans:
+            schedule[r["借据号"]].append((date.fromisoformat(r["应还日期"]), int(r["期次"]),
+                                        fen(r["应还费用"]) + fen(r["应还利息"]) + fen(r["应还本金"])))
+    for r in rows(imported.payments, "utf-8"):
+        if r["loan_id"] in loans:
+            paid_rows[r["loan_id"]].append((date.fromisoformat(r["paid_on"]), fen(r["amount"])))
+
+    def dpd(loan_id: str, day: date) -> int:
+        paid = sum(a for d, a in paid_rows[loan_id] if d <= day)
+        cumulative = 0
+        for due_on, _seq, amount in sorted(schedule[loan_id]):
+            cumulative += amount
+            if cumulative > paid:
+                return (day - due_on).days if due_on < day else 0
+        return 0
+
+    for loan_id, loan in loans.items():
+        for over in (30, 60, 90):
+            day, expected = date.fromordinal(loan.disbursed), None
+            while day <= GENERATED_ON:
+                if dpd(loan_id, day) > over:
+                    expected = day.toordinal()
+                    break
+                day += timedelta(days=1)
+            hit = first_past_due(loan.ledger, [over])[0]
+            assert (hit if hit is not None and hit <= GENERATED_ON.toordinal() else None) == expected, (loan_id, over)

@@ -157,3 +157,4 @@ def test_replaying_a_date_before_plans_undoes_them_newest_first():
     assert as_tuples(schedule_before(after_b, [9], replaced)) == [r[:5] for r in after_a]
     assert as_tuples(schedule_before(after_b, [9, 5], replaced)) == [r[:5] for r in original]
     assert as_tuples(schedule_before(after_b, [], replaced)) == [r[:5] for r in after_b]
+

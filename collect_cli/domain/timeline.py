@@ -1,0 +1,99 @@
+"""A loan over time, for portfolio analytics: its state on many dates in one pass, and the
+first day it went more than N days past due.
+
+The figures are the engine's (domain/loan_state.py), computed the lean way because reports
+replay the whole book on many dates: allocation pays installments oldest first, so with
+`cum` the running total due in allocation order and `paid` the money paid by the date,
+- the oldest installment with unpaid money is the first whose `cum` exceeds `paid`;
+- what is overdue is what fell due before the date less `paid`, when positive;
+- an installment's principal is paid by `paid − (cum − principal)`, clamped to 0…principal
+  (fees and interest of an installment are paid before its principal).
+Tests hold this to the engine on generated portfolios.
+
+Days are day numbers (date.toordinal()), so the loops compare integers.
+"""
+
+from __future__ import annotations
+
+from bisect import bisect_left, bisect_right
+from collections.abc import Sequence
+from dataclasses import dataclass
+from itertools import accumulate
+
+
+@dataclass(frozen=True, slots=True)
+class Snapshot:
+    dpd: int
+    overdue: int  # minor units
+    outstanding: int  # outstanding principal, minor units
+    closed: bool
+
+
+@dataclass(frozen=True, slots=True)
+class Ledger:
+    """One loan's schedule and payments, as rows that start with the loan id.
+
+    `schedule`: (loan, due day, principal, interest + fees) in allocation order (due_on, seq);
+    `payments`: (loan, paid day, amount) in day order."""
+
+    schedule: Sequence[tuple[int, int, int]]
+    payments: Sequence[tuple[int, int]]
+
+    @property
+    def cum(self) -> list[int]:
+        return list(accumulate(p + o for _, _, p, o in self.schedule))
+
+    def paid_by(self, day: int, pay_days: list[int], pay_cum: list[int]) -> int:
+        i = bisect_right(pay_days, day)
+        return pay_cum[i - 1] if i else 0
+
+
+def snapshots(ledger: Ledger, days: Sequence[int]) -> list[Snapshot]:
+    """The loan's state on each day of `days` (payments dated on or before each day count).
+
+    After one pass over the schedule each day costs two binary searches: the first
+    installment not paid in full is the first whose running total exceeds what was paid, and
+    every installment before it has its principal paid."""
+    schedule = ledger.schedule
+    cum = ledger.cum
+    dues = [due for _, due, _, _ in schedule]
+    principal_before = [0, *accumulate(p for _, _, p, _ in schedule)]  # principal of the rows before i
+    total = cum[-1] if cum else 0
+    pay_days = [d for _, d, _ in ledger.payments]
+    pay_cum = list(accumulate(a for _, _, a in ledger.payments))
+    out = []
+    for day in days:
+        paid = ledger.paid_by(day, pay_days, pay_cum)
+        k = bisect_right(cum, paid)  # the oldest installment with money unpaid (len: none)
+        outstanding = principal_before[-1] - principal_before[k]
+        if k < len(schedule):
+            _, due, principal, _ = schedule[k]
+            # of its money, fees and interest come first: its principal got what exceeds them
+            outstanding -= min(max(paid - (cum[k] - principal), 0), principal)
+        fell = bisect_left(dues, day)  # installments due before the day
+        fell_due = cum[fell - 1] if fell else 0
+        dpd = day - dues[k] if k < len(schedule) and dues[k] < day else 0
+        out.append(Snapshot(dpd, max(fell_due - paid, 0), outstanding, bool(schedule) and paid >= total))
+    return out
+
+
+def first_past_due(ledger: Ledger, over_days: Sequence[int]) -> list[int | None]:
+    """For each of `over_days`, the first day the loan is more than that many days past due,
+    or None.
+
+    Installment i makes the loan that late on day due_i + over + 1 unless it is paid in full
+    by then; the first installment for which it is not gives the day."""
+    pay_days = [d for _, d, _ in ledger.payments]
+    pay_cum = list(accumulate(a for _, _, a in ledger.payments))
+    found: list[int | None] = [None] * len(over_days)
+    left = len(over_days)
+    for (_, due, _, _), running in zip(ledger.schedule, ledger.cum, strict=True):
+        for n, over in enumerate(over_days):
+            if found[n] is None:
+                day = due + over + 1
+                if ledger.paid_by(day, pay_days, pay_cum) < running:
+                    found[n] = day
+                    left -= 1
+        if not left:
+            break
+    return found

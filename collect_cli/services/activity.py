@@ -1,0 +1,165 @@
+"""What collections did over a period: money recovered, promises kept, messages and calls, and
+what each agent achieved. The ledger decides every verdict as of the end of the period."""
+
+from __future__ import annotations
+
+from collections import Counter, defaultdict
+from datetime import UTC, date, datetime, time, timedelta
+
+from sqlalchemy import Connection
+
+from collect_cli.config import Settings
+from collect_cli.domain.promises import evaluate
+from collect_cli.domain.timeline import snapshots
+from collect_cli.errors import UsageError
+from collect_cli.services.analyst import Chart, Column, Report, Section, share
+from collect_cli.services.analytics import iter_book, position_of
+from collect_cli.services.portfolio import iter_accounts
+from collect_cli.store import queries as q
+
+ATTRIBUTION_DAYS = 7  # a payment counts for the agent whose contact came at most this many days before
+
+
+def _check(start: date, end: date) -> None:
+    if end < start:
+        raise UsageError(f"--to {end.isoformat()} is before --from {start.isoformat()}")
+
+
+def collections(conn: Connection, start: date, end: date, *, settings: Settings, product: str | None = None) -> Report:
+    """Money paid from `start` to `end`: by the bucket the loan was in the day before each
+    payment, and by month; and the recovery rate: of what was overdue the day before `start`,
+    how much the payments of the period covered (each loan's payments counted up to its
+    overdue amount)."""
+    _check(start, end)
+    first, last, eve = start.toordinal(), end.toordinal(), start.toordinal() - 1
+    names = [b.name for b in settings.buckets]
+    by_bucket = {n: [0, 0] for n in [*names, "closed"]}  # payments, amount
+    by_month: dict[str, list[int]] = defaultdict(lambda: [0, 0])
+    overdue_before = recovered = 0
+    restructured = set(q.latest_plans(conn, end))
+    pending: list[tuple[str, int, int]] = []  # restructured loans' payments: bucketed by the engine
+    for loan in iter_book(conn, product=product):
+        in_period = [(d, a) for _, d, a in loan.ledger.payments if first <= d <= last]
+        owed = snapshots(loan.ledger, [eve])[0].overdue if loan.disbursed <= eve else 0
+        if loan.loan_id in restructured:  # the engine replays their schedule of then
+            owed = next((a.state.overdue for a in iter_accounts(conn, as_of=date.fromordinal(eve), settings=settings,
+                                                                 loan_ids=[loan.loan_id])), 0)
+        overdue_before += owed
+        recovered += min(owed, sum(a for _, a in in_period))
+        if not in_period:
+            continue
+        if loan.loan_id in restructured:
+            for d, a in in_period:
+                pending.append((loan.loan_id, d, a))
+            continue
+        days = sorted({d - 1 for d, _ in in_period})
+        states = dict(zip(days, snapshots(loan.ledger, days), strict=True))
+        for d, a in in_period:
+            _count(by_bucket, by_month, position_of(states[d - 1], settings).state, d, a)
+    for loan_id, d, a in pending:
+        acc = next(iter_accounts(conn, as_of=date.fromordinal(d - 1), settings=settings, loan_ids=[loan_id]), None)
+        _count(by_bucket, by_month, (acc.state.bucket or "closed") if acc else names[0], d, a)
+    total = sum(v[1] for v in by_bucket.values())
+    return Report("collections", f"Collections from {start.isoformat()} to {end.isoformat()}", [
+        Section("by_bucket", "Money paid, by the bucket the day before the payment",
+                [Column("bucket", "bucket"), Column("payments", "payments", "int"), Column("amount", "amount", "money"),
+                 Column("share", "share %", "pct")],
+                [{"bucket": n, "payments": v[0], "amount": v[1], "share": share(v[1], total)}
+                 for n, v in by_bucket.items()],
+                Chart("bar", "bucket", ("amount",), "money paid")),
+        Section("by_month", "Money paid, by month",
+                [Column("month", "month"), Column("payments", "payments", "int"), Column("amount", "amount", "money")],
+                [{"month": m, "payments": v[0], "amount": v[1]} for m, v in sorted(by_month.items())]),
+        Section("recovery", "Recovery of what was overdue the day before the period",
+                [Column("overdue_before", "overdue before", "money"), Column("recovered", "recovered", "money"),
+                 Column("recovery_rate", "recovery %", "pct")],
+                [{"overdue_before": overdue_before, "recovered": recovered,
+                  "recovery_rate": share(recovered, overdue_before)}]),
+    ])
+
+
+def _count(by_bucket, by_month, state: str, day: int, amount: int) -> None:
+    by_bucket[state][0] += 1
+    by_bucket[state][1] += amount
+    month = date.fromordinal(day).strftime("%Y-%m")
+    by_month[month][0] += 1
+    by_month[month][1] += amount
+
+
+def promises(conn: Connection, start: date, end: date) -> Report:
+    """Promises made from `start` to `end`, judged against the ledger as of `end`, by agent."""
+    _check(start, end)
+    made = q.promises_made(conn, start, end)
+    pays = q.payments_of(conn, sorted({p.loan_id for p in made}), end)
+    per_agent: dict[str, Counter] = defaultdict(Counter)
+    for p in made:
+        verdict = evaluate(amount=p.amount, made_on=p.made_on, due_on=p.due_on, grace_days=p.grace_days,
+                           payments=pays[p.loan_id], as_of=end)
+        c = per_agent[p.agent]
+        c["made"] += 1
+        c["promised"] += p.amount
+        c[verdict.status if verdict else "open"] += 1
+        if verdict:
+            c["paid"] += verdict.paid
+    rows = []
+    for agent, c in sorted(per_agent.items()):
+        settled = c["kept"] + c["partly_kept"] + c["broken"]
+        rows.append({"agent": agent, "made": c["made"], "promised": c["promised"], "kept": c["kept"],
+                     "partly_kept": c["partly_kept"], "broken": c["broken"], "open": c["open"], "paid": c["paid"],
+                     "kept_rate": share(c["kept"], settled)})
+    return Report("promises", f"Promises made from {start.isoformat()} to {end.isoformat()}", [
+        Section("by_agent", "By agent, judged against the ledger at the end of the period",
+                [Column("agent", "agent"), Column("made", "made", "int"), Column("promised", "promised", "money"),
+                 Column("kept", "kept", "int"), Column("partly_kept", "partly kept", "int"),
+                 Column("broken", "broken", "int"), Column("open", "open", "int"), Column("paid", "paid", "money"),
+                 Column("kept_rate", "kept % of settled", "pct")], rows),
+    ])
+
+
+def contacts(conn: Connection, start: date, end: date, *, settings: Settings) -> Report:
+    """Messages of the nightly runs from `start` to `end` by step and status (suppressed ones
+    by rule), calls and visits by outcome, and per agent: accounts worked, contacts,
+    promises, and money paid within ATTRIBUTION_DAYS after their contact."""
+    _check(start, end)
+    zone = settings.zone
+    since = datetime.combine(start, time(0), zone).astimezone(UTC).replace(tzinfo=None)
+    until = datetime.combine(end + timedelta(days=1), time(0), zone).astimezone(UTC).replace(tzinfo=None)
+    messages = Counter((m.step, m.channel, m.status) for m in q.messages_between(conn, start, end))
+    rules = Counter((m.step, (m.reason or "").split(":")[0]) for m in q.messages_between(conn, start, end)
+                    if m.status == "suppressed")
+    logged = q.contacts_in(conn, since, until)
+    outcomes = Counter((c.channel, c.outcome) for c in logged)
+    pays = q.payments_of(conn, sorted({c.loan_id for c in logged}), end + timedelta(days=ATTRIBUTION_DAYS))
+    per_agent: dict[str, dict] = defaultdict(lambda: {"loans": set(), "contacts": 0, "promises": 0, "collected": 0})
+    latest: dict[str, list] = defaultdict(list)
+    for c in logged:
+        a = per_agent[c.agent]
+        a["loans"].add(c.loan_id)
+        a["contacts"] += 1
+        a["promises"] += c.outcome == "promise"
+        latest[c.loan_id].append((c.at.replace(tzinfo=UTC).astimezone(zone).date(), c.agent))
+    for loan_id, calls in latest.items():
+        for paid_on, amount in pays[loan_id]:
+            before = [(d, agent) for d, agent in calls if d <= paid_on <= d + timedelta(days=ATTRIBUTION_DAYS)]
+            if before:
+                per_agent[max(before)[1]]["collected"] += amount
+    statuses = ("queued", "sent", "failed", "suppressed", "cancelled", "skipped")
+    steps = sorted({(s, ch) for s, ch, _ in messages})
+    return Report("contacts", f"Contacts from {start.isoformat()} to {end.isoformat()}", [
+        Section("messages", "Messages of the nightly runs, by step and status",
+                [Column("step", "step"), Column("channel", "channel"), *(Column(s, s, "int") for s in statuses)],
+                [{"step": s, "channel": ch, **{st: messages[(s, ch, st)] for st in statuses}} for s, ch in steps]),
+        Section("suppressed", "Suppressed messages, by rule",
+                [Column("step", "step"), Column("rule", "rule"), Column("messages", "messages", "int")],
+                [{"step": s, "rule": r, "messages": n} for (s, r), n in sorted(rules.items())]),
+        Section("calls", "Calls, visits and replies, by outcome",
+                [Column("channel", "channel"), Column("outcome", "outcome"), Column("contacts", "contacts", "int")],
+                [{"channel": ch, "outcome": o, "contacts": n} for (ch, o), n in sorted(outcomes.items())]),
+        Section("agents", f"Per agent (money paid within {ATTRIBUTION_DAYS} days after their contact)",
+                [Column("agent", "agent"), Column("accounts", "accounts worked", "int"),
+                 Column("contacts", "contacts", "int"), Column("promises", "promises", "int"),
+                 Column("collected", "collected after contact", "money")],
+                [{"agent": agent, "accounts": len(a["loans"]), "contacts": a["contacts"], "promises": a["promises"],
+                  "collected": a["collected"]} for agent, a in sorted(per_agent.items())]),
+    ])
+

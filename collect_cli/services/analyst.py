@@ -1,0 +1,243 @@
+"""The analyst reports: trends, roll rates, classification, vintages, computed from the ledger
+replayed as of any date (services/analytics.py), with no nightly snapshot to depend on.
+
+Each report is a `Report`: sections of rows with raw values (counts, minor units, Decimal
+shares 0…1) that cli/render turns into tables, JSON, CSV, charts and HTML.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import dataclass, field
+from datetime import date, timedelta
+from decimal import Decimal
+from itertools import pairwise
+
+from sqlalchemy import Connection
+
+from collect_cli.config import Settings
+from collect_cli.domain.buckets import CLASSIFICATION, CLASSIFICATION_EN
+from collect_cli.domain.plans import month_after
+from collect_cli.domain.timeline import first_past_due
+from collect_cli.errors import UsageError
+from collect_cli.services.analytics import iter_book, positions_on
+
+
+@dataclass(frozen=True)
+class Column:
+    key: str
+    header: str
+    kind: str = "text"  # text | int | money (minor units) | pct (a Decimal share 0…1)
+
+
+@dataclass(frozen=True)
+class Chart:
+    kind: str  # bar | stacked | line
+    x: str  # the column along the x axis
+    series: tuple[str, ...]  # the columns drawn
+    ylabel: str = ""
+
+
+@dataclass
+class Section:
+    name: str
+    title: str
+    columns: list[Column]
+    rows: list[dict]
+    chart: Chart | None = None
+
+
+@dataclass
+class Report:
+    name: str
+    title: str
+    sections: list[Section]
+    notes: list[str] = field(default_factory=list)
+
+
+def share(part: int, whole: int) -> Decimal:
+    return Decimal(part) / whole if whole else Decimal(0)
+
+
+def dates_between(start: date, end: date, every: str) -> list[date]:
+    """`start`, then every day, week or month to `end`, and `end` itself. Months keep the day
+    of `start`, clamped to the month end; from a month end, every date is a month end."""
+    if end < start:
+        raise UsageError(f"--to {end.isoformat()} is before --from {start.isoformat()}")
+    if every not in ("day", "week", "month"):
+        raise UsageError(f"--every {every}: day, week or month")
+    month_ends = every == "month" and _month_end(start) == start
+
+    def nth(n: int) -> date:
+        if every != "month":
+            return start + timedelta(days=n * (7 if every == "week" else 1))
+        return _month_end(month_after(start, n)) if month_ends else month_after(start, n)
+
+    out: list[date] = []
+    while (day := nth(len(out))) <= end:
+        out.append(day)
+        if len(out) > 3660:
+            raise UsageError("more than 3,660 dates: choose a longer --every")
+    return out if out[-1] == end else [*out, end]
+
+
+# --- buckets over time -------------------------------------------------------------------------
+
+def bucket_trend(conn: Connection, days: list[date], *, settings: Settings, product: str | None = None) -> Report:
+    names = [b.name for b in settings.buckets]
+    counts = [{n: [0, 0, 0] for n in names} for _ in days]  # accounts, overdue, outstanding
+    for _, positions in positions_on(conn, days, settings=settings, product=product):
+        for i, p in enumerate(positions):
+            if p is not None and p.bucket is not None:
+                c = counts[i][p.bucket]
+                c[0] += 1
+                c[1] += p.overdue
+                c[2] += p.outstanding
+    long = [{"as_of": d.isoformat(), "bucket": n, "accounts": counts[i][n][0], "overdue": counts[i][n][1],
+             "outstanding": counts[i][n][2]} for i, d in enumerate(days) for n in names]
+    wide = [{"as_of": d.isoformat(), **{n: counts[i][n][2] for n in names},
+             "total": sum(c[2] for c in counts[i].values()),
+             "accounts": sum(c[0] for c in counts[i].values())} for i, d in enumerate(days)]
+    return Report("buckets", f"Buckets from {days[0].isoformat()} to {days[-1].isoformat()}", [
+        Section("outstanding", "Outstanding principal by bucket",
+                [Column("as_of", "as of"), *(Column(n, n, "money") for n in names), Column("total", "total", "money"),
+                 Column("accounts", "open accounts", "int")], wide,
+                Chart("stacked", "as_of", tuple(names), "outstanding principal")),
+        Section("buckets", "Per date and bucket",
+                [Column("as_of", "as of"), Column("bucket", "bucket"), Column("accounts", "accounts", "int"),
+                 Column("overdue", "overdue", "money"), Column("outstanding", "outstanding", "money")], long),
+    ])
+
+
+# --- roll rates --------------------------------------------------------------------------------
+
+def rolls(conn: Connection, start: date, end: date, *, settings: Settings, product: str | None = None) -> Report:
+    """Where the accounts of each bucket on `start` are on `end` (closed is a state), by count
+    and by outstanding principal on `start`; roll-forward (to a worse bucket) and cure (back
+    to M0 or closed) rates per bucket, and the M0→M1→… flow of balances."""
+    if end <= start:
+        raise UsageError(f"--to {end.isoformat()} must be after --from {start.isoformat()}")
+    names = [b.name for b in settings.buckets]
+    states = [*names, "closed"]
+    count = {a: dict.fromkeys(states, 0) for a in names}
+    balance = {a: dict.fromkeys(states, 0) for a in names}
+    new_loans = 0
+    for _, (first, last) in positions_on(conn, [start, end], settings=settings, product=product):
+        if first is None:
+            new_loans += last is not None
+            continue
+        if first.bucket is None:  # closed already on `start`
+            continue
+        count[first.bucket][last.state] += 1
+        balance[first.bucket][last.state] += first.outstanding
+    rank = {n: i for i, n in enumerate(names)}
+    summary, flow = [], []
+    for a in names:
+        n, bal = sum(count[a].values()), sum(balance[a].values())
+        worse = sum(v for s, v in count[a].items() if s != "closed" and rank[s] > rank[a])
+        cured = count[a][names[0]] + count[a]["closed"] if rank[a] > 0 else None
+        summary.append({"bucket": a, "accounts": n, "balance": bal, "stayed": share(count[a][a], n),
+                        "rolled_forward": share(worse, n), "cured": None if cured is None else share(cured, n)})
+    for a, b in pairwise(names):
+        flow.append({"from": a, "to": b, "balance_from": sum(balance[a].values()), "balance_rolled": balance[a][b],
+                     "flow_rate": share(balance[a][b], sum(balance[a].values()))})
+    matrix_cols = [Column("from", "from \\ to"), *(Column(s, s, "int") for s in states), Column("total", "total", "int")]
+    return Report("rolls", f"Roll rates from {start.isoformat()} to {end.isoformat()}", [
+        Section("accounts", "Accounts: bucket on the first date (rows) by state on the second (columns)",
+                matrix_cols, [{"from": a, **count[a], "total": sum(count[a].values())} for a in names]),
+        Section("balance", "Outstanding principal on the first date, by the same pairs",
+                [Column("from", "from \\ to"), *(Column(s, s, "money") for s in states),
+                 Column("total", "total", "money")],
+                [{"from": a, **balance[a], "total": sum(balance[a].values())} for a in names]),
+        Section("rates", "Per bucket: stayed, rolled to a worse bucket, cured (to M0 or closed)",
+                [Column("bucket", "bucket"), Column("accounts", "accounts", "int"), Column("balance", "balance", "money"),
+                 Column("stayed", "stayed %", "pct"), Column("rolled_forward", "rolled forward %", "pct"),
+                 Column("cured", "cured %", "pct")], summary,
+                Chart("bar", "bucket", ("rolled_forward", "cured"), "share of accounts")),
+        Section("flow", "Flow rates: balance of each bucket that rolled into the next",
+                [Column("from", "from"), Column("to", "to"), Column("balance_from", "balance", "money"),
+                 Column("balance_rolled", "rolled", "money"), Column("flow_rate", "flow %", "pct")], flow,
+                Chart("line", "from", ("flow_rate",), "flow rate")),
+    ], notes=[f"{new_loans:,} loans disbursed after {start.isoformat()} are not in the matrix"] if new_loans else [])
+
+
+# --- classification ---------------------------------------------------------------------------
+
+def classification(conn: Connection, as_of: date, *, settings: Settings, product: str | None = None) -> Report:
+    count, balance = dict.fromkeys(CLASSIFICATION, 0), dict.fromkeys(CLASSIFICATION, 0)
+    for _, (p,) in positions_on(conn, [as_of], settings=settings, product=product):
+        if p is not None and p.classification is not None:
+            count[p.classification] += 1
+            balance[p.classification] += p.outstanding
+    n, bal = sum(count.values()), sum(balance.values())
+    rows = [{"tier": t, "tier_en": CLASSIFICATION_EN[t], "accounts": count[t], "share_accounts": share(count[t], n),
+             "outstanding": balance[t], "share_outstanding": share(balance[t], bal)} for t in CLASSIFICATION]
+    rows.append({"tier": "合计", "tier_en": "total", "accounts": n, "share_accounts": share(n, n),
+                 "outstanding": bal, "share_outstanding": share(bal, bal)})
+    return Report("classification", f"Five-tier classification as of {as_of.isoformat()}", [
+        Section("tiers", "Open loans by tier",
+                [Column("tier", "tier"), Column("tier_en", ""), Column("accounts", "accounts", "int"),
+                 Column("share_accounts", "accounts %", "pct"), Column("outstanding", "outstanding", "money"),
+                 Column("share_outstanding", "outstanding %", "pct")], rows,
+                Chart("bar", "tier_en", ("outstanding",), "outstanding principal")),
+    ], notes=["不良 (non-performing: 次级 + 可疑 + 损失) "
+              f"{share(sum(balance[t] for t in CLASSIFICATION[2:]), bal) * 100:.2f}% of outstanding"])
+
+
+# --- vintages -------------------------------------------------------------------------------------
+
+THRESHOLDS = (30, 60, 90)
+
+
+def vintages(conn: Connection, as_of: date, *, settings: Settings, product: str | None = None,
+             months: int = 12) -> Report:
+    """Per disbursement month, the share of disbursed principal whose loan went more than 30,
+    60, 90 days past due within 1, 2, 3 … months on book (ever, cumulative); a month on book
+    not yet reached by `as_of` is left blank."""
+    cohorts: dict[str, dict] = {}
+    limit = as_of.toordinal()
+    for loan in iter_book(conn, product=product):
+        if loan.disbursed > limit:
+            continue
+        start = date.fromordinal(loan.disbursed)
+        c = cohorts.setdefault(start.strftime("%Y-%m"), {"loans": 0, "principal": 0, "first": start,
+                                                         **{t: defaultdict(int) for t in THRESHOLDS}})
+        c["loans"] += 1
+        c["principal"] += loan.principal
+        c["first"] = min(c["first"], start)
+        for t, hit in zip(THRESHOLDS, first_past_due(loan.ledger, THRESHOLDS), strict=True):
+            if hit is not None and hit <= limit:
+                c[t][_months_on_book(start, date.fromordinal(hit))] += loan.principal
+    sections = []
+    for t in THRESHOLDS:
+        rows = []
+        for month, c in sorted(cohorts.items()):
+            row = {"cohort": month, "loans": c["loans"], "principal": c["principal"]}
+            reached = 0
+            for mob in range(1, months + 1):
+                reached += c[t].get(mob, 0)
+                # the month on book is complete for the whole cohort only after its last loan's
+                observed = month_after(_month_end(c["first"]), mob) <= as_of
+                row[f"mob{mob}"] = share(reached, c["principal"]) if observed else None
+            rows.append(row)
+        sections.append(Section(f"dpd{t}", f"Share of principal ever more than {t} days past due, by months on book",
+                                [Column("cohort", "disbursed"), Column("loans", "loans", "int"),
+                                 Column("principal", "principal", "money"),
+                                 *(Column(f"mob{m}", f"{m}", "pct") for m in range(1, months + 1))], rows,
+                                Chart("curves", "cohort", tuple(f"mob{m}" for m in range(1, months + 1)),
+                                      f"share of principal over {t} days past due") if t == 30 else None))
+    return Report("vintages", f"Vintages as of {as_of.isoformat()}", sections,
+                  notes=["a loan counts in month on book k when it first went that far past due within k months "
+                         "of its disbursement; blank: that month is not over yet for the whole cohort"])
+
+
+def _months_on_book(start: date, day: date) -> int:
+    """1 for a day within the first month after `start`, 2 within the second, …"""
+    k = 1
+    while month_after(start, k) < day:
+        k += 1
+    return k
+
+
+def _month_end(day: date) -> date:
+    return month_after(day.replace(day=1), 1) - timedelta(days=1)

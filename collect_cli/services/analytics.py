@@ -1,0 +1,100 @@
+"""The whole book replayed on many dates in one pass: the ground under the analyst reports.
+
+Loans, schedules and payments stream from the store in loan order as day numbers and are
+merged here, one loan in memory at a time. The few restructured loans are computed by the
+engine itself on each date (it replays their schedule of then and floors their class).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
+from datetime import date
+from itertools import groupby
+from operator import itemgetter
+
+from sqlalchemy import Connection
+
+from collect_cli.config import Settings
+from collect_cli.domain.buckets import bucket_for, classify
+from collect_cli.domain.timeline import Ledger, Snapshot, snapshots
+from collect_cli.services.portfolio import iter_accounts
+from collect_cli.store import queries as q
+
+
+@dataclass(frozen=True, slots=True)
+class Position:
+    """A loan on a date, as the reports need it."""
+
+    dpd: int
+    overdue: int  # minor units
+    outstanding: int  # outstanding principal, minor units
+    bucket: str | None  # None when closed
+    classification: str | None  # None when closed
+
+    @property
+    def state(self) -> str:
+        """Its bucket, or "closed"."""
+        return self.bucket or "closed"
+
+
+@dataclass(frozen=True, slots=True)
+class BookLoan:
+    loan_id: str
+    borrower_id: str
+    product: str
+    disbursed: int  # day number
+    principal: int
+    ledger: Ledger
+
+
+def iter_book(conn: Connection, *, product: str | None = None) -> Iterator[BookLoan]:
+    loan_rows, schedule_rows, payment_rows = q.stream_ledger_rows(conn, product=product)
+    schedules, pays = _grouped(schedule_rows), _grouped(payment_rows)
+    next_schedule, next_pay = next(schedules, None), next(pays, None)
+    for loan_id, borrower_id, prod, disbursed, principal in loan_rows:
+        schedule, paid = (), ()
+        if next_schedule is not None and next_schedule[0] == loan_id:
+            schedule, next_schedule = next_schedule[1], next(schedules, None)
+            schedule.sort(key=itemgetter(1))  # by due day; stable, so seq order among equal days
+        if next_pay is not None and next_pay[0] == loan_id:
+            paid, next_pay = next_pay[1], next(pays, None)
+        yield BookLoan(loan_id, borrower_id, prod, disbursed, principal, Ledger(schedule, paid))
+
+
+def _grouped(rows) -> Iterator[tuple[str, list[tuple]]]:
+    """Consecutive rows of one loan (the rows keep the loan id first, as the store gave them)."""
+    for loan_id, group in groupby(rows, key=itemgetter(0)):
+        yield loan_id, list(group)
+
+
+def positions_on(conn: Connection, days: Sequence[date], *, settings: Settings,
+                 product: str | None = None) -> Iterator[tuple[BookLoan, list[Position | None]]]:
+    """Each loan with its position on each of `days` (None: not yet disbursed then)."""
+    ordinals = [d.toordinal() for d in days]
+    restructured = set(q.latest_plans(conn, max(days)))
+    by_engine = _engine_positions(conn, sorted(restructured), days, settings) if restructured else {}
+    for loan in iter_book(conn, product=product):
+        if loan.loan_id in by_engine:
+            yield loan, by_engine[loan.loan_id]
+            continue
+        snaps = snapshots(loan.ledger, ordinals)
+        yield loan, [position_of(s, settings) if loan.disbursed <= day else None
+                     for s, day in zip(snaps, ordinals, strict=True)]
+
+
+def position_of(s: Snapshot, settings: Settings) -> Position:
+    if s.closed:
+        return Position(s.dpd, s.overdue, s.outstanding, None, None)
+    return Position(s.dpd, s.overdue, s.outstanding,
+                    bucket_for(max(0, s.dpd - settings.grace_days), settings.buckets), classify(s.dpd))
+
+
+def _engine_positions(conn: Connection, loan_ids: list[str], days: Sequence[date],
+                      settings: Settings) -> dict[str, list[Position | None]]:
+    out: dict[str, list[Position | None]] = {i: [None] * len(days) for i in loan_ids}
+    for n, day in enumerate(days):
+        for a in iter_accounts(conn, as_of=day, settings=settings, loan_ids=loan_ids):
+            s = a.state
+            out[a.loan_id][n] = Position(s.dpd, s.overdue, s.outstanding_principal, s.bucket, s.classification)
+    return out

@@ -1,0 +1,105 @@
+"""The watch list: current (M0) accounts most likely to go late, by the early-warning score
+(domain/early_warning.py), with the factors behind each score."""
+
+from __future__ import annotations
+
+import heapq
+from collections import Counter
+from datetime import date
+from decimal import Decimal
+
+from sqlalchemy import Connection
+
+from collect_cli.config import Settings
+from collect_cli.domain.early_warning import other_late_part, watch_score
+from collect_cli.domain.promises import evaluate
+from collect_cli.domain.timeline import Ledger, snapshots
+from collect_cli.services.analyst import Column, Report, Section
+from collect_cli.services.analytics import iter_book
+from collect_cli.store import queries as q
+
+
+def broken_promises_by_loan(conn: Connection, as_of: date, loan_ids=None) -> Counter:
+    """Per loan, its promises broken within the year before `as_of`, judged by the ledger."""
+    made = [p for p in q.promises_made(conn, date.fromordinal(as_of.toordinal() - 365), as_of)
+            if loan_ids is None or p.loan_id in loan_ids]
+    pays = q.payments_of(conn, sorted({p.loan_id for p in made}), as_of)
+    out: Counter = Counter()
+    for p in made:
+        v = evaluate(amount=p.amount, made_on=p.made_on, due_on=p.due_on, grace_days=p.grace_days,
+                     payments=pays[p.loan_id], as_of=as_of)
+        if v and v.status == "broken":
+            out[p.loan_id] += 1
+    return out
+
+
+def scored(conn: Connection, as_of: date, *, settings: Settings, product: str | None = None) -> list[dict]:
+    """Every current open account with its score and reasons, highest first."""
+    day = as_of.toordinal()
+    broken = broken_promises_by_loan(conn, as_of)
+    loans_of, late_of = Counter(), Counter()
+    current = []
+    for loan in iter_book(conn, product=product):
+        if loan.disbursed > day:
+            continue
+        s = snapshots(loan.ledger, [day])[0]
+        if s.closed:
+            continue
+        loans_of[loan.borrower_id] += 1
+        if s.dpd > 0:
+            late_of[loan.borrower_id] += 1
+            continue
+        score, reasons = watch_score(loan.ledger, day, broken_promises=broken[loan.loan_id],
+                                     weights=settings.watchlist)
+        current.append({"loan_id": loan.loan_id, "borrower_id": loan.borrower_id, "score": score, "reasons": reasons,
+                        "outstanding": s.outstanding})
+    # the borrower's other loans are known only once the whole book went by: add that factor now
+    out = []
+    for row in current:
+        others, late = loans_of[row["borrower_id"]] - 1, late_of[row["borrower_id"]]
+        if late:
+            points, why = other_late_part(late, others, settings.watchlist)
+            row["score"] += points
+            row["reasons"] = [*row["reasons"], f"{why} +{points}"]
+        out.append(row)
+    out.sort(key=lambda r: (-r["score"], r["loan_id"]))
+    return out
+
+
+def watchlist(conn: Connection, as_of: date, *, settings: Settings, top: int = 50, product: str | None = None) -> Report:
+    rows = scored(conn, as_of, settings=settings, product=product)
+    threshold = settings.watchlist.threshold
+    listed = heapq.nsmallest(top, rows, key=lambda r: (-r["score"], r["loan_id"])) if top else rows
+    return Report("watchlist", f"Watch list as of {as_of.isoformat()}", [
+        Section("accounts", f"Current accounts most likely to go late (score ≥ {threshold}: on the watch list)",
+                [Column("loan_id", "loan"), Column("score", "score"), Column("outstanding", "outstanding", "money"),
+                 Column("why", "why")],
+                [{"loan_id": r["loan_id"], "score": str(r["score"]), "outstanding": r["outstanding"],
+                  "why": "; ".join(r["reasons"])} for r in listed]),
+    ], notes=[f"{sum(r['score'] >= threshold for r in rows):,} of {len(rows):,} current accounts score "
+              f"{threshold} or more"])
+
+
+def ledger_of(acc, payments: list[tuple[date, int]]) -> Ledger:
+    """An engine account as the lean Ledger the score reads."""
+    schedule = [(acc.loan_id, p.installment.due_on.toordinal(), p.installment.principal_due,
+                 p.installment.interest_due + p.installment.fee_due) for p in acc.state.positions]
+    return Ledger(schedule, sorted((acc.loan_id, d.toordinal(), a) for d, a in payments))
+
+
+def watch_scores(conn: Connection, accounts: list, as_of: date, settings: Settings) -> dict[str, Decimal]:
+    """The early-warning score of each current account of `accounts` (the nightly run's batch)."""
+    current = [a for a in accounts if a.state.status == "open" and a.state.dpd == 0]
+    if not current:
+        return {}
+    ids = [a.loan_id for a in current]
+    pays = q.payments_of(conn, ids, as_of)
+    broken = broken_promises_by_loan(conn, as_of, set(ids))
+    opened, behind = q.borrower_loan_counts(conn, as_of, sorted({a.borrower_id for a in current}))
+    out = {}
+    for a in current:
+        score, _ = watch_score(ledger_of(a, pays[a.loan_id]), as_of.toordinal(), broken_promises=broken[a.loan_id],
+                               other_loans=opened[a.borrower_id] - 1, other_late=behind[a.borrower_id],
+                               weights=settings.watchlist)
+        out[a.loan_id] = score
+    return out

@@ -1,0 +1,237 @@
+"""Analyst reports against computations written here from the CSV files alone: the bucket
+trend and the roll matrix from two (or more) as-of states computed independently, the
+classification from DPD, vintages from a day-by-day replay."""
+
+from __future__ import annotations
+
+import csv
+import json
+from collections import Counter, defaultdict
+from datetime import date, timedelta
+from decimal import Decimal
+
+from dateutil.relativedelta import relativedelta
+
+from tests.cli.test_roundtrip import GENERATED_ON, expected_states, fen, rows
+
+START = date(2026, 10, 20)
+
+
+def report(cli, *args: str) -> dict:
+    r = cli("report", *args, "--format", "json")
+    assert r.exit_code == 0, r.stderr
+    return json.loads(r.stdout)
+
+
+def pct(part: int, whole: int) -> str:
+    return f"{Decimal(part) / whole * 100:.2f}" if whole else "0.00"
+
+
+def test_rolls_count_the_pairs_of_two_independent_states(book3k):
+    cli, imported = book3k
+    first, last = expected_states(imported, START), expected_states(imported, GENERATED_ON)
+    pairs, balance = Counter(), Counter()
+    for loan_id, s in first.items():
+        if s["bucket"] is not None:
+            to = last[loan_id]["bucket"] or "closed"
+            pairs[(s["bucket"], to)] += 1
+            balance[(s["bucket"], to)] += s["outstanding"]
+    got = report(cli, "rolls", "--from", START.isoformat(), "--to", GENERATED_ON.isoformat())
+    states = ["M0", "M1", "M2", "M3", "M4", "M5", "M6", "M7+", "closed"]
+    for row in got["accounts"]:
+        assert {s: row[s] for s in states} == {s: pairs[(row["from"], s)] for s in states}, row["from"]
+    for row in got["balance"]:
+        assert {s: fen(row[s]) for s in states} == {s: balance[(row["from"], s)] for s in states}, row["from"]
+    rates = {r["bucket"]: r for r in got["rates"]}
+    m2 = {s: pairs[("M2", s)] for s in states}
+    n = sum(m2.values())
+    assert rates["M2"]["cured"] == pct(m2["M0"] + m2["closed"], n)
+    assert rates["M2"]["rolled_forward"] == pct(sum(m2[s] for s in states[3:8]), n)
+    flow = {r["from"]: r for r in got["flow"]}
+    m0_balance = sum(v for (a, _), v in balance.items() if a == "M0")
+    assert flow["M0"]["flow_rate"] == pct(balance[("M0", "M1")], m0_balance)
+    assert sum(pairs.values()) > 1000 and pairs[("M1", "M0")] and pairs[("M1", "M2")]  # a real book
+
+
+def test_bucket_trend_matches_each_date(book3k):
+    cli, imported = book3k
+    got = report(cli, "buckets", "--from", "2026-08-31", "--to", "2026-11-20", "--every", "month")
+    days = sorted({r["as_of"] for r in got["buckets"]})
+    assert days == ["2026-08-31", "2026-09-30", "2026-10-31", "2026-11-20"]  # month ends, then --to itself
+    for day in days:
+        want = expected_states(imported, date.fromisoformat(day))
+        for r in (r for r in got["buckets"] if r["as_of"] == day):
+            members = [s for s in want.values() if s["bucket"] == r["bucket"]]
+            assert (r["accounts"], fen(r["outstanding"]), fen(r["overdue"])) == (
+                len(members), sum(s["outstanding"] for s in members), sum(s["overdue"] for s in members))
+
+
+def test_classification_by_dpd(book3k):
+    cli, imported = book3k
+    want = expected_states(imported, GENERATED_ON)
+
+    def tier(dpd: int) -> str:
+        return "损失" if dpd > 360 else "可疑" if dpd > 270 else "次级" if dpd > 90 else "关注" if dpd else "正常"
+
+    count, balance = Counter(), Counter()
+    for s in want.values():
+        if s["status"] == "open":
+            count[tier(s["dpd"])] += 1
+            balance[tier(s["dpd"])] += s["outstanding"]
+    got = {r["tier"]: r for r in report(cli, "classification", "--as-of", GENERATED_ON.isoformat())["tiers"]}
+    for t in ("正常", "关注", "次级", "可疑", "损失"):
+        assert (got[t]["accounts"], fen(got[t]["outstanding"])) == (count[t], balance[t]), t
+        assert got[t]["share_outstanding"] == pct(balance[t], sum(balance.values()))
+    assert got["合计"]["accounts"] == sum(count.values())
+
+
+def test_vintages_from_a_day_by_day_replay(book3k):
+    cli, imported = book3k
+    as_of = GENERATED_ON
+    loans = {r["借据号"]: (date.fromisoformat(r["放款日期"]), fen(r["贷款本金"])) for r in rows(imported.loans, "gb18030")}
+    chosen = sorted(loans)[::8]  # every 8th loan, a day at a time: enough to hold the report to account
+    schedule, paid_rows = defaultdict(list), defaultdict(list)
+    for r in rows(imported.installments, "utf-8-sig"):
+        schedule[r["借据号"]].append((date.fromisoformat(r["应还日期"]), int(r["期次"]),
+                                    fen(r["应还费用"]) + fen(r["应还利息"]) + fen(r["应还本金"])))
+    for r in rows(imported.payments, "utf-8"):
+        paid_rows[r["loan_id"]].append((date.fromisoformat(r["paid_on"]), fen(r["amount"])))
+
+    def dpd(loan_id: str, day: date) -> int:
+        paid = sum(a for d, a in paid_rows[loan_id] if d <= day)
+        cumulative = 0
+        for due_on, _seq, amount in sorted(schedule[loan_id]):
+            cumulative += amount
+            if cumulative > paid:
+                return (day - due_on).days if due_on < day else 0
+        return 0
+
+    first_30: dict[str, date] = {}
+    for loan_id in chosen:
+        day = loans[loan_id][0]
+        while day <= as_of:
+            if dpd(loan_id, day) > 30:
+                first_30[loan_id] = day
+                break
+            day += timedelta(days=1)
+    got = report(cli, "vintages", "--as-of", as_of.isoformat(), "--months", "6")
+    by_cohort = {r["cohort"]: r for r in got["dpd30"]}
+    cohorts = defaultdict(list)
+    for loan_id, (disbursed, _principal) in loans.items():
+        if disbursed <= as_of:
+            cohorts[disbursed.strftime("%Y-%m")].append(loan_id)
+    assert set(by_cohort) == set(cohorts)
+    for month, members in cohorts.items():
+        assert by_cohort[month]["loans"] == len(members)
+        assert fen(by_cohort[month]["principal"]) == sum(loans[m][1] for m in members)
+    from collect_cli.domain.timeline import first_past_due
+    from collect_cli.services.analytics import iter_book
+    from collect_cli.store.database import open_engine
+
+    engine = open_engine(cli.db)
+    with engine.connect() as conn:
+        book = {loan.loan_id: loan for loan in iter_book(conn)}
+    engine.dispose()
+    first = {}
+    for loan_id, loan in book.items():
+        hit = first_past_due(loan.ledger, [30])[0]
+        first[loan_id] = date.fromordinal(hit) if hit is not None and hit <= as_of.toordinal() else None
+    assert {m: first[m] for m in chosen} == {m: first_30.get(m) for m in chosen}  # held to the replay
+    # the shares, cohort by cohort: principal of loans first 30+ within k months of disbursement
+    for month, members in cohorts.items():
+        principal = sum(loans[m][1] for m in members)
+        first_day = min(loans[m][0] for m in members)
+        month_end = (first_day.replace(day=1) + relativedelta(months=1)) - timedelta(days=1)
+        for mob in range(1, 7):
+            cell = by_cohort[month][f"mob{mob}"]
+            if month_end + relativedelta(months=mob) > as_of:
+                assert cell is None
+                continue
+            reached = sum(loans[m][1] for m in members
+                          if first[m] is not None and first[m] <= loans[m][0] + relativedelta(months=mob))
+            assert cell == pct(reached, principal), (month, mob)
+
+
+def test_exports_are_safe_for_excel_and_charts_are_drawn(book3k, tmp_path):
+    cli, imported = book3k
+    out, png, svg = tmp_path / "rolls.csv", tmp_path / "rolls.png", tmp_path / "classes.svg"
+    r = cli("report", "rolls", "--from", START.isoformat(), "--to", GENERATED_ON.isoformat(), "--output", str(out),
+            "--chart", str(png))
+    assert r.exit_code == 0, r.stderr
+    raw = out.read_bytes()
+    assert raw.startswith(b"\xef\xbb\xbf")  # UTF-8 with BOM: Excel opens it in the right encoding
+    with open(out, encoding="utf-8-sig", newline="") as fh:
+        table = list(csv.DictReader(fh))
+    assert {row["table"] for row in table} == {"accounts", "balance", "rates", "flow"}
+    assert png.read_bytes().startswith(b"\x89PNG")
+    r = cli("report", "classification", "--as-of", GENERATED_ON.isoformat(), "--chart", str(svg))
+    assert r.exit_code == 0 and "<svg" in svg.read_text(encoding="utf-8")
+    assert cli("report", "rolls", "--chart", str(tmp_path / "x.gif")).exit_code == 2
+    assert cli("report", "rolls", "--from", "2026-11-20", "--to", "2026-10-20").exit_code == 2
+    assert cli("report", "buckets", "--from", "2026-11-20", "--to", "2026-10-20").exit_code == 2
+
+
+def test_collections_by_bucket_the_day_before_and_recovery(book3k):
+    cli, imported = book3k
+    start, end = date(2026, 11, 11), date(2026, 11, 20)
+    pays = [(r["loan_id"], date.fromisoformat(r["paid_on"]), fen(r["amount"])) for r in rows(imported.payments, "utf-8")]
+    in_period = [p for p in pays if start <= p[1] <= end]
+    states = {d: expected_states(imported, d - timedelta(days=1)) for d in {p[1] for p in in_period}}
+    by_bucket = Counter()
+    for loan_id, d, amount in in_period:
+        by_bucket[states[d][loan_id]["bucket"] or "closed"] += amount
+    eve = expected_states(imported, start - timedelta(days=1))
+    paid_in = Counter()
+    for loan_id, _, amount in in_period:
+        paid_in[loan_id] += amount
+    recovered = sum(min(s["overdue"], paid_in[k]) for k, s in eve.items())
+    owed = sum(s["overdue"] for s in eve.values())
+    got = report(cli, "collections", "--from", start.isoformat(), "--to", end.isoformat())
+    assert {r["bucket"]: fen(r["amount"]) for r in got["by_bucket"] if fen(r["amount"])} == {
+        k: v for k, v in by_bucket.items() if v}
+    [rec] = got["recovery"]
+    assert (fen(rec["overdue_before"]), fen(rec["recovered"]), rec["recovery_rate"]) == (owed, recovered,
+                                                                                         pct(recovered, owed))
+    assert sum(fen(r["amount"]) for r in got["by_month"]) == sum(a for _, _, a in in_period)
+
+
+def test_promises_and_contacts_reports(cli, book, tmp_path):
+    from tests.cli.ledger_book import pay, run
+
+    def log(loan, agent, at, *extra):
+        r = cli("log", loan, "--channel", "call", "--now", at, "--agent", agent, *extra)
+        assert r.exit_code == 0, r.stderr
+
+    log("L1", "wang", "2026-02-02T10:00", "--outcome", "promise", "--promise", "105", "--on", "2026-02-05")
+    log("L2", "wang", "2026-02-02T10:10", "--outcome", "promise", "--promise", "105", "--on", "2026-02-06")
+    log("L4", "li", "2026-02-03T11:00", "--outcome", "promise", "--promise", "105", "--on", "2026-02-20")
+    log("L3", "li", "2026-02-03T11:30", "--outcome", "no-answer")
+    pay(cli, tmp_path, "P1,L1,2026-02-05,105", "P2,L2,2026-02-06,50", "P3,L3,2026-02-12,105")
+    run(cli, "2026-02-08")
+    got = report(cli, "promises", "--from", "2026-02-01", "--to", "2026-02-10")
+    agents = {r["agent"]: r for r in got["by_agent"]}
+    assert (agents["wang"]["made"], agents["wang"]["kept"], agents["wang"]["partly_kept"],
+            agents["wang"]["paid"], agents["wang"]["kept_rate"]) == (2, 1, 1, "155.00", "50.00")
+    assert (agents["li"]["made"], agents["li"]["open"]) == (1, 1)  # 02-20 is after the period
+    c = report(cli, "contacts", "--from", "2026-02-01", "--to", "2026-02-10")
+    per = {r["agent"]: r for r in c["agents"]}
+    assert (per["wang"]["accounts"], per["wang"]["contacts"], per["wang"]["promises"]) == (2, 2, 2)
+    # paid within 7 days after the contact: wang 105 + 50; li's L3 call on 02-03, paid 02-12: too late
+    assert (per["wang"]["collected"], per["li"]["collected"]) == ("155.00", "0.00")
+    assert {(r["channel"], r["outcome"]): r["contacts"] for r in c["calls"]} == {
+        ("call", "promise"): 3, ("call", "no-answer"): 1}
+    steps = {r["step"]: r for r in c["messages"]}
+    assert steps and all(sum(r[s] for s in ("queued", "sent", "failed", "suppressed", "cancelled", "skipped")) > 0
+                         for r in steps.values())
+
+
+def test_report_all_writes_one_self_contained_page(book3k, tmp_path):
+    cli, imported = book3k
+    page = tmp_path / "all.html"
+    r = cli("report", "all", "--html", str(page), "--as-of", GENERATED_ON.isoformat())
+    assert r.exit_code == 0, r.stderr
+    text = page.read_text(encoding="utf-8")
+    for name in ("buckets", "rolls", "classification", "vintages", "collections", "promises", "contacts", "watchlist"):
+        assert f'id="{name}"' in text
+    assert text.count("<svg") >= 5  # the charts, inline
+    assert "<script" not in text and 'src="http' not in text and "<link" not in text  # nothing to fetch

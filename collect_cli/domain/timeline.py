@@ -87,11 +87,14 @@ def first_past_due(ledger: Ledger, over_days: Sequence[int]) -> list[int | None]
     pay_cum = list(accumulate(a for _, _, a in ledger.payments))
     found: list[int | None] = [None] * len(over_days)
     left = len(over_days)
-    for (_, due, _, _), running in zip(ledger.schedule, ledger.cum, strict=True):
+    running = 0
+    for _, due, principal, other in ledger.schedule:
+        running += principal + other
         for n, over in enumerate(over_days):
             if found[n] is None:
                 day = due + over + 1
-                if ledger.paid_by(day, pay_days, pay_cum) < running:
+                i = bisect_right(pay_days, day)
+                if (pay_cum[i - 1] if i else 0) < running:
                     found[n] = day
                     left -= 1
         if not left:

@@ -12,8 +12,8 @@ from collect_cli.config import Settings
 from collect_cli.domain.promises import evaluate
 from collect_cli.domain.timeline import snapshots
 from collect_cli.errors import UsageError
-from collect_cli.services.analyst import Chart, Column, Report, Section, share
-from collect_cli.services.analytics import iter_book, position_of
+from collect_cli.services.analyst import Chart, Column, Report, Section, add, share
+from collect_cli.services.analytics import fold_book, iter_book, position_of
 from collect_cli.services.portfolio import iter_accounts
 from collect_cli.store import queries as q
 
@@ -31,34 +31,11 @@ def collections(conn: Connection, start: date, end: date, *, settings: Settings,
     how much the payments of the period covered (each loan's payments counted up to its
     overdue amount)."""
     _check(start, end)
-    first, last, eve = start.toordinal(), end.toordinal(), start.toordinal() - 1
     names = [b.name for b in settings.buckets]
-    by_bucket = {n: [0, 0] for n in [*names, "closed"]}  # payments, amount
-    by_month: dict[str, list[int]] = defaultdict(lambda: [0, 0])
-    overdue_before = recovered = 0
-    restructured = set(q.latest_plans(conn, end))
-    pending: list[tuple[str, int, int]] = []  # restructured loans' payments: bucketed by the engine
-    for loan in iter_book(conn, product=product):
-        in_period = [(d, a) for _, d, a in loan.ledger.payments if first <= d <= last]
-        owed = snapshots(loan.ledger, [eve])[0].overdue if loan.disbursed <= eve else 0
-        if loan.loan_id in restructured:  # the engine replays their schedule of then
-            owed = next((a.state.overdue for a in iter_accounts(conn, as_of=date.fromordinal(eve), settings=settings,
-                                                                 loan_ids=[loan.loan_id])), 0)
-        overdue_before += owed
-        recovered += min(owed, sum(a for _, a in in_period))
-        if not in_period:
-            continue
-        if loan.loan_id in restructured:
-            for d, a in in_period:
-                pending.append((loan.loan_id, d, a))
-            continue
-        days = sorted({d - 1 for d, _ in in_period})
-        states = dict(zip(days, snapshots(loan.ledger, days), strict=True))
-        for d, a in in_period:
-            _count(by_bucket, by_month, position_of(states[d - 1], settings).state, d, a)
-    for loan_id, d, a in pending:
-        acc = next(iter_accounts(conn, as_of=date.fromordinal(d - 1), settings=settings, loan_ids=[loan_id]), None)
-        _count(by_bucket, by_month, (acc.state.bucket or "closed") if acc else names[0], d, a)
+    counts, amounts, month_counts, month_amounts, overdue_before, recovered = fold_book(
+        conn, _collected, (start, end, settings, product), add)
+    by_bucket = {n: [counts[n], amounts[n]] for n in [*names, "closed"]}
+    by_month = {m: [month_counts[m], month_amounts[m]] for m in month_counts}
     total = sum(v[1] for v in by_bucket.values())
     return Report("collections", f"Collections from {start.isoformat()} to {end.isoformat()}", [
         Section("by_bucket", "Money paid, by the bucket the day before the payment",
@@ -78,12 +55,41 @@ def collections(conn: Connection, start: date, end: date, *, settings: Settings,
     ])
 
 
-def _count(by_bucket, by_month, state: str, day: int, amount: int) -> None:
-    by_bucket[state][0] += 1
-    by_bucket[state][1] += amount
-    month = date.fromordinal(day).strftime("%Y-%m")
-    by_month[month][0] += 1
-    by_month[month][1] += amount
+def _collected(conn: Connection, start: date, end: date, settings: Settings, product, *, part):
+    """Payments by state the day before and by month, what was overdue the day before the
+    period and what of it the period's payments covered, for one part of the book."""
+    first, last, eve = start.toordinal(), end.toordinal(), start.toordinal() - 1
+    counts, amounts, month_counts, month_amounts = Counter(), Counter(), Counter(), Counter()
+    overdue_before = recovered = 0
+
+    def count(state: str, day: int, amount: int) -> None:
+        month = date.fromordinal(day).strftime("%Y-%m")
+        counts[state] += 1
+        amounts[state] += amount
+        month_counts[month] += 1
+        month_amounts[month] += amount
+
+    restructured = set(q.latest_plans(conn, end))
+    for loan in iter_book(conn, product=product, part=part):
+        in_period = [(d, a) for _, d, a in loan.ledger.payments if first <= d <= last]
+        if loan.loan_id in restructured:  # the engine replays their schedule of then
+            def state_on(day: int, loan_id=loan.loan_id):
+                return next(iter_accounts(conn, as_of=date.fromordinal(day), settings=settings,
+                                          loan_ids=[loan_id]), None)
+            before = state_on(eve)
+            owed = before.state.overdue if before else 0
+            for d, a in in_period:
+                acc = state_on(d - 1)
+                count((acc.state.bucket or "closed") if acc else settings.buckets[0].name, d, a)
+        else:
+            owed = snapshots(loan.ledger, [eve])[0].overdue if loan.disbursed <= eve else 0
+            days = sorted({d - 1 for d, _ in in_period})
+            states = dict(zip(days, snapshots(loan.ledger, days), strict=True))
+            for d, a in in_period:
+                count(position_of(states[d - 1], settings).state, d, a)
+        overdue_before += owed
+        recovered += min(owed, sum(a for _, a in in_period))
+    return counts, amounts, month_counts, month_amounts, overdue_before, recovered
 
 
 def promises(conn: Connection, start: date, end: date) -> Report:

@@ -7,7 +7,7 @@ shares 0…1) that cli/render turns into tables, JSON, CSV, charts and HTML.
 
 from __future__ import annotations
 
-from collections import defaultdict
+from collections import Counter
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 from decimal import Decimal
@@ -20,7 +20,7 @@ from collect_cli.domain.buckets import CLASSIFICATION, CLASSIFICATION_EN
 from collect_cli.domain.plans import month_after
 from collect_cli.domain.timeline import first_past_due
 from collect_cli.errors import UsageError
-from collect_cli.services.analytics import iter_book, positions_on
+from collect_cli.services.analytics import fold_book, iter_book, positions_on
 
 
 @dataclass(frozen=True)
@@ -85,14 +85,8 @@ def dates_between(start: date, end: date, every: str) -> list[date]:
 
 def bucket_trend(conn: Connection, days: list[date], *, settings: Settings, product: str | None = None) -> Report:
     names = [b.name for b in settings.buckets]
-    counts = [{n: [0, 0, 0] for n in names} for _ in days]  # accounts, overdue, outstanding
-    for _, positions in positions_on(conn, days, settings=settings, product=product):
-        for i, p in enumerate(positions):
-            if p is not None and p.bucket is not None:
-                c = counts[i][p.bucket]
-                c[0] += 1
-                c[1] += p.overdue
-                c[2] += p.outstanding
+    accounts, overdue, outstanding = fold_book(conn, _bucket_sums, (days, settings, product), add)
+    counts = [{n: [accounts[(i, n)], overdue[(i, n)], outstanding[(i, n)]] for n in names} for i in range(len(days))]
     long = [{"as_of": d.isoformat(), "bucket": n, "accounts": counts[i][n][0], "overdue": counts[i][n][1],
              "outstanding": counts[i][n][2]} for i, d in enumerate(days) for n in names]
     wide = [{"as_of": d.isoformat(), **{n: counts[i][n][2] for n in names},
@@ -109,6 +103,22 @@ def bucket_trend(conn: Connection, days: list[date], *, settings: Settings, prod
     ])
 
 
+def _bucket_sums(conn: Connection, days, settings, product, *, part) -> tuple[Counter, Counter, Counter]:
+    accounts, overdue, outstanding = Counter(), Counter(), Counter()
+    for _, positions in positions_on(conn, days, settings=settings, product=product, part=part):
+        for i, p in enumerate(positions):
+            if p is not None and p.bucket is not None:
+                accounts[(i, p.bucket)] += 1
+                overdue[(i, p.bucket)] += p.overdue
+                outstanding[(i, p.bucket)] += p.outstanding
+    return accounts, overdue, outstanding
+
+
+def add(a: tuple, b: tuple) -> tuple:
+    """Two partial results of fold_book, summed element by element (counters, numbers, lists)."""
+    return tuple(x + y for x, y in zip(a, b, strict=True))
+
+
 # --- roll rates --------------------------------------------------------------------------------
 
 def rolls(conn: Connection, start: date, end: date, *, settings: Settings, product: str | None = None) -> Report:
@@ -119,17 +129,9 @@ def rolls(conn: Connection, start: date, end: date, *, settings: Settings, produ
         raise UsageError(f"--to {end.isoformat()} must be after --from {start.isoformat()}")
     names = [b.name for b in settings.buckets]
     states = [*names, "closed"]
-    count = {a: dict.fromkeys(states, 0) for a in names}
-    balance = {a: dict.fromkeys(states, 0) for a in names}
-    new_loans = 0
-    for _, (first, last) in positions_on(conn, [start, end], settings=settings, product=product):
-        if first is None:
-            new_loans += last is not None
-            continue
-        if first.bucket is None:  # closed already on `start`
-            continue
-        count[first.bucket][last.state] += 1
-        balance[first.bucket][last.state] += first.outstanding
+    pairs, pair_balance, new_loans = fold_book(conn, _roll_pairs, (start, end, settings, product), add)
+    count = {a: {t: pairs[(a, t)] for t in states} for a in names}
+    balance = {a: {t: pair_balance[(a, t)] for t in states} for a in names}
     rank = {n: i for i, n in enumerate(names)}
     summary, flow = [], []
     for a in names:
@@ -161,14 +163,22 @@ def rolls(conn: Connection, start: date, end: date, *, settings: Settings, produ
     ], notes=[f"{new_loans:,} loans disbursed after {start.isoformat()} are not in the matrix"] if new_loans else [])
 
 
+def _roll_pairs(conn: Connection, start, end, settings, product, *, part) -> tuple[Counter, Counter, int]:
+    pairs, balance, new_loans = Counter(), Counter(), 0
+    for _, (first, last) in positions_on(conn, [start, end], settings=settings, product=product, part=part):
+        if first is None:
+            new_loans += last is not None
+        elif first.bucket is not None:  # (closed already on `start`: not in the matrix)
+            pairs[(first.bucket, last.state)] += 1
+            balance[(first.bucket, last.state)] += first.outstanding
+    return pairs, balance, new_loans
+
+
 # --- classification ---------------------------------------------------------------------------
 
 def classification(conn: Connection, as_of: date, *, settings: Settings, product: str | None = None) -> Report:
-    count, balance = dict.fromkeys(CLASSIFICATION, 0), dict.fromkeys(CLASSIFICATION, 0)
-    for _, (p,) in positions_on(conn, [as_of], settings=settings, product=product):
-        if p is not None and p.classification is not None:
-            count[p.classification] += 1
-            balance[p.classification] += p.outstanding
+    tiers, sums = fold_book(conn, _tier_sums, (as_of, settings, product), add)
+    count, balance = {t: tiers[t] for t in CLASSIFICATION}, {t: sums[t] for t in CLASSIFICATION}
     n, bal = sum(count.values()), sum(balance.values())
     rows = [{"tier": t, "tier_en": CLASSIFICATION_EN[t], "accounts": count[t], "share_accounts": share(count[t], n),
              "outstanding": balance[t], "share_outstanding": share(balance[t], bal)} for t in CLASSIFICATION]
@@ -184,6 +194,15 @@ def classification(conn: Connection, as_of: date, *, settings: Settings, product
               f"{share(sum(balance[t] for t in CLASSIFICATION[2:]), bal) * 100:.2f}% of outstanding"])
 
 
+def _tier_sums(conn: Connection, as_of, settings, product, *, part) -> tuple[Counter, Counter]:
+    count, balance = Counter(), Counter()
+    for _, (p,) in positions_on(conn, [as_of], settings=settings, product=product, part=part):
+        if p is not None and p.classification is not None:
+            count[p.classification] += 1
+            balance[p.classification] += p.outstanding
+    return count, balance
+
+
 # --- vintages -------------------------------------------------------------------------------------
 
 THRESHOLDS = (30, 60, 90)
@@ -194,31 +213,18 @@ def vintages(conn: Connection, as_of: date, *, settings: Settings, product: str 
     """Per disbursement month, the share of disbursed principal whose loan went more than 30,
     60, 90 days past due within 1, 2, 3 … months on book (ever, cumulative); a month on book
     not yet reached by `as_of` is left blank."""
-    cohorts: dict[str, dict] = {}
-    limit = as_of.toordinal()
-    for loan in iter_book(conn, product=product):
-        if loan.disbursed > limit:
-            continue
-        start = date.fromordinal(loan.disbursed)
-        c = cohorts.setdefault(start.strftime("%Y-%m"), {"loans": 0, "principal": 0, "first": start,
-                                                         **{t: defaultdict(int) for t in THRESHOLDS}})
-        c["loans"] += 1
-        c["principal"] += loan.principal
-        c["first"] = min(c["first"], start)
-        for t, hit in zip(THRESHOLDS, first_past_due(loan.ledger, THRESHOLDS), strict=True):
-            if hit is not None and hit <= limit:
-                c[t][_months_on_book(start, date.fromordinal(hit))] += loan.principal
+    loans, principal, reached_by = fold_book(conn, _cohorts, (as_of, product), add)
     sections = []
     for t in THRESHOLDS:
         rows = []
-        for month, c in sorted(cohorts.items()):
-            row = {"cohort": month, "loans": c["loans"], "principal": c["principal"]}
+        for month in sorted(loans):
+            row = {"cohort": month, "loans": loans[month], "principal": principal[month]}
             reached = 0
+            month_end = _month_end(date.fromisoformat(f"{month}-01"))
             for mob in range(1, months + 1):
-                reached += c[t].get(mob, 0)
-                # the month on book is complete for the whole cohort only after its last loan's
-                observed = month_after(_month_end(c["first"]), mob) <= as_of
-                row[f"mob{mob}"] = share(reached, c["principal"]) if observed else None
+                reached += reached_by[(month, t, mob)]
+                # a month on book is over for the whole cohort once it is over for its last loan
+                row[f"mob{mob}"] = share(reached, principal[month]) if month_after(month_end, mob) <= as_of else None
             rows.append(row)
         sections.append(Section(f"dpd{t}", f"Share of principal ever more than {t} days past due, by months on book",
                                 [Column("cohort", "disbursed"), Column("loans", "loans", "int"),
@@ -231,11 +237,31 @@ def vintages(conn: Connection, as_of: date, *, settings: Settings, product: str 
                          "of its disbursement; blank: that month is not over yet for the whole cohort"])
 
 
+def _cohorts(conn: Connection, as_of, product, *, part) -> tuple[Counter, Counter, Counter]:
+    """Per disbursement month: loans, principal, and principal by (threshold, month on book)
+    in which the loan first went that far past due."""
+    loans, principal, reached_by = Counter(), Counter(), Counter()
+    limit = as_of.toordinal()
+    for loan in iter_book(conn, product=product, part=part):
+        if loan.disbursed > limit:
+            continue
+        start = date.fromordinal(loan.disbursed)
+        month = f"{start.year:04d}-{start.month:02d}"
+        loans[month] += 1
+        principal[month] += loan.principal
+        for t, hit in zip(THRESHOLDS, first_past_due(loan.ledger, THRESHOLDS), strict=True):
+            if hit is not None and hit <= limit:
+                reached_by[(month, t, _months_on_book(start, date.fromordinal(hit)))] += loan.principal
+    return loans, principal, reached_by
+
+
 def _months_on_book(start: date, day: date) -> int:
     """1 for a day within the first month after `start`, 2 within the second, …"""
-    k = 1
+    k = max(1, (day.year - start.year) * 12 + day.month - start.month)
     while month_after(start, k) < day:
         k += 1
+    while k > 1 and month_after(start, k - 1) >= day:
+        k -= 1
     return k
 
 

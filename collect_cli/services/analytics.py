@@ -7,10 +7,14 @@ engine itself on each date (it replays their schedule of then and floors their c
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
+import os
+from collections.abc import Callable, Iterator, Sequence
+from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
 from datetime import date
+from functools import reduce
 from itertools import groupby
+from multiprocessing import get_context
 from operator import itemgetter
 
 from sqlalchemy import Connection
@@ -20,6 +24,7 @@ from collect_cli.domain.buckets import bucket_for, classify
 from collect_cli.domain.timeline import Ledger, Snapshot, snapshots
 from collect_cli.services.portfolio import iter_accounts
 from collect_cli.store import queries as q
+from collect_cli.store.database import open_engine
 
 
 @dataclass(frozen=True, slots=True)
@@ -48,8 +53,13 @@ class BookLoan:
     ledger: Ledger
 
 
-def iter_book(conn: Connection, *, product: str | None = None) -> Iterator[BookLoan]:
-    loan_rows, schedule_rows, payment_rows = q.stream_ledger_rows(conn, product=product)
+Part = tuple[str | None, str | None]  # loans with lo <= loan_id < hi; None: no bound
+WHOLE: Part = (None, None)
+PARALLEL_MIN = 20_000  # loans: below this one process is faster than starting others
+
+
+def iter_book(conn: Connection, *, product: str | None = None, part: Part = WHOLE) -> Iterator[BookLoan]:
+    loan_rows, schedule_rows, payment_rows = q.stream_ledger_rows(conn, product=product, part=part)
     schedules, pays = _grouped(schedule_rows), _grouped(payment_rows)
     next_schedule, next_pay = next(schedules, None), next(pays, None)
     for loan_id, borrower_id, prod, disbursed, principal in loan_rows:
@@ -68,13 +78,13 @@ def _grouped(rows) -> Iterator[tuple[str, list[tuple]]]:
         yield loan_id, list(group)
 
 
-def positions_on(conn: Connection, days: Sequence[date], *, settings: Settings,
-                 product: str | None = None) -> Iterator[tuple[BookLoan, list[Position | None]]]:
+def positions_on(conn: Connection, days: Sequence[date], *, settings: Settings, product: str | None = None,
+                 part: Part = WHOLE) -> Iterator[tuple[BookLoan, list[Position | None]]]:
     """Each loan with its position on each of `days` (None: not yet disbursed then)."""
     ordinals = [d.toordinal() for d in days]
-    restructured = set(q.latest_plans(conn, max(days)))
-    by_engine = _engine_positions(conn, sorted(restructured), days, settings) if restructured else {}
-    for loan in iter_book(conn, product=product):
+    restructured = sorted(i for i in q.latest_plans(conn, max(days)) if _within(i, part))
+    by_engine = _engine_positions(conn, restructured, days, settings) if restructured else {}
+    for loan in iter_book(conn, product=product, part=part):
         if loan.loan_id in by_engine:
             yield loan, by_engine[loan.loan_id]
             continue
@@ -98,3 +108,38 @@ def _engine_positions(conn: Connection, loan_ids: list[str], days: Sequence[date
             s = a.state
             out[a.loan_id][n] = Position(s.dpd, s.overdue, s.outstanding_principal, s.bucket, s.classification)
     return out
+
+
+def _within(loan_id: str, part: Part) -> bool:
+    lo, hi = part
+    return (lo is None or lo <= loan_id) and (hi is None or loan_id < hi)
+
+
+def fold_book(conn: Connection, work: Callable, args: tuple, merge: Callable):
+    """`work(conn, *args, part=…)` over the whole book, merged with `merge(a, b)`.
+
+    A big book is cut into as many loan-id ranges as there are cores (at most 4), each
+    replayed in a forked process with its own database connection: the replay is CPU-bound
+    Python, and the reports sum what each range found."""
+    workers = min(os.cpu_count() or 1, 4)
+    total = q.count_loans(conn)
+    if workers < 2 or total < PARALLEL_MIN:
+        return work(conn, *args, part=WHOLE)
+    bounds = q.loan_ids_at(conn, [total * i // workers for i in range(1, workers)])
+    parts = list(zip([None, *bounds], [*bounds, None], strict=True))
+    url = conn.engine.url.render_as_string(hide_password=False)
+    # fork: the workers start at once, without importing everything again; each opens its
+    # own connections and never touches the parent's
+    with ProcessPoolExecutor(len(parts), mp_context=get_context("fork")) as pool:
+        partials = list(pool.map(_work_in_process, [(url, work, args, p) for p in parts]))
+    return reduce(merge, partials)
+
+
+def _work_in_process(job):
+    url, work, args, part = job
+    engine = open_engine(url)
+    try:
+        with engine.connect() as conn:
+            return work(conn, *args, part=part)
+    finally:
+        engine.dispose()

@@ -14,8 +14,8 @@ from collect_cli.config import Settings
 from collect_cli.domain.early_warning import other_late_part, watch_score
 from collect_cli.domain.promises import evaluate
 from collect_cli.domain.timeline import Ledger, snapshots
-from collect_cli.services.analyst import Column, Report, Section
-from collect_cli.services.analytics import iter_book
+from collect_cli.services.analyst import Column, Report, Section, add
+from collect_cli.services.analytics import fold_book, iter_book
 from collect_cli.store import queries as q
 
 
@@ -35,11 +35,26 @@ def broken_promises_by_loan(conn: Connection, as_of: date, loan_ids=None) -> Cou
 
 def scored(conn: Connection, as_of: date, *, settings: Settings, product: str | None = None) -> list[dict]:
     """Every current open account with its score and reasons, highest first."""
-    day = as_of.toordinal()
     broken = broken_promises_by_loan(conn, as_of)
+    current, loans_of, late_of = fold_book(conn, _score_part, (as_of, settings, product, broken), add)
+    # the borrower's other loans are known only once the whole book went by: add that factor now
+    out = []
+    for row in current:
+        others, late = loans_of[row["borrower_id"]] - 1, late_of[row["borrower_id"]]
+        if late:
+            points, why = other_late_part(late, others, settings.watchlist)
+            row["score"] += points
+            row["reasons"] = [*row["reasons"], f"{why} +{points}"]
+        out.append(row)
+    out.sort(key=lambda r: (-r["score"], r["loan_id"]))
+    return out
+
+
+def _score_part(conn: Connection, as_of: date, settings: Settings, product, broken: Counter, *, part):
+    day = as_of.toordinal()
     loans_of, late_of = Counter(), Counter()
     current = []
-    for loan in iter_book(conn, product=product):
+    for loan in iter_book(conn, product=product, part=part):
         if loan.disbursed > day:
             continue
         s = snapshots(loan.ledger, [day])[0]
@@ -53,17 +68,7 @@ def scored(conn: Connection, as_of: date, *, settings: Settings, product: str | 
                                      weights=settings.watchlist)
         current.append({"loan_id": loan.loan_id, "borrower_id": loan.borrower_id, "score": score, "reasons": reasons,
                         "outstanding": s.outstanding})
-    # the borrower's other loans are known only once the whole book went by: add that factor now
-    out = []
-    for row in current:
-        others, late = loans_of[row["borrower_id"]] - 1, late_of[row["borrower_id"]]
-        if late:
-            points, why = other_late_part(late, others, settings.watchlist)
-            row["score"] += points
-            row["reasons"] = [*row["reasons"], f"{why} +{points}"]
-        out.append(row)
-    out.sort(key=lambda r: (-r["score"], r["loan_id"]))
-    return out
+    return current, loans_of, late_of
 
 
 def watchlist(conn: Connection, as_of: date, *, settings: Settings, top: int = 50, product: str | None = None) -> Report:

@@ -698,26 +698,46 @@ def _day(conn: Connection, column):
     return cast(column - literal_column("DATE '0001-01-01'"), Integer) + 1
 
 
-def stream_ledger_rows(conn: Connection, *, product: str | None = None) -> tuple[Iterator[tuple], ...]:
+def stream_ledger_rows(conn: Connection, *, product: str | None = None,
+                       part: tuple[str | None, str | None] = (None, None)) -> tuple[Iterator[tuple], ...]:
     """Three streams of plain tuples in loan_id order: loans (loan_id, borrower_id, product,
     disbursed day, principal), schedule rows (loan_id, due day, principal, interest + fees) in
     seq order (the caller orders a loan's rows by due day), and payments (loan_id, paid day,
-    amount) in day order. Each follows its table's index, so the database sorts nothing."""
-    def of_product(stmt, table):
-        return stmt.join(loans, loans.c.loan_id == table.c.loan_id).where(loans.c.product == product) if product else stmt
+    amount) in day order; only loans with lo <= loan_id < hi when `part` = (lo, hi) says so.
+    Each follows its table's index, so the database sorts nothing."""
+    def only(stmt, table):
+        lo, hi = part
+        if lo is not None:
+            stmt = stmt.where(table.c.loan_id >= lo)
+        if hi is not None:
+            stmt = stmt.where(table.c.loan_id < hi)
+        if product:
+            stmt = stmt.join(loans, loans.c.loan_id == table.c.loan_id) if table is not loans else stmt
+            stmt = stmt.where(loans.c.product == product)
+        return stmt
 
     return (
-        _raw_stream(conn, select(loans.c.loan_id, loans.c.borrower_id, loans.c.product,
-                                 _day(conn, loans.c.disbursed_on), loans.c.principal)
-                    .where(*([loans.c.product == product] if product else [])).order_by(loans.c.loan_id)),
-        _raw_stream(conn, of_product(select(installments.c.loan_id, _day(conn, installments.c.due_on),
-                                            installments.c.principal_due,
-                                            installments.c.interest_due + installments.c.fee_due), installments)
+        _raw_stream(conn, only(select(loans.c.loan_id, loans.c.borrower_id, loans.c.product,
+                                      _day(conn, loans.c.disbursed_on), loans.c.principal), loans)
+                    .order_by(loans.c.loan_id)),
+        _raw_stream(conn, only(select(installments.c.loan_id, _day(conn, installments.c.due_on),
+                                      installments.c.principal_due,
+                                      installments.c.interest_due + installments.c.fee_due), installments)
                     .order_by(installments.c.loan_id, installments.c.seq)),
-        _raw_stream(conn, of_product(select(payments.c.loan_id, _day(conn, payments.c.paid_on), payments.c.amount),
-                                     payments)
+        _raw_stream(conn, only(select(payments.c.loan_id, _day(conn, payments.c.paid_on), payments.c.amount),
+                               payments)
                     .order_by(payments.c.loan_id, payments.c.paid_on)),
     )
+
+
+def count_loans(conn: Connection) -> int:
+    return conn.execute(select(func.count()).select_from(loans)).scalar_one()
+
+
+def loan_ids_at(conn: Connection, positions: Sequence[int]) -> list[str]:
+    """The loan ids at these positions in loan_id order: where to cut the book into parts."""
+    return [conn.execute(select(loans.c.loan_id).order_by(loans.c.loan_id).offset(n).limit(1)).scalar_one()
+            for n in positions]
 
 
 def _raw_stream(conn: Connection, stmt, size: int = 10_000) -> Iterator[tuple]:

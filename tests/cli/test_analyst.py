@@ -235,3 +235,20 @@ def test_report_all_writes_one_self_contained_page(book3k, tmp_path):
         assert f'id="{name}"' in text
     assert text.count("<svg") >= 5  # the charts, inline
     assert "<script" not in text and 'src="http' not in text and "<link" not in text  # nothing to fetch
+
+
+def test_the_book_cut_into_parts_gives_the_same_reports(book3k, monkeypatch):
+    """Big books are replayed in parallel processes, one range of loans each: the same figures."""
+    from collect_cli.services import analytics
+
+    cli, _ = book3k
+    asks = [("rolls", "--from", START.isoformat(), "--to", GENERATED_ON.isoformat()),
+            ("vintages", "--as-of", GENERATED_ON.isoformat()),
+            ("classification", "--as-of", GENERATED_ON.isoformat()),
+            ("buckets", "--from", "2026-08-31", "--to", GENERATED_ON.isoformat()),
+            ("collections", "--from", "2026-11-01", "--to", GENERATED_ON.isoformat()),
+            ("watchlist", "--as-of", GENERATED_ON.isoformat(), "--top", "0")]
+    whole = [report(cli, *a) for a in asks]
+    monkeypatch.setattr(analytics, "PARALLEL_MIN", 0)
+    monkeypatch.setattr(analytics.os, "cpu_count", lambda: 3)
+    assert [report(cli, *a) for a in asks] == whole

@@ -211,7 +211,7 @@ def _period(start: str | None, end: str | None, app_) -> tuple:
 
 @app.command("collections")
 def collections_command(ctx: typer.Context, start: From = None, end: To = None, product: Product = None,
-                        output: Output = None, fmt_: FormatOpt = Format.table) -> None:
+                        chart: ChartOpt = None, output: Output = None, fmt_: FormatOpt = Format.table) -> None:
     """Money recovered in a period: by the bucket the loan was in the day before each payment,
     by month, and the recovery rate of what was overdue the day before the period (each
     loan's payments counted up to its overdue amount). Default: the month up to today.
@@ -222,12 +222,12 @@ def collections_command(ctx: typer.Context, start: From = None, end: To = None, 
     first, last = _period(start, end, app_)
     with app_.engine().connect() as conn:
         rep = activity.collections(conn, first, last, settings=app_.settings, product=product)
-    _out(rep, fmt_, None, output)
+    _out(rep, fmt_, chart, output)
 
 
 @app.command("promises")
-def promises_report_command(ctx: typer.Context, start: From = None, end: To = None, output: Output = None,
-                            fmt_: FormatOpt = Format.table) -> None:
+def promises_report_command(ctx: typer.Context, start: From = None, end: To = None, product: Product = None,
+                            chart: ChartOpt = None, output: Output = None, fmt_: FormatOpt = Format.table) -> None:
     """Promises made in a period by agent: made, amount promised, kept, partly kept, broken,
     still open, paid, judged against the ledger at the end of the period.
 
@@ -236,13 +236,13 @@ def promises_report_command(ctx: typer.Context, start: From = None, end: To = No
     app_ = ctx.obj
     first, last = _period(start, end, app_)
     with app_.engine().connect() as conn:
-        rep = activity.promises(conn, first, last)
-    _out(rep, fmt_, None, output)
+        rep = activity.promises(conn, first, last, product)
+    _out(rep, fmt_, chart, output)
 
 
 @app.command("contacts")
-def contacts_report_command(ctx: typer.Context, start: From = None, end: To = None, output: Output = None,
-                            fmt_: FormatOpt = Format.table) -> None:
+def contacts_report_command(ctx: typer.Context, start: From = None, end: To = None, product: Product = None,
+                            chart: ChartOpt = None, output: Output = None, fmt_: FormatOpt = Format.table) -> None:
     """Messages queued, sent, failed and suppressed (by rule) per step; calls by outcome; per
     agent: accounts worked, contacts, promises and money paid within 7 days after their contact.
 
@@ -251,14 +251,14 @@ def contacts_report_command(ctx: typer.Context, start: From = None, end: To = No
     app_ = ctx.obj
     first, last = _period(start, end, app_)
     with app_.engine().connect() as conn:
-        rep = activity.contacts(conn, first, last, settings=app_.settings)
-    _out(rep, fmt_, None, output)
+        rep = activity.contacts(conn, first, last, settings=app_.settings, product=product)
+    _out(rep, fmt_, chart, output)
 
 
 @app.command("watchlist")
 def watchlist_command(ctx: typer.Context, as_of: AsOf = None, product: Product = None,
                       top: Annotated[int, typer.Option(min=0, help="How many to list (0: all).")] = 50,
-                      output: Output = None, fmt_: FormatOpt = Format.table) -> None:
+                      chart: ChartOpt = None, output: Output = None, fmt_: FormatOpt = Format.table) -> None:
     """Early warning (风险预警): current accounts most likely to go late, by an explainable score
     from their own history ([watchlist] weights in collect.toml), with the factors behind each.
 
@@ -268,7 +268,7 @@ def watchlist_command(ctx: typer.Context, as_of: AsOf = None, product: Product =
     day = as_of_date(as_of, app_.today())
     with app_.engine().connect() as conn:
         rep = watchlist.watchlist(conn, day, settings=app_.settings, top=top, product=product)
-    _out(rep, fmt_, None, output)
+    _out(rep, fmt_, chart, output)
 
 
 @app.command("all")
@@ -295,8 +295,8 @@ def all_command(ctx: typer.Context, html_path: Annotated[Path, typer.Option(
             analyst.classification(conn, day, settings=settings, product=product),
             analyst.vintages(conn, day, settings=settings, product=product),
             activity.collections(conn, month_ago + timedelta(days=1), day, settings=settings, product=product),
-            activity.promises(conn, month_ago + timedelta(days=1), day),
-            activity.contacts(conn, month_ago + timedelta(days=1), day, settings=settings),
+            activity.promises(conn, month_ago + timedelta(days=1), day, product),
+            activity.contacts(conn, month_ago + timedelta(days=1), day, settings=settings, product=product),
             watchlist.watchlist(conn, day, settings=settings, top=20, product=product),
         ]
     html_page.write(html_path, html_page.page(reps, title=f"Portfolio report as of {day.isoformat()}",

@@ -92,10 +92,10 @@ def _collected(conn: Connection, start: date, end: date, settings: Settings, pro
     return counts, amounts, month_counts, month_amounts, overdue_before, recovered
 
 
-def promises(conn: Connection, start: date, end: date) -> Report:
+def promises(conn: Connection, start: date, end: date, product: str | None = None) -> Report:
     """Promises made from `start` to `end`, judged against the ledger as of `end`, by agent."""
     _check(start, end)
-    made = q.promises_made(conn, start, end)
+    made = q.promises_made(conn, start, end, product)
     pays = q.payments_of(conn, sorted({p.loan_id for p in made}), end)
     per_agent: dict[str, Counter] = defaultdict(Counter)
     for p in made:
@@ -118,11 +118,12 @@ def promises(conn: Connection, start: date, end: date) -> Report:
                 [Column("agent", "agent"), Column("made", "made", "int"), Column("promised", "promised", "money"),
                  Column("kept", "kept", "int"), Column("partly_kept", "partly kept", "int"),
                  Column("broken", "broken", "int"), Column("open", "open", "int"), Column("paid", "paid", "money"),
-                 Column("kept_rate", "kept % of settled", "pct")], rows),
+                 Column("kept_rate", "kept % of settled", "pct")], rows,
+                Chart("stacked", "agent", ("kept", "partly_kept", "broken", "open"), "promises")),
     ])
 
 
-def contacts(conn: Connection, start: date, end: date, *, settings: Settings) -> Report:
+def contacts(conn: Connection, start: date, end: date, *, settings: Settings, product: str | None = None) -> Report:
     """Messages of the nightly runs from `start` to `end` by step and status (suppressed ones
     by rule), calls and visits by outcome, and per agent: accounts worked, contacts,
     promises, and money paid within ATTRIBUTION_DAYS after their contact."""
@@ -130,10 +131,10 @@ def contacts(conn: Connection, start: date, end: date, *, settings: Settings) ->
     zone = settings.zone
     since = datetime.combine(start, time(0), zone).astimezone(UTC).replace(tzinfo=None)
     until = datetime.combine(end + timedelta(days=1), time(0), zone).astimezone(UTC).replace(tzinfo=None)
-    messages = Counter((m.step, m.channel, m.status) for m in q.messages_between(conn, start, end))
-    rules = Counter((m.step, (m.reason or "").split(":")[0]) for m in q.messages_between(conn, start, end)
-                    if m.status == "suppressed")
-    logged = q.contacts_in(conn, since, until)
+    sent = q.messages_between(conn, start, end, product)
+    messages = Counter((m.step, m.channel, m.status) for m in sent)
+    rules = Counter((m.step, (m.reason or "").split(":")[0]) for m in sent if m.status == "suppressed")
+    logged = q.contacts_in(conn, since, until, product)
     outcomes = Counter((c.channel, c.outcome) for c in logged)
     pays = q.payments_of(conn, sorted({c.loan_id for c in logged}), end + timedelta(days=ATTRIBUTION_DAYS))
     per_agent: dict[str, dict] = defaultdict(lambda: {"loans": set(), "contacts": 0, "promises": 0, "collected": 0})
@@ -166,6 +167,7 @@ def contacts(conn: Connection, start: date, end: date, *, settings: Settings) ->
                  Column("contacts", "contacts", "int"), Column("promises", "promises", "int"),
                  Column("collected", "collected after contact", "money")],
                 [{"agent": agent, "accounts": len(a["loans"]), "contacts": a["contacts"], "promises": a["promises"],
-                  "collected": a["collected"]} for agent, a in sorted(per_agent.items())]),
+                  "collected": a["collected"]} for agent, a in sorted(per_agent.items())],
+                Chart("bar", "agent", ("collected",), "collected after contact")),
     ])
 

@@ -18,6 +18,8 @@ from collect_cli.domain.episodes import episode_starts
 from collect_cli.domain.scoring import History, queue_score, queue_sort_key
 from collect_cli.domain.segments import CallRecord, segment
 from collect_cli.errors import UsageError
+from collect_cli.services.analyst import add
+from collect_cli.services.analytics import fold_book, positions_on
 from collect_cli.services.portfolio import Account, iter_accounts
 from collect_cli.store import queries as q
 
@@ -41,21 +43,28 @@ class BucketReport:
 
 def bucket_report(conn: Connection, *, as_of: date, settings: Settings,
                   product: str | None = None) -> BucketReport:
-    rows = {b.name: BucketRow(b.name) for b in settings.buckets}
-    total = BucketRow("total")
-    closed = 0
-    for acc in iter_accounts(conn, as_of=as_of, settings=settings, product=product):
-        s = acc.state
-        if s.status == "closed":
+    """From the lean replay of the book (services/analytics.py), in parallel parts when big."""
+    accounts_, overdue, outstanding, closed = fold_book(conn, _bucket_part, (as_of, settings, product), add)
+    rows = [BucketRow(b.name, accounts_[b.name], overdue[b.name], outstanding[b.name]) for b in settings.buckets]
+    total = BucketRow("total", sum(r.accounts for r in rows), sum(r.overdue for r in rows),
+                      sum(r.outstanding for r in rows))
+    for row in (*rows, total):
+        row.share = Decimal(row.outstanding) / total.outstanding if total.outstanding else Decimal(0)
+    return BucketReport(as_of=as_of, rows=rows, total=total, closed=closed)
+
+
+def _bucket_part(conn: Connection, as_of: date, settings: Settings, product, *, part) -> tuple:
+    accounts_, overdue, outstanding, closed = Counter(), Counter(), Counter(), 0
+    for _, (p,) in positions_on(conn, [as_of], settings=settings, product=product, part=part):
+        if p is None:
+            continue
+        if p.bucket is None:
             closed += 1
             continue
-        for row in (rows[s.bucket], total):
-            row.accounts += 1
-            row.overdue += s.overdue
-            row.outstanding += s.outstanding_principal
-    for row in (*rows.values(), total):
-        row.share = Decimal(row.outstanding) / total.outstanding if total.outstanding else Decimal(0)
-    return BucketReport(as_of=as_of, rows=list(rows.values()), total=total, closed=closed)
+        accounts_[p.bucket] += 1
+        overdue[p.bucket] += p.overdue
+        outstanding[p.bucket] += p.outstanding
+    return accounts_, overdue, outstanding, closed
 
 
 def accounts(conn: Connection, *, as_of: date, settings: Settings, bucket: str | None = None,

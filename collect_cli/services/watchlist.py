@@ -14,7 +14,7 @@ from collect_cli.config import Settings
 from collect_cli.domain.early_warning import other_late_part, watch_score
 from collect_cli.domain.promises import evaluate
 from collect_cli.domain.timeline import Ledger, snapshots
-from collect_cli.services.analyst import Column, Report, Section, add
+from collect_cli.services.analyst import Chart, Column, Report, Section, add
 from collect_cli.services.analytics import fold_book, iter_book
 from collect_cli.store import queries as q
 
@@ -80,7 +80,8 @@ def watchlist(conn: Connection, as_of: date, *, settings: Settings, top: int = 5
                 [Column("loan_id", "loan"), Column("score", "score"), Column("outstanding", "outstanding", "money"),
                  Column("why", "why")],
                 [{"loan_id": r["loan_id"], "score": str(r["score"]), "outstanding": r["outstanding"],
-                  "why": "; ".join(r["reasons"])} for r in listed]),
+                  "why": "; ".join(r["reasons"])} for r in listed],
+                Chart("bar", "loan_id", ("score",), "early-warning score")),
     ], notes=[f"{sum(r['score'] >= threshold for r in rows):,} of {len(rows):,} current accounts score "
               f"{threshold} or more"])
 

@@ -770,21 +770,29 @@ _raw_stream.cursors = 0
 
 # --- activity over a period (analyst reports) ------------------------------------------------------
 
-def promises_made(conn: Connection, start: date, end: date) -> list[Row]:
-    return conn.execute(select(promises).where(promises.c.made_on >= start, promises.c.made_on <= end)
-                        .order_by(promises.c.id)).all()
+def _of_product(stmt, table, product: str | None):
+    """Only the rows of loans of `product`, when given."""
+    if not product:
+        return stmt
+    return stmt.where(table.c.loan_id.in_(select(loans.c.loan_id).where(loans.c.product == product)))
 
 
-def messages_between(conn: Connection, start: date, end: date) -> list[Row]:
+def promises_made(conn: Connection, start: date, end: date, product: str | None = None) -> list[Row]:
+    stmt = select(promises).where(promises.c.made_on >= start, promises.c.made_on <= end).order_by(promises.c.id)
+    return conn.execute(_of_product(stmt, promises, product)).all()
+
+
+def messages_between(conn: Connection, start: date, end: date, product: str | None = None) -> list[Row]:
     """The outbox messages of the nightly runs as of `start` to `end`."""
-    return conn.execute(select(outbox.c.loan_id, outbox.c.step, outbox.c.channel, outbox.c.status, outbox.c.reason)
-                        .where(outbox.c.as_of >= start, outbox.c.as_of <= end)).all()
+    stmt = select(outbox.c.loan_id, outbox.c.step, outbox.c.channel, outbox.c.status, outbox.c.reason).where(
+        outbox.c.as_of >= start, outbox.c.as_of <= end)
+    return conn.execute(_of_product(stmt, outbox, product)).all()
 
 
-def contacts_in(conn: Connection, since, until) -> list[Row]:
+def contacts_in(conn: Connection, since, until, product: str | None = None) -> list[Row]:
     """Contacts with `since <= at < until` (naive UTC), oldest first."""
-    return conn.execute(select(contacts).where(contacts.c.at >= since, contacts.c.at < until)
-                        .order_by(contacts.c.at, contacts.c.id)).all()
+    stmt = select(contacts).where(contacts.c.at >= since, contacts.c.at < until).order_by(contacts.c.at, contacts.c.id)
+    return conn.execute(_of_product(stmt, contacts, product)).all()
 
 
 def borrower_loan_counts(conn: Connection, as_of: date, borrower_ids: Sequence[str]) -> tuple[dict, dict]:

@@ -12,7 +12,7 @@ from decimal import Decimal
 
 from dateutil.relativedelta import relativedelta
 
-from tests.cli.test_roundtrip import GENERATED_ON, expected_states, fen, rows
+from tests.cli.test_roundtrip import GENERATED_ON, CsvBook, expected_states, fen, rows
 
 START = date(2026, 10, 20)
 
@@ -90,30 +90,8 @@ def test_vintages_from_a_day_by_day_replay(book3k):
     as_of = GENERATED_ON
     loans = {r["借据号"]: (date.fromisoformat(r["放款日期"]), fen(r["贷款本金"])) for r in rows(imported.loans, "gb18030")}
     chosen = sorted(loans)[::8]  # every 8th loan, a day at a time: enough to hold the report to account
-    schedule, paid_rows = defaultdict(list), defaultdict(list)
-    for r in rows(imported.installments, "utf-8-sig"):
-        schedule[r["借据号"]].append((date.fromisoformat(r["应还日期"]), int(r["期次"]),
-                                    fen(r["应还费用"]) + fen(r["应还利息"]) + fen(r["应还本金"])))
-    for r in rows(imported.payments, "utf-8"):
-        paid_rows[r["loan_id"]].append((date.fromisoformat(r["paid_on"]), fen(r["amount"])))
-
-    def dpd(loan_id: str, day: date) -> int:
-        paid = sum(a for d, a in paid_rows[loan_id] if d <= day)
-        cumulative = 0
-        for due_on, _seq, amount in sorted(schedule[loan_id]):
-            cumulative += amount
-            if cumulative > paid:
-                return (day - due_on).days if due_on < day else 0
-        return 0
-
-    first_30: dict[str, date] = {}
-    for loan_id in chosen:
-        day = loans[loan_id][0]
-        while day <= as_of:
-            if dpd(loan_id, day) > 30:
-                first_30[loan_id] = day
-                break
-            day += timedelta(days=1)
+    csv_book = CsvBook(imported, set(chosen))
+    first_30 = {m: d for m in chosen if (d := csv_book.first_day_over(m, 30, loans[m][0], as_of))}
     got = report(cli, "vintages", "--as-of", as_of.isoformat(), "--months", "6")
     by_cohort = {r["cohort"]: r for r in got["dpd30"]}
     cohorts = defaultdict(list)
@@ -252,3 +230,55 @@ def test_the_book_cut_into_parts_gives_the_same_reports(book3k, monkeypatch):
     monkeypatch.setattr(analytics, "PARALLEL_MIN", 0)
     monkeypatch.setattr(analytics.os, "cpu_count", lambda: 3)
     assert [report(cli, *a) for a in asks] == whole
+
+
+def test_promises_and_contacts_over_a_generated_book(cli, tmp_path):
+    """Seeded random calls and promises on a generated book; the verdicts, the per-agent
+    figures and the money collected after contact computed here from the CSV payments."""
+    import random
+
+    from collect_cli.services.demo import generate_portfolio
+
+    files = generate_portfolio(tmp_path / "demo", loans=400, seed=3, as_of=GENERATED_ON)
+    assert cli("import", str(files.loans), str(files.installments), str(files.payments)).exit_code == 0
+    paid = defaultdict(list)
+    for r in rows(files.payments, "utf-8"):
+        paid[r["loan_id"]].append((date.fromisoformat(r["paid_on"]), fen(r["amount"])))
+    loans = sorted(r["借据号"] for r in rows(files.loans, "gb18030")
+                   if date.fromisoformat(r["放款日期"]) <= date(2026, 10, 1))
+    rng = random.Random(11)
+    start, end = date(2026, 10, 1), date(2026, 10, 31)
+    verdicts, per_agent = Counter(), defaultdict(Counter)
+    contacts = []  # (loan, day, agent)
+    for loan in rng.sample(loans, 60):
+        agent = rng.choice(["wang", "li", "zhao"])
+        day = start + timedelta(days=rng.randrange(0, 31))
+        at = f"{day.isoformat()}T{rng.randrange(9, 20):02d}:00"
+        if rng.random() < 0.6:
+            amount = rng.choice([100, 500, 2000])
+            on = day + timedelta(days=rng.randrange(0, 10))
+            r = cli("log", loan, "--channel", "call", "--outcome", "promise", "--promise", str(amount), "--on",
+                    on.isoformat(), "--now", at, "--agent", agent)
+            got = sum(a for d, a in paid[loan] if day <= d <= on)
+            verdict = ("open" if on >= end else "kept" if got >= amount * 100
+                       else "partly_kept" if got else "broken")
+            verdicts[(agent, verdict)] += 1
+            per_agent[agent]["promises"] += 1
+        else:
+            r = cli("log", loan, "--channel", "call", "--outcome", "no-answer", "--now", at, "--agent", agent)
+        assert r.exit_code == 0, r.stderr
+        per_agent[agent]["contacts"] += 1
+        contacts.append((loan, day, agent))
+    for loan in {c[0] for c in contacts}:  # a payment counts for the latest contact in the 7 days before it
+        for d, a in paid[loan]:
+            before = [(day, agent) for lo, day, agent in contacts if lo == loan and day <= d <= day + timedelta(days=7)]
+            if before:
+                per_agent[max(before)[1]]["collected"] += a
+    got = {r["agent"]: r for r in report(cli, "promises", "--from", start.isoformat(), "--to", end.isoformat())["by_agent"]}
+    for agent in ("wang", "li", "zhao"):
+        for v in ("kept", "partly_kept", "broken", "open"):
+            assert got.get(agent, {}).get(v, 0) == verdicts[(agent, v)], (agent, v)
+    c = {r["agent"]: r for r in report(cli, "contacts", "--from", start.isoformat(), "--to", end.isoformat())["agents"]}
+    for agent, want in per_agent.items():
+        assert (c[agent]["contacts"], c[agent]["promises"], fen(c[agent]["collected"])) == (
+            want["contacts"], want["promises"], want["collected"]), agent

@@ -5,41 +5,20 @@ went late is computed here from the CSV files alone."""
 from __future__ import annotations
 
 import json
-from collections import defaultdict
 from datetime import date, timedelta
 
 from collect_cli.config import Settings
 from collect_cli.services.watchlist import scored
 from collect_cli.store.database import open_engine
-from tests.cli.test_roundtrip import fen, rows
+from tests.cli.test_roundtrip import CsvBook
 
 AS_OF = date(2026, 8, 31)
 
 
 def went_late(files, loan_ids: set[str], start: date, days: int) -> set[str]:
-    schedule, paid_rows = defaultdict(list), defaultdict(list)
-    for r in rows(files.installments, "utf-8-sig"):
-        if r["借据号"] in loan_ids:
-            schedule[r["借据号"]].append((date.fromisoformat(r["应还日期"]), int(r["期次"]),
-                                        fen(r["应还费用"]) + fen(r["应还利息"]) + fen(r["应还本金"])))
-    for r in rows(files.payments, "utf-8"):
-        if r["loan_id"] in loan_ids:
-            paid_rows[r["loan_id"]].append((date.fromisoformat(r["paid_on"]), fen(r["amount"])))
-    late = set()
-    for loan_id in loan_ids:
-        for n in range(1, days + 1):
-            day = start + timedelta(days=n)
-            paid = sum(a for d, a in paid_rows[loan_id] if d <= day)
-            cumulative = 0
-            for due_on, _seq, amount in sorted(schedule[loan_id]):
-                cumulative += amount
-                if cumulative > paid:
-                    if due_on < day:
-                        late.add(loan_id)
-                    break
-            if loan_id in late:
-                break
-    return late
+    csv_book = CsvBook(files, loan_ids)
+    end = start + timedelta(days=days)
+    return {m for m in loan_ids if csv_book.first_day_over(m, 0, start + timedelta(days=1), end)}
 
 
 def test_high_scores_go_late_more_often(book3k):

@@ -99,8 +99,8 @@ def export_csv(path: Path, header: Sequence[str], records: Iterable[dict[str, An
 
 def records_out(fmt: Format, records: Iterable[dict[str, Any]], header: Sequence[str]) -> None:
     """json or csv of plain records, streamed: a million accounts never sit in memory at once."""
-    if fmt is Format.csv:
-        csv_out(header, ([r[h] for h in header] for r in records))
+    if fmt is Format.csv:  # Excel-safe: a name like "=cmd|…" from a ledger is never a formula
+        csv_out(header, ([excel_safe(r[h]) for h in header] for r in records))
         return
     out = sys.stdout
     out.write("[")

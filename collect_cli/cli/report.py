@@ -21,6 +21,7 @@ from collect_cli.cli.render import Format
 from collect_cli.domain.money import fmt, fmt_grouped
 from collect_cli.domain.pii import mask_phone
 from collect_cli.domain.plans import month_after
+from collect_cli.errors import UsageError
 from collect_cli.services import activity, analyst, reports, watchlist
 
 app = typer.Typer(help="Portfolio reports, computed from the ledger as of any date.\n\nExample: collect report buckets --as-of 2026-11-20",
@@ -67,8 +68,10 @@ def buckets_command(ctx: typer.Context, as_of: AsOf = None, product: Product = N
     Example: collect report buckets --from 2026-01-31 --to 2026-11-20 --every month --chart buckets.png
     """
     app_ = ctx.obj
+    if as_of is not None and (start is not None or end is not None):
+        raise UsageError("--as-of is one date; --from/--to a range: give one or the other")
     if start is not None or end is not None or chart is not None or output is not None:
-        first, last = _range(start, end, app_)
+        first, last = _range(start, end or as_of, app_)
         with app_.engine().connect() as conn:
             rep = analyst.bucket_trend(conn, analyst.dates_between(first, last, every), settings=app_.settings,
                                        product=product)

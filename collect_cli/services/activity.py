@@ -69,7 +69,7 @@ def _collected(conn: Connection, start: date, end: date, settings: Settings, pro
         month_counts[month] += 1
         month_amounts[month] += amount
 
-    restructured = set(q.latest_plans(conn, end))
+    restructured = set(q.planned_loan_ids(conn, part))
     for loan in iter_book(conn, product=product, part=part):
         in_period = [(d, a) for _, d, a in loan.ledger.payments if first <= d <= last]
         if loan.loan_id in restructured:  # the engine replays their schedule of then
@@ -144,12 +144,12 @@ def contacts(conn: Connection, start: date, end: date, *, settings: Settings, pr
         a["loans"].add(c.loan_id)
         a["contacts"] += 1
         a["promises"] += c.outcome == "promise"
-        latest[c.loan_id].append((c.at.replace(tzinfo=UTC).astimezone(zone).date(), c.agent))
+        latest[c.loan_id].append((c.at.replace(tzinfo=UTC).astimezone(zone).date(), c.at, c.agent))
     for loan_id, calls in latest.items():
         for paid_on, amount in pays[loan_id]:
-            before = [(d, agent) for d, agent in calls if d <= paid_on <= d + timedelta(days=ATTRIBUTION_DAYS)]
-            if before:
-                per_agent[max(before)[1]]["collected"] += amount
+            before = [call for call in calls if call[0] <= paid_on <= call[0] + timedelta(days=ATTRIBUTION_DAYS)]
+            if before:  # the latest contact (by its time) before the payment's day ended
+                per_agent[max(before)[2]]["collected"] += amount
     statuses = ("queued", "sent", "failed", "suppressed", "cancelled", "skipped")
     steps = sorted({(s, ch) for s, ch, _ in messages})
     return Report("contacts", f"Contacts from {start.isoformat()} to {end.isoformat()}", [

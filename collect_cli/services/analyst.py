@@ -17,10 +17,11 @@ from sqlalchemy import Connection
 
 from collect_cli.config import Settings
 from collect_cli.domain.buckets import CLASSIFICATION, CLASSIFICATION_EN
-from collect_cli.domain.plans import month_after
-from collect_cli.domain.timeline import first_past_due
+from collect_cli.domain.plans import month_after, schedule_before
+from collect_cli.domain.timeline import Ledger, first_past_due
 from collect_cli.errors import UsageError
 from collect_cli.services.analytics import fold_book, iter_book, positions_on
+from collect_cli.store import queries as q
 
 
 @dataclass(frozen=True)
@@ -242,6 +243,7 @@ def _cohorts(conn: Connection, as_of, product, *, part) -> tuple[Counter, Counte
     in which the loan first went that far past due."""
     loans, principal, reached_by = Counter(), Counter(), Counter()
     limit = as_of.toordinal()
+    before_plans = _before_plans(conn, part)
     for loan in iter_book(conn, product=product, part=part):
         if loan.disbursed > limit:
             continue
@@ -249,10 +251,34 @@ def _cohorts(conn: Connection, as_of, product, *, part) -> tuple[Counter, Counte
         month = f"{start.year:04d}-{start.month:02d}"
         loans[month] += 1
         principal[month] += loan.principal
-        for t, hit in zip(THRESHOLDS, first_past_due(loan.ledger, THRESHOLDS), strict=True):
+        hits = first_past_due(loan.ledger, THRESHOLDS)
+        if loan.loan_id in before_plans:  # until its first plan, the schedule of then decides
+            first_plan, original = before_plans[loan.loan_id]
+            hits = [old if old is not None and old <= first_plan else new if new is not None and new > first_plan
+                    else None for old, new in zip(first_past_due(original, THRESHOLDS), hits, strict=True)]
+        for t, hit in zip(THRESHOLDS, hits, strict=True):
             if hit is not None and hit <= limit:
                 reached_by[(month, t, _months_on_book(start, date.fromordinal(hit)))] += loan.principal
     return loans, principal, reached_by
+
+
+def _before_plans(conn: Connection, part) -> dict[str, tuple[int, Ledger]]:
+    """Per restructured loan of the part: the day of its first plan, and its ledger on the
+    schedule before any plan (from installment history)."""
+    ids = q.planned_loan_ids(conn, part)
+    if not ids:
+        return {}
+    plans_of = q.plans_of(conn, ids)
+    current, replaced = q.schedules_and_replaced(conn, ids)
+    pays = q.payments_of(conn, ids, date.max)
+    out = {}
+    for loan_id in ids:
+        made = plans_of[loan_id]
+        original = schedule_before(current[loan_id], [p.batch_id for p in reversed(made)], replaced)
+        out[loan_id] = (min(p.plan_on for p in made).toordinal(), Ledger(
+            [(loan_id, i.due_on.toordinal(), i.principal_due, i.interest_due + i.fee_due) for i in original],
+            sorted((loan_id, d.toordinal(), a) for d, a in pays[loan_id])))
+    return out
 
 
 def _months_on_book(start: date, day: date) -> int:

@@ -10,6 +10,7 @@ from __future__ import annotations
 import os
 from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass
 from datetime import date
 from functools import reduce
@@ -22,6 +23,7 @@ from sqlalchemy import Connection
 from collect_cli.config import Settings
 from collect_cli.domain.buckets import bucket_for, classify
 from collect_cli.domain.timeline import Ledger, Snapshot, snapshots
+from collect_cli.errors import CollectError
 from collect_cli.services.portfolio import iter_accounts
 from collect_cli.store import queries as q
 from collect_cli.store.database import open_engine
@@ -82,7 +84,8 @@ def positions_on(conn: Connection, days: Sequence[date], *, settings: Settings, 
                  part: Part = WHOLE) -> Iterator[tuple[BookLoan, list[Position | None]]]:
     """Each loan with its position on each of `days` (None: not yet disbursed then)."""
     ordinals = [d.toordinal() for d in days]
-    restructured = sorted(i for i in q.latest_plans(conn, max(days)) if _within(i, part))
+    # a loan with a plan of any date: the engine replays the schedule in force on each day
+    restructured = q.planned_loan_ids(conn, part)
     by_engine = _engine_positions(conn, restructured, days, settings) if restructured else {}
     for loan in iter_book(conn, product=product, part=part):
         if loan.loan_id in by_engine:
@@ -110,9 +113,21 @@ def _engine_positions(conn: Connection, loan_ids: list[str], days: Sequence[date
     return out
 
 
-def _within(loan_id: str, part: Part) -> bool:
-    lo, hi = part
-    return (lo is None or lo <= loan_id) and (hi is None or loan_id < hi)
+def ledger_of(acc, payments: list[tuple[date, int]]) -> Ledger:
+    """An engine account (its schedule in force on its date) as a lean Ledger."""
+    schedule = [(acc.loan_id, p.installment.due_on.toordinal(), p.installment.principal_due,
+                 p.installment.interest_due + p.installment.fee_due) for p in acc.state.positions]
+    return Ledger(schedule, sorted((acc.loan_id, d.toordinal(), a) for d, a in payments))
+
+
+def engine_ledgers(conn: Connection, loan_ids: list[str], as_of: date, settings: Settings) -> dict[str, tuple]:
+    """(account, Ledger) of these loans as the engine sees them on `as_of`: the schedule in
+    force then (restructured loans), and the payments made by then."""
+    if not loan_ids:
+        return {}
+    pays = q.payments_of(conn, loan_ids, as_of)
+    return {a.loan_id: (a, ledger_of(a, pays[a.loan_id]))
+            for a in iter_accounts(conn, as_of=as_of, settings=settings, loan_ids=loan_ids)}
 
 
 def fold_book(conn: Connection, work: Callable, args: tuple, merge: Callable):
@@ -130,8 +145,12 @@ def fold_book(conn: Connection, work: Callable, args: tuple, merge: Callable):
     url = conn.engine.url.render_as_string(hide_password=False)
     # fork: the workers start at once, without importing everything again; each opens its
     # own connections and never touches the parent's
-    with ProcessPoolExecutor(len(parts), mp_context=get_context("fork")) as pool:
-        partials = list(pool.map(_work_in_process, [(url, work, args, p) for p in parts]))
+    try:
+        with ProcessPoolExecutor(len(parts), mp_context=get_context("fork")) as pool:
+            partials = list(pool.map(_work_in_process, [(url, work, args, p) for p in parts]))
+    except BrokenProcessPool:
+        raise CollectError("a process of the parallel replay died (out of memory?); nothing was written: "
+                           "run the report again") from None
     return reduce(merge, partials)
 
 

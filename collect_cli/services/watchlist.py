@@ -13,9 +13,9 @@ from sqlalchemy import Connection
 from collect_cli.config import Settings
 from collect_cli.domain.early_warning import other_late_part, watch_score
 from collect_cli.domain.promises import evaluate
-from collect_cli.domain.timeline import Ledger, snapshots
+from collect_cli.domain.timeline import snapshots
 from collect_cli.services.analyst import Chart, Column, Report, Section, add
-from collect_cli.services.analytics import fold_book, iter_book
+from collect_cli.services.analytics import engine_ledgers, fold_book, iter_book, ledger_of
 from collect_cli.store import queries as q
 
 
@@ -51,23 +51,34 @@ def scored(conn: Connection, as_of: date, *, settings: Settings, product: str | 
 
 
 def _score_part(conn: Connection, as_of: date, settings: Settings, product, broken: Counter, *, part):
+    """Scores of one part's current loans of `product`, and per borrower the open and late
+    loans of every product (the other-loans factor counts them all, as the nightly run does)."""
     day = as_of.toordinal()
     loans_of, late_of = Counter(), Counter()
     current = []
-    for loan in iter_book(conn, product=product, part=part):
+    # restructured loans: as the engine sees them on the day (the schedule in force then)
+    by_engine = engine_ledgers(conn, q.planned_loan_ids(conn, part), as_of, settings)
+    for loan in iter_book(conn, part=part):
         if loan.disbursed > day:
             continue
-        s = snapshots(loan.ledger, [day])[0]
-        if s.closed:
+        ledger = loan.ledger
+        if loan.loan_id in by_engine:
+            acc, ledger = by_engine[loan.loan_id]
+            closed, dpd, outstanding = acc.state.status == "closed", acc.state.dpd, acc.state.outstanding_principal
+        else:
+            s = snapshots(ledger, [day])[0]
+            closed, dpd, outstanding = s.closed, s.dpd, s.outstanding
+        if closed:
             continue
         loans_of[loan.borrower_id] += 1
-        if s.dpd > 0:
+        if dpd > 0:
             late_of[loan.borrower_id] += 1
             continue
-        score, reasons = watch_score(loan.ledger, day, broken_promises=broken[loan.loan_id],
-                                     weights=settings.watchlist)
+        if product and loan.product != product:
+            continue
+        score, reasons = watch_score(ledger, day, broken_promises=broken[loan.loan_id], weights=settings.watchlist)
         current.append({"loan_id": loan.loan_id, "borrower_id": loan.borrower_id, "score": score, "reasons": reasons,
-                        "outstanding": s.outstanding})
+                        "outstanding": outstanding})
     return current, loans_of, late_of
 
 
@@ -84,13 +95,6 @@ def watchlist(conn: Connection, as_of: date, *, settings: Settings, top: int = 5
                 Chart("bar", "loan_id", ("score",), "early-warning score")),
     ], notes=[f"{sum(r['score'] >= threshold for r in rows):,} of {len(rows):,} current accounts score "
               f"{threshold} or more"])
-
-
-def ledger_of(acc, payments: list[tuple[date, int]]) -> Ledger:
-    """An engine account as the lean Ledger the score reads."""
-    schedule = [(acc.loan_id, p.installment.due_on.toordinal(), p.installment.principal_due,
-                 p.installment.interest_due + p.installment.fee_due) for p in acc.state.positions]
-    return Ledger(schedule, sorted((acc.loan_id, d.toordinal(), a) for d, a in payments))
 
 
 def watch_scores(conn: Connection, accounts: list, as_of: date, settings: Settings) -> dict[str, Decimal]:

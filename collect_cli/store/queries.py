@@ -650,6 +650,18 @@ def plans_of(conn: Connection, loan_ids: Sequence[str]) -> dict[str, list[Row]]:
     return out
 
 
+def planned_loan_ids(conn: Connection, part: tuple[str | None, str | None] = (None, None)) -> list[str]:
+    """The loans with a restructuring plan of any date (lo <= loan_id < hi, as the database
+    orders them, when `part` = (lo, hi))."""
+    stmt = select(plans.c.loan_id).distinct()
+    lo, hi = part
+    if lo is not None:
+        stmt = stmt.where(plans.c.loan_id >= lo)
+    if hi is not None:
+        stmt = stmt.where(plans.c.loan_id < hi)
+    return sorted(conn.execute(stmt).scalars())
+
+
 def latest_plans(conn: Connection, as_of: date, loan_ids: Sequence[str] | None = None) -> dict[str, Row]:
     """Per loan with a plan made by `as_of`, its latest plan."""
     stmt = select(plans).where(plans.c.plan_on <= as_of).order_by(plans.c.id)

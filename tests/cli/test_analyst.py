@@ -10,6 +10,7 @@ from collections import Counter, defaultdict
 from datetime import date, timedelta
 from decimal import Decimal
 
+import pytest
 from dateutil.relativedelta import relativedelta
 
 from tests.cli.test_roundtrip import GENERATED_ON, CsvBook, expected_states, fen, rows
@@ -282,3 +283,34 @@ def test_promises_and_contacts_over_a_generated_book(cli, tmp_path):
     for agent, want in per_agent.items():
         assert (c[agent]["contacts"], c[agent]["promises"], fen(c[agent]["collected"])) == (
             want["contacts"], want["promises"], want["collected"]), agent
+
+
+def test_buckets_as_of_a_date_to_a_file_keeps_the_date(book3k, tmp_path):
+    cli, _ = book3k
+    out = tmp_path / "b.csv"
+    assert cli("report", "buckets", "--as-of", "2026-10-31", "-o", str(out)).exit_code == 0
+    with open(out, encoding="utf-8-sig", newline="") as fh:
+        assert {row["as_of"] for row in csv.DictReader(fh)} == {"2026-10-31"}
+    assert cli("report", "buckets", "--as-of", "2026-10-31", "--from", "2026-10-01").exit_code == 2
+
+
+def _die(conn, *, part):
+    import os
+
+    os._exit(3)  # a worker killed (out of memory, say)
+
+
+def test_a_dead_worker_is_a_clean_error(book3k, monkeypatch):
+    from collect_cli.errors import CollectError
+    from collect_cli.services import analytics
+    from collect_cli.store.database import open_engine
+
+    cli, _ = book3k
+    monkeypatch.setattr(analytics, "PARALLEL_MIN", 0)
+    monkeypatch.setattr(analytics.os, "cpu_count", lambda: 2)
+    engine = open_engine(cli.db)
+    try:
+        with engine.connect() as conn, pytest.raises(CollectError, match="parallel replay died"):
+            analytics.fold_book(conn, _die, (), lambda a, b: a)
+    finally:
+        engine.dispose()

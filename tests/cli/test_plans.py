@@ -162,3 +162,17 @@ def test_bad_plan_options(cli, book):
         assert r.exit_code == 2 and r.stderr.startswith("Error") or "Invalid value" in r.stderr, (args, r.stderr)
     assert cli("plan", "L9", "--installments", "3").exit_code == 2
     assert cli("plan", "L1", "--installments", "3", "--as-of", "2999-01-01", "--apply").exit_code == 2
+
+
+def test_reports_before_a_plan_replay_the_schedule_of_then(cli, book):
+    """Analyst reports of a date before a plan see the loan as it was: late, not cured."""
+    plan(cli, "L1", "--installments", "3", "--as-of", "2026-03-05", "--apply")
+    r = cli("report", "classification", "--as-of", "2026-03-01", "--format", "json")
+    tiers = {t["tier"]: t["accounts"] for t in json.loads(r.stdout)["tiers"]}
+    assert (tiers["关注"], tiers["正常"]) == (5, 0)  # all five 29 days past due, L1 included
+    r = cli("report", "vintages", "--as-of", "2026-06-30", "--months", "3", "--format", "json")
+    [cohort] = json.loads(r.stdout)["dpd30"]
+    assert cohort["mob3"] == "100.00"  # L1 went 30+ on 03-03, before its plan: that stays
+    r = cli("report", "rolls", "--from", "2026-03-01", "--to", "2026-03-06", "--format", "json")
+    m1 = {row["from"]: row for row in json.loads(r.stdout)["accounts"]}["M1"]
+    assert (m1["M0"], m1["M2"]) == (1, 4)  # the plan cured L1; the others rolled

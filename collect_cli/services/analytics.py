@@ -136,7 +136,7 @@ def fold_book(conn: Connection, work: Callable, args: tuple, merge: Callable):
     A big book is cut into as many loan-id ranges as there are cores (at most 4), each
     replayed in a forked process with its own database connection: the replay is CPU-bound
     Python, and the reports sum what each range found."""
-    workers = min(os.cpu_count() or 1, 4)
+    workers = min(cores(), 4)
     total = q.count_loans(conn)
     if workers < 2 or total < PARALLEL_MIN:
         return work(conn, *args, part=WHOLE)
@@ -152,6 +152,14 @@ def fold_book(conn: Connection, work: Callable, args: tuple, merge: Callable):
         raise CollectError("a process of the parallel replay died (out of memory?); nothing was written: "
                            "run the report again") from None
     return reduce(merge, partials)
+
+
+def cores() -> int:
+    """The cores this process may run on (its CPU affinity, which a container may narrow)."""
+    try:
+        return len(os.sched_getaffinity(0))
+    except AttributeError:  # not on Linux
+        return os.cpu_count() or 1
 
 
 def _work_in_process(job):

@@ -229,7 +229,7 @@ def test_the_book_cut_into_parts_gives_the_same_reports(book3k, monkeypatch):
             ("watchlist", "--as-of", GENERATED_ON.isoformat(), "--top", "0")]
     whole = [report(cli, *a) for a in asks]
     monkeypatch.setattr(analytics, "PARALLEL_MIN", 0)
-    monkeypatch.setattr(analytics.os, "cpu_count", lambda: 3)
+    monkeypatch.setattr(analytics, "cores", lambda: 3)
     assert [report(cli, *a) for a in asks] == whole
 
 
@@ -307,7 +307,7 @@ def test_a_dead_worker_is_a_clean_error(book3k, monkeypatch):
 
     cli, _ = book3k
     monkeypatch.setattr(analytics, "PARALLEL_MIN", 0)
-    monkeypatch.setattr(analytics.os, "cpu_count", lambda: 2)
+    monkeypatch.setattr(analytics, "cores", lambda: 2)
     engine = open_engine(cli.db)
     try:
         with engine.connect() as conn, pytest.raises(CollectError, match="parallel replay died"):

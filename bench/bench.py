@@ -1,0 +1,183 @@
+"""The benchmark: collect against the raw floor, on generated books, on SQLite and PostgreSQL.
+
+    python bench/bench.py --loans 100000 --loans 1000000 [--pg postgresql://postgres@127.0.0.1:5432/test]
+
+For each size it generates the demo book once (deterministic: seed 20261120, as of
+2026-11-20), then measures, each in a fresh process, wall time and peak memory (RSS):
+  (a) the raw floor: the same three files parsed with the csv module and inserted with plain
+      sqlite3.executemany into equivalent tables, no validation;
+  (b) collect import; (c) collect run-reminders; (d) collect report buckets and report rolls
+      over a month; (e) collect queue;
+and writes a Markdown table with the machine it ran on to BENCHMARKS.md (--out).
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import json
+import os
+import platform
+import sqlite3
+import subprocess
+import sys
+import tempfile
+import time
+from datetime import date
+from pathlib import Path
+
+AS_OF = "2026-11-20"
+SEED = "20261120"
+TARGETS = {  # SQLite, 100,000 loans (issue 6)
+    "import": "≥ ½ of the floor's rows/s (ratio ≤ 2.0)",
+    "run-reminders": "< 30 s",
+    "report buckets": "< 5 s",
+    "report rolls": "< 5 s",
+    "queue": "a few seconds",
+}
+
+
+def timed(argv: list[str], env: dict | None = None) -> tuple[float, int, str]:
+    """Wall seconds, peak RSS (KB) of the command's process tree, and its stdout."""
+    wrapper = ("import resource, subprocess, sys, time; t = time.perf_counter(); "
+               "p = subprocess.run(sys.argv[1:], stdout=subprocess.PIPE, text=True); "
+               "w = time.perf_counter() - t; sys.stderr.write(p.stdout); "
+               "print(w, resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss, p.returncode)")
+    p = subprocess.run([sys.executable, "-c", wrapper, *argv], capture_output=True, text=True,
+                       env={**os.environ, **(env or {})})
+    wall, rss, code = p.stdout.split()
+    if code not in ("0", "3"):  # 3: some rows rejected (none are, in the demo book)
+        raise SystemExit(f"bench: {' '.join(argv)} failed ({code}):\n{p.stderr[-2000:]}")
+    return float(wall), int(rss), p.stderr
+
+
+def floor(folder: Path, db: Path) -> int:
+    """(a) in this process: parse with csv, insert with executemany. Returns rows written."""
+    con = sqlite3.connect(db)
+    con.executescript("""
+        PRAGMA journal_mode = WAL;
+        CREATE TABLE loans (loan_id TEXT PRIMARY KEY, borrower_id TEXT, name TEXT, phone TEXT, principal TEXT,
+                            disbursed_on TEXT, rest TEXT);
+        CREATE TABLE installments (loan_id TEXT, seq TEXT, due_on TEXT, principal_due TEXT, interest_due TEXT,
+                                   fee_due TEXT, PRIMARY KEY (loan_id, seq));
+        CREATE TABLE payments (payment_id TEXT PRIMARY KEY, loan_id TEXT, paid_on TEXT, amount TEXT);
+    """)
+    total = 0
+    for name, encoding, table, width in (("loans.csv", "gb18030", "loans", 7),
+                                         ("installments.csv", "utf-8-sig", "installments", 6),
+                                         ("payments.csv", "utf-8", "payments", 4)):
+        with open(folder / name, encoding=encoding, newline="") as fh, con:
+            reader = csv.reader(fh)
+            next(reader)
+            batch = []
+            for row in reader:
+                batch.append((row + [""] * width)[:width] if table != "loans" else (*row[:6], ",".join(row[6:])))
+                if len(batch) == 10_000:
+                    con.executemany(f"INSERT INTO {table} VALUES ({','.join('?' * width)})", batch)
+                    total += len(batch)
+                    batch = []
+            con.executemany(f"INSERT INTO {table} VALUES ({','.join('?' * width)})", batch)
+            total += len(batch)
+    con.close()
+    return total
+
+
+def machine() -> str:
+    cpu = "unknown CPU"
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                cpu = line.split(":", 1)[1].strip()
+                break
+    except OSError:
+        pass
+    mem = ""
+    try:
+        kb = int(next(x for x in Path("/proc/meminfo").read_text().splitlines() if x.startswith("MemTotal")).split()[1])
+        mem = f", {kb / 1024 / 1024:.1f} GB RAM"
+    except (OSError, StopIteration):
+        pass
+    return (f"{platform.system()} {platform.release()}, {os.cpu_count()} cores ({cpu}){mem}; Python "
+            f"{platform.python_version()}, SQLite {sqlite3.sqlite_version}")
+
+
+def run(sizes: list[int], pg: str | None, work: Path, out: Path) -> None:
+    collect = [sys.executable, "-m", "collect_cli"]
+    lines = [f"# Benchmarks\n\nMachine: {machine()}. Run on {date.today().isoformat()} with "
+             f"`python bench/bench.py {' '.join(f'--loans {n}' for n in sizes)}"
+             f"{' --pg …' if pg else ''}`; each step in a fresh process, books as of {AS_OF}.\n",
+             "| backend | loans | ledger rows | step | wall | rows/s | peak RSS | target (SQLite, 100k) |",
+             "|---|---|---|---|---|---|---|---|"]
+    for n in sizes:
+        folder = work / f"book-{n}"
+        if not (folder / "payments.csv").exists():
+            print(f"bench: generating {n:,} loans in {folder}", file=sys.stderr)
+            timed([*collect, "demo", "generate", str(folder), "--loans", str(n), "--seed", SEED, "--as-of", AS_OF])
+        rows = sum(sum(1 for _ in open(folder / f, "rb")) - 1 for f in ("loans.csv", "installments.csv", "payments.csv"))
+        floor_db = work / f"floor-{n}.db"
+        for stale in work.glob(f"floor-{n}.db*"):
+            stale.unlink()
+        wall, rss, _ = timed([sys.executable, __file__, "--floor", str(folder), str(floor_db)])
+        floor_rate = rows / wall
+        lines.append(f"| sqlite | {n:,} | {rows:,} | (a) raw floor: csv + executemany | {wall:.1f} s | "
+                     f"{floor_rate:,.0f} | {rss // 1024} MB | |")
+        backends = [("sqlite", str(work / f"collect-{n}.db"))] + ([("postgresql", pg)] if pg else [])
+        for backend, db in backends:
+            if backend == "sqlite":
+                for stale in work.glob(f"collect-{n}.db*"):
+                    stale.unlink()
+            else:
+                db = _fresh_pg(db)
+            steps = [
+                ("import", ["import", str(folder / "loans.csv"), str(folder / "installments.csv"),
+                            str(folder / "payments.csv")]),
+                ("run-reminders", ["run-reminders", "--as-of", AS_OF, "--now", f"{AS_OF}T02:00"]),
+                ("report buckets", ["report", "buckets", "--as-of", AS_OF]),
+                ("report rolls", ["report", "rolls", "--from", "2026-10-20", "--to", AS_OF]),
+                ("queue", ["queue", "--as-of", AS_OF, "--limit", "20"]),
+            ]
+            for name, args in steps:
+                print(f"bench: {backend} {n:,} {name}", file=sys.stderr)
+                wall, rss, _ = timed([*collect, "--db", db, *args, "--format", "json"])
+                rate = f"{rows / wall:,.0f} (floor ÷ this: {floor_rate / (rows / wall):.2f})" if name == "import" else ""
+                target = TARGETS.get(name, "") if backend == "sqlite" and n == 100_000 else ""
+                lines.append(f"| {backend} | {n:,} | {rows:,} | {name} | {wall:.1f} s | {rate} | {rss // 1024} MB | "
+                             f"{target} |")
+    lines.append("\nPeak RSS is the largest process of the step (the parallel report workers each hold "
+                 "about as much as the main process). Time on shared machines varies by up to half between runs.\n")
+    out.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    print(f"bench: written to {out}", file=sys.stderr)
+
+
+def _fresh_pg(url: str) -> str:
+    """A new empty database `collect_bench` on the server of `url` (dropped first if there)."""
+    import psycopg
+    from sqlalchemy.engine import make_url
+
+    base = make_url(url.replace("postgresql://", "postgresql+psycopg://", 1))
+    admin = base.set(drivername="postgresql").render_as_string(hide_password=False)
+    with psycopg.connect(admin, autocommit=True) as conn:
+        conn.execute("DROP DATABASE IF EXISTS collect_bench WITH (FORCE)")
+        conn.execute("CREATE DATABASE collect_bench")
+    return base.set(database="collect_bench").render_as_string(hide_password=False)
+
+
+def main() -> None:
+    if len(sys.argv) == 4 and sys.argv[1] == "--floor":
+        print(json.dumps(floor(Path(sys.argv[2]), Path(sys.argv[3]))), file=sys.stderr)
+        return
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--loans", type=int, action="append", help="book size (repeatable); default 100000")
+    ap.add_argument("--pg", help="a PostgreSQL server to measure too: its database collect_bench is (re)created")
+    ap.add_argument("--work", type=Path, default=Path(tempfile.gettempdir()) / "collect-bench",
+                    help="where books and databases go (books are kept and reused)")
+    ap.add_argument("--out", type=Path, default=Path(__file__).resolve().parent.parent / "BENCHMARKS.md")
+    a = ap.parse_args()
+    a.work.mkdir(parents=True, exist_ok=True)
+    started = time.perf_counter()
+    run(a.loans or [100_000], a.pg, a.work, a.out)
+    print(f"bench: {time.perf_counter() - started:.0f} s in all", file=sys.stderr)
+
+
+if __name__ == "__main__":
+    main()

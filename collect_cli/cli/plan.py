@@ -8,11 +8,10 @@ import typer
 
 from collect_cli.cli import render
 from collect_cli.cli.collector import Agent, agent_name
-from collect_cli.cli.options import AsOf, FormatOpt, as_of_date
+from collect_cli.cli.options import AsOf, FormatOpt, as_of_date, date_option
 from collect_cli.cli.render import Format
 from collect_cli.domain.money import fmt, fmt_grouped
 from collect_cli.errors import Refused, UsageError
-from collect_cli.ledger.values import parse_date
 from collect_cli.services import plans
 
 
@@ -43,12 +42,7 @@ def plan_command(
         raise UsageError("--apply and --dry-run contradict each other")
     app_ = ctx.obj
     day = as_of_date(as_of, app_.today())
-    start = None
-    if first_due is not None:
-        try:
-            start = parse_date(first_due)
-        except ValueError as exc:
-            raise typer.BadParameter(str(exc), param_hint="--first-due") from None
+    start = date_option(first_due, "--first-due")
     terms = {"loan_id": loan, "plan_on": day, "settings": app_.settings, "installments": installments,
              "extend_days": extend_days, "first_due": start}
     if apply:

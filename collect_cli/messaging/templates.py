@@ -18,6 +18,7 @@ import hashlib
 import importlib.util
 import re
 from dataclasses import dataclass
+from functools import lru_cache
 from pathlib import Path
 
 from jinja2 import StrictUndefined
@@ -135,15 +136,20 @@ def environment(html: bool) -> ImmutableSandboxedEnvironment:
     return env
 
 
+@lru_cache(maxsize=256)
+def _compiled(text: str, html: bool):
+    """Compiled once per text: the nightly run renders the same few templates for every loan."""
+    return environment(html).from_string(text)
+
+
 def render(src: TemplateSource, context: dict) -> str:
     """The message text; TemplateProblem when the template fails or runs away."""
     if src.problem:
         raise TemplateProblem(f"{src.path}: {src.problem}")
-    env = environment(html=src.channel == "letter")
     chunks, size = [], 0
     try:
         # streamed, so a runaway template is stopped at the size limit, not when memory runs out
-        for chunk in env.from_string(src.text).generate(**context):
+        for chunk in _compiled(src.text, src.channel == "letter").generate(**context):
             size += len(chunk)
             if size > MAX_OUTPUT_CHARS:
                 raise TemplateProblem(f"{src.path}: renders more than {MAX_OUTPUT_CHARS:,} characters")

@@ -16,10 +16,8 @@ Days are day numbers (date.toordinal()), as in domain/timeline.py.
 
 from __future__ import annotations
 
-from bisect import bisect_right
 from dataclasses import dataclass
 from decimal import Decimal
-from itertools import accumulate
 
 from collect_cli.domain.timeline import Ledger
 
@@ -41,13 +39,8 @@ class WatchWeights:
 def watch_score(ledger: Ledger, day: int, *, broken_promises: int = 0, other_loans: int = 0, other_late: int = 0,
                 weights: WatchWeights = WatchWeights()) -> tuple[Decimal, list[str]]:
     """The score as of `day` and its reasons, biggest first. Only what happened by `day` counts."""
-    pays = [(d, a) for _, d, a in ledger.payments if d <= day]
-    pay_days = [d for d, _ in pays]
-    pay_cum = list(accumulate(a for _, a in pays))
-
-    def paid_by(d: int) -> int:
-        i = bisect_right(pay_days, d)
-        return pay_cum[i - 1] if i else 0
+    curve = ledger.paid_curve(until=day)
+    pay_days, pay_cum, paid_by = curve.days, curve.totals, curve.by
 
     late = partial = deepest = 0
     last_due = None

@@ -39,13 +39,34 @@ class Ledger:
     schedule: Sequence[tuple[int, int, int]]
     payments: Sequence[tuple[int, int]]
 
+    @classmethod
+    def of(cls, loan_id: str, installments, payments) -> Ledger:
+        """From the engine's Installments and (date, amount) payments."""
+        return cls([(loan_id, i.due_on.toordinal(), i.principal_due, i.interest_due + i.fee_due)
+                    for i in sorted(installments, key=lambda i: (i.due_on, i.seq))],
+                   sorted((loan_id, d.toordinal(), a) for d, a in payments))
+
     @property
     def cum(self) -> list[int]:
         return list(accumulate(p + o for _, _, p, o in self.schedule))
 
-    def paid_by(self, day: int, pay_days: list[int], pay_cum: list[int]) -> int:
-        i = bisect_right(pay_days, day)
-        return pay_cum[i - 1] if i else 0
+    def paid_curve(self, until: int | None = None) -> PaidCurve:
+        """The payments (up to day `until`) as a running total, to ask "paid by day d"."""
+        return PaidCurve([(d, a) for _, d, a in self.payments if until is None or d <= until])
+
+
+class PaidCurve:
+    """Money paid up to any day, by binary search over the payment days."""
+
+    __slots__ = ("days", "totals")
+
+    def __init__(self, payments: Sequence[tuple[int, int]]):
+        self.days = [d for d, _ in payments]
+        self.totals = list(accumulate(a for _, a in payments))
+
+    def by(self, day: int) -> int:
+        i = bisect_right(self.days, day)
+        return self.totals[i - 1] if i else 0
 
 
 def snapshots(ledger: Ledger, days: Sequence[int]) -> list[Snapshot]:
@@ -59,11 +80,10 @@ def snapshots(ledger: Ledger, days: Sequence[int]) -> list[Snapshot]:
     dues = [due for _, due, _, _ in schedule]
     principal_before = [0, *accumulate(p for _, _, p, _ in schedule)]  # principal of the rows before i
     total = cum[-1] if cum else 0
-    pay_days = [d for _, d, _ in ledger.payments]
-    pay_cum = list(accumulate(a for _, _, a in ledger.payments))
+    paid_by = ledger.paid_curve().by
     out = []
     for day in days:
-        paid = ledger.paid_by(day, pay_days, pay_cum)
+        paid = paid_by(day)
         k = bisect_right(cum, paid)  # the oldest installment with money unpaid (len: none)
         outstanding = principal_before[-1] - principal_before[k]
         if k < len(schedule):
@@ -83,8 +103,7 @@ def first_past_due(ledger: Ledger, over_days: Sequence[int]) -> list[int | None]
 
     Installment i makes the loan that late on day due_i + over + 1 unless it is paid in full
     by then; the first installment for which it is not gives the day."""
-    pay_days = [d for _, d, _ in ledger.payments]
-    pay_cum = list(accumulate(a for _, _, a in ledger.payments))
+    paid_by = ledger.paid_curve().by
     found: list[int | None] = [None] * len(over_days)
     left = len(over_days)
     running = 0
@@ -93,8 +112,7 @@ def first_past_due(ledger: Ledger, over_days: Sequence[int]) -> list[int | None]
         for n, over in enumerate(over_days):
             if found[n] is None:
                 day = due + over + 1
-                i = bisect_right(pay_days, day)
-                if (pay_cum[i - 1] if i else 0) < running:
+                if paid_by(day) < running:
                     found[n] = day
                     left -= 1
         if not left:

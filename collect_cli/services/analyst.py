@@ -275,9 +275,7 @@ def _before_plans(conn: Connection, part) -> dict[str, tuple[int, Ledger]]:
     for loan_id in ids:
         made = plans_of[loan_id]
         original = schedule_before(current[loan_id], [p.batch_id for p in reversed(made)], replaced)
-        out[loan_id] = (min(p.plan_on for p in made).toordinal(), Ledger(
-            [(loan_id, i.due_on.toordinal(), i.principal_due, i.interest_due + i.fee_due) for i in original],
-            sorted((loan_id, d.toordinal(), a) for d, a in pays[loan_id])))
+        out[loan_id] = (min(p.plan_on for p in made).toordinal(), Ledger.of(loan_id, original, pays[loan_id]))
     return out
 
 

@@ -115,9 +115,7 @@ def _engine_positions(conn: Connection, loan_ids: list[str], days: Sequence[date
 
 def ledger_of(acc, payments: list[tuple[date, int]]) -> Ledger:
     """An engine account (its schedule in force on its date) as a lean Ledger."""
-    schedule = [(acc.loan_id, p.installment.due_on.toordinal(), p.installment.principal_due,
-                 p.installment.interest_due + p.installment.fee_due) for p in acc.state.positions]
-    return Ledger(schedule, sorted((acc.loan_id, d.toordinal(), a) for d, a in payments))
+    return Ledger.of(acc.loan_id, [p.installment for p in acc.state.positions], payments)
 
 
 def engine_ledgers(conn: Connection, loan_ids: list[str], as_of: date, settings: Settings) -> dict[str, tuple]:

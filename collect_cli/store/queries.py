@@ -529,9 +529,14 @@ def contacts_of(conn: Connection, loan_ids: Sequence[str], since) -> dict[str, l
 
 
 def promises_of(conn: Connection, loan_ids: Sequence[str]) -> dict[str, list[Row]]:
+    return _per_loan(conn, promises, loan_ids)
+
+
+def _per_loan(conn: Connection, table, loan_ids: Sequence[str]) -> dict[str, list[Row]]:
+    """Per loan, its rows of `table`, oldest first."""
     out: dict[str, list[Row]] = {i: [] for i in loan_ids}
     if loan_ids:
-        for r in conn.execute(select(promises).where(promises.c.loan_id.in_(list(loan_ids))).order_by(promises.c.id)):
+        for r in conn.execute(select(table).where(table.c.loan_id.in_(list(loan_ids))).order_by(table.c.id)):
             out[r.loan_id].append(r)
     return out
 
@@ -643,23 +648,23 @@ def add_plan(conn: Connection, **row) -> int:
 
 def plans_of(conn: Connection, loan_ids: Sequence[str]) -> dict[str, list[Row]]:
     """Per loan, its plans, oldest first."""
-    out: dict[str, list[Row]] = {i: [] for i in loan_ids}
-    if loan_ids:
-        for r in conn.execute(select(plans).where(plans.c.loan_id.in_(list(loan_ids))).order_by(plans.c.id)):
-            out[r.loan_id].append(r)
-    return out
+    return _per_loan(conn, plans, loan_ids)
 
 
 def planned_loan_ids(conn: Connection, part: tuple[str | None, str | None] = (None, None)) -> list[str]:
     """The loans with a restructuring plan of any date (lo <= loan_id < hi, as the database
     orders them, when `part` = (lo, hi))."""
-    stmt = select(plans.c.loan_id).distinct()
+    return sorted(conn.execute(_in_part(select(plans.c.loan_id).distinct(), plans, part)).scalars())
+
+
+def _in_part(stmt, table, part: tuple[str | None, str | None]):
+    """Only the rows of loans with lo <= loan_id < hi, in the database's own order."""
     lo, hi = part
     if lo is not None:
-        stmt = stmt.where(plans.c.loan_id >= lo)
+        stmt = stmt.where(table.c.loan_id >= lo)
     if hi is not None:
-        stmt = stmt.where(plans.c.loan_id < hi)
-    return sorted(conn.execute(stmt).scalars())
+        stmt = stmt.where(table.c.loan_id < hi)
+    return stmt
 
 
 def latest_plans(conn: Connection, as_of: date, loan_ids: Sequence[str] | None = None) -> dict[str, Row]:
@@ -718,11 +723,7 @@ def stream_ledger_rows(conn: Connection, *, product: str | None = None,
     amount) in day order; only loans with lo <= loan_id < hi when `part` = (lo, hi) says so.
     Each follows its table's index, so the database sorts nothing."""
     def only(stmt, table):
-        lo, hi = part
-        if lo is not None:
-            stmt = stmt.where(table.c.loan_id >= lo)
-        if hi is not None:
-            stmt = stmt.where(table.c.loan_id < hi)
+        stmt = _in_part(stmt, table, part)
         if product:
             stmt = stmt.join(loans, loans.c.loan_id == table.c.loan_id) if table is not loans else stmt
             stmt = stmt.where(loans.c.product == product)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from typing import Annotated
@@ -147,4 +148,8 @@ _register()
 
 
 def main() -> None:
+    # The program's own objects (modules, classes, the CLI) are never garbage: frozen, the
+    # cyclic collector's full passes skip them. Bulk paths allocate millions of short-lived
+    # rows, and without this the import spent a third of its time in the collector.
+    gc.freeze()
     app()

@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
+from collections import namedtuple
 from collections.abc import Callable
 from dataclasses import dataclass
+from functools import partial
+from itertools import repeat
+from operator import itemgetter
 
 from collect_cli.ledger import values as v
 
@@ -87,71 +91,141 @@ class ParseOptions:
     date_format: str | None = None
 
 
-# Each parser takes the row as {canonical name: text} and returns the typed record, or raises
-# RowError naming the column. Records are plain tuples-as-dicts ready for the store.
-
-
 class RowError(ValueError):
-    def __init__(self, column: str, reason: str):
-        super().__init__(f"{column}: {reason}")
+    """Why a row is rejected; `column` names the field, None for the row as a whole."""
+
+    def __init__(self, column: str | None, reason: str):
+        super().__init__(f"{column}: {reason}" if column else reason)
         self.column = column
         self.reason = reason
 
 
-def _field(row: dict[str, str], column: str, parse: Callable, *args):
-    try:
-        return parse(row.get(column, ""), *args)
-    except ValueError as exc:
-        raise RowError(column, str(exc)) from None
-
-
-def parse_loan(row: dict[str, str], opts: ParseOptions) -> dict:
-    return {
-        "loan_id": _field(row, "loan_id", v.parse_key),
-        "borrower_id": _field(row, "borrower_id", v.parse_key),
-        "name": _field(row, "borrower_name", v.parse_text, 200),
-        "phone": _field(row, "phone", v.parse_phone),
-        "principal": _positive(row, "principal"),
-        "disbursed_on": _field(row, "disbursed_on", v.parse_date, opts.date_format),
-        "annual_rate_ppm": _field(row, "annual_rate", v.parse_rate),
-        "product": _field(row, "product", v.parse_optional_text, 64) or "default",
-        "email": _field(row, "email", v.parse_optional_text, 320),
-        "address": _field(row, "address", v.parse_optional_text, 1000),
-        "locale": _field(row, "locale", v.parse_locale),
-        "timezone": _field(row, "timezone", v.parse_timezone),
-    }
-
-
-def parse_installment(row: dict[str, str], opts: ParseOptions) -> dict:
-    rec = {
-        "loan_id": _field(row, "loan_id", v.parse_key),
-        "seq": _field(row, "seq", v.parse_seq),
-        "due_on": _field(row, "due_on", v.parse_date, opts.date_format),
-        "principal_due": _field(row, "principal_due", v.parse_money),
-        "interest_due": _field(row, "interest_due", v.parse_money),
-        "fee_due": _field(row, "fee_due", v.parse_money) if row.get("fee_due", "").strip() else 0,
-    }
-    if rec["principal_due"] + rec["interest_due"] + rec["fee_due"] == 0:
-        raise RowError("principal_due", "the installment asks for no money at all")
-    return rec
-
-
-def parse_payment(row: dict[str, str], opts: ParseOptions) -> dict:
-    return {
-        "payment_id": _field(row, "payment_id", v.parse_key),
-        "loan_id": _field(row, "loan_id", v.parse_key),
-        "paid_on": _field(row, "paid_on", v.parse_date, opts.date_format),
-        "amount": _positive(row, "amount"),
-    }
-
-
-def _positive(row: dict[str, str], column: str) -> int:
-    amount = _field(row, column, v.parse_money)
+def _positive_money(text: str) -> int:
+    amount = v.parse_money(text)
     if amount == 0:
-        raise RowError(column, "is zero")
+        raise ValueError("is zero")
     return amount
 
 
-PARSERS = {"loans": parse_loan, "installments": parse_installment, "payments": parse_payment}
+def _optional_money(text: str) -> int:
+    return v.parse_money(text) if text.strip() else 0
+
+
+def _product(text: str) -> str:
+    return v.parse_optional_text(text, 64) or "default"
+
+
+# A record field: (its key in the record, the file column it comes from, how the text is parsed).
+Spec = tuple[str, str, Callable[[str], object]]
+
+
+def _specs(kind: str, opts: ParseOptions) -> tuple[Spec, ...]:
+    day = partial(v.parse_date, date_format=opts.date_format)
+    return {
+        "loans": (
+            ("loan_id", "loan_id", v.parse_key),
+            ("borrower_id", "borrower_id", v.parse_key),
+            ("name", "borrower_name", partial(v.parse_text, limit=200)),
+            ("phone", "phone", v.parse_phone),
+            ("principal", "principal", _positive_money),
+            ("disbursed_on", "disbursed_on", day),
+            ("annual_rate_ppm", "annual_rate", v.parse_rate),
+            ("product", "product", _product),
+            ("email", "email", partial(v.parse_optional_text, limit=320)),
+            ("address", "address", partial(v.parse_optional_text, limit=1000)),
+            ("locale", "locale", v.parse_locale),
+            ("timezone", "timezone", v.parse_timezone),
+        ),
+        "installments": (
+            ("loan_id", "loan_id", v.parse_key),
+            ("seq", "seq", v.parse_seq),
+            ("due_on", "due_on", day),
+            ("principal_due", "principal_due", v.parse_money),
+            ("interest_due", "interest_due", v.parse_money),
+            ("fee_due", "fee_due", _optional_money),
+        ),
+        "payments": (
+            ("payment_id", "payment_id", v.parse_key),
+            ("loan_id", "loan_id", v.parse_key),
+            ("paid_on", "paid_on", day),
+            ("amount", "amount", _positive_money),
+        ),
+    }[kind]
+
+
+# The typed record of each kind: a named tuple of the record fields, in the order above.
+RECORDS = {kind: namedtuple(f"{kind.title()}Record", [key for key, _, _ in _specs(kind, ParseOptions())])
+           for kind in COLUMNS}
+
+
+def _check_installment(rec) -> None:
+    if rec.principal_due + rec.interest_due + rec.fee_due == 0:
+        raise RowError("principal_due", "the installment asks for no money at all")
+
+
+_CHECKS: dict[str, Callable[[tuple], None]] = {"installments": _check_installment}
+
+# rows -> (the records of the good rows, in order; {position of a bad row: why})
+BatchParser = Callable[[list[list[str]]], tuple[list[tuple], dict[int, "RowError"]]]
+
+
+def batch_parser(kind: str, index: dict[str, int], width: int, opts: ParseOptions) -> BatchParser:
+    """The parser of one file's rows, a batch at a time. A bad row gets the RowError naming
+    its first bad column (or its stray fields beyond the header's `width`); a column the
+    file lacks reads as empty.
+
+    A regular batch (every row `width` fields, all valid) is converted column by column, each
+    distinct text parsed once by the same converter; any irregular or bad row sends the batch
+    row by row, which names it. Both ways give the same records."""
+    plan = [(index.get(column, width), convert, column) for _, column, convert in _specs(kind, opts)]
+    record_type = RECORDS[kind]
+    check = _CHECKS.get(kind)
+    pad = [""] * (width + 1)
+
+    def by_columns(rows: list[list[str]]) -> list[tuple]:
+        columns = []
+        for pos, convert, _ in plan:
+            texts = list(map(itemgetter(pos), rows)) if pos < width else [""] * len(rows)
+            parsed = {text: convert(text) for text in set(texts)}
+            columns.append(map(parsed.__getitem__, texts))
+        # record_type._make for each row, without a Python call per row
+        records = list(map(tuple.__new__, repeat(record_type), zip(*columns, strict=True)))
+        if check:
+            for record in records:
+                check(record)
+        return records
+
+    def by_row(fields: list[str]) -> tuple:
+        if len(fields) > width and any(f.strip() for f in fields[width:]):
+            raise RowError(None, f"row has {len(fields)} fields; the header has {width}")
+        cells = fields if len(fields) > width else fields + pad[len(fields):]
+        values = []
+        for pos, convert, column in plan:
+            try:
+                values.append(convert(cells[pos]))
+            except ValueError as exc:
+                raise RowError(column, str(exc)) from None
+        record = record_type._make(values)
+        if check:
+            check(record)
+        return record
+
+    def parse(rows: list[list[str]]) -> tuple[list[tuple], dict[int, RowError]]:
+        if set(map(len, rows)) == {width}:
+            try:
+                return by_columns(rows), {}
+            except ValueError:
+                pass  # some row is bad: find it
+        records, errors = [], {}
+        for i, fields in enumerate(rows):
+            try:
+                records.append(by_row(fields))
+            except RowError as exc:
+                errors[i] = exc
+        return records, errors
+
+    return parse
+
+
 # The key of a record within its kind: a repeated key is an update (or, for payments, a conflict).
 KEYS = {"loans": ("loan_id",), "installments": ("loan_id", "seq"), "payments": ("payment_id",)}

@@ -163,19 +163,25 @@ class LedgerFile:
     def bytes_read(self) -> int:
         return self._binary.tell()
 
-    def rows(self) -> Iterator[tuple[int, list[str]]]:
-        """(line where the row starts, fields); blank lines are skipped."""
-        while True:
-            start = self._line + 1
-            try:
-                fields = next(self._reader)
-            except StopIteration:
-                return
-            except csv.Error as exc:
-                raise UnusableInput(f"{self.path}: line {start}: broken CSV: {exc}") from None
-            self._line = self._reader.line_num
-            if fields and any(f.strip() for f in fields):
-                yield start, fields
+    def batches(self, size: int) -> Iterator[tuple[list[int], list[list[str]]]]:
+        """Up to `size` rows at a time: (the line each row starts on, its fields); blank lines
+        are skipped."""
+        reader, line = self._reader, self._line
+        lines: list[int] = []
+        rows: list[list[str]] = []
+        try:
+            for fields in reader:
+                start, line = line + 1, reader.line_num
+                if "".join(fields).strip():  # not a blank line nor only separators
+                    lines.append(start)
+                    rows.append(fields)
+                    if len(rows) == size:
+                        yield lines, rows
+                        lines, rows = [], []
+        except csv.Error as exc:
+            raise UnusableInput(f"{self.path}: line {line + 1}: broken CSV: {exc}") from None
+        if rows:
+            yield lines, rows
 
     def close(self) -> None:
         self._text.close() if not self._text.closed else None

@@ -5,19 +5,21 @@ from __future__ import annotations
 import csv
 import getpass
 import os
+from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
+from operator import attrgetter
 from pathlib import Path
 
 from sqlalchemy import Engine
 
 from collect_cli.errors import UnusableInput, UsageError
-from collect_cli.ledger.kinds import KEYS, KIND_ORDER, PARSERS, ParseOptions, RowError
+from collect_cli.ledger.kinds import KEYS, KIND_ORDER, ParseOptions, batch_parser
 from collect_cli.ledger.reader import LedgerFile, Sniffed, sniff
 from collect_cli.store import queries as q
 
-BATCH_ROWS = 2000
+BATCH_ROWS = 10_000  # rows per write: big enough that per-query costs vanish, small enough to stream
 
 
 @dataclass(frozen=True)
@@ -135,51 +137,43 @@ def _already_imported(result: FileResult, before, outcome: str) -> None:
 def _stream_rows(conn, lf: LedgerFile, batch_id: int, result: FileResult, rejects: _RejectsWriter,
                  options: ImportOptions, progress: ProgressFn | None) -> None:
     kind = result.kind
-    parse, key_fields, write = PARSERS[kind], KEYS[kind], q.WRITERS[kind]
-    parse_opts = ParseOptions(date_format=options.date_format)
-    width = len(lf.header.raw)
-    names = list(lf.header.index.items())
-    pending: list[tuple[int, list[str], dict]] = []
-    keys: set[tuple] = set()
-
-    def flush() -> None:
-        outcomes = write(conn, batch_id, [rec for _, _, rec in pending])
-        for (line, fields, _), outcome in zip(pending, outcomes, strict=True):
-            if outcome == q.INSERTED:
-                result.inserted += 1
-            elif outcome == q.UPDATED:
-                result.updated += 1
-            elif outcome == q.UNCHANGED:
-                result.unchanged += 1
-            else:
-                result.rejected += 1
-                rejects.write(fields, line, outcome)
-        pending.clear()
-        keys.clear()
+    parse = batch_parser(kind, lf.header.index, len(lf.header.raw), ParseOptions(date_format=options.date_format))
+    key_of, write = attrgetter(*KEYS[kind]), q.WRITERS[kind]
+    for lines, rows in lf.batches(BATCH_ROWS):
+        result.rows_read += len(rows)
+        records, errors = parse(rows)
+        for i, error in errors.items():
+            rejects.write(rows[i], lines[i], str(error))
+        result.rejected += len(errors)
+        kept = [i for i in range(len(rows)) if i not in errors] if errors else range(len(rows))
+        for part in _without_repeats(records, key_of):
+            outcomes = write(conn, batch_id, records[part])
+            counts = Counter(outcomes)
+            result.inserted += counts.pop(q.INSERTED, 0)
+            result.updated += counts.pop(q.UPDATED, 0)
+            result.unchanged += counts.pop(q.UNCHANGED, 0)
+            if counts:  # the rest are reasons for rejecting
+                for i, outcome in zip(kept[part], outcomes, strict=True):
+                    if outcome not in q.WRITTEN:
+                        result.rejected += 1
+                        rejects.write(rows[i], lines[i], outcome)
         if progress:
             progress(result.path, lf.bytes_read, lf.sniffed.size)
 
-    for line, fields in lf.rows():
-        result.rows_read += 1
-        if len(fields) > width and any(f.strip() for f in fields[width:]):
-            result.rejected += 1
-            rejects.write(fields, line, f"row has {len(fields)} fields; the header has {width}")
-            continue
-        try:
-            record = parse({name: fields[pos] if pos < len(fields) else "" for name, pos in names},
-                           parse_opts)
-        except RowError as exc:
-            result.rejected += 1
-            rejects.write(fields, line, str(exc))
-            continue
-        key = tuple(record[k] for k in key_fields)
-        if key in keys:  # the same key twice in a batch: write the first before the second
-            flush()
-        keys.add(key)
-        pending.append((line, fields, record))
-        if len(pending) >= BATCH_ROWS:
-            flush()
-    flush()
+
+def _without_repeats(records: list[dict], key_of) -> list[slice]:
+    """The batch cut into consecutive parts that hold no key twice, so a repeated key is
+    written after the row before it (an update, or for a payment, a conflict)."""
+    keys = list(map(key_of, records))
+    if len(set(keys)) == len(keys):
+        return [slice(None)]
+    parts, seen, start = [], set(), 0
+    for i, key in enumerate(keys):
+        if key in seen:
+            parts.append(slice(start, i))
+            seen, start = set(), i
+        seen.add(key)
+    return [*parts, slice(start, None)]
 
 
 def _reset(result: FileResult, status: str, message: str) -> None:

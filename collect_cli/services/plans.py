@@ -14,6 +14,7 @@ from collect_cli.domain.loan_state import Installment, LoanState, state_from_pai
 from collect_cli.domain.money import fmt
 from collect_cli.domain.promises import evaluate
 from collect_cli.errors import UsageError
+from collect_cli.ledger.kinds import RECORDS
 from collect_cli.services.portfolio import iter_accounts
 from collect_cli.store import queries as q
 
@@ -92,10 +93,10 @@ def apply(*, engine: Engine, loan_id: str, plan_on: date, settings: Settings, ag
         if p.refusals:
             tx.rollback()
             return p
-        records = [{"loan_id": loan_id, "seq": i.seq, "due_on": i.due_on, "principal_due": i.principal_due,
-                    "interest_due": i.interest_due, "fee_due": i.fee_due} for i in p.schedule]
+        records = [RECORDS["installments"](loan_id, i.seq, i.due_on, i.principal_due, i.interest_due, i.fee_due)
+                   for i in p.schedule]
         changed = q.replace_schedule(conn, loan_id, batch_id, records)
-        digest = hashlib.sha256(repr(records).encode()).hexdigest()
+        digest = hashlib.sha256(repr([r._asdict() for r in records]).encode()).hexdigest()
         q.finish_batch(conn, batch_id, sha256=digest, finished_at=now, rows_read=len(records), updated=changed)
         plan_id = q.add_plan(conn, loan_id=loan_id, plan_on=plan_on, kind=p.kind, installments=installments,
                              extend_days=extend_days, first_due=p.first_due, amount=p.amount,

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections import namedtuple
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -115,6 +116,16 @@ def _product(text: str) -> str:
     return v.parse_optional_text(text, 64) or "default"
 
 
+# Keys are the one high-cardinality column whose common shape needs no conversion: one
+# regular expression over the whole column checks that every text is what parse_key would
+# return (1-64 characters, no outer spaces), else the column is parsed text by text.
+_KEY_COLUMN = re.compile(r"\S(?:[^\n]{0,62}\S)?(?:\n\S(?:[^\n]{0,62}\S)?)*")
+
+
+def _key_column(texts: list[str]) -> list | None:
+    return texts if _KEY_COLUMN.fullmatch("\n".join(texts)) else None
+
+
 # A record field: (its key in the record, the file column it comes from, how the text is parsed).
 Spec = tuple[str, str, Callable[[str], object]]
 
@@ -186,8 +197,11 @@ def batch_parser(kind: str, index: dict[str, int], width: int, opts: ParseOption
         columns = []
         for pos, convert, _ in plan:
             texts = list(map(itemgetter(pos), rows)) if pos < width else [""] * len(rows)
-            parsed = {text: convert(text) for text in set(texts)}
-            columns.append(map(parsed.__getitem__, texts))
+            values = _key_column(texts) if convert is v.parse_key else None
+            if values is None:
+                parsed = {text: convert(text) for text in set(texts)}  # each distinct text once
+                values = map(parsed.__getitem__, texts)
+            columns.append(values)
         # record_type._make for each row, without a Python call per row
         records = list(map(tuple.__new__, repeat(record_type), zip(*columns, strict=True)))
         if check:

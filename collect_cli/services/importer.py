@@ -5,20 +5,25 @@ from __future__ import annotations
 import csv
 import getpass
 import os
+import tempfile
 from collections import Counter
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import datetime
+from itertools import repeat
+from multiprocessing import get_context
 from operator import attrgetter
 from pathlib import Path
 
 from sqlalchemy import Engine
 
-from collect_cli.errors import UnusableInput, UsageError
-from collect_cli.ledger.kinds import KEYS, KIND_ORDER, ParseOptions, batch_parser
+from collect_cli.errors import CollectError, UnusableInput, UsageError
+from collect_cli.ledger.kinds import KEYS, KIND_ORDER, RECORDS, ParseOptions, batch_parser
 from collect_cli.ledger.reader import LedgerFile, Sniffed, sniff
+from collect_cli.services.analytics import cores
 from collect_cli.store import queries as q
 
+PARALLEL_MIN_BYTES = 4 << 20  # a smaller file is read before a second process would start
 BATCH_ROWS = 10_000  # rows per write: big enough that per-query costs vanish, small enough to stream
 
 
@@ -102,7 +107,7 @@ def _import_one(engine: Engine, result: FileResult, sniffed: Sniffed, rejects: _
             )
             rejects.header, rejects.strip_old = _strip_reject_columns(lf.header.raw)
             _stream_rows(conn, lf, batch_id, result, rejects, options, progress)
-            rejects.finish()
+            rejects.finish(lambda: LedgerFile(result.path, sniffed, options.kind))
             if before is not None and result.inserted == result.updated == 0:
                 trans.rollback()  # nothing new: no batch either, the store stays as it was
                 still = f"; {result.rejected:,} row(s) still rejected" if result.rejected else ""
@@ -139,13 +144,11 @@ def _stream_rows(conn, lf: LedgerFile, batch_id: int, result: FileResult, reject
     kind = result.kind
     parse = batch_parser(kind, lf.header.index, len(lf.header.raw), ParseOptions(date_format=options.date_format))
     key_of, write = attrgetter(*KEYS[kind]), q.WRITERS[kind]
-    for lines, rows in lf.batches(BATCH_ROWS):
-        result.rows_read += len(rows)
-        records, errors = parse(rows)
-        for i, error in errors.items():
-            rejects.write(rows[i], lines[i], str(error))
-        result.rejected += len(errors)
-        kept = [i for i in range(len(rows)) if i not in errors] if errors else range(len(rows))
+    parallel = lf.sniffed.size >= PARALLEL_MIN_BYTES and cores() > 1
+    for lines, records, errors, bytes_read in (_parsed_in_process if parallel else _parsed)(lf, parse, kind):
+        result.rows_read += len(lines)
+        refused = [(lines[i], reason) for i, reason in errors.items()]
+        kept = [line for i, line in enumerate(lines) if i not in errors] if errors else lines
         for part in _without_repeats(records, key_of):
             outcomes = write(conn, batch_id, records[part])
             counts = Counter(outcomes)
@@ -153,12 +156,61 @@ def _stream_rows(conn, lf: LedgerFile, batch_id: int, result: FileResult, reject
             result.updated += counts.pop(q.UPDATED, 0)
             result.unchanged += counts.pop(q.UNCHANGED, 0)
             if counts:  # the rest are reasons for rejecting
-                for i, outcome in zip(kept[part], outcomes, strict=True):
-                    if outcome not in q.WRITTEN:
-                        result.rejected += 1
-                        rejects.write(rows[i], lines[i], outcome)
+                refused += [(line, outcome) for line, outcome in zip(kept[part], outcomes, strict=True)
+                            if outcome not in q.WRITTEN]
+        result.rejected += len(refused)
+        rejects.add(sorted(refused))
         if progress:
-            progress(result.path, lf.bytes_read, lf.sniffed.size)
+            progress(result.path, bytes_read, lf.sniffed.size)
+
+
+# A parsed batch: (the line of each row read, the records of the good rows, {position of a bad
+# row: why}, bytes of the file read so far)
+Parsed = tuple[list[int], list[tuple], dict[int, str], int]
+
+
+def _parsed(lf: LedgerFile, parse, kind: str) -> Iterator[Parsed]:
+    for lines, rows in lf.batches(BATCH_ROWS):
+        records, errors = parse(rows)
+        yield lines, records, {i: str(e) for i, e in errors.items()}, lf.bytes_read
+
+
+def _parsed_in_process(lf: LedgerFile, parse, kind: str) -> Iterator[Parsed]:
+    """_parsed, run by a forked process while this one writes: reading and checking the rows
+    is as much work as storing them, and a second core does it at the same time. Records
+    travel as plain tuples (named tuples pickle five times slower); at most a batch or two
+    is in flight, as the pipe blocks the reader."""
+    context = get_context("fork")
+    receive, send = context.Pipe(duplex=False)
+
+    def produce() -> None:  # in the child: it never touches the parent's database connection
+        receive.close()
+        try:
+            for lines, records, errors, read in _parsed(lf, parse, kind):
+                send.send((lines, list(map(tuple, records)), errors, read))
+            send.send(None)
+        except UnusableInput as exc:
+            send.send(exc)
+
+    child = context.Process(target=produce, name=f"collect import: reading {lf.path.name}", daemon=True)
+    child.start()
+    send.close()
+    record_type = RECORDS[kind]
+    try:
+        while (item := receive.recv()) is not None:
+            if isinstance(item, UnusableInput):
+                raise item
+            lines, rows, errors, read = item
+            # record_type._make for each row, without a Python call per row
+            yield lines, list(map(tuple.__new__, repeat(record_type), rows)), errors, read
+    except EOFError:
+        raise CollectError(f"{lf.path}: the process reading the file stopped (out of memory?); "
+                           "nothing of the file was imported") from None
+    finally:
+        receive.close()
+        if child.is_alive():
+            child.kill()
+        child.join()
 
 
 def _without_repeats(records: list[dict], key_of) -> list[slice]:
@@ -219,8 +271,10 @@ def _operator() -> str:
 
 
 class _RejectsWriter:
-    """Rejected rows as read (padded to the header's width), plus `line` and `reason`; written to
-    a temporary file that replaces the rejects file only when the import finishes. A run
+    """Rejected rows as read (padded to the header's width), plus `line` and `reason`, in line
+    order. Reasons are spooled to a temporary file as rows are rejected (whichever process
+    read them); at the end, one more pass over the input picks the rejected rows, into a
+    temporary file that replaces the rejects file only when the import finishes. A run
     without rejects removes an old rejects file, so what is there is always the last run's."""
 
     def __init__(self, path: Path, encoding: str):
@@ -229,34 +283,51 @@ class _RejectsWriter:
         self.header: list[str] = []
         self.strip_old = False  # the input is a rejects file: drop its old line/reason fields
         self._tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-        self._fh = None
-        self._writer = None
+        self._spool = None  # (line, reason) rows, in line order
 
-    def write(self, fields: list[str], line: int, reason: str) -> None:
-        if self._writer is None:
-            try:
-                fd = os.open(self._tmp, os.O_CREAT | os.O_WRONLY | os.O_TRUNC, 0o600)
-            except OSError as exc:
-                raise UnusableInput(f"{self.path}: cannot write the rejects file: {exc.strerror}") from None
-            self._fh = open(fd, "w", encoding=self.encoding, newline="")
-            self._writer = csv.writer(self._fh)
-            self._writer.writerow([*self.header, "line", "reason"])
+    def add(self, refused: list[tuple[int, str]]) -> None:
+        if not refused:
+            return
+        if self._spool is None:
+            self._spool = tempfile.TemporaryFile("w+", encoding="utf-8", newline="")
+        csv.writer(self._spool).writerows(refused)
+
+    def finish(self, reopen: Callable[[], LedgerFile]) -> None:
+        if self._spool is None:
+            self.path.unlink(missing_ok=True)
+            return
+        self._spool.seek(0)
+        refused = ((int(line), reason) for line, reason in csv.reader(self._spool))
+        try:
+            fd = os.open(self._tmp, os.O_CREAT | os.O_WRONLY | os.O_TRUNC, 0o600)
+        except OSError as exc:
+            raise UnusableInput(f"{self.path}: cannot write the rejects file: {exc.strerror}") from None
+        with open(fd, "w", encoding=self.encoding, newline="") as fh, reopen() as lf:
+            writer = csv.writer(fh)
+            writer.writerow([*self.header, "line", "reason"])
+            want, reason = next(refused)
+            for lines, rows in lf.batches(BATCH_ROWS):
+                for line, fields in zip(lines, rows, strict=True):
+                    if line == want:
+                        writer.writerow(self._row(fields, line, reason))
+                        want, reason = next(refused, (None, None))
+                if want is None:
+                    break
+        self._close_spool()
+        os.replace(self._tmp, self.path)
+
+    def _row(self, fields: list[str], line: int, reason: str) -> list:
         width = len(self.header)
         extra = fields[width + 2:] if self.strip_old else fields[width:]
         row = fields[:width] + [""] * (width - len(fields))
         # fields beyond the header go after `reason`, so line and reason stay in their columns
-        self._writer.writerow([*row, line, reason, *extra])
-
-    def finish(self) -> None:
-        if self._fh is None:
-            self.path.unlink(missing_ok=True)
-            return
-        self._fh.close()
-        self._fh = None
-        os.replace(self._tmp, self.path)
+        return [*row, line, reason, *extra]
 
     def discard(self) -> None:
-        if self._fh is not None:
-            self._fh.close()
-            self._fh = None
+        self._close_spool()
         self._tmp.unlink(missing_ok=True)
+
+    def _close_spool(self) -> None:
+        if self._spool is not None:
+            self._spool.close()
+            self._spool = None

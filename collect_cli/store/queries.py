@@ -216,6 +216,9 @@ def upsert_installments(conn: Connection, batch_id: int, records: list[tuple]) -
         for row in conn.execute(select(installments).where(_in(conn, installments.c.loan_id, known))).mappings()
     } if known else {}
 
+    if not stored and known.issuperset(map(attrgetter("loan_id"), records)):  # all new: a first import
+        _insert_records(conn, installments, records, ("loan_id", "seq", *INSTALLMENT_FIELDS), batch_id)
+        return [INSERTED] * len(records)
     outcomes, new, changed, old = [], [], [], []
     for r in records:
         if r.loan_id not in known:
@@ -272,6 +275,9 @@ def insert_payments(conn: Connection, batch_id: int, records: list[tuple]) -> Ou
     """Payments are facts: a known payment_id with other values is a conflict, never an update."""
     known = known_loan_ids(conn, (r.loan_id for r in records))
     stored = _existing(conn, payments, "payment_id", (r.payment_id for r in records))
+    if not stored and known.issuperset(map(attrgetter("loan_id"), records)):  # all new
+        _insert_records(conn, payments, records, ("payment_id", *PAYMENT_FIELDS), batch_id)
+        return [INSERTED] * len(records)
     outcomes, new = [], []
     for r in records:
         before = stored.get(r.payment_id)

@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import csv
 import json
+import os
 from pathlib import Path
 
 import pytest
 from sqlalchemy import create_engine, func, select, text
 
+from collect_cli.services import importer
 from collect_cli.store.database import database_url
 from collect_cli.store.models import InstallmentHistory, Loan, Payment
 
@@ -32,6 +34,16 @@ PAYMENTS = """payment_id,loan_id,paid_on,amount
 P1,L1,2026-02-01,510
 P2,L2,2026-02-20,100
 """
+
+
+@pytest.fixture(autouse=True, params=["read here", "read by a process"])
+def reading(request, monkeypatch):
+    """Every test twice: the file read and checked in the importing process, and by a forked
+    process while the importer writes (as big files are)."""
+    if request.param == "read by a process":
+        monkeypatch.setattr(importer, "PARALLEL_MIN_BYTES", 0)
+        monkeypatch.setattr(importer, "cores", lambda: 2)
+    return request.param
 
 
 def write(path: Path, content: str, encoding: str = "utf-8") -> Path:
@@ -201,6 +213,27 @@ def test_a_broken_quote_mid_file_rolls_back_the_whole_file(cli, tmp_path):
     assert r.exit_code == 2 and "line 5002" in r.stderr
     assert count(cli.db, Payment) == 0
     assert not (tmp_path / "pay.rejects.csv").exists()
+
+
+def test_a_reading_process_that_dies_is_a_clean_error_and_nothing_is_kept(cli, tmp_path, reading, monkeypatch):
+    if reading != "read by a process":
+        pytest.skip("only a forked reader can die apart from the importer")
+    write(tmp_path / "loans.csv", LOANS_ZH)
+    cli("import", str(tmp_path / "loans.csv"))
+    rows = "".join(f"P{i},L1,2026-02-01,1\n" for i in range(25_000))
+    pay = write(tmp_path / "pay.csv", "payment_id,loan_id,paid_on,amount\n" + rows)
+    real = importer._parsed
+
+    def dies_after_a_batch(lf, parse, kind):
+        batches = real(lf, parse, kind)
+        yield next(batches)
+        os._exit(9)  # as if killed, say by the out-of-memory killer
+
+    monkeypatch.setattr(importer, "_parsed", dies_after_a_batch)
+    r = cli("import", str(pay))
+    assert r.exit_code == 1 and "Error:" in r.stderr and "process reading the file stopped" in r.stderr
+    assert "Traceback" not in r.stderr + r.stdout
+    assert count(cli.db, Payment) == 0
 
 
 def test_extra_and_unknown_columns(cli, tmp_path):

@@ -49,6 +49,7 @@ from collect_cli.services.portfolio import Account, iter_accounts
 from collect_cli.services.reports import history_since, segment_of
 from collect_cli.services.watchlist import watch_scores
 from collect_cli.store import queries as q
+from collect_cli.store.database import begin_snapshot
 from collect_cli.store.locks import run_lock
 
 BATCH = 500
@@ -132,6 +133,9 @@ class _Job:
     def run(self, engine: Engine) -> None:
         with engine.connect() as read, engine.connect() as write:
             self._settle_promises(write)
+            # the ledger is read as of one moment, so a file imported meanwhile is either
+            # wholly in every message of the run or in none
+            begin_snapshot(read)
             batch: list[Account] = []
             for acc in iter_accounts(read, as_of=self.as_of, settings=self.settings):
                 if acc.state.status != "open":
@@ -140,9 +144,9 @@ class _Job:
                 if any(qualifies(step, acc.state) for step in self.settings.strategy):
                     batch.append(acc)
                 if len(batch) >= BATCH:
-                    self._batch(write, batch)
+                    self._batch(read, write, batch)
                     batch = []
-            self._batch(write, batch)
+            self._batch(read, write, batch)
 
     def _settle_promises(self, conn: Connection) -> None:
         """Promises whose date + grace has passed: kept, partly kept or broken, from the ledger."""
@@ -165,7 +169,9 @@ class _Job:
             if self.dry_run:
                 trans.rollback()
 
-    def _batch(self, conn: Connection, batch: list[Account]) -> None:
+    def _batch(self, ledger: Connection, conn: Connection, batch: list[Account]) -> None:
+        """Decide and write a batch's messages in one transaction on `conn`; payments come
+        from the `ledger` snapshot the accounts were read from."""
         if not batch:
             return
         loan_ids = [a.loan_id for a in batch]
@@ -173,13 +179,13 @@ class _Job:
         trans = conn.begin()
         try:
             late = [a.loan_id for a in batch if a.state.dpd > 0]
-            pays = q.payments_of(conn, late, self.as_of)
+            pays = q.payments_of(ledger, late, self.as_of)
             existing = q.messages_of(conn, loan_ids)
             holds = q.active_holds(conn, loan_ids, borrower_ids, self.as_of)
             promised = {p.loan_id: p for p in q.open_promises(conn, loan_ids)
                         if holds_reminders(p.due_on, p.grace_days, self.as_of)}
             segments = self._segments(conn, batch, pays) if self.by_segment else {}
-            watch = watch_scores(conn, batch, self.as_of, self.settings) if self.by_watch else {}
+            watch = watch_scores(ledger, batch, self.as_of, self.settings) if self.by_watch else {}
             first, last = self.as_of - timedelta(days=7), self.as_of + timedelta(days=7)
             counts = q.sms_counts(conn, borrower_ids, first, last)
             new, changed = [], []

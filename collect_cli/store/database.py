@@ -1,4 +1,4 @@
-"""Opening the store: URL from --db, SQLite pragmas, and migrate-on-first-use with Alembic."""
+"""Opening the store: URL from --db, SQLite pragmas, migrate-on-first-use with Alembic, snapshots."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ from alembic import command
 from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
-from sqlalchemy import Engine, create_engine, event
+from sqlalchemy import Connection, Engine, create_engine, event, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError, SQLAlchemyError
 
@@ -116,3 +116,14 @@ def open_engine(db: str) -> Engine:
         reason = getattr(exc, "orig", None) or exc.__class__.__name__
         raise StoreError(f"cannot open database {display_url(db)}: {reason}") from None
     return engine
+
+
+def begin_snapshot(conn: Connection) -> None:
+    """From here until the connection's transaction ends, every read sees one state of the
+    database, whatever commits meanwhile (an import of a file in the middle of a nightly run,
+    say): REPEATABLE READ on PostgreSQL; on SQLite (WAL) one read transaction, taken at the
+    first read. Nothing may have been read on the connection before."""
+    if conn.dialect.name == "postgresql":
+        conn.execute(text("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ"))
+    else:
+        conn.exec_driver_sql("BEGIN")

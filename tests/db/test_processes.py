@@ -8,6 +8,7 @@ import signal
 import subprocess
 import sys
 import time
+from pathlib import Path
 
 import pytest
 from sqlalchemy import create_engine, text
@@ -112,6 +113,59 @@ def test_a_run_killed_half_way_is_finished_by_the_next_run(portfolio, tmp_path):
     rows = outbox_rows(portfolio)
     assert per_step(rows) == want
     assert set(partial) <= set(rows)  # nothing written before the kill changed or went missing
+
+
+def split_payments(files, tmp_path, on: str) -> tuple[Path, Path]:
+    """The demo's payments cut in two files: those made before `on`, and the rest."""
+    header, *rows = files.payments.read_text(encoding="utf-8").splitlines(keepends=True)
+    early, late = tmp_path / "early.csv", tmp_path / "late.csv"
+    early.write_text(header + "".join(r for r in rows if r.split(",")[2] < on), encoding="utf-8")
+    late.write_text(header + "".join(r for r in rows if r.split(",")[2] >= on), encoding="utf-8")
+    return early, late
+
+
+def test_a_file_imported_during_the_nightly_run_is_in_every_message_or_in_none(db, tmp_path):
+    """run-reminders reads the ledger as of one moment: a payments file committed half-way
+    through the run is in none of its messages, never in some. (Each file is one
+    transaction, so no reader ever sees half a file.)"""
+    from datetime import date
+
+    files = generate_portfolio(tmp_path / "demo", loans=6000, seed=11, as_of=date(2026, 11, 20))
+    early, late = split_payments(files, tmp_path, "2026-11-01")
+
+    def store(where: str, *payments: Path) -> str:
+        p = collect(where, "import", str(files.loans), str(files.installments), *map(str, payments), cwd=tmp_path)
+        assert p.wait(timeout=300) == 0, p.stderr.read()
+        return where
+
+    without = store(str(tmp_path / "without.db"), early)
+    with_late = store(str(tmp_path / "with.db"), early, late)
+    for expected_store in (without, with_late):
+        assert reminders(expected_store, tmp_path).wait(timeout=300) == 0
+    before, after = outbox_rows(without), outbox_rows(with_late)
+    assert before != after  # the late payments change what the messages say
+
+    store(db, early)
+    engine = create_engine(database_url(db))
+    run = reminders(db, tmp_path)
+    with engine.connect() as conn:  # once the run has committed its first batch,
+        while run.poll() is None and not conn.execute(text("SELECT count(*) FROM outbox")).scalar():
+            conn.rollback()
+            time.sleep(0.01)
+    engine.dispose()
+    run.send_signal(signal.SIGSTOP)  # hold it there while the file is imported
+    imported = collect(db, "import", str(late), cwd=tmp_path)
+    try:
+        imported.wait(timeout=10)
+    except subprocess.TimeoutExpired:
+        pass  # SQLite: stopped in a batch's write, the run holds the lock the import waits for
+    finally:
+        run.send_signal(signal.SIGCONT)
+    assert imported.wait(timeout=300) == 0, imported.stderr.read()
+    overlapped = run.poll() is None
+    assert run.wait(timeout=300) == 0, run.stderr.read()
+    assert overlapped, "the run ended before the import did"
+    assert outbox_rows(db) == before  # the next run is the one that sees the file
 
 
 @pytest.fixture

@@ -90,6 +90,23 @@ def test_two_runs_at_once_queue_each_message_once(portfolio, tmp_path):
     assert per_step(rows) == want
 
 
+def test_two_runs_whose_locks_cannot_see_each_other_still_queue_each_message_once(portfolio, tmp_path):
+    """Two hosts whose run locks miss each other (a lock file on a network share, a proxy
+    that pins no session): the unique key (loan, step, episode) alone keeps every message
+    queued once."""
+    unlocked = ("import contextlib, sys; from collect_cli.services import reminders; "
+                "reminders.run_lock = lambda *a, **k: contextlib.nullcontext(); "
+                "from collect_cli.cli.app import main; sys.argv[0] = 'collect'; main()")
+    env = {k: v for k, v in os.environ.items() if not k.startswith("COLLECT_")}
+    runs = [subprocess.Popen([sys.executable, "-c", unlocked, "--db", portfolio, "run-reminders", "--as-of", AS_OF,
+                              "--now", NOW, "--format", "json"], cwd=tmp_path, env=env,
+                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True) for _ in range(2)]
+    results = [p.communicate(timeout=300) for p in runs]
+    assert [p.returncode for p in runs] == [0, 0], [err for _, err in results]
+    rows = outbox_rows(portfolio)
+    assert rows and len({r[:3] for r in rows}) == len(rows)
+
+
 def test_a_run_killed_half_way_is_finished_by_the_next_run(portfolio, tmp_path):
     dry = reminders(portfolio, tmp_path, "--dry-run")
     want = expected(json.loads(dry.communicate(timeout=120)[0]))

@@ -108,37 +108,48 @@ def history_since(as_of: date) -> datetime:
 def work_queue(conn: Connection, *, as_of: date, settings: Settings, limit: int | None, now: datetime,
                product: str | None = None, include_handover: bool = False) -> WorkQueue:
     """Delinquent accounts (DPD > 0), most urgent first, each with its score's reasons, its
-    segment and whether the borrower may be called at `now` (naive UTC)."""
+    segment and whether the borrower may be called at `now` (naive UTC).
+
+    Scored a batch at a time as the late loans stream by; with `limit`, only the best so far
+    are kept, so memory does not grow with the book."""
     weights = settings.queue
     delinquent = handed_over = held = 0
-    candidates: list[Account] = []
-    late_loans: Counter = Counter()  # delinquent loans per borrower
-    for acc in iter_accounts(conn, as_of=as_of, settings=settings, product=product, late_only=True):
-        s = acc.state
-        delinquent += 1
-        late_loans[acc.borrower_id] += 1
-        if s.dpd > weights.handover_dpd:
-            handed_over += 1
-            if not include_handover:
-                continue
-        candidates.append(acc)
+    best: list[tuple[tuple, QueueEntry]] = []
 
-    scored: list[tuple[tuple, QueueEntry]] = []
-    for first in range(0, len(candidates), 1000):
-        batch = candidates[first:first + 1000]
+    def score(batch: list[Account]) -> None:
+        nonlocal held, best
         ids = [a.loan_id for a in batch]
-        holds = q.active_holds(conn, ids, sorted({a.borrower_id for a in batch}), as_of)
+        borrower_ids = sorted({a.borrower_id for a in batch})
+        holds = q.active_holds(conn, ids, borrower_ids, as_of)
         pays = q.payments_of(conn, ids, as_of)
         promises = q.promises_of(conn, ids)
         history = q.contacts_of(conn, ids, history_since(as_of))
+        _, behind = q.borrower_loan_counts(conn, as_of, borrower_ids)  # late loans of every product
+        scored = []
         for acc in batch:
             if any(HOLD_RULES[h.reason] == "HOLD-3" for h in holds[acc.loan_id]):  # no contact at all
                 held += 1
                 continue
             entry = _queue_entry(acc, settings, as_of, now, pays[acc.loan_id], promises[acc.loan_id],
-                                 history[acc.loan_id], late_loans[acc.borrower_id] - 1)
+                                 history[acc.loan_id], max(behind[acc.borrower_id] - 1, 0))
             scored.append((queue_sort_key(entry.score, acc.state.dpd, acc.state.overdue, acc.loan_id), entry))
-    ranked = heapq.nsmallest(limit, scored, key=lambda t: t[0]) if limit else sorted(scored, key=lambda t: t[0])
+        best += scored
+        if limit:
+            best = heapq.nsmallest(limit, best, key=lambda t: t[0])
+
+    batch: list[Account] = []
+    for acc in iter_accounts(conn, as_of=as_of, settings=settings, product=product, late_only=True):
+        delinquent += 1
+        if acc.state.dpd > weights.handover_dpd:
+            handed_over += 1
+            if not include_handover:
+                continue
+        batch.append(acc)
+        if len(batch) == 1000:
+            score(batch)
+            batch = []
+    score(batch)
+    ranked = sorted(best, key=lambda t: t[0])
     entries = [replace(e, rank=i) for i, (_, e) in enumerate(ranked, 1)]
     return WorkQueue(entries=entries, delinquent=delinquent, handed_over=handed_over, held=held)
 

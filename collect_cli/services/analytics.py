@@ -26,7 +26,7 @@ from collect_cli.domain.timeline import Ledger, Snapshot, snapshots
 from collect_cli.errors import CollectError
 from collect_cli.services.portfolio import iter_accounts
 from collect_cli.store import queries as q
-from collect_cli.store.database import open_engine
+from collect_cli.store.database import export_snapshot, open_engine, share_snapshot
 
 
 @dataclass(frozen=True, slots=True)
@@ -129,26 +129,31 @@ def engine_ledgers(conn: Connection, loan_ids: list[str], as_of: date, settings:
 
 
 def fold_book(conn: Connection, work: Callable, args: tuple, merge: Callable):
-    """`work(conn, *args, part=…)` over the whole book, merged with `merge(a, b)`.
+    """`work(conn, *args, part=…)` over the whole book, merged with `merge(a, b)`, reading the
+    book as of one moment (an import committing meanwhile is in the whole report or not at all).
 
     A big book is cut into as many loan-id ranges as there are cores (at most 4), each
     replayed in a forked process with its own database connection: the replay is CPU-bound
-    Python, and the reports sum what each range found."""
+    Python, and the reports sum what each range found. On PostgreSQL every part reads the
+    snapshot this process exported; on SQLite each takes its own as it starts."""
     workers = min(cores(), 4)
     total = q.count_loans(conn)
-    if workers < 2 or total < PARALLEL_MIN:
-        return work(conn, *args, part=WHOLE)
-    bounds = q.loan_ids_at(conn, [total * i // workers for i in range(1, workers)])
-    parts = list(zip([None, *bounds], [*bounds, None], strict=True))
-    url = conn.engine.url.render_as_string(hide_password=False)
-    # fork: the workers start at once, without importing everything again; each opens its
-    # own connections and never touches the parent's
-    try:
-        with ProcessPoolExecutor(len(parts), mp_context=get_context("fork")) as pool:
-            partials = list(pool.map(_work_in_process, [(url, work, args, p) for p in parts]))
-    except BrokenProcessPool:
-        raise CollectError("a process of the parallel replay died (out of memory?); nothing was written: "
-                           "run the report again") from None
+    with conn.engine.connect() as reader:
+        snapshot = export_snapshot(reader)
+        if workers < 2 or total < PARALLEL_MIN:
+            return work(reader, *args, part=WHOLE)
+        bounds = q.loan_ids_at(reader, [total * i // workers for i in range(1, workers)])
+        parts = list(zip([None, *bounds], [*bounds, None], strict=True))
+        url = conn.engine.url.render_as_string(hide_password=False)
+        # fork: the workers start at once, without importing everything again; each opens its
+        # own connections and never touches the parent's
+        try:
+            with ProcessPoolExecutor(len(parts), mp_context=get_context("fork")) as pool:
+                jobs = [(url, snapshot, work, args, p) for p in parts]
+                partials = list(pool.map(_work_in_process, jobs))
+        except BrokenProcessPool:
+            raise CollectError("a process of the parallel replay died (out of memory?); nothing was written: "
+                               "run the report again") from None
     return reduce(merge, partials)
 
 
@@ -161,10 +166,11 @@ def cores() -> int:
 
 
 def _work_in_process(job):
-    url, work, args, part = job
+    url, snapshot, work, args, part = job
     engine = open_engine(url)
     try:
         with engine.connect() as conn:
+            share_snapshot(conn, snapshot)
             return work(conn, *args, part=part)
     finally:
         engine.dispose()

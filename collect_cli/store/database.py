@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import importlib.util
 import os
+import re
 from pathlib import Path
 
 from alembic import command
@@ -130,3 +131,25 @@ def begin_snapshot(conn: Connection) -> None:
         conn.execute(text("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ"))
     else:
         conn.exec_driver_sql("BEGIN")
+
+
+def export_snapshot(conn: Connection) -> str | None:
+    """Begin a snapshot on `conn` (as begin_snapshot) and return its id, for other connections
+    to read the very same state (share_snapshot) while `conn`'s transaction lasts. PostgreSQL
+    only: None on SQLite, where each connection takes its own."""
+    begin_snapshot(conn)
+    if conn.dialect.name != "postgresql":
+        return None
+    return conn.execute(text("SELECT pg_export_snapshot()")).scalar_one()
+
+
+def share_snapshot(conn: Connection, snapshot: str | None) -> None:
+    """Read, on a fresh connection, the state another connection exported (export_snapshot);
+    with None, a snapshot of its own."""
+    if snapshot is None:
+        begin_snapshot(conn)
+        return
+    if not re.fullmatch(r"[0-9A-F]+(-[0-9A-F]+)+", snapshot):  # it is spliced into the statement
+        raise ValueError(f"not a snapshot id: {snapshot!r}")
+    conn.execute(text("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ"))
+    conn.execute(text(f"SET TRANSACTION SNAPSHOT '{snapshot}'"))

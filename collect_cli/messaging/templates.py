@@ -17,11 +17,16 @@ from __future__ import annotations
 import hashlib
 import importlib.util
 import re
+import signal
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
 
 from jinja2 import StrictUndefined
+from jinja2.exceptions import SecurityError
 from jinja2.sandbox import ImmutableSandboxedEnvironment
 
 from collect_cli.errors import CollectError
@@ -30,6 +35,7 @@ PURPOSES = ("predue_reminder", "overdue_notice", "formal_notice", "final_demand"
 LOCALES = ("zh_CN", "en")
 DEFAULT_LOCALE = "zh_CN"
 MAX_OUTPUT_CHARS = 20_000  # a letter is a few pages; anything longer is a runaway template
+MAX_RENDER_SECONDS = 1.0  # a message renders in well under a millisecond
 
 _FRONT = re.compile(r"\A\{#-?\s*\n(?P<body>.*?)\n\s*-?#\}", re.S)
 _NAME = re.compile(r"(?P<name>[A-Za-z0-9_]+)\.(?P<locale>zh_CN|en)\.j2")
@@ -128,12 +134,49 @@ class TemplateSet:
         return list(self._by_key.values())
 
 
+class _Sandbox(ImmutableSandboxedEnvironment):
+    """Jinja2's immutable sandbox, and no huge values either: `'x' * 10**9` or `7 ** 99999999`
+    would take the memory or the time (in C, where no timer can stop it) before any output is counted."""
+
+    intercepted_binops = frozenset({"*", "**"})
+
+    def call_binop(self, context, operator, left, right):
+        if operator == "**" and isinstance(right, int) and abs(right) > 64:
+            raise SecurityError(f"a power of {right} is too large for a message")
+        if operator == "*":
+            for sequence, times in ((left, right), (right, left)):
+                if isinstance(sequence, str | list | tuple) and isinstance(times, int) \
+                        and len(sequence) * times > MAX_OUTPUT_CHARS:
+                    raise SecurityError(f"a sequence repeated {times:,} times is too long for a message")
+        return super().call_binop(context, operator, left, right)
+
+
 def environment(html: bool) -> ImmutableSandboxedEnvironment:
-    """Sandboxed (no attribute walking to internals), strict (an unknown name is an error),
-    autoescaped for letters (HTML) so a borrower's name cannot inject markup."""
-    env = ImmutableSandboxedEnvironment(undefined=StrictUndefined, autoescape=html,
-                                        keep_trailing_newline=False, trim_blocks=True, lstrip_blocks=True)
-    return env
+    """Sandboxed (no attribute walking to internals, no huge values), strict (an unknown name
+    is an error), autoescaped for letters (HTML) so a borrower's name cannot inject markup."""
+    return _Sandbox(undefined=StrictUndefined, autoescape=html, keep_trailing_newline=False, trim_blocks=True,
+                    lstrip_blocks=True)
+
+
+@contextmanager
+def _time_limit(seconds: float, what: str) -> Iterator[None]:
+    """TemplateProblem when the block runs longer than `seconds` (loops inside loops print
+    nothing for the size limit to stop). A timer signal: only in the main thread, where
+    every command renders; elsewhere the size limit and the sandbox are the bound."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+
+    def expire(_signum, _frame):
+        raise TemplateProblem(f"{what}: takes more than {seconds:g} s to render")
+
+    previous = signal.signal(signal.SIGALRM, expire)
+    signal.setitimer(signal.ITIMER_REAL, seconds)
+    try:
+        yield
+    finally:
+        signal.setitimer(signal.ITIMER_REAL, 0)
+        signal.signal(signal.SIGALRM, previous)
 
 
 @lru_cache(maxsize=256)
@@ -149,11 +192,12 @@ def render(src: TemplateSource, context: dict) -> str:
     chunks, size = [], 0
     try:
         # streamed, so a runaway template is stopped at the size limit, not when memory runs out
-        for chunk in _compiled(src.text, src.channel == "letter").generate(**context):
-            size += len(chunk)
-            if size > MAX_OUTPUT_CHARS:
-                raise TemplateProblem(f"{src.path}: renders more than {MAX_OUTPUT_CHARS:,} characters")
-            chunks.append(chunk)
+        with _time_limit(MAX_RENDER_SECONDS, str(src.path)):
+            for chunk in _compiled(src.text, src.channel == "letter").generate(**context):
+                size += len(chunk)
+                if size > MAX_OUTPUT_CHARS:
+                    raise TemplateProblem(f"{src.path}: renders more than {MAX_OUTPUT_CHARS:,} characters")
+                chunks.append(chunk)
     except TemplateProblem:
         raise
     except Exception as exc:  # noqa: BLE001 - any failure of an edited template is the template's

@@ -3,6 +3,7 @@ the linter names the rule a bad template breaks."""
 
 from __future__ import annotations
 
+import multiprocessing
 import os
 from datetime import date
 from pathlib import Path
@@ -12,7 +13,12 @@ import pytest
 from collect_cli.config import Settings
 from collect_cli.domain.compliance import ContactRules
 from collect_cli.domain.loan_state import Installment, loan_state
-from collect_cli.messaging.templates import TemplateProblem, TemplateSet, read_template, render
+from collect_cli.messaging.templates import (
+    TemplateProblem,
+    TemplateSet,
+    read_template,
+    render,
+)
 from collect_cli.services.messages import compose, lint_findings
 from collect_cli.services.portfolio import Account
 
@@ -122,11 +128,35 @@ def test_us_rules_need_the_disclosure(tmp_path):
     "{{ ''.__class__.__mro__[1].__subclasses__() }}",
     "{{ borrower_name.__class__.__init__.__globals__ }}",
     "{{ 'x'.format.__globals__ }}",
+    "{{ '{0.__class__.__mro__}'.format(borrower_name) }}",
+    "{{ '%s' % borrower_name.__class__.__subclasses__ }}",
+    "{{ cycler.__init__.__globals__.os }}",
     "{% for i in range(10**9) %}x{% endfor %}",
     "{{ 'x' * 100000 }}",
+    "{% set s = 'x' * 10**9 %}{{ s|length }}",
+    "{% set l = [1] * 10**9 %}{{ l|length }}",
+    "{{ 7 ** 99999999 }}",
+    "{% for i in range(99999) %}{% for j in range(99999) %}{% endfor %}{% endfor %}",
 ])
 def test_sandbox_refuses_escapes_and_runaways(tmp_path, attack):
+    """Each attack ends in TemplateProblem within the time bound; run in a child process so a
+    missing bound fails the test (by the join timeout) instead of hanging it."""
     src = read_template(write_template(tmp_path, "evil", "sms", "overdue_notice", attack))
-    with pytest.raises(TemplateProblem):
-        render(src, {"borrower_name": "x"})
+
+    def attempt(outcome):
+        try:
+            render(src, {"borrower_name": "x"})
+            outcome.put("rendered")
+        except TemplateProblem:
+            outcome.put("refused")
+
+    context = multiprocessing.get_context("fork")
+    outcome = context.Queue()
+    child = context.Process(target=attempt, args=(outcome,))
+    child.start()
+    child.join(timeout=20)
+    if child.is_alive():
+        child.kill()
+        pytest.fail("the template ran on past 20 s: no time bound")
+    assert outcome.get(timeout=5) == "refused"
     assert "TPL" in {f.rule for f in lint_findings(src, Settings())}

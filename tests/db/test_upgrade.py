@@ -1,0 +1,67 @@
+"""A store made by the first released schema (0001, the ledger) upgrades to the current one
+with its data intact, on every backend.
+
+tests/fixtures/schema-0001.db was made once: a new SQLite file upgraded to revision 0001 with
+Alembic, then the files below imported into it (`import_files`, which writes only the ledger
+tables, unchanged since 0001), as of 2026-04-01.
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+from pathlib import Path
+
+from alembic import command
+from sqlalchemy import create_engine, insert, select
+
+from collect_cli.store.database import alembic_config, create_store_engine, current_revision, head_revision, open_engine
+from collect_cli.store.models import Base
+from tests.cli.ledger_book import INSTALLMENTS, LOANS
+from tests.conftest import Cli
+
+FIXTURE = Path(__file__).parents[1] / "fixtures" / "schema-0001.db"
+PAYMENTS = "payment_id,loan_id,paid_on,amount\nP1,L1,2026-01-31,105\nP2,L2,2026-02-10,50\nP3,L4,2026-03-31,315\n"
+LEDGER = ("import_batches", "borrowers", "loans", "installments", "installment_history", "payments")  # FK order
+
+
+def ledger_rows(engine) -> dict[str, list[tuple]]:
+    with engine.connect() as conn:
+        return {t: sorted(tuple(r) for r in conn.execute(select(Base.metadata.tables[t]))) for t in LEDGER}
+
+
+def test_a_store_of_the_first_schema_upgrades_with_its_data(db, tmp_path, cli):
+    first = tmp_path / "first.db"
+    shutil.copy(FIXTURE, first)
+    old = create_engine(f"sqlite:///{first}")
+    assert current_revision(old) == "0001"
+    before = ledger_rows(old)
+    assert all(before[t] for t in ("loans", "installments", "payments"))
+    if db.startswith("postgresql"):  # the same store, made on the server at revision 0001
+        engine = create_store_engine(db)
+        command.upgrade(alembic_config(engine), "0001")
+        with engine.begin() as conn, old.connect() as source:
+            for t in LEDGER:
+                table = Base.metadata.tables[t]
+                rows = [dict(r._mapping) for r in source.execute(select(table))]
+                if rows:
+                    conn.execute(insert(table), rows)
+        engine.dispose()
+    else:
+        shutil.copy(first, db)
+    old.dispose()
+
+    upgraded = open_engine(db)  # every command migrates on first use
+    assert current_revision(upgraded) == head_revision() != "0001"
+    assert ledger_rows(upgraded) == before
+    upgraded.dispose()
+
+    # and it works as a store made today: the same figures as a fresh import of the same files
+    for name, text in (("loans.csv", LOANS), ("installments.csv", INSTALLMENTS), ("payments.csv", PAYMENTS)):
+        (tmp_path / name).write_text(text, encoding="utf-8")
+    fresh = Cli(str(tmp_path / "fresh.db"))
+    assert fresh("import", *(str(tmp_path / n) for n in ("loans.csv", "installments.csv", "payments.csv"))).exit_code == 0
+    for args in (["report", "buckets", "--as-of", "2026-04-01"], ["queue", "--as-of", "2026-04-01", "--limit", "0"]):
+        got = cli(*args, "--format", "json")
+        assert got.exit_code == 0, got.stderr
+        assert json.loads(got.stdout) == json.loads(fresh(*args, "--format", "json").stdout)

@@ -79,6 +79,10 @@ def sniff(path: Path, encoding: str | None = None) -> Sniffed:
                 try:
                     dec.decode(b"", final=True)
                 except UnicodeDecodeError:
+                    if name.startswith("utf-8") and (non_ascii_ok or forced or bom):
+                        # UTF-8 to the last bytes: a cut file, not another encoding's text
+                        raise UnusableInput(f"{path}: line {line}: the file ends in the middle of a "
+                                            "character (cut short?); nothing was imported") from None
                     failed[name] = "the end of the file (truncated character)"
                     del decoders[name]
     except OSError as exc:

@@ -17,6 +17,11 @@ _AMBIGUOUS = re.compile(r"\d{1,2}[-/.]\d{1,2}[-/.]\d{4}", re.ASCII)
 # Exports from Excel and core systems often add a midnight time to dates; it is dropped.
 _TIME_SUFFIX = re.compile(r"[ T]\d{1,2}:\d{2}(:\d{2}(\.\d+)?)?$", re.ASCII)
 
+def _shown(text: str) -> str:
+    """The text as a reason quotes it: repr, cut short, so a 10 MB field makes a short reason."""
+    return repr(text) if len(text) <= 40 else repr(text[:40]) + f"… ({len(text):,} characters)"
+
+
 def _fold(text: str) -> str:
     """Full-width forms (１２３, ￥, ，) as Chinese exports sometimes write them -> ASCII."""
     return unicodedata.normalize("NFKC", text).strip()
@@ -34,7 +39,7 @@ def parse_date(text: str, date_format: str | None = None) -> date:
         try:
             return date.fromisoformat(text)
         except ValueError:
-            raise ValueError(f"{text!r} is not a real date") from None
+            raise ValueError(f"{_shown(text)} is not a real date") from None
     s = _TIME_SUFFIX.sub("", _fold(text))
     if not s:
         raise ValueError("is empty")
@@ -45,17 +50,17 @@ def parse_date(text: str, date_format: str | None = None) -> date:
             try:
                 return date(y, mo, d)
             except ValueError:
-                raise ValueError(f"{text!r} is not a real date") from None
+                raise ValueError(f"{_shown(text)} is not a real date") from None
     if date_format:
         try:
             return datetime.strptime(s, DATE_FORMAT_SHORTCUTS.get(date_format, date_format)).date()
         except ValueError:
-            raise ValueError(f"{text!r} does not match --date-format {date_format}") from None
+            raise ValueError(f"{_shown(text)} does not match --date-format {date_format}") from None
     if _AMBIGUOUS.fullmatch(s):
         raise ValueError(
-            f"{text!r} is ambiguous (day-first or month-first?); use --date-format dmy or mdy"
+            f"{_shown(text)} is ambiguous (day-first or month-first?); use --date-format dmy or mdy"
         )
-    raise ValueError(f"{text!r} is not a date (use 2026-01-31, 2026/01/31, 20260131 or 2026年1月31日)")
+    raise ValueError(f"{_shown(text)} is not a date (use 2026-01-31, 2026/01/31, 20260131 or 2026年1月31日)")
 
 
 _MONEY = re.compile(r"(\d{1,3}(,\d{3})+|\d+)(\.\d+)?", re.ASCII)
@@ -72,18 +77,18 @@ def parse_money(text: str) -> int:
         raise ValueError("is empty")
     body = s.removeprefix("¥").removeprefix("￥").removesuffix("元").strip()
     if body.startswith("-") or body.startswith("("):
-        raise ValueError(f"{text!r} is negative")
+        raise ValueError(f"{_shown(text)} is negative")
     if body.startswith("+"):
         body = body[1:]
     if not _MONEY.fullmatch(body):
-        raise ValueError(f"{text!r} is not an amount (use 1234.50, 1,234.50 or ¥1,234.50)")
+        raise ValueError(f"{_shown(text)} is not an amount (use 1234.50, 1,234.50 or ¥1,234.50)")
     whole, _, cents = body.replace(",", "").partition(".")
     if len(whole.lstrip("0")) > 13:
-        raise ValueError(f"{text!r} is too large")
+        raise ValueError(f"{_shown(text)} is too large")
     try:
         return to_minor(Decimal(body.replace(",", "")))
     except ValueError:
-        raise ValueError(f"{text!r} has more than 2 decimals") from None
+        raise ValueError(f"{_shown(text)} has more than 2 decimals") from None
 
 
 _RATE = re.compile(r"\d{1,3}(\.\d{1,8})?|\.\d{1,8}", re.ASCII)
@@ -103,10 +108,10 @@ def parse_phone(text: str) -> str:
     if _MAINLAND_MOBILE.fullmatch(national):
         return "+86" + national
     if s.startswith("+86"):
-        raise ValueError(f"{text!r} is not a mainland mobile number (11 digits starting with 1)")
+        raise ValueError(f"{_shown(text)} is not a mainland mobile number (11 digits starting with 1)")
     if _E164.fullmatch(s):
         return s
-    raise ValueError(f"{text!r} is neither an 11-digit mainland mobile nor an E.164 number (+country…)")
+    raise ValueError(f"{_shown(text)} is neither an 11-digit mainland mobile nor an E.164 number (+country…)")
 
 
 def parse_rate(text: str) -> int | None:
@@ -117,24 +122,24 @@ def parse_rate(text: str) -> int | None:
     percent = s.endswith("%")
     number = s.rstrip("%").strip()
     if not _RATE.fullmatch(number):
-        raise ValueError(f"{text!r} is not a rate (use 0.1825 or 18.25%)")
+        raise ValueError(f"{_shown(text)} is not a rate (use 0.1825 or 18.25%)")
     value = Decimal(number)
     if percent:
         value /= 100
     elif value > 1:
-        raise ValueError(f"{text!r} looks like a percentage; write 0.1825 or 18.25%")
+        raise ValueError(f"{_shown(text)} looks like a percentage; write 0.1825 or 18.25%")
     if value > 1:
-        raise ValueError(f"{text!r} is above 100 % a year")
+        raise ValueError(f"{_shown(text)} is above 100 % a year")
     ppm = value * 1_000_000
     if ppm != ppm.to_integral_value():
-        raise ValueError(f"{text!r} has more precision than 0.0001 %")
+        raise ValueError(f"{_shown(text)} has more precision than 0.0001 %")
     return int(ppm)
 
 
 def parse_seq(text: str) -> int:
     s = text.strip()
     if not s.isascii() or not s.isdigit() or not 0 < int(s) < 10_000:
-        raise ValueError(f"{text!r} is not an installment number (1, 2, 3 …)")
+        raise ValueError(f"{_shown(text)} is not an installment number (1, 2, 3 …)")
     return int(s)
 
 
@@ -157,7 +162,7 @@ def parse_locale(text: str) -> str:
     try:
         return _LOCALES[s]
     except KeyError:
-        raise ValueError(f"{text!r} is not a supported language (zh_CN or en)") from None
+        raise ValueError(f"{_shown(text)} is not a supported language (zh_CN or en)") from None
 
 
 def parse_timezone(text: str) -> str | None:
@@ -167,7 +172,7 @@ def parse_timezone(text: str) -> str | None:
     try:
         ZoneInfo(s)
     except (ZoneInfoNotFoundError, ValueError):
-        raise ValueError(f"{text!r} is not an IANA time zone such as Asia/Shanghai") from None
+        raise ValueError(f"{_shown(text)} is not an IANA time zone such as Asia/Shanghai") from None
     return s
 
 

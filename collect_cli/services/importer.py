@@ -191,6 +191,8 @@ def _parsed_in_process(lf: LedgerFile, parse, kind: str) -> Iterator[Parsed]:
             send.send(None)
         except UnusableInput as exc:
             send.send(exc)
+        except BrokenPipeError:
+            pass  # the importer is gone (killed, or it failed): so is the point of reading on
 
     child = context.Process(target=produce, name=f"collect import: reading {lf.path.name}", daemon=True)
     child.start()

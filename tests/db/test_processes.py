@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import random
 import signal
 import subprocess
 import sys
@@ -183,6 +184,83 @@ def test_a_file_imported_during_the_nightly_run_is_in_every_message_or_in_none(d
     assert run.wait(timeout=300) == 0, run.stderr.read()
     assert overlapped, "the run ended before the import did"
     assert outbox_rows(db) == before  # the next run is the one that sees the file
+
+
+LEDGER_COLUMNS = {"borrowers": "borrower_id, name, phone, email, address, locale, timezone",
+                  "loans": "loan_id, borrower_id, principal, disbursed_on, annual_rate_ppm, product",
+                  "installments": "loan_id, seq, due_on, principal_due, interest_due, fee_due",
+                  "payments": "payment_id, loan_id, paid_on, amount"}
+
+
+def ledger(db: str) -> dict[str, list[tuple]]:
+    """The ledger's rows, without the batch ids (a sequence need not give the same ids twice)."""
+    engine = create_engine(database_url(db))
+    with engine.connect() as conn:
+        out = {t: sorted(tuple(map(str, r)) for r in conn.execute(text(f"SELECT {cols} FROM {t}")))
+               for t, cols in LEDGER_COLUMNS.items()}
+    engine.dispose()
+    return out
+
+
+def test_an_import_killed_anywhere_keeps_whole_files_and_the_rerun_finishes_the_job(db, tmp_path):
+    from datetime import date
+
+    files = generate_portfolio(tmp_path / "demo", loans=6000, seed=3, as_of=date(2026, 11, 20))
+    paths = [str(files.loans), str(files.installments), str(files.payments)]
+    clean = str(tmp_path / "clean.db")
+    assert collect(clean, "import", *paths, cwd=tmp_path).wait(timeout=300) == 0
+    want = ledger(clean)
+    open_engine(db).dispose()  # the schema first: the kills are about the import
+    rng = random.Random(20261122)
+    cut_short = []
+    for attempt in range(3):  # killed at a random moment; whatever it had done, the next run completes it
+        p = collect(db, "import", *paths, cwd=tmp_path)
+        if attempt == 0:  # once the loans file is in, with the others on their way
+            engine = create_engine(database_url(db))
+            with engine.connect() as conn:
+                while p.poll() is None and not conn.execute(text("SELECT count(*) FROM loans")).scalar():
+                    conn.rollback()
+                    time.sleep(0.005)
+            engine.dispose()
+        else:
+            time.sleep(rng.uniform(0.05, 1.0))
+        p.send_signal(signal.SIGKILL)
+        p.wait(timeout=30)
+        got = ledger(db)
+        for table, rows in got.items():  # each file is in whole or not at all
+            assert rows in ([], want[table]), (attempt, table)
+        cut_short.append(got != want)
+    assert any(cut_short), "every import finished before it was killed"
+    again = collect(db, "import", *paths, cwd=tmp_path)
+    assert again.wait(timeout=300) == 0, again.stderr.read()
+    assert ledger(db) == want
+
+
+def test_send_killed_anywhere_delivers_each_message_once_after_the_rerun(portfolio, tmp_path):
+    assert reminders(portfolio, tmp_path).wait(timeout=300) == 0
+    engine = create_engine(database_url(portfolio))
+    p = collect(portfolio, "send", "--now", "2026-11-20T02:30", cwd=tmp_path)
+    with engine.connect() as conn:  # killed once its first batch is marked sent, with more to go
+        while p.poll() is None and not conn.execute(text("SELECT count(*) FROM outbox WHERE status = 'sent'")).scalar():
+            conn.rollback()
+            time.sleep(0.005)
+    p.send_signal(signal.SIGKILL)
+    assert p.wait(timeout=30) == -signal.SIGKILL, "send finished before it could be killed"
+    engine.dispose()
+    again = collect(portfolio, "send", "--now", "2026-11-20T02:30", "--format", "json", cwd=tmp_path)
+    out, err = again.communicate(timeout=300)
+    assert again.returncode == 0, err
+    engine = create_engine(database_url(portfolio))
+    with engine.connect() as conn:
+        sent = {(c, i) for i, c in conn.execute(text("SELECT id, channel FROM outbox WHERE status = 'sent'"))}
+    engine.dispose()
+    spool = tmp_path / "outbox"
+    delivered = [(json.loads(line)["channel"], json.loads(line)["id"])
+                 for f in spool.glob("*.jsonl") for line in f.read_text(encoding="utf-8").splitlines()]
+    letters = [("letter", int(f.name.split("-")[0])) for f in spool.glob("letters/*/*.html")]
+    assert len(delivered) == len(set(delivered))  # nothing twice to the gateway
+    assert set(delivered) | set(letters) == sent  # nothing lost, nothing marked sent that was not
+    assert {c for c, _ in sent} >= {"sms", "letter"}
 
 
 @pytest.fixture

@@ -14,8 +14,10 @@ from typer.core import TyperGroup
 
 from collect_cli import __version__
 from collect_cli.cli import render
+from collect_cli.cli.options import SHOWN_PII
 from collect_cli.config import Settings, load_settings
 from collect_cli.errors import CollectError
+from collect_cli.store import queries as q
 from collect_cli.store.database import display_url, open_engine
 
 
@@ -23,8 +25,12 @@ class CollectGroup(TyperGroup):
     """Turns every CollectError into `Error: …` on stderr and its exit code: no traceback."""
 
     def invoke(self, ctx):
+        # the command and its arguments, after the global options (so never --db's value)
+        words = [*getattr(ctx, "_protected_args", []), *ctx.args]
         try:
-            return super().invoke(ctx)
+            result = super().invoke(ctx)
+            _audit_shown_pii(ctx, words)
+            return result
         except CollectError as exc:
             render.error(str(exc))
             raise typer.Exit(exc.exit_code) from None
@@ -34,6 +40,16 @@ class CollectGroup(TyperGroup):
         except KeyboardInterrupt:
             render.error("interrupted; the file being imported was rolled back")
             raise typer.Exit(130) from None
+
+
+def _audit_shown_pii(ctx, words: list[str]) -> None:
+    """Full phone numbers were shown (--show-pii): who, when and by which command goes in the
+    audit."""
+    if not ctx.meta.get(SHOWN_PII) or not isinstance(ctx.obj, App) or ctx.obj._engine is None:
+        return
+    with ctx.obj.engine().begin() as conn:
+        q.add_audit(conn, [{"at": datetime.now(UTC).replace(tzinfo=None), "agent": App.operator(), "action": "show-pii",
+                            "loan_id": None, "detail": "collect " + " ".join(words)}])
 
 
 @dataclass

@@ -16,7 +16,17 @@ AsOf = Annotated[
                  help="Compute as of this date (2026-01-31); default: today in the configured time zone."),
 ]
 FormatOpt = Annotated[Format, typer.Option("--format", "-f", help="Output: table, json or csv.")]
-ShowPii = Annotated[bool, typer.Option("--show-pii", help="Show full phone numbers (masked by default).")]
+SHOWN_PII = "collect.show_pii"  # set in the root context's meta when --show-pii is given
+
+
+def _note_show_pii(ctx: typer.Context, value: bool) -> bool:
+    if value:  # the command's group records it in the audit once the command has run
+        ctx.find_root().meta[SHOWN_PII] = True
+    return value
+
+
+ShowPii = Annotated[bool, typer.Option("--show-pii", callback=_note_show_pii,
+                                       help="Show full phone numbers (masked by default; recorded in the audit).")]
 Product = Annotated[str | None, typer.Option("--product", help="Only loans of this product.")]
 
 

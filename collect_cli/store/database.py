@@ -45,7 +45,7 @@ def create_store_engine(db: str) -> Engine:
         raise UsageError(f"--db: {display_url(db)} is neither a file path nor a database URL") from None
     if parsed.get_backend_name() == "sqlite":
         path = parsed.database
-        if path and path != ":memory:":
+        if path and path != ":memory:" and not path.startswith("file:"):  # file: a URI (?mode=ro, say)
             folder = Path(path).parent
             if not folder.is_dir():
                 raise StoreError(f"database {path}: folder {folder} does not exist")

@@ -38,8 +38,14 @@ def run_lock(engine: Engine, name: str) -> Iterator[None]:
                 conn.execute(text("SELECT pg_advisory_unlock(:k)"), {"k": key})
                 conn.commit()
         return
-    path = f"{engine.url.database}.{name}.lock"
-    fd = os.open(path, os.O_CREAT | os.O_RDWR, 0o600)
+    database = engine.url.database
+    if database.startswith("file:"):  # an SQLite URI filename: file:/path/collect.db?mode=ro
+        database = database.removeprefix("file:").split("?", 1)[0]
+    path = f"{database}.{name}.lock"
+    try:
+        fd = os.open(path, os.O_CREAT | os.O_RDWR, 0o600)
+    except OSError as exc:
+        raise CollectError(f"cannot open the run lock {path}: {exc.strerror}") from None
     try:
         try:
             fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)

@@ -1,0 +1,58 @@
+"""The bad day: a full disk and a read-only database end in a clear `Error:` (exit 1), no
+traceback, and nothing half-written."""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+
+from collect_cli.store import database
+from tests.cli.ledger_book import INSTALLMENTS, LOANS
+from tests.conftest import Cli
+
+
+def ledger_counts(path) -> tuple[int, int]:
+    with sqlite3.connect(path) as con:
+        return tuple(con.execute(f"SELECT count(*) FROM {t}").fetchone()[0] for t in ("loans", "installments"))
+
+
+def test_a_full_disk_is_a_clean_error_and_the_file_is_not_half_imported(tmp_path, monkeypatch):
+    db = tmp_path / "collect.db"
+    cli = Cli(str(db))
+    (tmp_path / "loans.csv").write_text(LOANS, encoding="utf-8")
+    assert cli("import", str(tmp_path / "loans.csv")).exit_code == 0
+    pages = sqlite3.connect(db).execute("PRAGMA page_count").fetchone()[0]
+    real = database._sqlite_pragmas
+
+    def full_disk(dbapi_conn, record):  # the disk fills up two pages from now
+        real(dbapi_conn, record)
+        dbapi_conn.execute(f"PRAGMA max_page_count = {pages + 2}")
+
+    monkeypatch.setattr(database, "_sqlite_pragmas", full_disk)
+    big = "loan_id,seq,due_on,principal_due,interest_due,fee_due\n" + "".join(
+        f"L{i % 5 + 1},{i},2026-01-31,100,5,\n" for i in range(1, 5000))
+    (tmp_path / "big.csv").write_text(big, encoding="utf-8")
+    r = cli("import", str(tmp_path / "big.csv"))
+    assert r.exit_code == 1 and r.stderr.startswith("Error: ") and "full" in r.stderr
+    assert "Traceback" not in r.stdout + r.stderr
+    assert ledger_counts(db) == (5, 0)
+
+
+def test_a_read_only_database_is_a_clean_error(tmp_path, db):
+    cli = Cli(db)
+    pays = "payment_id,loan_id,paid_on,amount\nP1,L1,2026-01-31,105\n"
+    for name, content in (("loans.csv", LOANS), ("inst.csv", INSTALLMENTS), ("pay.csv", pays)):
+        (tmp_path / name).write_text(content, encoding="utf-8")
+    assert cli("import", str(tmp_path / "loans.csv"), str(tmp_path / "inst.csv")).exit_code == 0
+    if db.startswith("postgresql"):  # a server that allows this user to read only
+        read_only = Cli(db + "?options=-c%20default_transaction_read_only%3Don")
+    else:  # a file opened read-only (a copy on a read-only mount, say)
+        read_only = Cli(f"sqlite:///file:{db}?mode=ro&uri=true")
+    for args in (["import", str(tmp_path / "pay.csv")], ["run-reminders", "--as-of", "2026-02-10"]):
+        r = read_only(*args)
+        assert r.exit_code == 1, r.stdout + r.stderr
+        assert r.stderr.startswith("Error: ") and "read" in r.stderr.lower()
+        assert "Traceback" not in r.stdout + r.stderr
+    r = read_only("queue", "--as-of", "2026-02-10")  # reading still works
+    assert r.exit_code == 0, r.stderr
+    assert json.loads(cli("outbox", "--format", "json").stdout) == []  # nothing was queued

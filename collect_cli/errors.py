@@ -40,3 +40,10 @@ EXIT_FAILURE = 1
 EXIT_UNUSABLE = 2
 EXIT_REJECTED_ROWS = 3
 EXIT_REFUSED = 6
+
+
+def unwritable(path, exc: OSError) -> CollectError:
+    """The error for a file that cannot be written: a bad path (no such folder, a folder, no
+    permission) is a bad option value, exit 2; a full disk or the like, exit 1."""
+    path_problem = isinstance(exc, FileNotFoundError | NotADirectoryError | IsADirectoryError | PermissionError)
+    return (UsageError if path_problem else CollectError)(f"{path}: cannot write: {exc.strerror}")

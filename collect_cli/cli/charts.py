@@ -6,7 +6,7 @@ from __future__ import annotations
 import io
 from pathlib import Path
 
-from collect_cli.errors import CollectError, UsageError
+from collect_cli.errors import UsageError, unwritable
 from collect_cli.services.analyst import Report, Section
 
 SUFFIXES = (".png", ".svg")
@@ -77,7 +77,7 @@ def save(rep: Report, path: Path) -> None:
     try:
         fig.savefig(path, format=path.suffix[1:].lower(), metadata={"Date": None} if path.suffix == ".svg" else None)
     except OSError as exc:
-        raise CollectError(f"{path}: cannot write: {exc.strerror}") from None
+        raise unwritable(path, exc) from None
     finally:
         plt.close(fig)
 

@@ -10,7 +10,7 @@ from pathlib import Path
 
 from collect_cli.cli import charts
 from collect_cli.cli.render import cell
-from collect_cli.errors import CollectError
+from collect_cli.errors import unwritable
 
 STYLE = """
 body { font-family: -apple-system, "Segoe UI", "PingFang SC", "Microsoft YaHei", sans-serif; margin: 2em; color: #222; }
@@ -55,4 +55,4 @@ def write(path: Path, text: str) -> None:
         with open(fd, "w", encoding="utf-8") as fh:
             fh.write(text)
     except OSError as exc:
-        raise CollectError(f"{path}: cannot write: {exc.strerror}") from None
+        raise unwritable(path, exc) from None

@@ -19,9 +19,9 @@ def plan_command(
     ctx: typer.Context,
     loan: Annotated[str, typer.Argument(help="The loan to restructure.")],
     installments: Annotated[int | None, typer.Option(
-        metavar="N", help="Spread the unpaid money over N monthly installments.")] = None,
+        metavar="N", min=1, help="Spread the unpaid money over N monthly installments.")] = None,
     extend_days: Annotated[int | None, typer.Option(
-        metavar="N", help="Move every unpaid installment N days later.")] = None,
+        metavar="N", min=1, help="Move every unpaid installment N days later.")] = None,
     first_due: Annotated[str | None, typer.Option(
         metavar="DATE", help="With --installments: the first due date (default: one month after the plan date).")] = None,
     as_of: AsOf = None,

@@ -23,7 +23,7 @@ from rich.progress import (
 from rich.table import Table
 
 from collect_cli.domain.money import fmt, fmt_grouped
-from collect_cli.errors import CollectError
+from collect_cli.errors import unwritable
 
 
 class Format(str, Enum):
@@ -94,7 +94,7 @@ def export_csv(path: Path, header: Sequence[str], records: Iterable[dict[str, An
             w.writerow(header)
             w.writerows([excel_safe(r[h]) for h in header] for r in records)
     except OSError as exc:
-        raise CollectError(f"{path}: cannot write: {exc.strerror}") from None
+        raise unwritable(path, exc) from None
 
 
 def records_out(fmt: Format, records: Iterable[dict[str, Any]], header: Sequence[str]) -> None:

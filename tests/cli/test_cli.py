@@ -74,6 +74,19 @@ def test_password_of_a_database_url_is_never_printed():
     (["report", "accounts", "--as-of", "2026-01-31", "--bucket", "M9"], "not a configured bucket"),
     (["queue", "--limit", "-1"], "--limit"),
     (["import", "x.csv", "--kind", "people"], "--kind"),
+    (["log", "L1", "--channel", "call", "--outcome", "promise", "--promise", "1e309", "--on", "2026-02-01"],
+     "--promise"),
+    (["log", "L1", "--channel", "call", "--outcome", "promise", "--promise", "-5", "--on", "2026-02-01"],
+     "--promise"),
+    (["log", "L1", "--channel", "call", "--outcome", "promise", "--promise", "100", "--on", "0000-00-00"], "--on"),
+    (["log", "L1", "--channel", "telepathy", "--outcome", "reached"], "--channel"),
+    (["log", "L1", "--channel", "call", "--outcome", "reached", "--now", "yesterday"], "--now"),
+    (["hold", "L1", "--reason", "bored"], "--reason"),
+    (["hold", "L1", "--reason", "dispute", "--until", "2026-13-01"], "--until"),
+    (["run-reminders", "--as-of", "31/01/2026"], "ambiguous"),
+    (["report", "rolls", "--from", "2026-03-01", "--to", "2026-02-01"], "--from"),
+    (["bureau", "export", "--as-of", "2026-02-01", "--output", "/no/such/folder/b.csv"], "/no/such/folder"),
+    (["plan", "L1", "--installments", "0"], "--installments"),
 ])
 def test_bad_option_values_exit_2(cli, args, message):
     r = cli(*args)

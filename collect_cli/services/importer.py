@@ -145,7 +145,8 @@ def _stream_rows(conn, lf: LedgerFile, batch_id: int, result: FileResult, reject
     parse = batch_parser(kind, lf.header.index, len(lf.header.raw), ParseOptions(date_format=options.date_format))
     key_of, write = attrgetter(*KEYS[kind]), q.WRITERS[kind]
     parallel = lf.sniffed.size >= PARALLEL_MIN_BYTES and cores() > 1
-    for lines, records, errors, bytes_read in (_parsed_in_process if parallel else _parsed)(lf, parse, kind):
+    parsed = _parsed_in_process(lf, parse, RECORDS[kind]) if parallel else _parsed(lf, parse)
+    for lines, records, errors, bytes_read in parsed:
         result.rows_read += len(lines)
         refused = [(lines[i], reason) for i, reason in errors.items()]
         kept = [line for i, line in enumerate(lines) if i not in errors] if errors else lines
@@ -169,13 +170,13 @@ def _stream_rows(conn, lf: LedgerFile, batch_id: int, result: FileResult, reject
 Parsed = tuple[list[int], list[tuple], dict[int, str], int]
 
 
-def _parsed(lf: LedgerFile, parse, kind: str) -> Iterator[Parsed]:
+def _parsed(lf: LedgerFile, parse) -> Iterator[Parsed]:
     for lines, rows in lf.batches(BATCH_ROWS):
         records, errors = parse(rows)
         yield lines, records, {i: str(e) for i, e in errors.items()}, lf.bytes_read
 
 
-def _parsed_in_process(lf: LedgerFile, parse, kind: str) -> Iterator[Parsed]:
+def _parsed_in_process(lf: LedgerFile, parse, record_type) -> Iterator[Parsed]:
     """_parsed, run by a forked process while this one writes: reading and checking the rows
     is as much work as storing them, and a second core does it at the same time. Records
     travel as plain tuples (named tuples pickle five times slower); at most a batch or two
@@ -186,7 +187,7 @@ def _parsed_in_process(lf: LedgerFile, parse, kind: str) -> Iterator[Parsed]:
     def produce() -> None:  # in the child: it never touches the parent's database connection
         receive.close()
         try:
-            for lines, records, errors, read in _parsed(lf, parse, kind):
+            for lines, records, errors, read in _parsed(lf, parse):
                 send.send((lines, list(map(tuple, records)), errors, read))
             send.send(None)
         except UnusableInput as exc:
@@ -197,7 +198,6 @@ def _parsed_in_process(lf: LedgerFile, parse, kind: str) -> Iterator[Parsed]:
     child = context.Process(target=produce, name=f"collect import: reading {lf.path.name}", daemon=True)
     child.start()
     send.close()
-    record_type = RECORDS[kind]
     try:
         while (item := receive.recv()) is not None:
             if isinstance(item, UnusableInput):

@@ -224,8 +224,8 @@ def test_a_reading_process_that_dies_is_a_clean_error_and_nothing_is_kept(cli, t
     pay = write(tmp_path / "pay.csv", "payment_id,loan_id,paid_on,amount\n" + rows)
     real = importer._parsed
 
-    def dies_after_a_batch(lf, parse, kind):
-        batches = real(lf, parse, kind)
+    def dies_after_a_batch(lf, parse):
+        batches = real(lf, parse)
         yield next(batches)
         os._exit(9)  # as if killed, say by the out-of-memory killer
 

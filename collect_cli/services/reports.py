@@ -118,6 +118,8 @@ def work_queue(conn: Connection, *, as_of: date, settings: Settings, limit: int 
 
     def score(batch: list[Account]) -> None:
         nonlocal held, best
+        if not batch:
+            return
         ids = [a.loan_id for a in batch]
         borrower_ids = sorted({a.borrower_id for a in batch})
         holds = q.active_holds(conn, ids, borrower_ids, as_of)

@@ -25,16 +25,13 @@ from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
 
-from jinja2 import StrictUndefined
-from jinja2.exceptions import SecurityError
-from jinja2.sandbox import ImmutableSandboxedEnvironment
-
 from collect_cli.errors import CollectError
+from collect_cli.messaging.sandbox import MAX_VALUE, Sandbox, sandbox
 
 PURPOSES = ("predue_reminder", "overdue_notice", "formal_notice", "final_demand")
 LOCALES = ("zh_CN", "en")
 DEFAULT_LOCALE = "zh_CN"
-MAX_OUTPUT_CHARS = 20_000  # a letter is a few pages; anything longer is a runaway template
+MAX_OUTPUT_CHARS = MAX_VALUE  # a letter is a few pages; anything longer is a runaway template
 MAX_RENDER_SECONDS = 1.0  # a message renders in well under a millisecond
 
 _FRONT = re.compile(r"\A\{#-?\s*\n(?P<body>.*?)\n\s*-?#\}", re.S)
@@ -134,28 +131,8 @@ class TemplateSet:
         return list(self._by_key.values())
 
 
-class _Sandbox(ImmutableSandboxedEnvironment):
-    """Jinja2's immutable sandbox, and no huge values either: `'x' * 10**9` or `7 ** 99999999`
-    would take the memory or the time (in C, where no timer can stop it) before any output is counted."""
-
-    intercepted_binops = frozenset({"*", "**"})
-
-    def call_binop(self, context, operator, left, right):
-        if operator == "**" and isinstance(right, int) and abs(right) > 64:
-            raise SecurityError(f"a power of {right} is too large for a message")
-        if operator == "*":
-            for sequence, times in ((left, right), (right, left)):
-                if isinstance(sequence, str | list | tuple) and isinstance(times, int) \
-                        and len(sequence) * times > MAX_OUTPUT_CHARS:
-                    raise SecurityError(f"a sequence repeated {times:,} times is too long for a message")
-        return super().call_binop(context, operator, left, right)
-
-
-def environment(html: bool) -> ImmutableSandboxedEnvironment:
-    """Sandboxed (no attribute walking to internals, no huge values), strict (an unknown name
-    is an error), autoescaped for letters (HTML) so a borrower's name cannot inject markup."""
-    return _Sandbox(undefined=StrictUndefined, autoescape=html, keep_trailing_newline=False, trim_blocks=True,
-                    lstrip_blocks=True)
+def environment(html: bool) -> Sandbox:
+    return sandbox(html)
 
 
 @contextmanager

@@ -48,6 +48,15 @@ def test_every_strategy_step_has_a_template_in_both_languages():
         assert {(step.template, "zh_CN"), (step.template, "en")} <= names
 
 
+def test_legitimate_formatting_still_renders(tmp_path):
+    """The bounds refuse sizes, not features: widths, padding and joins of message size work."""
+    body = ("{{ borrower_name|center(20) }}|{{ '%-8s|%5.2f'|format('ab', 3.14159) }}|{{ '{:>6}'.format('x') }}|"
+            "{{ ['a', 'b']|join('-') }}|{{ 'ab' ~ 'cd' }}|{{ range(3)|map('string')|join(',') }}|{{ 'x'.zfill(4) }}")
+    src = read_template(write_template(tmp_path, "ok", "sms", "overdue_notice", body))
+    assert render(src, {"borrower_name": "王小明"}) == \
+        "王小明         |ab      | 3.14|     x|a-b|abcd|0,1,2|000x"  # the message is stripped
+
+
 @pytest.mark.parametrize("src", SHIPPED, ids=lambda s: f"{s.name}.{s.locale}")
 def test_golden_rendering(src):
     """Exact output for a fixed account (set COLLECT_UPDATE_GOLDEN=1 to rewrite after a
@@ -137,26 +146,64 @@ def test_us_rules_need_the_disclosure(tmp_path):
     "{% set l = [1] * 10**9 %}{{ l|length }}",
     "{{ 7 ** 99999999 }}",
     "{% for i in range(99999) %}{% for j in range(99999) %}{% endfor %}{% endfor %}",
+    # widths and padding, refused before the C code behind them allocates (issue 12, item 13)
+    "{{ 'x'|center(10**9) }}",
+    "{{ 'x'.center(10**9) }}",
+    "{{ 'x'.ljust(10**9) }}",
+    "{{ 'x'.zfill(10**9) }}",
+    "{{ '{:>999999999}'.format('x') }}",
+    "{{ '{:{w}}'.format('x', w=10**9) }}",
+    "{{ '{:.999999999f}'.format(1.0) }}",
+    "{{ '%999999999s' % 'x' }}",
+    "{{ '%*s' % (10**9, 'x') }}",
+    "{{ '%999999999d'|format(1) }}",
+    "{{ 'x'|indent(10**9, true) }}",
+    "{{ ('x\n' * 5000)|indent(5000) }}",
+    "{{ ('a' * 20000)|replace('a', 'x' * 20000) }}",
+    "{{ ('x' * 10000).replace('x', 'y' * 10000) }}",
+    "{{ 'x'|wordwrap(1, wrapstring='y' * 20000) }}",
+    "{{ [1, 2]|batch(10**9, 'x')|list }}",
+    "{{ {'a': 'x' * 20000}|tojson(10**4) }}",
+    # many bounded values at once: a lazy sequence, a block's buffer, a growing concatenation
+    "{{ range(100000)|map('center', 20000)|join }}",
+    "{% for s in range(100000)|map('center', 20000) %}{{ loop.length }}{% endfor %}",
+    "{% set ns = namespace(s='x') %}{% for i in range(40) %}{% set ns.s = ns.s ~ ns.s %}{% endfor %}{{ ns.s|length }}",
+    "{% set ns = namespace(s='x') %}{% for i in range(40) %}{% set ns.s = ns.s + ns.s %}{% endfor %}x",
+    "{% macro m() %}{% for i in range(100000) %}{{ 'x' * 20000 }}{% endfor %}{% endmacro %}{{ m()|length }}",
+    "{% set s %}{% for i in range(100000) %}{{ 'x' * 20000 }}{% endfor %}{% endset %}{{ s|length }}",
+    "{% filter upper %}{% for i in range(100000) %}{{ 'x' * 20000 }}{% endfor %}{% endfilter %}",
+    "{{ ['x' * 20000] * 20000 }}",
+    "{{ ((2**64)**64)**64 }}",
+    "{{ '\t'.expandtabs(10**9) }}",
+    "{{ 'x'.translate({120: 'y' * 20000}) }}",
 ])
 def test_sandbox_refuses_escapes_and_runaways(tmp_path, attack):
     """Each attack ends in TemplateProblem within the time bound; run in a child process so a
     missing bound fails the test (by the join timeout) instead of hanging it."""
     src = read_template(write_template(tmp_path, "evil", "sms", "overdue_notice", attack))
 
-    def attempt(outcome):
+    def attempt(conn):
+        import resource  # half a gigabyte more than the child has: a huge allocation fails it
+
+        with open("/proc/self/status") as fh:
+            size = next(int(line.split()[1]) * 1024 for line in fh if line.startswith("VmSize:"))
+        resource.setrlimit(resource.RLIMIT_AS, (size + 256 * 1024**2, size + 256 * 1024**2))
         try:
             render(src, {"borrower_name": "x"})
-            outcome.put("rendered")
-        except TemplateProblem:
-            outcome.put("refused")
+            conn.send("rendered")
+        except TemplateProblem as exc:
+            conn.send("ran out of memory" if "MemoryError" in str(exc) else "refused")
+        except MemoryError:
+            conn.send("ran out of memory")
 
     context = multiprocessing.get_context("fork")
-    outcome = context.Queue()
-    child = context.Process(target=attempt, args=(outcome,))
+    mine, theirs = context.Pipe(duplex=False)
+    child = context.Process(target=attempt, args=(theirs,))
     child.start()
     child.join(timeout=20)
     if child.is_alive():
         child.kill()
         pytest.fail("the template ran on past 20 s: no time bound")
-    assert outcome.get(timeout=5) == "refused"
+    assert mine.poll(5), f"the child died (exit {child.exitcode})"
+    assert mine.recv() == "refused"
     assert "TPL" in {f.rule for f in lint_findings(src, Settings())}

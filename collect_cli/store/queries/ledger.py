@@ -1,74 +1,54 @@
-"""All SQL of collect, in one place: set-based import writes and streamed ledger reads.
-
-Every function takes an open Connection inside the caller's transaction and works on a
-batch of records at a time: one query per batch, never one per ledger row.
-"""
+"""The ledger: import batches, set-based import writes, streamed reads for the engine,
+and the schedules restructuring plans write."""
 
 from __future__ import annotations
 
-import json
 import sqlite3
 from collections import defaultdict
 from collections.abc import Iterable, Iterator, Sequence
 from datetime import date
-from itertools import chain
 from operator import attrgetter
 
-from sqlalchemy import (
-    Connection,
-    Integer,
-    Row,
-    and_,
-    bindparam,
-    cast,
-    func,
-    insert,
-    literal,
-    literal_column,
-    or_,
-    select,
-    update,
-)
+from sqlalchemy import Connection, Row, and_, func, insert, literal, select, update
 
-from collect_cli.domain.compliance import BORROWER_WIDE
 from collect_cli.domain.money import fmt
-from collect_cli.store.models import (
-    Assignment,
-    AuditEntry,
-    Borrower,
-    Contact,
-    Escalation,
-    Hold,
-    ImportBatch,
-    Installment,
-    InstallmentHistory,
-    Loan,
-    OutboxEvent,
-    OutboxMessage,
-    Payment,
-    Plan,
-    Promise,
+from collect_cli.store.queries.base import (
+    _existing,
+    _in,
+    _in_part,
+    _insert_many,
+    _per_loan,
+    _update_many,
+    batches,
+    borrowers,
+    history,
+    installments,
+    loans,
+    payments,
+    plans,
 )
-
-batches = ImportBatch.__table__
-borrowers = Borrower.__table__
-loans = Loan.__table__
-installments = Installment.__table__
-history = InstallmentHistory.__table__
-payments = Payment.__table__
 
 BORROWER_FIELDS = ("name", "phone", "email", "address", "locale", "timezone")
+
+
 LOAN_FIELDS = ("borrower_id", "principal", "disbursed_on", "annual_rate_ppm", "product")
+
+
 INSTALLMENT_FIELDS = ("due_on", "principal_due", "interest_due", "fee_due")
+
+
 PAYMENT_FIELDS = ("loan_id", "paid_on", "amount")
+
 
 # An outcome per record: "inserted", "updated", "unchanged", or the reason it was rejected.
 Outcomes = list[str]
+
+
 INSERTED, UPDATED, UNCHANGED = "inserted", "updated", "unchanged"
+
+
 WRITTEN = frozenset((INSERTED, UPDATED, UNCHANGED))
 
-
-# --- import batches -------------------------------------------------------------------------
 
 def find_imported(conn: Connection, sha256: str) -> Row | None:
     """The latest finished import of a file with this content, if any."""
@@ -89,54 +69,11 @@ def finish_batch(conn: Connection, batch_id: int, **fields) -> None:
     conn.execute(update(batches).where(batches.c.id == batch_id).values(**fields))
 
 
-# --- import writes --------------------------------------------------------------------------
-
-def _in(conn: Connection, column, keys: Iterable):
-    """`column IN keys` with the keys sent as one parameter (an array on PostgreSQL, JSON read
-    by json_each on SQLite): thousands of keys cost one bind, not one placeholder each."""
-    keys = sorted(set(keys))
-    if conn.dialect.name == "postgresql":
-        from sqlalchemy.dialects.postgresql import ARRAY
-        return column == func.any(bindparam(None, keys, type_=ARRAY(column.type)))
-    return column.in_(select(literal_column("value")).select_from(func.json_each(bindparam(None, json.dumps(keys)))))
-
-
-def _existing(conn: Connection, table, key: str, values: Iterable) -> dict:
-    keys = set(values)
-    if not keys:
-        return {}
-    rows = conn.execute(select(table).where(_in(conn, table.c[key], keys))).mappings()
-    return {r[key]: r for r in rows}
-
-
 def known_loan_ids(conn: Connection, loan_ids: Iterable[str]) -> set[str]:
     ids = set(loan_ids)
     if not ids:
         return set()
     return set(conn.execute(select(loans.c.loan_id).where(_in(conn, loans.c.loan_id, ids))).scalars())
-
-
-def _update_many(conn: Connection, table, keys: Sequence[str], rows: list[dict]) -> None:
-    if not rows:
-        return
-    where = and_(*(table.c[k] == bindparam(f"k_{k}") for k in keys))
-    params = [{**{f"k_{k}": r[k] for k in keys}, **{c: v for c, v in r.items() if c not in keys}}
-              for r in rows]
-    conn.execute(update(table).where(where), params)
-
-
-def _upsert(conn: Connection, table):
-    """INSERT with ON CONFLICT, in the dialect of the connection (both have it)."""
-    if conn.dialect.name == "postgresql":
-        from sqlalchemy.dialects.postgresql import insert as dialect_insert
-    else:
-        from sqlalchemy.dialects.sqlite import insert as dialect_insert
-    return dialect_insert(table)
-
-
-def _insert_many(conn: Connection, table, rows: list[dict]) -> None:
-    if rows:
-        conn.execute(insert(table), rows)
 
 
 # The driver stores a date as ISO text, as SQLAlchemy's Date does on SQLite (said here rather
@@ -306,8 +243,6 @@ def _payment_text(p) -> str:
 WRITERS = {"loans": upsert_loans, "installments": upsert_installments, "payments": insert_payments}
 
 
-# --- ledger reads for the engine ----------------------------------------------------------
-
 def stream_loans(conn: Connection, as_of: date, *, product: str | None = None,
                  loan_ids: Sequence[str] | None = None) -> Iterator[Row]:
     """Loans disbursed by `as_of`, with borrower and the sum paid up to `as_of`, by loan_id."""
@@ -381,17 +316,6 @@ def late_loan_ids(conn: Connection, as_of: date) -> list[str]:
     return list(conn.execute(stmt).scalars())
 
 
-
-# --- reminders: payments, holds, outbox ---------------------------------------------------
-
-holds = Hold.__table__
-outbox = OutboxMessage.__table__
-events = OutboxEvent.__table__
-
-RECORDED = ("queued", "sent", "failed", "skipped")  # a step in one of these is done for its episode
-COUNTED = ("queued", "sent")  # what counts against the SMS frequency caps
-
-
 def payments_of(conn: Connection, loan_ids: Sequence[str], as_of: date) -> dict[str, list[tuple[date, int]]]:
     out: dict[str, list[tuple[date, int]]] = {i: [] for i in loan_ids}
     if loan_ids:
@@ -399,189 +323,6 @@ def payments_of(conn: Connection, loan_ids: Sequence[str], as_of: date) -> dict[
                             .where(payments.c.loan_id.in_(list(loan_ids)), payments.c.paid_on <= as_of))
         for loan_id, paid_on, amount in rows:
             out[loan_id].append((paid_on, amount))
-    return out
-
-
-def messages_of(conn: Connection, loan_ids: Sequence[str]) -> dict[str, dict[tuple[str, str], Row]]:
-    """Per loan, its outbox rows by (step, episode)."""
-    out: dict[str, dict[tuple[str, str], Row]] = {i: {} for i in loan_ids}
-    if loan_ids:
-        rows = conn.execute(select(outbox.c.id, outbox.c.loan_id, outbox.c.step, outbox.c.episode, outbox.c.status,
-                                   outbox.c.reason).where(outbox.c.loan_id.in_(list(loan_ids))))
-        for r in rows:
-            out[r.loan_id][(r.step, r.episode)] = r
-    return out
-
-
-def active_holds(conn: Connection, loan_ids: Sequence[str], borrower_ids: Sequence[str],
-                 on: date) -> dict[str, list[Row]]:
-    """Holds in force on `on`, per loan; a borrower-wide hold (opt-out, bankruptcy, deceased,
-    legal) placed on any loan of the borrower holds every loan of that borrower."""
-    out: dict[str, list[Row]] = {i: [] for i in loan_ids}
-    if not loan_ids:
-        return out
-    rows = conn.execute(
-        select(holds).where(or_(holds.c.loan_id.in_(list(loan_ids)), holds.c.borrower_id.in_(list(borrower_ids))))
-        .order_by(holds.c.id)
-    ).all()
-    latest: dict[tuple, Row] = {}
-    for r in rows:  # the last action per (loan or, borrower-wide, borrower; reason; channel) decides
-        owner = r.borrower_id if r.reason in BORROWER_WIDE else r.loan_id
-        latest[(owner, r.reason, r.channel)] = r
-    placed = [r for r in latest.values() if r.action == "place" and (r.until is None or r.until >= on)]
-    loan_borrower = dict(conn.execute(select(loans.c.loan_id, loans.c.borrower_id)
-                                      .where(loans.c.loan_id.in_(list(loan_ids)))).all())
-    for loan_id, borrower_id in loan_borrower.items():
-        out[loan_id] = [r for r in placed if r.loan_id == loan_id
-                        or (r.reason in BORROWER_WIDE and r.borrower_id == borrower_id)]
-    return out
-
-
-def sms_counts(conn: Connection, borrower_ids: Sequence[str], first: date, last: date) -> dict[str, dict[date, int]]:
-    """Automated SMS per borrower and local day between `first` and `last` (WHEN-5)."""
-    out: dict[str, dict[date, int]] = {i: {} for i in borrower_ids}
-    if borrower_ids:
-        rows = conn.execute(
-            select(outbox.c.borrower_id, outbox.c.send_on, func.count())
-            .where(outbox.c.borrower_id.in_(list(borrower_ids)), outbox.c.channel == "sms",
-                   outbox.c.status.in_(COUNTED), outbox.c.send_on.between(first, last))
-            .group_by(outbox.c.borrower_id, outbox.c.send_on))
-        for borrower_id, day, n in rows:
-            out[borrower_id][day] = n
-    return out
-
-
-def insert_messages(conn: Connection, rows: list[dict]) -> list[Row]:
-    """Insert new messages; a key another run inserted first is left alone (ON CONFLICT DO
-    NOTHING), so concurrent runs queue each message once. Returns the rows inserted."""
-    if not rows:
-        return []
-    stmt = (_upsert(conn, outbox).on_conflict_do_nothing(index_elements=["loan_id", "step", "episode"])
-            .returning(outbox.c.id, outbox.c.loan_id, outbox.c.step, outbox.c.episode, outbox.c.status,
-                       outbox.c.reason))
-    return conn.execute(stmt, rows).all()  # batched ("insertmanyvalues"), one round trip per batch
-
-
-def update_messages(conn: Connection, rows: list[dict]) -> None:
-    """rows: {"id": …, column: value …}."""
-    _update_many(conn, outbox, ("id",), rows)
-
-
-def add_events(conn: Connection, rows: list[dict]) -> None:
-    _insert_many(conn, events, rows)
-
-
-def add_hold(conn: Connection, **row) -> None:
-    conn.execute(insert(holds).values(**row))
-
-
-def borrower_of(conn: Connection, loan_id: str) -> str | None:
-    return conn.execute(select(loans.c.borrower_id).where(loans.c.loan_id == loan_id)).scalar()
-
-
-def list_messages(conn: Connection, *, status: str | None = None, loan_id: str | None = None,
-                  limit: int | None = None) -> list[Row]:
-    stmt = select(outbox).order_by(outbox.c.id)
-    if status:
-        stmt = stmt.where(outbox.c.status == status)
-    if loan_id:
-        stmt = stmt.where(outbox.c.loan_id == loan_id)
-    if limit:
-        stmt = stmt.limit(limit)
-    return conn.execute(stmt).all()
-
-
-def due_messages(conn: Connection, now, *, channel: str | None, limit: int | None) -> list[Row]:
-    stmt = (select(outbox).where(outbox.c.status == "queued", outbox.c.send_after <= now)
-            .order_by(outbox.c.send_after, outbox.c.id))
-    if channel:
-        stmt = stmt.where(outbox.c.channel == channel)
-    if limit:
-        stmt = stmt.limit(limit)
-    return conn.execute(stmt).all()
-
-
-# --- collector workflow: contacts, promises, audit ------------------------------------------
-
-contacts = Contact.__table__
-promises = Promise.__table__
-audit = AuditEntry.__table__
-
-
-def add_contact(conn: Connection, **row) -> int:
-    return conn.execute(insert(contacts).values(**row).returning(contacts.c.id)).scalar_one()
-
-
-def contacts_between(conn: Connection, borrower_id: str, start, end) -> list[Row]:
-    """The borrower's contacts with `start <= at < end` (UTC)."""
-    return conn.execute(select(contacts).where(contacts.c.borrower_id == borrower_id,
-                                               contacts.c.at >= start, contacts.c.at < end)).all()
-
-
-def add_promise(conn: Connection, **row) -> int:
-    return conn.execute(insert(promises).values(**row).returning(promises.c.id)).scalar_one()
-
-
-def open_promises(conn: Connection, loan_ids: Sequence[str] | None = None) -> list[Row]:
-    stmt = select(promises).where(promises.c.status == "open").order_by(promises.c.id)
-    if loan_ids is not None:
-        stmt = stmt.where(promises.c.loan_id.in_(list(loan_ids)))
-    return conn.execute(stmt).all()
-
-
-def list_promises(conn: Connection, *, status: str | None = None, loan_id: str | None = None) -> list[Row]:
-    stmt = select(promises).order_by(promises.c.due_on, promises.c.id)
-    if status:
-        stmt = stmt.where(promises.c.status == status)
-    if loan_id:
-        stmt = stmt.where(promises.c.loan_id == loan_id)
-    return conn.execute(stmt).all()
-
-
-def settle_promises(conn: Connection, rows: list[dict]) -> None:
-    """rows: {"id", "status", "paid", "evaluated_on"}."""
-    _update_many(conn, promises, ("id",), rows)
-
-
-def add_audit(conn: Connection, rows: list[dict]) -> None:
-    _insert_many(conn, audit, rows)
-
-
-def audit_entries(conn: Connection, loan_id: str | None = None) -> list[Row]:
-    stmt = select(audit).order_by(audit.c.id)
-    if loan_id:
-        stmt = stmt.where(audit.c.loan_id == loan_id)
-    return conn.execute(stmt).all()
-
-
-def borrower_zone(conn: Connection, loan_id: str) -> tuple[str, str | None] | None:
-    row = conn.execute(select(loans.c.borrower_id, borrowers.c.timezone)
-                       .join(borrowers, borrowers.c.borrower_id == loans.c.borrower_id)
-                       .where(loans.c.loan_id == loan_id)).first()
-    return (row.borrower_id, row.timezone) if row else None
-
-
-def contacts_of(conn: Connection, loan_ids: Sequence[str], since) -> dict[str, list[Row]]:
-    """Per loan, its contacts at or after `since` (UTC), oldest first."""
-    out: dict[str, list[Row]] = {i: [] for i in loan_ids}
-    if loan_ids:
-        rows = conn.execute(select(contacts).where(contacts.c.loan_id.in_(list(loan_ids)), contacts.c.at >= since)
-                            .order_by(contacts.c.at, contacts.c.id))
-        for r in rows:
-            out[r.loan_id].append(r)
-    return out
-
-
-def promises_of(conn: Connection, loan_ids: Sequence[str]) -> dict[str, list[Row]]:
-    return _per_loan(conn, promises, loan_ids)
-
-
-def _per_loan(conn: Connection, table, loan_ids: Sequence[str]) -> dict[str, list[Row]]:
-    """Per loan, its rows of `table`, oldest first."""
-    out: dict[str, list[Row]] = {i: [] for i in loan_ids}
-    if loan_ids:
-        for r in conn.execute(select(table).where(table.c.loan_id.in_(list(loan_ids))).order_by(table.c.id)):
-            out[r.loan_id].append(r)
     return out
 
 
@@ -595,69 +336,6 @@ def borrower_loan_ids(conn: Connection, loan_id: str) -> list[str]:
 def payments_list(conn: Connection, loan_ids: Sequence[str]) -> list[Row]:
     return conn.execute(select(payments).where(payments.c.loan_id.in_(list(loan_ids)))
                         .order_by(payments.c.paid_on, payments.c.payment_id)).all()
-
-
-def holds_list(conn: Connection, loan_ids: Sequence[str]) -> list[Row]:
-    return conn.execute(select(holds).where(holds.c.loan_id.in_(list(loan_ids))).order_by(holds.c.id)).all()
-
-
-# --- assignments ------------------------------------------------------------------------------
-
-assignments = Assignment.__table__
-
-
-def assigned_on(conn: Connection, day: date) -> dict[str, str]:
-    """loan_id -> agent for the day."""
-    return dict(conn.execute(select(assignments.c.loan_id, assignments.c.agent).where(assignments.c.day == day)).all())
-
-
-def claim(conn: Connection, rows: list[dict]) -> list[str]:
-    """Insert assignments; one another taker claimed first is left to them (ON CONFLICT DO
-    NOTHING on (day, loan)). Returns the loan ids this call got."""
-    if not rows:
-        return []
-    stmt = _upsert(conn, assignments).on_conflict_do_nothing(index_elements=["day", "loan_id"]).returning(assignments.c.loan_id)
-    return list(conn.execute(stmt, rows).scalars())
-
-
-def notices_sent(conn: Connection, loan_ids: Sequence[str], steps: Sequence[str]) -> dict[str, object]:
-    """Per loan, when the first message of `steps` was sent (naive UTC), if ever."""
-    if not loan_ids or not steps:
-        return {}
-    rows = conn.execute(select(outbox.c.loan_id, func.min(outbox.c.updated_at))
-                        .where(outbox.c.loan_id.in_(list(loan_ids)), outbox.c.step.in_(list(steps)),
-                               outbox.c.status == "sent")
-                        .group_by(outbox.c.loan_id))
-    return dict(rows.all())
-
-
-# --- escalations -------------------------------------------------------------------------------
-
-escalations = Escalation.__table__
-
-
-def add_escalation(conn: Connection, **row) -> None:
-    conn.execute(insert(escalations).values(**row))
-
-
-def current_stages(conn: Connection) -> dict[str, Row]:
-    """Per loan, its latest escalation."""
-    out: dict[str, Row] = {}
-    for r in conn.execute(select(escalations).order_by(escalations.c.id)):
-        out[r.loan_id] = r
-    return out
-
-
-def party_refused(conn: Connection, borrower_id: str, party: str) -> bool:
-    """Whether this contact person of the borrower ever refused to help (WHO-2)."""
-    stmt = select(func.count()).select_from(contacts).where(
-        contacts.c.borrower_id == borrower_id, contacts.c.party == party, contacts.c.outcome == "refused")
-    return conn.execute(stmt).scalar_one() > 0
-
-
-# --- restructuring plans -------------------------------------------------------------------------
-
-plans = Plan.__table__
 
 
 def lock_loan(conn: Connection, loan_id: str) -> bool:
@@ -701,16 +379,6 @@ def planned_loan_ids(conn: Connection, part: tuple[str | None, str | None] = (No
     return sorted(conn.execute(_in_part(select(plans.c.loan_id).distinct(), plans, part)).scalars())
 
 
-def _in_part(stmt, table, part: tuple[str | None, str | None]):
-    """Only the rows of loans with lo <= loan_id < hi, in the database's own order."""
-    lo, hi = part
-    if lo is not None:
-        stmt = stmt.where(table.c.loan_id >= lo)
-    if hi is not None:
-        stmt = stmt.where(table.c.loan_id < hi)
-    return stmt
-
-
 def latest_plans(conn: Connection, as_of: date, loan_ids: Sequence[str] | None = None) -> dict[str, Row]:
     """Per loan with a plan made by `as_of`, its latest plan."""
     stmt = select(plans).where(plans.c.plan_on <= as_of).order_by(plans.c.id)
@@ -747,109 +415,6 @@ def schedules_and_replaced(conn: Connection, loan_ids: Sequence[str]) -> tuple[d
                           .where(history.c.loan_id.in_(ids))):
         replaced[r[0]].append(tuple(r[1:]))
     return current, replaced
-
-
-# --- analytics: the book as day numbers, for replays on many dates -------------------------------
-
-def _day(conn: Connection, column):
-    """A date column as its day number (date.toordinal()), computed by the database: the
-    analytics loops compare integers, and no driver has to build a million date objects."""
-    if conn.dialect.name == "sqlite":
-        return cast(func.julianday(column) - 1721424.5, Integer)
-    return cast(column - literal_column("DATE '0001-01-01'"), Integer) + 1
-
-
-def stream_ledger_rows(conn: Connection, *, product: str | None = None,
-                       part: tuple[str | None, str | None] = (None, None)) -> tuple[Iterator[tuple], ...]:
-    """Three streams of plain tuples in loan_id order: loans (loan_id, borrower_id, product,
-    disbursed day, principal), schedule rows (loan_id, due day, principal, interest + fees) in
-    seq order (the caller orders a loan's rows by due day), and payments (loan_id, paid day,
-    amount) in day order; only loans with lo <= loan_id < hi when `part` = (lo, hi) says so.
-    Each follows its table's index, so the database sorts nothing."""
-    def only(stmt, table):
-        stmt = _in_part(stmt, table, part)
-        if product:
-            stmt = stmt.join(loans, loans.c.loan_id == table.c.loan_id) if table is not loans else stmt
-            stmt = stmt.where(loans.c.product == product)
-        return stmt
-
-    return (
-        _raw_stream(conn, only(select(loans.c.loan_id, loans.c.borrower_id, loans.c.product,
-                                      _day(conn, loans.c.disbursed_on), loans.c.principal), loans)
-                    .order_by(loans.c.loan_id)),
-        _raw_stream(conn, only(select(installments.c.loan_id, _day(conn, installments.c.due_on),
-                                      installments.c.principal_due,
-                                      installments.c.interest_due + installments.c.fee_due), installments)
-                    .order_by(installments.c.loan_id, installments.c.seq)),
-        _raw_stream(conn, only(select(payments.c.loan_id, _day(conn, payments.c.paid_on), payments.c.amount),
-                               payments)
-                    .order_by(payments.c.loan_id, payments.c.paid_on)),
-    )
-
-
-def count_loans(conn: Connection) -> int:
-    return conn.execute(select(func.count()).select_from(loans)).scalar_one()
-
-
-def loan_ids_at(conn: Connection, positions: Sequence[int]) -> list[str]:
-    """The loan ids at these positions in loan_id order: where to cut the book into parts."""
-    return [conn.execute(select(loans.c.loan_id).order_by(loans.c.loan_id).offset(n).limit(1)).scalar_one()
-            for n in positions]
-
-
-def _raw_stream(conn: Connection, stmt, size: int = 10_000) -> Iterator[tuple]:
-    """The rows of `stmt` as the driver's plain tuples, streamed: for the analytics passes over
-    millions of rows, where SQLAlchemy's per-row processing would cost more than the query.
-    Still bound parameters, compiled by SQLAlchemy; a server-side cursor on PostgreSQL."""
-    return chain.from_iterable(_raw_chunks(conn, stmt, size))  # rows flow in C, chunk by chunk
-
-
-def _raw_chunks(conn: Connection, stmt, size: int) -> Iterator[list[tuple]]:
-    compiled = stmt.compile(dialect=conn.dialect)
-    params = compiled.construct_params()
-    args = [params[k] for k in compiled.positiontup] if compiled.positional else params
-    dbapi = conn.connection.dbapi_connection
-    if conn.dialect.name == "postgresql":
-        _raw_stream.cursors += 1
-        cursor = dbapi.cursor(name=f"collect_stream_{_raw_stream.cursors}")
-    else:
-        cursor = dbapi.cursor()
-    try:
-        cursor.execute(compiled.string, args)
-        while rows := cursor.fetchmany(size):
-            yield rows
-    finally:
-        cursor.close()
-
-
-_raw_stream.cursors = 0
-
-
-# --- activity over a period (analyst reports) ------------------------------------------------------
-
-def _of_product(stmt, table, product: str | None):
-    """Only the rows of loans of `product`, when given."""
-    if not product:
-        return stmt
-    return stmt.where(table.c.loan_id.in_(select(loans.c.loan_id).where(loans.c.product == product)))
-
-
-def promises_made(conn: Connection, start: date, end: date, product: str | None = None) -> list[Row]:
-    stmt = select(promises).where(promises.c.made_on >= start, promises.c.made_on <= end).order_by(promises.c.id)
-    return conn.execute(_of_product(stmt, promises, product)).all()
-
-
-def messages_between(conn: Connection, start: date, end: date, product: str | None = None) -> list[Row]:
-    """The outbox messages of the nightly runs as of `start` to `end`."""
-    stmt = select(outbox.c.loan_id, outbox.c.step, outbox.c.channel, outbox.c.status, outbox.c.reason).where(
-        outbox.c.as_of >= start, outbox.c.as_of <= end)
-    return conn.execute(_of_product(stmt, outbox, product)).all()
-
-
-def contacts_in(conn: Connection, since, until, product: str | None = None) -> list[Row]:
-    """Contacts with `since <= at < until` (naive UTC), oldest first."""
-    stmt = select(contacts).where(contacts.c.at >= since, contacts.c.at < until).order_by(contacts.c.at, contacts.c.id)
-    return conn.execute(_of_product(stmt, contacts, product)).all()
 
 
 def borrower_loan_counts(conn: Connection, as_of: date, borrower_ids: Sequence[str]) -> tuple[dict, dict]:

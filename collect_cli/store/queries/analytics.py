@@ -1,0 +1,110 @@
+"""The book as day numbers for replays on many dates, and activity over a period."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Sequence
+from datetime import date
+from itertools import chain
+
+from sqlalchemy import Connection, Integer, Row, cast, func, literal_column, select
+
+from collect_cli.store.queries.base import _in_part, contacts, installments, loans, outbox, payments, promises
+
+
+def _day(conn: Connection, column):
+    """A date column as its day number (date.toordinal()), computed by the database: the
+    analytics loops compare integers, and no driver has to build a million date objects."""
+    if conn.dialect.name == "sqlite":
+        return cast(func.julianday(column) - 1721424.5, Integer)
+    return cast(column - literal_column("DATE '0001-01-01'"), Integer) + 1
+
+
+def stream_ledger_rows(conn: Connection, *, product: str | None = None,
+                       part: tuple[str | None, str | None] = (None, None)) -> tuple[Iterator[tuple], ...]:
+    """Three streams of plain tuples in loan_id order: loans (loan_id, borrower_id, product,
+    disbursed day, principal), schedule rows (loan_id, due day, principal, interest + fees) in
+    seq order (the caller orders a loan's rows by due day), and payments (loan_id, paid day,
+    amount) in day order; only loans with lo <= loan_id < hi when `part` = (lo, hi) says so.
+    Each follows its table's index, so the database sorts nothing."""
+    def only(stmt, table):
+        stmt = _in_part(stmt, table, part)
+        if product:
+            stmt = stmt.join(loans, loans.c.loan_id == table.c.loan_id) if table is not loans else stmt
+            stmt = stmt.where(loans.c.product == product)
+        return stmt
+
+    return (
+        _raw_stream(conn, only(select(loans.c.loan_id, loans.c.borrower_id, loans.c.product,
+                                      _day(conn, loans.c.disbursed_on), loans.c.principal), loans)
+                    .order_by(loans.c.loan_id)),
+        _raw_stream(conn, only(select(installments.c.loan_id, _day(conn, installments.c.due_on),
+                                      installments.c.principal_due,
+                                      installments.c.interest_due + installments.c.fee_due), installments)
+                    .order_by(installments.c.loan_id, installments.c.seq)),
+        _raw_stream(conn, only(select(payments.c.loan_id, _day(conn, payments.c.paid_on), payments.c.amount),
+                               payments)
+                    .order_by(payments.c.loan_id, payments.c.paid_on)),
+    )
+
+
+def count_loans(conn: Connection) -> int:
+    return conn.execute(select(func.count()).select_from(loans)).scalar_one()
+
+
+def loan_ids_at(conn: Connection, positions: Sequence[int]) -> list[str]:
+    """The loan ids at these positions in loan_id order: where to cut the book into parts."""
+    return [conn.execute(select(loans.c.loan_id).order_by(loans.c.loan_id).offset(n).limit(1)).scalar_one()
+            for n in positions]
+
+
+def _raw_stream(conn: Connection, stmt, size: int = 10_000) -> Iterator[tuple]:
+    """The rows of `stmt` as the driver's plain tuples, streamed: for the analytics passes over
+    millions of rows, where SQLAlchemy's per-row processing would cost more than the query.
+    Still bound parameters, compiled by SQLAlchemy; a server-side cursor on PostgreSQL."""
+    return chain.from_iterable(_raw_chunks(conn, stmt, size))  # rows flow in C, chunk by chunk
+
+
+def _raw_chunks(conn: Connection, stmt, size: int) -> Iterator[list[tuple]]:
+    compiled = stmt.compile(dialect=conn.dialect)
+    params = compiled.construct_params()
+    args = [params[k] for k in compiled.positiontup] if compiled.positional else params
+    dbapi = conn.connection.dbapi_connection
+    if conn.dialect.name == "postgresql":
+        _raw_stream.cursors += 1
+        cursor = dbapi.cursor(name=f"collect_stream_{_raw_stream.cursors}")
+    else:
+        cursor = dbapi.cursor()
+    try:
+        cursor.execute(compiled.string, args)
+        while rows := cursor.fetchmany(size):
+            yield rows
+    finally:
+        cursor.close()
+
+
+_raw_stream.cursors = 0
+
+
+def _of_product(stmt, table, product: str | None):
+    """Only the rows of loans of `product`, when given."""
+    if not product:
+        return stmt
+    return stmt.where(table.c.loan_id.in_(select(loans.c.loan_id).where(loans.c.product == product)))
+
+
+def promises_made(conn: Connection, start: date, end: date, product: str | None = None) -> list[Row]:
+    stmt = select(promises).where(promises.c.made_on >= start, promises.c.made_on <= end).order_by(promises.c.id)
+    return conn.execute(_of_product(stmt, promises, product)).all()
+
+
+def messages_between(conn: Connection, start: date, end: date, product: str | None = None) -> list[Row]:
+    """The outbox messages of the nightly runs as of `start` to `end`."""
+    stmt = select(outbox.c.loan_id, outbox.c.step, outbox.c.channel, outbox.c.status, outbox.c.reason).where(
+        outbox.c.as_of >= start, outbox.c.as_of <= end)
+    return conn.execute(_of_product(stmt, outbox, product)).all()
+
+
+def contacts_in(conn: Connection, since, until, product: str | None = None) -> list[Row]:
+    """Contacts with `since <= at < until` (naive UTC), oldest first."""
+    stmt = select(contacts).where(contacts.c.at >= since, contacts.c.at < until).order_by(contacts.c.at, contacts.c.id)
+    return conn.execute(_of_product(stmt, contacts, product)).all()

@@ -1,0 +1,114 @@
+"""The tables and the helpers every query module shares: keys sent as one parameter,
+batched updates and inserts, per-loan grouping."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable, Sequence
+
+from sqlalchemy import Connection, Row, and_, bindparam, func, insert, literal_column, select, update
+
+from collect_cli.store.models import (
+    Assignment,
+    AuditEntry,
+    Borrower,
+    Contact,
+    Escalation,
+    Hold,
+    ImportBatch,
+    Installment,
+    InstallmentHistory,
+    Loan,
+    OutboxEvent,
+    OutboxMessage,
+    Payment,
+    Plan,
+    Promise,
+)
+
+batches = ImportBatch.__table__
+borrowers = Borrower.__table__
+loans = Loan.__table__
+installments = Installment.__table__
+history = InstallmentHistory.__table__
+payments = Payment.__table__
+holds = Hold.__table__
+outbox = OutboxMessage.__table__
+events = OutboxEvent.__table__
+contacts = Contact.__table__
+promises = Promise.__table__
+audit = AuditEntry.__table__
+assignments = Assignment.__table__
+escalations = Escalation.__table__
+plans = Plan.__table__
+
+
+def _in(conn: Connection, column, keys: Iterable):
+    """`column IN keys` with the keys sent as one parameter (an array on PostgreSQL, JSON read
+    by json_each on SQLite): thousands of keys cost one bind, not one placeholder each."""
+    keys = sorted(set(keys))
+    if conn.dialect.name == "postgresql":
+        from sqlalchemy.dialects.postgresql import ARRAY
+        return column == func.any(bindparam(None, keys, type_=ARRAY(column.type)))
+    return column.in_(select(literal_column("value")).select_from(func.json_each(bindparam(None, json.dumps(keys)))))
+
+
+def _existing(conn: Connection, table, key: str, values: Iterable) -> dict:
+    keys = set(values)
+    if not keys:
+        return {}
+    rows = conn.execute(select(table).where(_in(conn, table.c[key], keys))).mappings()
+    return {r[key]: r for r in rows}
+
+
+def _update_many(conn: Connection, table, keys: Sequence[str], rows: list[dict]) -> None:
+    if not rows:
+        return
+    where = and_(*(table.c[k] == bindparam(f"k_{k}") for k in keys))
+    params = [{**{f"k_{k}": r[k] for k in keys}, **{c: v for c, v in r.items() if c not in keys}}
+              for r in rows]
+    conn.execute(update(table).where(where), params)
+
+
+def _upsert(conn: Connection, table):
+    """INSERT with ON CONFLICT, in the dialect of the connection (both have it)."""
+    if conn.dialect.name == "postgresql":
+        from sqlalchemy.dialects.postgresql import insert as dialect_insert
+    else:
+        from sqlalchemy.dialects.sqlite import insert as dialect_insert
+    return dialect_insert(table)
+
+
+def _insert_many(conn: Connection, table, rows: list[dict]) -> None:
+    if rows:
+        conn.execute(insert(table), rows)
+
+
+def borrower_of(conn: Connection, loan_id: str) -> str | None:
+    return conn.execute(select(loans.c.borrower_id).where(loans.c.loan_id == loan_id)).scalar()
+
+
+def borrower_zone(conn: Connection, loan_id: str) -> tuple[str, str | None] | None:
+    row = conn.execute(select(loans.c.borrower_id, borrowers.c.timezone)
+                       .join(borrowers, borrowers.c.borrower_id == loans.c.borrower_id)
+                       .where(loans.c.loan_id == loan_id)).first()
+    return (row.borrower_id, row.timezone) if row else None
+
+
+def _per_loan(conn: Connection, table, loan_ids: Sequence[str]) -> dict[str, list[Row]]:
+    """Per loan, its rows of `table`, oldest first."""
+    out: dict[str, list[Row]] = {i: [] for i in loan_ids}
+    if loan_ids:
+        for r in conn.execute(select(table).where(table.c.loan_id.in_(list(loan_ids))).order_by(table.c.id)):
+            out[r.loan_id].append(r)
+    return out
+
+
+def _in_part(stmt, table, part: tuple[str | None, str | None]):
+    """Only the rows of loans with lo <= loan_id < hi, in the database's own order."""
+    lo, hi = part
+    if lo is not None:
+        stmt = stmt.where(table.c.loan_id >= lo)
+    if hi is not None:
+        stmt = stmt.where(table.c.loan_id < hi)
+    return stmt

@@ -5,16 +5,23 @@ from __future__ import annotations
 import os
 import tomllib
 from dataclasses import dataclass, field
-from datetime import date, datetime, time
+from datetime import date, time
 from decimal import Decimal, InvalidOperation
+from functools import lru_cache
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from collect_cli.domain.buckets import DEFAULT_BUCKETS, Bucket, check_buckets
-from collect_cli.domain.compliance import ContactRules, check_contact_rules, send_after
+from collect_cli.domain.compliance import (
+    ContactRules,
+    check_contact_rules,
+    days_without_common_window,
+)
+from collect_cli.domain.content import PURPOSES
 from collect_cli.domain.early_warning import WatchWeights
+from collect_cli.domain.lexicon import Lexicon
 from collect_cli.domain.scoring import QueueWeights
 from collect_cli.domain.segments import SEGMENTS
 from collect_cli.domain.strategy import CHANNELS, DEFAULT_STRATEGY, Step
@@ -51,6 +58,17 @@ class Messaging:
     sms_max_parts: int = 3
     template_dirs: tuple[Path, ...] = ()  # searched before the shipped templates
     forbidden_words: tuple[str, ...] = ()  # added to the SAY-1 lexicon
+    marketing_words: tuple[str, ...] = ()  # added to the SAY-6 lexicon
+    legal_words: tuple[str, ...] = ()  # added to the SAY-7 lexicon (legal action, for time-barred debts)
+
+    @property
+    def lexicon(self) -> Lexicon:
+        return _lexicon(self.forbidden_words, self.marketing_words, self.legal_words)
+
+
+@lru_cache(maxsize=8)
+def _lexicon(forbidden: tuple[str, ...], marketing: tuple[str, ...], legal: tuple[str, ...]) -> Lexicon:
+    return Lexicon.of(forbidden=forbidden, marketing=marketing, legal=legal)
 
 
 @dataclass(frozen=True)
@@ -85,6 +103,29 @@ class Penalty:
 
 
 @dataclass(frozen=True)
+class Limitation:
+    """LIM-1: when a debt is time-barred, so that no message may mention legal action."""
+
+    years: int = 3  # cn: 3 years (《民法典》 Art 188); us: by state
+    renewed_by: tuple[str, ...] = ("payment", "promise", "demand")  # cn: Art 195
+
+    @classmethod
+    def for_rules(cls, rules: str) -> Limitation:
+        return cls() if rules == "cn" else cls(years=3, renewed_by=("payment",))
+
+
+RENEWALS = ("payment", "promise", "demand")
+STATUTORY_YEARS = {"cn": 3}  # a longer period would call a debt live that the law calls time-barred
+
+
+@dataclass(frozen=True)
+class Ledger:
+    """How imports treat suspicious values of fields that reach messages."""
+
+    suspicious_names: str = "reject"  # reject the row | flag: import it, greet with a neutral salutation
+
+
+@dataclass(frozen=True)
 class Promises:
     grace_days: int = 0  # a promise holds reminders until its date + grace (HOLD-4); raise it
     # when payments take days to reach the ledger
@@ -108,7 +149,7 @@ class PlanRules:
 class Bureau:
     """REC-2: adverse data goes to the credit bureau only after the borrower was told."""
 
-    notice_steps: tuple[str, ...] = ("m2_letter",)  # the steps whose message is the pre-notice
+    notice_steps: tuple[str, ...] = ()  # only these steps' messages may be the pre-notice (empty: any step)
     notice_days: int = 14  # sent at least this many days before the export
     min_dpd: int = 1  # overdue accounts from this many days past due are adverse
 
@@ -139,6 +180,8 @@ class Settings:
     escalation: EscalationRules = field(default_factory=EscalationRules)
     plans: PlanRules = field(default_factory=PlanRules)
     watchlist: WatchWeights = field(default_factory=WatchWeights)
+    limitation: Limitation = field(default_factory=Limitation)
+    ledger: Ledger = field(default_factory=Ledger)
     config_path: Path | None = None
 
     @property
@@ -179,7 +222,7 @@ def _read_toml(path: Path) -> dict[str, Any]:
 
 
 _TOP_KEYS = {"db", "timezone", "grace_days", "buckets", "queue", "strategy", "messaging", "contact", "delivery",
-             "penalty", "promises", "bureau", "escalation", "plans", "watchlist"}
+             "penalty", "promises", "bureau", "escalation", "plans", "watchlist", "limitation", "ledger"}
 
 
 def _parse(data: dict[str, Any], path: Path | None) -> dict[str, Any]:
@@ -211,9 +254,10 @@ def _parse(data: dict[str, Any], path: Path | None) -> dict[str, Any]:
         out["queue"] = _parse_queue(data["queue"], bad)
     buckets = out.get("buckets", DEFAULT_BUCKETS)
     if "strategy" in data:
-        out["strategy"] = _parse_strategy(data["strategy"], {b.name: b.max_days for b in buckets}, bad)
+        handover = out.get("queue", QueueWeights()).handover_dpd
+        out["strategy"] = _parse_strategy(data["strategy"], buckets, handover, bad)
     else:
-        missing = {s.bucket for s in DEFAULT_STRATEGY} - {b.name for b in buckets}
+        missing = {b for s in DEFAULT_STRATEGY for b in s.buckets} - {b.name for b in buckets}
         if missing:
             raise bad("strategy", f"the default strategy uses bucket(s) {', '.join(sorted(missing))}; "
                                   "define [[strategy]] steps for your buckets")
@@ -247,6 +291,14 @@ def _parse(data: dict[str, Any], path: Path | None) -> dict[str, Any]:
             notice_days=_whole(raw.get("notice_days", base.notice_days), "bureau.notice_days", 0, 365, bad),
             min_dpd=_whole(raw.get("min_dpd", base.min_dpd), "bureau.min_dpd", 1, 10_000, bad),
         )
+    rules = out.get("contact", ContactRules()).rules
+    out["limitation"] = _parse_limitation(data.get("limitation", {}), rules, bad)
+    if "ledger" in data:
+        raw = _table(data["ledger"], "ledger", {"suspicious_names"}, bad)
+        names = raw.get("suspicious_names", "reject")
+        if names not in ("reject", "flag"):
+            raise bad("ledger.suspicious_names", "must be reject or flag")
+        out["ledger"] = Ledger(suspicious_names=names)
     if "promises" in data:
         raw = _table(data["promises"], "promises", {"grace_days", "max_days_ahead"}, bad)
         base = Promises()
@@ -255,6 +307,21 @@ def _parse(data: dict[str, Any], path: Path | None) -> dict[str, Any]:
             max_days_ahead=_whole(raw.get("max_days_ahead", base.max_days_ahead), "promises.max_days_ahead", 1, 365, bad),
         )
     return out
+
+
+def _parse_limitation(raw: Any, rules: str, bad) -> Limitation:
+    raw = _table(raw, "limitation", {"years", "renewed_by"}, bad)
+    base = Limitation.for_rules(rules)
+    years = _whole(raw.get("years", base.years), "limitation.years", 1, 20, bad)
+    if years > STATUTORY_YEARS.get(rules, 20):
+        raise bad("limitation.years", f"LIM-1: under the {rules} rules a claim is time-barred after "
+                                      f"{STATUTORY_YEARS[rules]} years; a longer period would threaten legal action "
+                                      "on a debt the law calls time-barred")
+    renewed = _strings(raw.get("renewed_by", list(base.renewed_by)), "limitation.renewed_by", bad)
+    odd = [r for r in renewed if r not in RENEWALS]
+    if odd:
+        raise bad("limitation.renewed_by", f"{odd[0]!r} is not one of {', '.join(RENEWALS)}")
+    return Limitation(years=years, renewed_by=tuple(renewed))
 
 
 def _decimal(value: Any, key: str, lo: Decimal, hi: Decimal, bad) -> Decimal:
@@ -268,6 +335,9 @@ def _decimal(value: Any, key: str, lo: Decimal, hi: Decimal, bad) -> Decimal:
     if not d.is_finite() or not lo <= d <= hi:
         raise bad(key, f"must be from {lo} to {hi}")
     return d
+
+
+MAX_LPR_MULTIPLE = Decimal(4)  # AMT-2: 4 × LPR (法释〔2020〕17号 Art 25)
 
 
 def _parse_penalty(raw: Any, bad) -> Penalty:
@@ -292,7 +362,13 @@ def _parse_penalty(raw: Any, bad) -> Penalty:
         lpr.append((start, _decimal(entry[1], f"penalty.lpr[{i}]", Decimal("0.0001"), Decimal("0.5"), bad)))
     if [d for d, _ in lpr] != sorted({d for d, _ in lpr}):
         raise bad("penalty.lpr", "the dates must be ascending and distinct")
-    multiple = _decimal(raw.get("lpr_multiple", "4"), "penalty.lpr_multiple", Decimal(1), Decimal(10), bad)
+    multiple = _decimal(raw.get("lpr_multiple", "4"), "penalty.lpr_multiple", Decimal(0), Decimal(10), bad)
+    if multiple > MAX_LPR_MULTIPLE or multiple <= 0:
+        raise bad("penalty.lpr_multiple", f"AMT-2: the all-in overdue rate is capped at {MAX_LPR_MULTIPLE} × LPR "
+                                          f"(法释〔2020〕17号); {multiple} is not above 0 and at most {MAX_LPR_MULTIPLE}")
+    if products and not lpr:
+        raise bad("penalty.lpr", "AMT-2: a penalty needs the dated LPR table that caps it (penalty.lpr = "
+                                 '[["2025-05-20", "0.030"], …]); without it the cap cannot be checked')
     return Penalty(products=products, lpr=tuple(lpr), lpr_multiple=multiple)
 
 
@@ -323,12 +399,14 @@ def _strings(value: Any, key: str, bad) -> tuple[str, ...]:
     return tuple(v.strip() for v in value)
 
 
-_STEP_KEYS = {"step", "bucket", "channel", "template", "min_days", "due_in", "segment", "min_watch_score"}
+_STEP_KEYS = {"step", "bucket", "buckets", "channel", "template", "purpose", "min_days", "due_in", "segment",
+              "min_watch_score", "allow_late_automation"}
 
 
-def _parse_strategy(raw: Any, bucket_max: dict[str, int | None], bad) -> tuple[Step, ...]:
+def _parse_strategy(raw: Any, buckets: tuple[Bucket, ...], handover_dpd: int, bad) -> tuple[Step, ...]:
     if not isinstance(raw, list) or not all(isinstance(s, dict) for s in raw):
         raise bad("strategy", 'must be an array of tables: [[strategy]] step = "m1_notice", bucket = "M1", …')
+    by_name = {b.name: b for b in buckets}
     steps, names = [], set()
     for i, s in enumerate(raw, 1):
         key = f"strategy[{i}]"
@@ -337,9 +415,13 @@ def _parse_strategy(raw: Any, bucket_max: dict[str, int | None], bad) -> tuple[S
         if name in names:
             raise bad(f"{key}.step", f"step {name!r} is defined twice")
         names.add(name)
-        bucket = _text(s.get("bucket"), f"{key}.bucket", bad, 64)
-        if bucket not in bucket_max:
-            raise bad(f"{key}.bucket", f"{bucket!r} is not a configured bucket ({', '.join(bucket_max)})")
+        if ("bucket" in s) == ("buckets" in s):
+            raise bad(key, 'needs bucket = "M1", or buckets = ["M3", "M4"] for a step of several buckets')
+        chosen = (_text(s["bucket"], f"{key}.bucket", bad, 64),) if "bucket" in s else \
+            _strings(s["buckets"], f"{key}.buckets", bad)
+        for bucket in chosen:
+            if bucket not in by_name:
+                raise bad(f"{key}.bucket", f"{bucket!r} is not a configured bucket ({', '.join(by_name)})")
         channel = s.get("channel")
         if channel not in CHANNELS:
             raise bad(f"{key}.channel", f"must be one of {', '.join(CHANNELS)}")
@@ -355,25 +437,40 @@ def _parse_strategy(raw: Any, bucket_max: dict[str, int | None], bad) -> tuple[S
                     or not 0 <= d[0] <= d[1] <= 60):
                 raise bad(f"{key}.due_in", "must be [from, to] days before the due date, 0 <= from <= to <= 60")
             due_in = (d[0], d[1])
-        top = bucket_max[bucket]
-        if min_days is not None and top is not None and min_days > top:
-            raise bad(f"{key}.min_days", f"{bucket} ends at {top} delinquent days, so a step at {min_days} can never fire")
+        tops = [by_name[b].max_days for b in chosen]
+        if min_days is not None and None not in tops and min_days > max(tops):
+            raise bad(f"{key}.min_days", f"{'/'.join(chosen)} end(s) at {max(tops)} delinquent days, so a step at "
+                                         f"{min_days} can never fire")
+        purpose = s.get("purpose", "predue_reminder" if due_in else "overdue_notice")
+        if purpose not in PURPOSES:
+            raise bad(f"{key}.purpose", f"must be one of {', '.join(PURPOSES)}")
+        if (purpose == "predue_reminder") != (due_in is not None):
+            raise bad(f"{key}.purpose", "a due_in step is a predue_reminder, and a predue_reminder is a due_in step")
         segment = s.get("segment")
         if segment is not None and segment not in SEGMENTS:
             raise bad(f"{key}.segment", f"must be one of {', '.join(SEGMENTS)}")
         watch = None
         if "min_watch_score" in s:
             watch = _whole(s["min_watch_score"], f"{key}.min_watch_score", 1, 1000, bad)
-            if bucket != next(iter(bucket_max)):
+            if chosen != (buckets[0].name,):
                 raise bad(f"{key}.min_watch_score", f"the early-warning score is for current accounts: bucket "
-                                                    f"{next(iter(bucket_max))}, not {bucket}")
-        steps.append(Step(name, bucket, channel, template, min_days=min_days, due_in=due_in, segment=segment,
-                          min_watch_score=watch))
+                                                    f"{buckets[0].name}, not {', '.join(chosen)}")
+        late = s.get("allow_late_automation", False)
+        if not isinstance(late, bool):
+            raise bad(f"{key}.allow_late_automation", "must be true or false")
+        past = [b for b in chosen if by_name[b].min_days > handover_dpd]
+        if past and not late:
+            raise bad(f"{key}.bucket", f"{past[0]} is past {handover_dpd} days (queue.handover_dpd), where accounts are "
+                                       "legal / agency work and old debts may be time-barred (LIM-1): an automated step "
+                                       "there needs allow_late_automation = true")
+        steps.append(Step(name, chosen, channel, template, purpose, min_days=min_days, due_in=due_in, segment=segment,
+                          min_watch_score=watch, allow_late_automation=late))
     return tuple(steps)
 
 
 def _parse_messaging(raw: Any, path: Path | None, bad) -> Messaging:
-    raw = _table(raw, "messaging", {"service_phone", "sms_max_parts", "template_dirs", "forbidden_words", *LOCALES}, bad)
+    raw = _table(raw, "messaging", {"service_phone", "sms_max_parts", "template_dirs", "forbidden_words",
+                                    "marketing_words", "legal_words", *LOCALES}, bad)
     base = Messaging()
     texts = dict(base.texts)
     for loc in LOCALES:
@@ -394,6 +491,8 @@ def _parse_messaging(raw: Any, path: Path | None, bad) -> Messaging:
         sms_max_parts=_whole(raw.get("sms_max_parts", base.sms_max_parts), "messaging.sms_max_parts", 1, 10, bad),
         template_dirs=_folders(folder, _strings(raw.get("template_dirs", []), "messaging.template_dirs", bad), bad),
         forbidden_words=_strings(raw.get("forbidden_words", []), "messaging.forbidden_words", bad),
+        marketing_words=_strings(raw.get("marketing_words", []), "messaging.marketing_words", bad),
+        legal_words=_strings(raw.get("legal_words", []), "messaging.legal_words", bad),
     )
 
 
@@ -406,7 +505,8 @@ def _folders(base: Path, names: tuple[str, ...], bad) -> tuple[Path, ...]:
 
 
 def _parse_contact(raw: Any, bad) -> ContactRules:
-    raw = _table(raw, "contact", {"rules", "window", "sms_per_day", "sms_per_7_days", "served_timezones"}, bad)
+    raw = _table(raw, "contact", {"rules", "window", "sms_per_day", "sms_per_7_days", "served_timezones",
+                                  "unreachable_days"}, bad)
     values: dict[str, Any] = {}
     if "rules" in raw:
         if raw["rules"] not in ("cn", "us"):
@@ -425,6 +525,8 @@ def _parse_contact(raw: Any, bad) -> ContactRules:
     for key in ("sms_per_day", "sms_per_7_days"):
         if key in raw:
             values[key] = _whole(raw[key], f"contact.{key}", 0, 100, bad)
+    if "unreachable_days" in raw:  # WHO-5: at least a day of trying before anyone else is asked
+        values["unreachable_days"] = _whole(raw["unreachable_days"], "contact.unreachable_days", 1, 60, bad)
     if "served_timezones" in raw:
         zones = _strings(raw["served_timezones"], "contact.served_timezones", bad)
         for z in zones:
@@ -439,11 +541,16 @@ def _parse_contact(raw: Any, bad) -> ContactRules:
     except ValueError as exc:
         raise bad("contact", str(exc)) from None
     if len(rules.served_timezones) > 1:
-        try:  # WHEN-6: a borrower of unknown zone must be reachable inside every window at once
-            send_after(datetime(2026, 1, 5), [ZoneInfo(z) for z in rules.served_timezones], rules.window)
-        except ValueError:
-            raise bad("contact.served_timezones", "the contact windows of these zones never overlap, so a "
-                                                  "borrower of unknown zone could never be contacted (WHEN-6)") from None
+        # WHEN-6: a borrower of unknown zone must be reachable inside every window at once, on
+        # every day of the year, whatever daylight saving time does (this year and the next)
+        first = date(date.today().year, 1, 1)
+        gaps = days_without_common_window([ZoneInfo(z) for z in rules.served_timezones], rules.window, first,
+                                          (date(first.year + 2, 1, 1) - first).days)
+        if gaps:
+            raise bad("contact.served_timezones", f"WHEN-6: the contact windows of these zones do not overlap on "
+                                                  f"{gaps[0].isoformat()} ({len(gaps)} day(s) in {first.year}-"
+                                                  f"{first.year + 1}), so a borrower of unknown zone could not be "
+                                                  "contacted then")
     return rules
 
 

@@ -45,7 +45,10 @@ def account_command(
     data = {
         "as_of": day.isoformat(),
         "borrower": {"borrower_id": main.borrower_id, "name": main.borrower_name, "phone": phone,
-                     "locale": main.locale, "timezone": main.timezone or app.settings.timezone},
+                     "locale": main.locale, "timezone": main.timezone or app.settings.timezone,
+                     # WHO-4: on file for other borrower ids too, not confirmed as theirs: no debt message
+                     "shared_phone": card.shared.get("phone", []), "shared_email": card.shared.get("email", []),
+                     "name_check": card.name_problem},
         "loans": loans, "schedule": schedule,
         "payments": [{"payment_id": p.payment_id, "loan_id": p.loan_id, "paid_on": p.paid_on.isoformat(),
                       "amount": fmt(p.amount)} for p in card.payments],
@@ -57,21 +60,28 @@ def account_command(
                       "override": c.override} for c in card.contacts],
         "promises": [{"loan_id": p.loan_id, "amount": fmt(p.amount), "due_on": p.due_on.isoformat(),
                       "status": p.status, "paid": fmt(p.paid)} for p in card.promises],
-        "holds": [{"loan_id": h.loan_id, "reason": h.reason, "action": h.action, "channel": h.channel,
+        "holds": [{"hold": h.id if h.action == "place" else h.hold_id, "loan_id": h.loan_id, "reason": h.reason,
+                   "action": h.action, "channel": h.channel,
                    "until": h.until.isoformat() if h.until else None, "by": h.actor,
                    "at": h.at.isoformat(sep=" ", timespec="minutes") + " UTC"} for h in card.holds],
         "plans": [{"plan": p.id, "loan_id": p.loan_id, "plan_on": p.plan_on.isoformat(),
                    "terms": f"{p.installments} installments" if p.kind == "installments" else f"+{p.extend_days} days",
                    "amount": fmt(p.amount), "first_due": p.first_due.isoformat(), "status": status, "by": p.agent}
                   for x in card.plans for p, status in [(x["plan"], x["status"])]],
+        "people": [{"id": p.id, "name": p.name, "relation": p.relation,
+                    "phone": p.phone if show_pii else mask_phone(p.phone), "source": p.source} for p in card.people],
     }
     if fmt_ is not Format.table:
         render.json_out(data)
         return
     b = data["borrower"]
+    flags = [f"{kind} also on file for {', '.join(ids)}: no debt message until confirmed (WHO-4)"
+             for kind, ids in (("phone", b["shared_phone"]), ("e-mail", b["shared_email"])) if ids]
+    if b["name_check"]:
+        flags.append(f"the name {b['name_check']}: messages greet the borrower neutrally")
     render.panel(f"{b['name']} ({b['borrower_id']}) as of {day.isoformat()}",
                  [f"phone {b['phone']}   language {b['locale']}   time zone {b['timezone']}",
-                  f"address {main.address or '-'}"])
+                  f"address {main.address or '-'}", *flags])
     render.table("Loans", [("loan", "left"), ("product", "left"), ("status", "left"), ("dpd", "right"),
                            ("bucket", "left"), ("class", "left"), ("overdue", "right"), ("outstanding", "right"),
                            ("next due", "left")],
@@ -83,7 +93,7 @@ def account_command(
                  ([r["seq"], r["due_on"], r["due"], r["paid"], r["unpaid"], "overdue" if r["overdue"] else ""]
                   for r in schedule))
     sections = [("Payments", "payments"), ("Messages", "messages"), ("Contacts", "contacts"),
-                ("Promises", "promises"), ("Holds", "holds"), ("Plans", "plans")]
+                ("Promises", "promises"), ("Holds", "holds"), ("Plans", "plans"), ("Contact persons", "people")]
     for title, key in sections:
         rows = data[key]
         if rows:

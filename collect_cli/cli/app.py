@@ -131,6 +131,7 @@ def _register() -> None:
         escalation,
         imports,
         outbox,
+        people,
         plan,
         queue,
         reminders,
@@ -158,6 +159,8 @@ def _register() -> None:
     app.command("escalate")(escalation.escalate_command)
     app.add_typer(escalation.placements, name="placements")
     app.add_typer(demo.app, name="demo")
+    app.add_typer(people.people, name="people")
+    app.add_typer(people.numbers, name="numbers")
 
 
 _register()

@@ -39,17 +39,26 @@ def log_command(
     override: Annotated[str | None, typer.Option(
         metavar="REASON", help="Supervisor override of a refused call (window or daily caps); recorded.")] = None,
     party: Annotated[str | None, typer.Option(
-        metavar="WHO", help="A contact person, not the borrower (e.g. 'emergency contact 张伟'): WHO-2 applies.")] = None,
+        metavar="WHO", help="A recorded contact person, not the borrower: their id, name or number "
+                            "(`collect people add` records them). WHO-2, WHO-5 apply.")] = None,
+    inbound: Annotated[bool, typer.Option(
+        "--inbound", help="The borrower called or came in: always recorded, no rule refuses it.")] = False,
     agent: Agent = None,
     now: Now = None,
 ) -> None:
-    """Record a call, visit or reply (append-only). A call or visit outside the borrower's
-    contact window (WHEN-1), over 3 connected calls (WHEN-2) or 6 dial attempts (WHEN-3)
-    a day is refused with the rule id (exit 6) unless a supervisor overrides it.
+    """Record a call, visit or reply (append-only), judged by the contact policy when it is
+    outbound: refused with the rule id (exit 6) under a no-contact hold (HOLD-3) or a dispute
+    (HOLD-1), outside the borrower's window (WHEN-1), over 3 connected calls (WHEN-2) or 6
+    dial attempts to the number (WHEN-3) a day, and under the us rules over 7 calls about the
+    debt in 7 days or within 7 days of a conversation (WHEN-4). A supervisor may override
+    these with --override REASON (recorded). What the borrower initiates (--inbound, a reply)
+    is always recorded. A reply that says STOP, 退订 or unsubscribe (or --outcome opt-out)
+    places an opt-out on that channel (HOLD-2), for the borrower and their number.
     A promise holds automated reminders until its date + grace (HOLD-4); a dispute puts the
-    loan on hold (HOLD-1). With --party the person is not the borrower (WHO-2): they may only
-    be asked to help reach the borrower, make no promise, and are never contacted again once
-    they refused.
+    loan on hold (HOLD-1). With --party the person is a recorded contact person (WHO-2,
+    WHO-5): asked only to help reach the borrower, once the borrower is recorded unreachable
+    (no connected contact for contact.unreachable_days, 3, or a wrong number), no promise,
+    and never contacted again once they refused (nobody can override that).
 
     Example: collect log L00000044 --channel call --outcome promise --promise 2080.32 --on 2026-11-25
     """
@@ -70,12 +79,14 @@ def log_command(
     who = agent_name(app, agent)
     logged = log_contact(engine=app.engine(), settings=app.settings, loan_id=loan, channel=channel, outcome=outcome,
                          agent=who, now=moment(now, app), note=note, promise_amount=amount, promise_on=day,
-                         override=override, party=party[:100] if party else None)
+                         override=override, party=party[:100] if party else None, inbound=inbound)
     text = f"{loan}: {channel} {outcome} logged (contact {logged.contact_id}, by {who})"
     if logged.promise_id:
         text += f"; promise {logged.promise_id}: {fmt(amount)} by {day.isoformat()}, reminders held till then"
     if logged.overridden:
         text += f"; override recorded: {logged.overridden}"
+    if logged.opt_out:
+        text += f"; opt-out hold {logged.opt_out} placed (HOLD-2)"
     render.note(text)
     if party:
         render.note(THIRD_PARTY_SCRIPT)

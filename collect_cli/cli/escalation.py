@@ -9,7 +9,7 @@ import typer
 
 from collect_cli.cli import render
 from collect_cli.cli.collector import Agent, agent_name
-from collect_cli.cli.options import AsOf, FormatOpt, as_of_date
+from collect_cli.cli.options import AsOf, FormatOpt, as_of_date, not_after_today
 from collect_cli.cli.render import Format
 from collect_cli.services.escalation import (
     PLACEMENT_FIELDS,
@@ -73,19 +73,26 @@ def placements_export_command(
     agent: Agent = None,
 ) -> None:
     """Write what an agency needs for the accounts placed with it, and nothing more (PIPL):
-    loan, name, phone, days past due, overdue amount. What was shared with whom is recorded
-    in the audit.
+    loan, name, phone, days past due, overdue amount. Only accounts the contact policy lets
+    it work go in: still delinquent, under no dispute or no-contact hold (HOLD-1, HOLD-3);
+    the others are listed as held back. --as-of may not be after today. What was shared with
+    whom is recorded in the audit.
 
     Example: collect placements export --agency "Acme Recoveries" --output acme-2026-11-20.csv
     """
     app_ = ctx.obj
-    day = as_of_date(as_of, app_.today())
+    day = not_after_today(as_of_date(as_of, app_.today()), app_.today())
     engine = app_.engine()
     with engine.connect() as conn:
-        rows = placement_rows(conn, agency=agency, as_of=day, settings=app_.settings)
+        placed = placement_rows(conn, agency=agency, as_of=day, settings=app_.settings)
+    rows = placed.rows
     render.export_csv(output, PLACEMENT_FIELDS, rows)
+    if placed.held_back:
+        render.table(f"Held back ({len(placed.held_back)})", [("loan", "left"), ("reason", "left")],
+                     ([r["loan_id"], r["reason"]] for r in placed.held_back))
     with engine.begin() as conn:
         q.add_audit(conn, [{"at": app_.utcnow(), "agent": agent_name(app_, agent), "action": "placement export",
                             "loan_id": r["loan_id"], "detail": f"to {agency} in {output}: {', '.join(PLACEMENT_FIELDS)}"}
                            for r in rows])
-    render.note(f"placements for {agency}: {len(rows):,} accounts written to {output}")
+    render.note(f"placements for {agency}: {len(rows):,} accounts written to {output}, "
+                f"{len(placed.held_back):,} held back")

@@ -10,7 +10,12 @@ import typer
 from collect_cli.cli import render
 from collect_cli.cli.render import Format
 from collect_cli.errors import EXIT_OK, EXIT_REJECTED_ROWS, EXIT_UNUSABLE, UsageError
-from collect_cli.services.importer import FileResult, ImportOptions, import_files
+from collect_cli.services.importer import (
+    FileResult,
+    ImportOptions,
+    import_files,
+    name_check,
+)
 
 HELP = """Import ledger CSV files (loans, installments, payments) into the store.
 
@@ -46,9 +51,9 @@ def import_command(
         raise typer.BadParameter(f"{kind!r} is not loans, installments or payments", param_hint="--kind")
     if fmt is Format.csv:
         raise UsageError("--format: import prints its summary as table or json")
-    options = ImportOptions(kind=kind, encoding=encoding, date_format=date_format,
-                            rejects=rejects, force=force)
     app = ctx.obj
+    options = ImportOptions(kind=kind, encoding=encoding, date_format=date_format, rejects=rejects, force=force,
+                            name_problem=name_check(app.settings), names=app.settings.ledger.suspicious_names)
     engine = app.engine()
     with render.file_progress() as progress:
         results = import_files(engine=engine, paths=files, options=options, now=app.utcnow, progress=progress)
@@ -72,6 +77,9 @@ def _render(results: list[FileResult], fmt: Format) -> None:
             render.note(f"{r.path}: already imported: {r.message}")
         if r.unknown_columns:
             render.note(f"{r.path}: ignored unknown column(s): {', '.join(r.unknown_columns)}")
+        if r.flagged_names:
+            render.note(f"{r.path}: {r.flagged_names} borrower name(s) hold what a name does not (digits, brackets, "
+                        "a web address, lexicon words): imported, and messages greet them neutrally")
     if fmt is Format.json:
         render.json_out([_as_json(r) for r in results])
         return
@@ -92,5 +100,6 @@ def _as_json(r: FileResult) -> dict:
         "read": r.rows_read, "inserted": r.inserted, "updated": r.updated,
         "unchanged": r.unchanged, "rejected": r.rejected,
         "rejects": str(r.rejects_path) if r.rejects_path else None,
-        "unknown_columns": r.unknown_columns, "batch": r.batch_id, "message": r.message,
+        "unknown_columns": r.unknown_columns, "flagged_names": r.flagged_names, "batch": r.batch_id,
+        "message": r.message,
     }

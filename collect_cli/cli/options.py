@@ -39,6 +39,15 @@ def as_of_date(value: str | None, today: date) -> date:
         raise typer.BadParameter(str(exc), param_hint="--as-of") from None
 
 
+def not_after_today(day: date, today: date) -> date:
+    """A file for others (the bureau, an agency) states what is true on its date: a date still
+    to come would count notices and holds that cannot be known yet."""
+    if day > today:
+        raise typer.BadParameter(f"{day.isoformat()} is after today ({today.isoformat()}): a file is written "
+                                 "as of a day that has come", param_hint="--as-of")
+    return day
+
+
 def date_option(value: str | None, hint: str) -> date | None:
     if value is None:
         return None

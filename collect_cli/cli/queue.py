@@ -31,9 +31,11 @@ Score = 60 x min(DPD, 90)/90 + 40 x min(overdue, 10,000)/10,000, plus 15 for a p
 due today, 20 for a promise broken in the last 7 days, up to 10 for days since the last
 contact (10 when never contacted) and 5 per other late loan of the borrower (at most 2).
 Each account shows its segment (unreachable, unwilling, hardship, first-time, standard)
-and whether the borrower may be called now (WHEN-1 window, WHEN-2/3 daily caps).
-Accounts more than 90 days past due (handover_dpd) belong to the legal / agency queue
-and are left out unless --all; accounts on a no-contact hold (HOLD-3) are left out.
+and whether the borrower may be called now, as the contact policy decides (WHEN-1 window,
+WHEN-2/3 daily caps, WHEN-4 under the us rules). Accounts more than 90 days past due
+(handover_dpd) belong to the legal / agency queue and are left out unless --all;
+accounts under a hold that forbids calls (HOLD-3 no contact, HOLD-1 dispute) are left out,
+and --supervisor lists them with the hold.
 Weights are set in collect.toml [queue]. Phone numbers are masked unless --show-pii.
 `collect queue assign` spreads today's queue over agents, `collect queue take` claims the
 next accounts for one agent, and `--agent NAME` shows that agent's list.
@@ -44,7 +46,7 @@ Example: collect queue --limit 20
 app = typer.Typer(help=HELP, invoke_without_command=True, rich_markup_mode=None)
 
 FIELDS = ["rank", "score", "loan_id", "borrower_id", "borrower_name", "phone", "dpd", "bucket",
-          "overdue", "outstanding", "segment", "action", "call_now", "why"]
+          "overdue", "outstanding", "segment", "action", "call_now", "hold", "why"]
 
 
 @app.callback()
@@ -56,6 +58,8 @@ def queue_command(
     product: Product = None,
     include_all: Annotated[bool, typer.Option(
         "--all", help="Include accounts past the handover to legal / agency work.")] = False,
+    supervisor: Annotated[bool, typer.Option(
+        "--supervisor", help="Also list the accounts under a hold that forbids calls, with the hold.")] = False,
     show_pii: ShowPii = False,
     now: Now = None,
     fmt_: FormatOpt = Format.table,
@@ -68,7 +72,7 @@ def queue_command(
     with app_.engine().connect() as conn:
         mine = None if agent is None else {k for k, v in q.assigned_on(conn, day).items() if v == agent}
         queue = work_queue(conn, as_of=day, settings=app_.settings, limit=None if mine is not None else limit or None,
-                           now=at, product=product, include_handover=include_all)
+                           now=at, product=product, include_handover=include_all, supervisor=supervisor)
     entries = queue.entries if mine is None else [e for e in queue.entries if e.account.loan_id in mine]
     records = [
         {"rank": e.rank, "score": str(e.score), "loan_id": e.account.loan_id,
@@ -76,7 +80,7 @@ def queue_command(
          "phone": e.account.phone if show_pii else mask_phone(e.account.phone),
          "dpd": e.account.state.dpd, "bucket": e.account.state.bucket,
          "overdue": fmt(e.account.state.overdue), "outstanding": fmt(e.account.state.outstanding_principal),
-         "segment": e.segment, "action": ACTIONS[e.segment], "call_now": e.call_now,
+         "segment": e.segment, "action": ACTIONS[e.segment], "call_now": e.call_now, "hold": e.hold,
          "why": "; ".join(e.reasons)}
         for e in entries
     ]
@@ -84,12 +88,13 @@ def queue_command(
         render.note(f"{queue.handed_over:,} of {queue.delinquent:,} delinquent accounts are more than "
                     f"{app_.settings.queue.handover_dpd} days past due: legal / agency queue, not listed "
                     "(--all lists them)")
-    if queue.held:
-        render.note(f"{queue.held:,} accounts on a no-contact hold (HOLD-3) are left out: supervisors only")
+    if queue.held and not supervisor:
+        render.note(f"{queue.held:,} accounts under a hold that forbids calls (HOLD-1, HOLD-3) are left out: "
+                    "supervisors only (--supervisor)")
     if fmt_ is not Format.table:
         render.records_out(fmt_, records, FIELDS)
         return
-    listed = queue.delinquent - queue.held - (0 if include_all else queue.handed_over)
+    listed = queue.delinquent - (0 if supervisor else queue.held) - (0 if include_all else queue.handed_over)
     title = f"Work queue of {agent}" if agent else "Work queue"
     render.table(
         f"{title} as of {day.isoformat()} (top {len(records):,} of {listed:,})",

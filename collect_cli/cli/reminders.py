@@ -11,7 +11,6 @@ from collect_cli.cli import render
 from collect_cli.cli.options import AsOf, FormatOpt, Now, as_of_date, moment
 from collect_cli.cli.render import Format
 from collect_cli.domain.compliance import HOLD_REASONS
-from collect_cli.errors import UsageError
 from collect_cli.ledger.values import parse_date
 from collect_cli.services.holds import place_hold, release_hold
 from collect_cli.services.reminders import run_reminders
@@ -98,11 +97,16 @@ def hold_command(
     channel: Annotated[str | None, typer.Option(help="opt-out only: sms or email (default: both).")] = None,
     note: Annotated[str | None, typer.Option(help="Why, in the operator's words.")] = None,
     by: Annotated[str | None, typer.Option(help="Who places it (default: the login name).")] = None,
+    now: Now = None,
 ) -> None:
-    """Put a loan on hold: no automated messages that the hold forbids (HOLD-1..3).
+    """Put a loan on hold. Each hold is an instance with its own id, released on its own.
 
-    dispute holds this loan; opt-out, bankruptcy, deceased and legal hold every loan of the
-    borrower. Holds are records (who, when, why), released with `collect release`.
+    dispute (HOLD-1) holds this loan: no collection messages or calls until it is answered.
+    bankruptcy, deceased, legal and complaint (HOLD-3) hold every loan of the borrower: no
+    contact at all, and the queue shows them to supervisors only. An opt-out (HOLD-2) holds
+    the borrower's SMS or e-mail on every loan, and the number or e-mail on file under any
+    borrower id. HOLD-1 and HOLD-3 also keep the accounts out of the credit-bureau file and
+    agency placements. A hold ending in the past is refused (exit 2).
 
     Example: collect hold L00000044 --reason dispute --note "says payment of 10-05 missing"
     """
@@ -115,25 +119,38 @@ def hold_command(
             raise typer.BadParameter(str(exc), param_hint="--until") from None
     if channel is not None and reason != "opt-out":
         raise typer.BadParameter("only an opt-out names a channel", param_hint="--channel")
-    place_hold(engine=app.engine(), loan_id=loan, reason=_reason(reason), channel=_channel(channel),
-               until=end, note=note, actor=(by or app.operator())[:64], now=app.utcnow())
-    render.note(f"{loan}: {reason} hold placed" + (f" until {end.isoformat()}" if end else ""))
+    placed = place_hold(engine=app.engine(), loan_id=loan, reason=_reason(reason), channel=_channel(channel),
+                        until=end, note=note, actor=(by or app.operator())[:64], now=app.utcnow(),
+                        today=_today(now, app))
+    render.note(f"{loan}: {reason} hold {placed.hold_id} placed on {placed.scope}"
+                + (f" until {end.isoformat()}" if end else ""))
 
 
 def release_command(
     ctx: typer.Context,
     loan: Annotated[str, typer.Argument(help="The loan to release.")],
-    reason: Reason,
+    reason: Annotated[str | None, typer.Option("--reason", help=f"One of: {', '.join(HOLD_REASONS)}.")] = None,
+    hold_id: Annotated[int | None, typer.Option("--id", help="The hold to release (see `collect account`).")] = None,
     channel: Annotated[str | None, typer.Option(help="opt-out only: sms or email.")] = None,
     note: Annotated[str | None, typer.Option(help="Why, e.g. how the dispute was resolved.")] = None,
     by: Annotated[str | None, typer.Option(help="Who releases it (default: the login name).")] = None,
+    now: Now = None,
 ) -> None:
-    """Release a hold; the hold and its release both stay on record.
+    """Release one hold: by --id, or the only one of --reason in force. Of two disputes,
+    releasing one leaves the other in force. The hold and its release both stay on record.
 
     Example: collect release L00000044 --reason dispute --note "payment found, borrower told"
     """
     app = ctx.obj
-    if not release_hold(engine=app.engine(), loan_id=loan, reason=_reason(reason), channel=_channel(channel),
-                        note=note, actor=(by or app.operator())[:64], now=app.utcnow()):
-        raise UsageError(f"{loan} has no {reason} hold in force")
-    render.note(f"{loan}: {reason} hold released")
+    if hold_id is None and reason is None:
+        raise typer.BadParameter("name the hold: --id N, or --reason R when only one of them is in force",
+                                 param_hint="--id")
+    released = release_hold(engine=app.engine(), loan_id=loan, reason=_reason(reason) if reason else None,
+                            channel=_channel(channel), hold_id=hold_id, note=note, actor=(by or app.operator())[:64],
+                            now=app.utcnow(), today=_today(now, app))
+    render.note(f"{loan}: hold {released} released")
+
+
+def _today(now: str | None, app):
+    """Today in the configured zone, or the day of --now (demos and replays)."""
+    return moment(now, app).replace(tzinfo=UTC).astimezone(app.settings.zone).date()

@@ -10,14 +10,16 @@ import typer
 from collect_cli.cli import render
 from collect_cli.cli.options import AsOf, FormatOpt, as_of_date
 from collect_cli.cli.render import Format
+from collect_cli.domain.episodes import episode_start
 from collect_cli.errors import UsageError
-from collect_cli.messaging.lint import Finding
+from collect_cli.messaging.lint import Finding, lint_texts
 from collect_cli.messaging.templates import (
     TemplateProblem,
     TemplateSet,
     read_template,
     template_files,
 )
+from collect_cli.services.contact_facts import BatchRecords
 from collect_cli.services.messages import (
     compose,
     lint_findings,
@@ -38,8 +40,14 @@ def lint_command(
         metavar="[PATH]...", help="Template files or folders; default: every template in use.")] = None,
     fmt_: FormatOpt = Format.table,
 ) -> None:
-    """Check templates against SAY-1..6 (lexicon, required content, opt-out, masking, 【】,
-    marketing), REC-2 (credit-bureau pre-notice) and the SMS length limit.
+    """Early feedback for authors: each template rendered for a worst-case account (with nothing
+    sent before, and with every earlier notice sent) and judged as the run judges every
+    message: SAY-1..8 (wording however spelled, required content as values, opt-out,
+    masking, 【】, marketing, legal wording on time-barred debts, statements the records must
+    prove), REC-2 (the credit-bureau pre-notice) and the SMS length limit; the source is read
+    line by line too. A template is judged for the purpose of the strategy step that sends it
+    (its own `purpose:` only when no step does). The configured texts ([messaging]) are read
+    as well. SAY-7 and SAY-8 findings are judged per message at run time and do not stop a step.
 
     Exit 0 when clean, 1 with findings (template, line, rule id, reason).
 
@@ -61,7 +69,14 @@ def lint_command(
         templates = TemplateSet(settings.messaging.template_dirs)
         sources = templates.all()
         problems = [Finding(str(exc).split(":", 1)[0], 1, "TPL", str(exc)) for exc in templates.problems]
-    findings = problems + [f for src in sorted(sources, key=lambda s: str(s.path)) for f in lint_findings(src, settings)]
+        problems += lint_texts(settings.messaging.texts, settings.messaging.service_phone, settings.messaging.lexicon,
+                               str(settings.config_path or "configuration"))
+    purposes: dict[str, set[str]] = {}
+    for step in settings.strategy:
+        purposes.setdefault(step.template, set()).add(step.purpose)
+    findings = problems + [f for src in sorted(sources, key=lambda s: str(s.path))
+                           for purpose in sorted(purposes.get(src.name) or {src.purpose or ""})
+                           for f in lint_findings(src, settings, purpose or None)]
     records = [{"template": f.template, "line": f.line, "rule": f.rule, "reason": f.reason} for f in findings]
     if fmt_ is not Format.table:
         render.records_out(fmt_, records, ["template", "line", "rule", "reason"])
@@ -92,11 +107,24 @@ def preview_command(
         raise typer.BadParameter("zh_CN or en", param_hint="--locale")
     with app_.engine().connect() as conn:
         account = next(iter_accounts(conn, as_of=day, settings=app_.settings, loan_ids=[loan]), None)
+        if account is None:
+            raise UsageError(f"--loan {loan}: no such loan disbursed by {day.isoformat()}")
         payments = q.payments_of(conn, [loan], day)[loan]
-    if account is None:
-        raise UsageError(f"--loan {loan}: no such loan disbursed by {day.isoformat()}")
+        records = BatchRecords(conn, [account], on=day, now=app_.utcnow(), settings=app_.settings, payments={
+            loan: payments})
+        facts = records.message_facts(account, _episode(account, payments, day))
     src = template_for(TemplateSet(app_.settings.messaging.template_dirs), name, locale or account.locale)
-    msg = compose(account, src, app_.settings, penalty_for(account, payments, app_.settings))
+    step = next((s for s in app_.settings.strategy if s.template == name), None)
+    purpose = step.purpose if step else src.purpose or "overdue_notice"
+    msg = compose(account, src, app_.settings, purpose=purpose, penalty=penalty_for(account, payments, app_.settings),
+                  facts=facts)
     parts = f", {msg.sms_parts} SMS part(s) with the signature" if msg.sms_parts else ""
-    render.note(f"{src.path} ({src.channel}, {src.purpose}, {src.locale}){parts}")
+    render.note(f"{src.path} ({src.channel}, {purpose}{' as step ' + step.name if step else ''}, {src.locale}){parts}")
+    for refusal in msg.refusals:
+        render.note(f"would be suppressed: {refusal}")
     typer.echo(msg.body)
+
+
+def _episode(account, payments, day) -> str | None:
+    start = episode_start([p.installment for p in account.state.positions], payments, day)
+    return f"dpd-{start.isoformat()}" if start else None

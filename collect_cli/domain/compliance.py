@@ -1,6 +1,9 @@
-"""Compliance rules of compliance.md that code enforces: contact window and caps, holds, lexicon.
+"""The rule sets of compliance.md as configuration: statutory limits, the contact window in
+the borrower's zone (WHEN-1, WHEN-6), the kinds of hold, and the refusal every rule gives.
 
-Every refusal names its rule id, so a suppressed message says which rule stopped it.
+Every refusal names its rule id, so a suppressed message says which rule stopped it. The
+decisions themselves are in domain.policy (who may be contacted, when) and domain.content
+(what a message may say).
 """
 
 from __future__ import annotations
@@ -9,8 +12,6 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
-
-from collect_cli.domain.money import fmt_grouped
 
 # Statutory limits per rule set: a deployment may tighten them, never loosen them.
 STATUTORY_WINDOW = {"cn": (time(8), time(22)), "us": (time(8), time(21))}  # WHEN-1
@@ -25,6 +26,7 @@ class ContactRules:
     sms_per_day: int = MAX_SMS_PER_DAY
     sms_per_7_days: int = MAX_SMS_PER_7_DAYS
     served_timezones: tuple[str, ...] = field(default=())  # WHEN-6; empty: the configured zone
+    unreachable_days: int = 3  # WHO-5: no connected contact for this long before a contact person is asked
 
 
 def check_contact_rules(c: ContactRules) -> None:
@@ -41,8 +43,11 @@ def check_contact_rules(c: ContactRules) -> None:
                          f"{MAX_SMS_PER_7_DAYS} in 7 days per borrower")
 
 
-def send_after(now_utc: datetime, zones: Iterable[ZoneInfo], window: tuple[time, time]) -> datetime:
-    """The first moment at or after `now_utc` inside the window in every zone (naive UTC).
+def send_after(now_utc: datetime, zones: Iterable[ZoneInfo], window: tuple[time, time],
+               day: date | None = None) -> datetime:
+    """The first moment at or after `now_utc` inside the window in every zone (naive UTC), and,
+    when `day` is given, on or after that day has begun in every zone: a message about a
+    date is not delivered while that date is still to come where the borrower is.
 
     One zone for a borrower whose zone is known; every zone the lender serves otherwise (WHEN-6).
     """
@@ -51,6 +56,8 @@ def send_after(now_utc: datetime, zones: Iterable[ZoneInfo], window: tuple[time,
     t = now_utc.replace(tzinfo=UTC, second=0, microsecond=0)
     if t < now_utc.replace(tzinfo=UTC):
         t += timedelta(minutes=1)
+    if day is not None:
+        t = max([t] + [datetime.combine(day, time(0), z).astimezone(UTC) for z in zones])
     for _ in range(4 * 24 * 60 // 15):  # a window that holds somewhere within four days
         if all(start <= t.astimezone(z).time() < end for z in zones):
             return t.replace(tzinfo=None)
@@ -65,16 +72,43 @@ def send_after(now_utc: datetime, zones: Iterable[ZoneInfo], window: tuple[time,
     raise ValueError("no moment inside the contact window in every served time zone")
 
 
-# SAY-1: words a collection message must never use (threats, shaming, false authority,
-# pushing new borrowing, fees "for collection"). Extendable in collect.toml.
-LEXICON = (
-    "坐牢", "拘留", "逮捕", "公安", "警察", "法院传票", "传票", "曝光", "通讯录", "上门", "借新还旧",
-    "手续费", "家人", "单位", "黑名单", "后果自负", "老赖", "诈骗",
-    "arrest", "jail", "prison", "warrant", "police", "sheriff", "criminal", "shame", "deadbeat",
-    "your employer", "your family", "borrow to repay",
-)
+def days_without_common_window(zones: Iterable[ZoneInfo], window: tuple[time, time], first: date,
+                               days: int) -> list[date]:
+    """The UTC days from `first` on which the windows of all `zones` never overlap (WHEN-6):
+    a borrower of unknown zone could not be contacted on those days. Exact, by intervals:
+    each zone's window of each local day, in UTC, intersected across zones, so every change
+    of daylight saving time in the span is seen."""
+    zones = list(zones)
+    start, end = window
+    common: list[tuple[datetime, datetime]] | None = None
+    for zone in zones:
+        spans = [(datetime.combine(d, start, zone).astimezone(UTC), datetime.combine(d, end, zone).astimezone(UTC))
+                 for d in (first + timedelta(days=n) for n in range(-2, days + 2))]
+        common = spans if common is None else _intersect(common, spans)
+    bad = []
+    for n in range(days):
+        d = first + timedelta(days=n)
+        lo = datetime.combine(d, time(0), UTC)
+        hi = lo + timedelta(days=1)
+        if not any(a < hi and b > lo for a, b in common or ()):
+            bad.append(d)
+    return bad
 
-# Holds (compliance.md "Holds"): which channels each kind stops.
+
+def _intersect(a: list[tuple[datetime, datetime]], b: list[tuple[datetime, datetime]]) -> list:
+    out, i, j = [], 0, 0
+    while i < len(a) and j < len(b):
+        lo, hi = max(a[i][0], b[j][0]), min(a[i][1], b[j][1])
+        if lo < hi:
+            out.append((lo, hi))
+        if a[i][1] < b[j][1]:
+            i += 1
+        else:
+            j += 1
+    return out
+
+
+# Holds (compliance.md "Holds"): the rule each kind is.
 HOLD_RULES = {
     "dispute": "HOLD-1",
     "opt-out": "HOLD-2",
@@ -84,76 +118,16 @@ HOLD_RULES = {
     "complaint": "HOLD-3",
 }
 HOLD_REASONS = tuple(HOLD_RULES)
-# Kinds that concern the person, not one loan: they hold every loan of the borrower.
-BORROWER_WIDE = {"opt-out", "bankruptcy", "deceased", "legal"}
-
-
-@dataclass(frozen=True)
-class Hold:
-    reason: str
-    channel: str | None = None  # opt-out: the channel opted out of (None: every channel)
+# A dispute is of one debt; every other hold concerns the person and holds all their loans
+# (HOLD-3 applies to the borrower; an opt-out is the person's).
+BORROWER_WIDE = {"opt-out", "bankruptcy", "deceased", "legal", "complaint"}
 
 
 @dataclass(frozen=True)
 class Refusal:
     rule: str  # rule id, e.g. HOLD-1, WHEN-5, ADDR, SAY-1, LEN
     reason: str
+    overridable: bool = False  # a supervisor may allow the contact anyway, recording why
 
     def __str__(self) -> str:
         return f"{self.rule}: {self.reason}"
-
-
-def hold_gate(holds: Iterable[Hold]) -> Refusal | None:
-    """HOLD-1 and HOLD-3: a dispute or a no-contact hold stops every automated message."""
-    for h in holds:
-        if h.reason == "dispute":
-            return Refusal("HOLD-1", "the account is disputed; no collection messages until it is resolved")
-        if h.reason != "opt-out":
-            return Refusal("HOLD-3", f"no contact: {h.reason}")
-    return None
-
-
-def promise_gate(amount: int, due_on: date, grace_days: int) -> Refusal:
-    """HOLD-4: a promise to pay holds automated reminders until its date plus grace."""
-    return Refusal("HOLD-4", f"promise to pay {fmt_grouped(amount)} by {due_on.isoformat()} "
-                             f"(+{grace_days} days grace)")
-
-
-def opt_out_gate(holds: Iterable[Hold], channel: str) -> Refusal | None:
-    """HOLD-2: an opt-out stops SMS and email on its channel (None: both)."""
-    for h in holds:
-        if h.reason == "opt-out" and channel in ("sms", "email") and h.channel in (None, channel):
-            return Refusal("HOLD-2", f"the borrower opted out of {channel}")
-    return None
-
-
-def frequency_gate(channel: str, sent_today: int, sent_7_days: int, rules: ContactRules) -> Refusal | None:
-    """WHEN-5: automated SMS per borrower per day and per 7 days (counting what is queued)."""
-    if channel != "sms":
-        return None
-    if sent_today >= rules.sms_per_day:
-        return Refusal("WHEN-5", f"the borrower already has {sent_today} SMS for that day (limit {rules.sms_per_day})")
-    if sent_7_days >= rules.sms_per_7_days:
-        return Refusal("WHEN-5", f"the borrower already has {sent_7_days} SMS in 7 days (limit {rules.sms_per_7_days})")
-    return None
-
-
-# Calls and visits logged by collectors (WHEN-1..3).
-MAX_CONNECTED_CALLS = 3  # WHEN-2, cn: connected voice calls per borrower per day
-MAX_DIAL_ATTEMPTS = 6  # WHEN-3: dial attempts to one number per day
-CONNECTED = ("reached", "promise", "refused", "dispute", "paid-claim", "third-party")
-
-
-def call_gate(*, local_time: time, window: tuple[time, time], connected: bool, connected_today: int,
-              attempts_today: int) -> Refusal | None:
-    """Whether a call (or visit) may be made now; counts are the borrower's day so far."""
-    start, end = window
-    if not start <= local_time < end:
-        return Refusal("WHEN-1", f"{local_time:%H:%M} is outside the borrower's contact window "
-                                 f"{start:%H:%M}-{end:%H:%M}")
-    if attempts_today >= MAX_DIAL_ATTEMPTS:
-        return Refusal("WHEN-3", f"{attempts_today} dial attempts to this number today (limit {MAX_DIAL_ATTEMPTS})")
-    if connected and connected_today >= MAX_CONNECTED_CALLS:
-        return Refusal("WHEN-2", f"{connected_today} connected calls with the borrower today "
-                                 f"(limit {MAX_CONNECTED_CALLS})")
-    return None

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from datetime import date
 
+from collect_cli.domain.content import COLLECTION_PURPOSES, NO_FACTS, MessageFacts
 from collect_cli.domain.loan_state import LoanState
 from collect_cli.domain.money import fmt_grouped
 
@@ -33,9 +34,21 @@ CONTEXT_DOC = {
     "address": "the borrower's postal address (letters)",
     "disclosure": "sentences the rule set requires (us: SAY-3 debt-collection notice and opt-out); "
                   "empty under cn",
+    # facts of the records (SAY-8): a message states that something happened only under them
+    "letter_sent_on": "the day a letter of this delinquency episode was last sent (YYYY-MM-DD), or empty",
+    "formal_letter_sent_on": "the day a formal notice letter of this episode was sent, or empty",
+    "final_letter_sent_on": "the day a final demand letter of this episode was sent, or empty",
+    "notices_sent": "how many collection messages of this episode were sent before this one",
+    "agency": "the agency the account is placed with, or empty",
+    "time_barred": "true when the limitation period has run out (LIM-1): then no word of legal action (SAY-7)",
 }
-
-COLLECTION_PURPOSES = ("overdue_notice", "formal_notice", "final_demand")
+NEUTRAL_NAME = {"zh_CN": "客户", "en": "Customer"}  # the salutation when the name on file cannot stand
+# The engine's values: what a message states about the account, kept with it to be checked
+# again at send time (AMT-3), apart from texts of the configuration and fields of the ledger.
+ENGINE_FIELDS = ("loan_ref", "amount_overdue", "as_of", "days_past_due", "next_due_on", "next_due_amount",
+                 "outstanding_principal", "overdue_principal", "overdue_interest", "overdue_fees", "penalty_interest")
+FIGURES = ("amount_overdue", "next_due_on", "next_due_amount", "outstanding_principal", "overdue_principal",
+           "overdue_interest", "overdue_fees", "penalty_interest")
 
 
 def disclosure(*, rules: str, locale: str, purpose: str | None, channel: str | None) -> str:
@@ -73,12 +86,22 @@ def overdue_parts(state: LoanState) -> tuple[int, int, int]:
     return principal, interest, fees
 
 
-def message_context(*, loan_id: str, borrower_name: str, address: str | None, state: LoanState,
-                    creditor_name: str, service_phone: str, payment_channels: str,
-                    dispute_channel: str, disclosure: str, penalty: int = 0) -> dict:
+def facts_context(facts: MessageFacts) -> dict:
+    day = lambda d: d.isoformat() if d else ""  # noqa: E731
+    return {
+        "letter_sent_on": day(facts.letter_sent_on),
+        "formal_letter_sent_on": day(facts.formal_letter_sent_on),
+        "final_letter_sent_on": day(facts.final_letter_sent_on),
+        "notices_sent": facts.notices_sent,
+        "agency": facts.placed_with or "",
+        "time_barred": facts.time_barred,
+    }
+
+
+def engine_values(loan_id: str, state: LoanState, penalty: int = 0) -> dict:
+    """What the engine says of the account on `state.as_of`, as messages state it (ENGINE_FIELDS)."""
     principal, interest, fees = overdue_parts(state)
     return {
-        "borrower_name": borrower_name,
         "loan_ref": mask_loan_id(loan_id),
         "amount_overdue": fmt_grouped(state.overdue),
         "as_of": state.as_of.isoformat(),
@@ -90,32 +113,28 @@ def message_context(*, loan_id: str, borrower_name: str, address: str | None, st
         "overdue_interest": fmt_grouped(interest),
         "overdue_fees": fmt_grouped(fees),
         "penalty_interest": fmt_grouped(penalty),
-        "creditor_name": creditor_name,
-        "service_phone": service_phone,
-        "payment_channels": payment_channels,
-        "dispute_channel": dispute_channel,
-        "address": address or "",
-        "disclosure": disclosure,
     }
 
 
 def sample_context(*, locale: str, creditor_name: str, service_phone: str, payment_channels: str,
-                   dispute_channel: str, disclosure: str, penalty: bool = False) -> dict:
+                   dispute_channel: str, disclosure: str, penalty: bool = False,
+                   facts: MessageFacts = NO_FACTS) -> dict:
     """A worst case for length checks: long name, six-figure amounts (and a penalty, when
-    some product charges one)."""
+    some product charges one). The figures differ from each other, so that a check for one
+    of them is not satisfied by another."""
     return {
         "borrower_name": "欧阳慕容雪晴" if locale == "zh_CN" else "Alexandra Montgomery-Smith",
         "loan_ref": "****9999",
-        "amount_overdue": "999,999.99",
-        "as_of": date(2026, 12, 31).isoformat(),
+        "amount_overdue": "987,654.32",
+        "as_of": date(2026, 12, 28).isoformat(),
         "days_past_due": 999,
         "next_due_on": date(2026, 12, 31).isoformat(),
-        "next_due_amount": "999,999.99",
-        "outstanding_principal": "9,999,999.99",
-        "overdue_principal": "999,999.99",
-        "overdue_interest": "99,999.99",
-        "overdue_fees": "9,999.99",
-        "penalty_interest": "99,999.99" if penalty else "0.00",
+        "next_due_amount": "876,543.21",
+        "outstanding_principal": "9,876,543.21",
+        "overdue_principal": "765,432.10",
+        "overdue_interest": "98,765.43",
+        "overdue_fees": "8,765.43",
+        "penalty_interest": "87,654.32" if penalty else "0.00",
         "creditor_name": creditor_name,
         "service_phone": service_phone,
         "payment_channels": payment_channels,
@@ -123,4 +142,5 @@ def sample_context(*, locale: str, creditor_name: str, service_phone: str, payme
         "address": "上海市浦东新区世纪大道100号环球金融中心50层5001室" if locale == "zh_CN"
                    else "Suite 5001, 100 Century Avenue, Pudong, Shanghai",
         "disclosure": disclosure,
+        **facts_context(facts),
     }

@@ -16,3 +16,16 @@ def mask_phone(phone: str | None) -> str:
         return "*" * len(phone)
     return phone[:4] + "*" * (len(phone) - 8) + phone[-4:]
 
+
+
+def mask_email(email: str | None) -> str:
+    """'ming.wang@example.com' -> 'm***@example.com'."""
+    if not email:
+        return ""
+    user, at, host = email.partition("@")
+    return f"{user[:1]}***{at}{host}" if at else "***"
+
+
+def mask_point(point: str | None) -> str:
+    """A phone number or an e-mail, masked."""
+    return mask_email(point) if point and "@" in point else mask_phone(point)

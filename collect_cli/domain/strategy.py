@@ -20,13 +20,15 @@ CHANNELS = ("sms", "letter", "email")
 @dataclass(frozen=True)
 class Step:
     name: str
-    bucket: str
+    buckets: tuple[str, ...]  # fires only while the loan is in one of these buckets
     channel: str
     template: str
+    purpose: str  # what the message is for, and so what it must say (domain.content)
     min_days: int | None = None  # fires at this many delinquent days or more
     due_in: tuple[int, int] | None = None  # fires this many days before the next due date
     segment: str | None = None  # fires only for accounts of this segment (domain.segments)
     min_watch_score: int | None = None  # fires only at this early-warning score or more (domain.early_warning)
+    allow_late_automation: bool = False  # LIM-1: a step past the handover to legal / agency work
 
     @property
     def is_predue(self) -> bool:
@@ -39,13 +41,13 @@ class Step:
 
 
 DEFAULT_STRATEGY: tuple[Step, ...] = (
-    Step("predue", "M0", "sms", "predue", due_in=(1, 3)),
-    Step("m1_notice", "M1", "sms", "m1_notice", min_days=1),
-    Step("m1_followup", "M1", "sms", "m1_followup", min_days=7),
-    Step("m2_notice", "M2", "sms", "m2_notice", min_days=31),
-    Step("m2_letter", "M2", "letter", "m2_letter", min_days=31),
-    Step("m3_final", "M3", "letter", "m3_final", min_days=61),
-    Step("m3_sms", "M3", "sms", "m3_notice", min_days=61),
+    Step("predue", ("M0",), "sms", "predue", "predue_reminder", due_in=(1, 3)),
+    Step("m1_notice", ("M1",), "sms", "m1_notice", "overdue_notice", min_days=1),
+    Step("m1_followup", ("M1",), "sms", "m1_followup", "overdue_notice", min_days=7),
+    Step("m2_notice", ("M2",), "sms", "m2_notice", "overdue_notice", min_days=31),
+    Step("m2_letter", ("M2",), "letter", "m2_letter", "formal_notice", min_days=31),
+    Step("m3_final", ("M3",), "letter", "m3_final", "final_demand", min_days=61),
+    Step("m3_sms", ("M3",), "sms", "m3_notice", "final_demand", min_days=61),
 )
 
 
@@ -63,7 +65,7 @@ def qualifies(step: Step, state: LoanState, segment: str | None = None, watch=No
     """Whether the step's condition holds; `segment` or `watch` (the early-warning score) None
     means "not known yet": a step with such a condition may still fire, and decide() is asked
     again with them."""
-    if state.status != "open" or state.bucket != step.bucket:
+    if state.status != "open" or state.bucket not in step.buckets:
         return False
     if step.segment is not None and segment is not None and step.segment != segment:
         return False

@@ -90,6 +90,9 @@ def detect_kind(names: set[str]) -> str | None:
 @dataclass(frozen=True)
 class ParseOptions:
     date_format: str | None = None
+    # ledger fields are data: a borrower name that could not stand in a message (why, or None)
+    # rejects its row; None: names are imported as given (and greeted neutrally when odd)
+    name_problem: Callable[[str], str | None] | None = None
 
 
 class RowError(ValueError):
@@ -116,6 +119,15 @@ def _product(text: str) -> str:
     return v.parse_optional_text(text, 64) or "default"
 
 
+def _name(text: str, problem: Callable[[str], str | None] | None) -> str:
+    name = v.parse_text(text, 200)
+    why = problem(name) if problem else None
+    if why:
+        raise ValueError(f"{why}; a name that messages cannot greet (ledger.suspicious_names = \"flag\" imports "
+                         "it and greets the borrower neutrally)")
+    return name
+
+
 # Keys are the one high-cardinality column whose common shape needs no conversion: one
 # regular expression over the whole column checks that every text is what parse_key would
 # return (1-64 characters, no outer spaces), else the column is parsed text by text.
@@ -136,7 +148,7 @@ def _specs(kind: str, opts: ParseOptions) -> tuple[Spec, ...]:
         "loans": (
             ("loan_id", "loan_id", v.parse_key),
             ("borrower_id", "borrower_id", v.parse_key),
-            ("name", "borrower_name", partial(v.parse_text, limit=200)),
+            ("name", "borrower_name", partial(_name, problem=opts.name_problem)),
             ("phone", "phone", v.parse_phone),
             ("principal", "principal", _positive_money),
             ("disbursed_on", "disbursed_on", day),

@@ -1,23 +1,33 @@
-"""`collect templates lint`: every template against the SAY-* rules of compliance.md."""
+"""`collect templates lint`: early feedback for template authors, before any message is sent.
+
+What a message may say is decided on its rendered text at run and send time
+(domain.content). The linter gives the same verdicts sooner: it reads the template source
+line by line for wording, numbers and brackets, renders the template for a worst-case
+account (once with nothing sent yet, once with every earlier notice sent) and judges those
+texts as the run would, for the purpose of the strategy step that sends it. It also reads the
+configured texts ([messaging] and [messaging.<locale>]), which every message carries.
+"""
 
 from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from datetime import date
 
 from jinja2 import TemplateSyntaxError, meta
 from jinja2.sandbox import SecurityError
 
-from collect_cli.domain.compliance import LEXICON
-from collect_cli.domain.notice import (
-    COLLECTION_PURPOSES,
-    CONTEXT_DOC,
-    disclosure,
-    sample_context,
+from collect_cli.domain.content import (
+    NO_FACTS,
+    PURPOSES,
+    MessageFacts,
+    judge,
+    long_number,
 )
+from collect_cli.domain.lexicon import Forms, Lexicon
+from collect_cli.domain.notice import CONTEXT_DOC, disclosure, sample_context
 from collect_cli.domain.sms import signed, sms_length
 from collect_cli.messaging.templates import (
-    PURPOSES,
     TemplateProblem,
     TemplateSource,
     environment,
@@ -25,21 +35,15 @@ from collect_cli.messaging.templates import (
 )
 
 CHANNELS = ("sms", "letter", "email")
-COLLECTION = set(COLLECTION_PURPOSES)
-
-# SAY-2: what each purpose must state (variables the template must use).
-REQUIRED = {
-    "predue_reminder": {"creditor_name", "borrower_name", "next_due_amount", "next_due_on",
-                        "payment_channels", "service_phone"},
-    **{p: {"creditor_name", "borrower_name", "amount_overdue", "as_of", "payment_channels",
-           "dispute_channel", "service_phone"} for p in COLLECTION},
-}
-# SAY-6: a notification carries no marketing.
-MARKETING = ("提额", "优惠", "促销", "抽奖", "限时", "免息券", "再借", "新客", "promotion", "discount",
-             "special offer", "borrow more", "new loan")
-# SAY-4: identifying numbers: an 11-digit mobile, an 18-character ID, a 16-19 digit card.
-_NUMBERS = re.compile(r"(?<!\d)(1[3-9]\d{9}|\d{17}[\dXx]|\d{16,19})(?!\d)")
+# Findings that the run judges per message, on the facts of each account (a claim that a
+# letter was sent is true for some accounts; legal wording is wrong only on time-barred
+# debts): reported by `templates lint`, but they do not stop a step.
+PER_MESSAGE = ("SAY-7", "SAY-8")
 _COMMENT = re.compile(r"\{#.*?#\}", re.S)
+_BRACKETS = re.compile(r"[【】〖〗]")
+# the worst case with every earlier notice sent, so that statements made under those facts are checked too
+_ALL_SENT = MessageFacts(letter_sent_on=date(2026, 12, 20), formal_letter_sent_on=date(2026, 12, 20),
+                         final_letter_sent_on=date(2026, 12, 21), notices_sent=3, placed_with="Acme Recoveries")
 
 
 @dataclass(frozen=True)
@@ -54,8 +58,11 @@ class Finding:
 
 
 def lint(src: TemplateSource, *, texts: dict, service_phone: str, max_parts: int, rules: str = "cn",
-         forbidden: tuple[str, ...] = (), penalty: bool = False) -> list[Finding]:
-    """Findings for one template; none means it may be sent. `texts` are the LocaleTexts."""
+         lexicon: Lexicon | None = None, penalty: bool = False, purpose: str | None = None) -> list[Finding]:
+    """Findings for one template, as the step of `purpose` sends it (default: the purpose its
+    front matter declares); none means its messages may be sent. `texts` are the LocaleTexts."""
+    lexicon = lexicon or Lexicon.of()
+    purpose = purpose or src.purpose
     found: list[Finding] = []
 
     def add(line: int, rule: str, reason: str) -> None:
@@ -64,10 +71,9 @@ def lint(src: TemplateSource, *, texts: dict, service_phone: str, max_parts: int
     if src.problem:
         add(1, "TPL", src.problem)
         return found
-
     if src.channel not in CHANNELS:
         add(1, "META", f"declare the channel in the front matter: channel: {' | '.join(CHANNELS)}")
-    if src.purpose not in PURPOSES:
+    if purpose not in PURPOSES:
         add(1, "META", f"declare the purpose in the front matter: purpose: {' | '.join(PURPOSES)}")
     try:
         ast = environment(html=src.channel == "letter").parse(src.text)
@@ -76,51 +82,58 @@ def lint(src: TemplateSource, *, texts: dict, service_phone: str, max_parts: int
         return found
 
     body = _COMMENT.sub(lambda m: "\n" * m.group(0).count("\n"), src.text)  # keep line numbers
-    lines = body.splitlines()
-    for word in (*LEXICON, *forbidden):
-        for n, line in enumerate(lines, 1):
-            if word.casefold() in line.casefold():
-                add(n, "SAY-1", f"forbidden wording {word!r} (threat, shaming, false authority or pressure)")
-    for word in MARKETING:
-        for n, line in enumerate(lines, 1):
-            if word.casefold() in line.casefold():
-                add(n, "SAY-6", f"marketing wording {word!r} in a notification")
-    for n, line in enumerate(lines, 1):
-        for m in _NUMBERS.finditer(line):
-            add(n, "SAY-4", f"unmasked number {m.group(0)[:3]}…: mask phone, ID and card numbers (尾号1234)")
-        if src.channel == "sms" and ("【" in line or "】" in line):
+    for n, line in enumerate(body.splitlines(), 1):
+        for term in lexicon.find(Forms.of(line), rules=("SAY-1", "SAY-6")):
+            why = "marketing wording" if term.rule == "SAY-6" else "forbidden wording (threat, shaming, false " \
+                                                                   "authority or pressure)"
+            add(n, term.rule, f"{why} {term.word!r}")
+        number = long_number(line)
+        if number:
+            add(n, "SAY-4", f"unmasked number {number[:3]}…: mask phone, ID and card numbers (尾号1234)")
+        if src.channel == "sms" and _BRACKETS.search(line):
             add(n, "SAY-5", "no 【】 in an SMS body: the channel adds the 【signature】")
 
-    used = meta.find_undeclared_variables(ast)
-    unknown = sorted(used - set(CONTEXT_DOC))
+    unknown = sorted(meta.find_undeclared_variables(ast) - set(CONTEXT_DOC))
     if unknown:
         add(1, "TPL", f"unknown variable(s) {', '.join(unknown)} (known: {', '.join(CONTEXT_DOC)})")
-    missing = sorted(REQUIRED.get(src.purpose, set()) - used)
-    if missing:
-        add(1, "SAY-2", f"a {src.purpose} must state {', '.join(missing)}")
-    flat = body.casefold()
-    if rules == "us" and "disclosure" not in used and (src.purpose in COLLECTION or src.channel in ("sms", "email")):
-        add(1, "SAY-3", "under the us rules a collection message carries the debt-collection notice and "
-                        "every SMS and email an opt-out: use {{ disclosure }}")
-    if src.purpose == "formal_notice" and not ("征信" in flat or "credit bureau" in flat):
-        add(1, "REC-2", "a formal notice tells the borrower before adverse data goes to the credit bureau")
-
-    if unknown or src.locale not in texts:
+    if unknown or src.locale not in texts or purpose not in PURPOSES or src.channel not in CHANNELS:
         return found
     t = texts[src.locale]
-    sample = sample_context(locale=src.locale, creditor_name=t.creditor_name, service_phone=service_phone,
-                            payment_channels=t.payment_channels, dispute_channel=t.dispute_channel,
-                            disclosure=disclosure(rules=rules, locale=src.locale, purpose=src.purpose,
-                                                  channel=src.channel), penalty=penalty)
-    try:
-        text = render(src, sample)
-    except (TemplateProblem, SecurityError) as exc:
-        add(1, "TPL", f"does not render: {exc}")
-        return found
-    for m in _NUMBERS.finditer(text):
-        add(1, "SAY-4", f"renders an unmasked number {m.group(0)[:3]}…")
-    if src.channel == "sms":
-        parts = sms_length(signed(text, t.sms_signature, rules)).parts
-        if parts > max_parts:
-            add(1, "LEN", f"renders to {parts} SMS parts with the signature (limit {max_parts})")
+    seen: set[tuple[str, str]] = set()
+    for facts in (NO_FACTS, _ALL_SENT):
+        sample = sample_context(locale=src.locale, creditor_name=t.creditor_name, service_phone=service_phone,
+                                payment_channels=t.payment_channels, dispute_channel=t.dispute_channel,
+                                disclosure=disclosure(rules=rules, locale=src.locale, purpose=purpose,
+                                                      channel=src.channel), penalty=penalty, facts=facts)
+        try:
+            text = render(src, sample)
+        except (TemplateProblem, SecurityError) as exc:
+            add(1, "TPL", f"does not render: {exc}")
+            return found
+        when = "with nothing sent before" if facts is NO_FACTS else "with earlier notices sent"
+        for refusal in judge(text, channel=src.channel, purpose=purpose, rules=rules, context=sample,
+                             lexicon=lexicon, facts=facts, signature=t.sms_signature if src.channel == "sms" else None):
+            if (refusal.rule, refusal.reason) not in seen:
+                seen.add((refusal.rule, refusal.reason))
+                add(1, refusal.rule, f"renders, {when}, a text that breaks it: {refusal.reason}")
+        if src.channel == "sms":
+            parts = sms_length(signed(text, t.sms_signature, rules)).parts
+            if parts > max_parts and ("LEN", "") not in seen:
+                seen.add(("LEN", ""))
+                add(1, "LEN", f"renders to {parts} SMS parts with the signature (limit {max_parts})")
+    return found
+
+
+def lint_texts(texts: dict, service_phone: str, lexicon: Lexicon, where: str) -> list[Finding]:
+    """The configured texts every message carries: the same wording and number rules."""
+    found = []
+    items = [("messaging.service_phone", service_phone)]
+    for locale, t in texts.items():
+        items += [(f"messaging.{locale}.{k}", getattr(t, k)) for k in
+                  ("creditor_name", "payment_channels", "dispute_channel", "sms_signature")]
+    for key, value in items:
+        for term in lexicon.find(Forms.of(value), rules=("SAY-1", "SAY-6")):
+            found.append(Finding(where, 1, term.rule, f"{key}: {term.word!r} ({term.category})"))
+        if key != "messaging.service_phone" and long_number(value):
+            found.append(Finding(where, 1, "SAY-4", f"{key}: a full number; mask it (尾号1234)"))
     return found

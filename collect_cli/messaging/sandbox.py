@@ -14,12 +14,15 @@ from __future__ import annotations
 
 import re
 from functools import wraps
-from string import Formatter
 
 from jinja2 import StrictUndefined
 from jinja2.compiler import CodeGenerator
 from jinja2.exceptions import SecurityError
-from jinja2.sandbox import ImmutableSandboxedEnvironment, SandboxedEscapeFormatter, SandboxedFormatter
+from jinja2.sandbox import (
+    ImmutableSandboxedEnvironment,
+    SandboxedEscapeFormatter,
+    SandboxedFormatter,
+)
 from markupsafe import Markup
 
 MAX_VALUE = 20_000  # characters: as long as a whole message may be (templates.MAX_OUTPUT_CHARS)

@@ -28,7 +28,6 @@ from pathlib import Path
 from collect_cli.errors import CollectError
 from collect_cli.messaging.sandbox import MAX_VALUE, Sandbox, sandbox
 
-PURPOSES = ("predue_reminder", "overdue_notice", "formal_notice", "final_demand")
 LOCALES = ("zh_CN", "en")
 DEFAULT_LOCALE = "zh_CN"
 MAX_OUTPUT_CHARS = MAX_VALUE  # a letter is a few pages; anything longer is a runaway template

@@ -8,6 +8,7 @@ from datetime import date, datetime
 from sqlalchemy import Connection
 
 from collect_cli.config import Settings
+from collect_cli.domain.content import name_problem
 from collect_cli.errors import UsageError
 from collect_cli.services.plans import status as plan_status
 from collect_cli.services.portfolio import Account, iter_accounts
@@ -25,6 +26,9 @@ class Card:
     promises: list
     holds: list
     plans: list[dict]  # each plan with its status as of the date
+    people: list  # contact persons of the borrower (WHO-2, WHO-3)
+    shared: dict[str, list[str]]  # the borrower's phone / e-mail -> other borrower ids on file with it (WHO-4)
+    name_problem: str | None  # why the name on file cannot stand in a message (it is greeted neutrally)
 
 
 def account_card(conn: Connection, *, loan_id: str, as_of: date, settings: Settings) -> Card:
@@ -45,7 +49,18 @@ def account_card(conn: Connection, *, loan_id: str, as_of: date, settings: Setti
         promises=[p for ps in q.promises_of(conn, ids).values() for p in ps],
         holds=q.holds_list(conn, ids),
         plans=_plans(conn, accounts, settings),
+        people=q.persons_of(conn, accounts[0].borrower_id),
+        shared=_shared(conn, accounts[0]),
+        name_problem=name_problem(accounts[0].borrower_name, settings.messaging.lexicon),
     )
+
+
+def _shared(conn: Connection, account: Account) -> dict[str, list[str]]:
+    points = {"phone": account.phone, "email": account.email}
+    shared = q.shared_points(conn, [p for p in points.values() if p])
+    confirmed = q.confirmed_owners(conn, list(shared))
+    return {kind: sorted(shared[p] - {account.borrower_id}) for kind, p in points.items()
+            if p in shared and confirmed.get(p) != account.borrower_id}
 
 
 def _plans(conn: Connection, accounts: list[Account], settings: Settings) -> list[dict]:

@@ -1,21 +1,32 @@
-"""The credit-bureau file: adverse accounts, only where the borrower was told first (REC-2)."""
+"""The credit-bureau file: adverse accounts the contact policy lets be reported (REC-2).
+
+An account is reported only when it is past due, under no dispute or no-contact hold, and
+its borrower was told first: a message of the current delinquency episode, sent at least
+`bureau.notice_days` before the file's date, whose text as sent says that adverse data will
+go to the credit bureau (judged on that text, not on which step or template sent it, so a
+notice from any bucket counts and a template's dead branch does not).
+"""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import UTC, date, timedelta
-from zoneinfo import ZoneInfo
+from datetime import date
 
 from sqlalchemy import Connection
 
 from collect_cli.config import Settings
+from collect_cli.domain.content import states_bureau_notice
+from collect_cli.domain.episodes import episode_start
 from collect_cli.domain.money import fmt
-from collect_cli.services.portfolio import iter_accounts
+from collect_cli.domain.policy import HoldFact, Situation, decide
+from collect_cli.services.contact_facts import local_day, zone_of
+from collect_cli.services.portfolio import Account, iter_accounts
 from collect_cli.store import queries as q
 
 # PIPL: no more than the bureau needs; no phone, no address.
 FIELDS = ["loan_id", "borrower_id", "borrower_name", "dpd", "classification", "overdue", "outstanding",
           "pre_notice_sent_on"]
+CHUNK = 1000
 
 
 @dataclass(frozen=True)
@@ -28,21 +39,35 @@ def bureau_file(conn: Connection, *, as_of: date, settings: Settings) -> BureauF
     rules = settings.bureau
     adverse = [a for a in iter_accounts(conn, as_of=as_of, settings=settings, late_only=True)
                if a.state.dpd >= rules.min_dpd]
-    sent = q.notices_sent(conn, [a.loan_id for a in adverse], rules.notice_steps)
-    latest = as_of - timedelta(days=rules.notice_days)
     reportable, held = [], []
-    for a in adverse:
-        at = sent.get(a.loan_id)
-        sent_on = at.replace(tzinfo=UTC).astimezone(ZoneInfo(a.timezone or settings.timezone)).date() if at else None
-        row = {"loan_id": a.loan_id, "borrower_id": a.borrower_id, "borrower_name": a.borrower_name,
-               "dpd": a.state.dpd, "classification": a.state.classification, "overdue": fmt(a.state.overdue),
-               "outstanding": fmt(a.state.outstanding_principal),
-               "pre_notice_sent_on": sent_on.isoformat() if sent_on else None}
-        if sent_on is None:
-            held.append({**row, "reason": "REC-2: no pre-notice has been sent"})
-        elif sent_on > latest:
-            held.append({**row, "reason": f"REC-2: pre-notice sent on {sent_on.isoformat()}, less than "
-                                          f"{rules.notice_days} days before {as_of.isoformat()}"})
-        else:
-            reportable.append(row)
+    for first in range(0, len(adverse), CHUNK):
+        batch = adverse[first:first + CHUNK]
+        ids = [a.loan_id for a in batch]
+        holds = q.active_holds(conn, ids, sorted({a.borrower_id for a in batch}), as_of)
+        pays = q.payments_of(conn, ids, as_of)
+        sent = q.sent_messages(conn, ids, bodies=True)
+        for a in batch:
+            notice = _notice_sent_on(a, sent[a.loan_id], pays[a.loan_id], as_of, settings)
+            situation = Situation(holds=tuple(HoldFact(h.id, h.reason, h.channel, h.point) for h in holds[a.loan_id]),
+                                  dpd=a.state.dpd, notice_sent_on=notice, as_of=as_of, notice_days=rules.notice_days,
+                                  min_dpd=rules.min_dpd)
+            refusal = decide("bureau", situation)
+            row = {"loan_id": a.loan_id, "borrower_id": a.borrower_id, "borrower_name": a.borrower_name,
+                   "dpd": a.state.dpd, "classification": a.state.classification, "overdue": fmt(a.state.overdue),
+                   "outstanding": fmt(a.state.outstanding_principal),
+                   "pre_notice_sent_on": notice.isoformat() if notice else None}
+            (held.append({**row, "reason": str(refusal)}) if refusal else reportable.append(row))
     return BureauFile(reportable, held)
+
+
+def _notice_sent_on(acc: Account, sent, payments, as_of: date, settings: Settings) -> date | None:
+    """The first day, by the borrower's clock, a message of this delinquency episode that says
+    what REC-2 requires was sent, up to `as_of`."""
+    start = episode_start([p.installment for p in acc.state.positions], payments, as_of)
+    if start is None:
+        return None
+    episode, steps, zone = f"dpd-{start.isoformat()}", settings.bureau.notice_steps, zone_of(acc, settings)
+    days = [local_day(m.sent_at, zone) for m in sent
+            if m.episode == episode and (not steps or m.step in steps) and states_bureau_notice(m.body, m.channel)]
+    days = [d for d in days if d <= as_of]
+    return min(days) if days else None

@@ -1,21 +1,45 @@
-"""The contact log: calls, visits and replies, with the call rules (WHEN-1..3) and promises."""
+"""The contact log: calls, visits and replies, judged by the contact policy, and promises.
+
+An outbound call or visit is asked of the contact policy at the moment it is logged (holds,
+the window, the daily caps, WHEN-4 under the us rules); a supervisor may override what is
+overridable, and the override is recorded with its reason. What the borrower initiates (a
+reply, a call they made) is always recorded. A reply that says STOP places an opt-out. A
+third party is a recorded contact person (people.py), asked to help only when the borrower
+is recorded unreachable, and never again once they refused.
+"""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from datetime import UTC, date, datetime, time, timedelta
+from dataclasses import dataclass, replace
+from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import Engine
+from sqlalchemy import Connection, Engine
 
 from collect_cli.config import Settings
-from collect_cli.domain.compliance import CONNECTED, call_gate
+from collect_cli.domain.compliance import Refusal
 from collect_cli.domain.money import fmt
+from collect_cli.domain.people import RELATIONS, Attempt, name_key, unreachable
+from collect_cli.domain.policy import CONNECTED, HoldFact, PersonFact, decide
+from collect_cli.domain.replies import stop_keyword
+from collect_cli.domain.text_forms import fold
 from collect_cli.errors import Refused, UsageError
+from collect_cli.ledger.values import parse_phone
+from collect_cli.services.contact_facts import (
+    CALL_HISTORY_DAYS,
+    call_situation,
+    local_day,
+    zone_of,
+)
+from collect_cli.services.holds import add_hold
+from collect_cli.services.portfolio import Account, iter_accounts
 from collect_cli.store import queries as q
 
 CHANNELS = ("call", "visit", "sms-reply", "email-reply")
-OUTCOMES = ("reached", "no-answer", "wrong-number", "promise", "refused", "dispute", "paid-claim", "third-party")
+REPLIES = {"sms-reply": "sms", "email-reply": "email"}
+OUTCOMES = ("reached", "no-answer", "wrong-number", "promise", "refused", "dispute", "paid-claim", "third-party",
+            "opt-out")
+REACHABILITY_DAYS = 45  # how far back the borrower's attempts are read to judge them unreachable
 
 
 @dataclass(frozen=True)
@@ -23,6 +47,7 @@ class Logged:
     contact_id: int
     promise_id: int | None
     overridden: str | None  # the rule a supervisor overrode
+    opt_out: int | None = None  # the hold a STOP reply placed
 
 
 THIRD_PARTY_SCRIPT = ("WHO-2: you are speaking with someone other than the borrower. Only ask them to help "
@@ -32,61 +57,120 @@ THIRD_PARTY_SCRIPT = ("WHO-2: you are speaking with someone other than the borro
 
 def log_contact(*, engine: Engine, settings: Settings, loan_id: str, channel: str, outcome: str, agent: str,
                 now: datetime, note: str | None = None, promise_amount: int | None = None,
-                promise_on: date | None = None, override: str | None = None, party: str | None = None) -> Logged:
-    """Record one contact (and its promise); refuse a call or visit the rules forbid now.
+                promise_on: date | None = None, override: str | None = None, party: str | None = None,
+                inbound: bool = False) -> Logged:
+    """Record one contact (and its promise); refuse an outbound one the policy forbids now.
 
-    `party` names a contact person other than the borrower (WHO-2): they make no promise,
-    and one who refused is never contacted again."""
+    `party` names a recorded contact person (their id, name or number), not the borrower."""
     if (outcome == "promise") != (promise_amount is not None):
         raise UsageError("--outcome promise goes with --promise AMOUNT --on DATE, and only with it")
-    if party is not None and outcome in ("promise", "paid-claim", "dispute"):
+    if party is not None and outcome in ("promise", "paid-claim", "dispute", "opt-out"):
         raise UsageError(f"WHO-2: {party} is not the borrower: only ask them to help reach the borrower "
                          f"(outcome reached, no-answer, wrong-number or refused)")
+    if party is not None and channel in REPLIES:
+        raise UsageError("a reply is the borrower's own: --party is for calls and visits to a contact person")
+    direction = "in" if inbound or channel in REPLIES else "out"
     with engine.begin() as conn:
-        who = q.borrower_zone(conn, loan_id)
-        if who is None:
-            raise UsageError(f"no loan {loan_id!r}")
-        borrower_id, tz = who
-        if party is not None and q.party_refused(conn, borrower_id, party):
-            raise Refused(f"WHO-2: {party} refused to help before; they are never contacted again")
-        zone = ZoneInfo(tz or settings.timezone)
-        local = now.replace(tzinfo=UTC).astimezone(zone)
+        acc = _account(conn, loan_id, now, settings)
+        person = _person(conn, acc, party) if party is not None else None
+        number = person.phone if person is not None else acc.phone
         overridden = None
-        if channel in ("call", "visit"):
-            start = datetime.combine(local.date(), time(0), zone).astimezone(UTC).replace(tzinfo=None)
-            today = q.contacts_between(conn, borrower_id, start, start + timedelta(days=1))
-            calls = [c for c in today if c.channel == "call"]
-            refusal = call_gate(
-                local_time=local.time(), window=settings.contact.window,
-                connected=channel == "call" and outcome in CONNECTED,
-                connected_today=sum(c.outcome in CONNECTED for c in calls),
-                attempts_today=len(calls) if channel == "call" else 0,
-            )
+        if direction == "out":
+            refusal = _judge(conn, acc, channel, outcome, person, number, now, settings)
             if refusal is not None:
-                if not override:
-                    raise Refused(f"{refusal}; a supervisor may log it with --override REASON")
+                if not (override and refusal.overridable):
+                    _record_refusal(engine, acc, refusal, channel, agent, now)
+                    hint = "; a supervisor may log it with --override REASON" if refusal.overridable else ""
+                    raise Refused(f"{refusal}{hint}")
                 overridden = f"{refusal.rule}: {override}"
-        contact_id = q.add_contact(conn, loan_id=loan_id, borrower_id=borrower_id, at=now, channel=channel,
-                                   outcome=outcome, party=party, note=note, agent=agent, override=overridden)
+        label = person.name if person is not None else None
+        contact_id = q.add_contact(conn, loan_id=loan_id, borrower_id=acc.borrower_id, at=now, channel=channel,
+                                   direction=direction, outcome=outcome, party=label,
+                                   person_id=person.id if person is not None else None,
+                                   number=number if channel == "call" else None, note=note, agent=agent,
+                                   override=overridden)
         audit = [{"at": now, "agent": agent, "action": "contact", "loan_id": loan_id,
-                  "detail": f"{channel} {outcome}" + (f" (with {party}, WHO-2)" if party else "")
+                  "detail": f"{channel} {outcome}{' (inbound)' if direction == 'in' else ''}"
+                            + (f" (with contact person {person.id}, WHO-2)" if person is not None else "")
                             + (f"; override {overridden}" if overridden else "")}]
         promise_id = None
         if promise_amount is not None:
-            _check_promise(promise_amount, promise_on, local.date(), settings)
-            promise_id = q.add_promise(conn, loan_id=loan_id, borrower_id=borrower_id, contact_id=contact_id,
-                                       made_on=local.date(), amount=promise_amount, due_on=promise_on,
+            today = local_day(now, zone_of(acc, settings))
+            _check_promise(promise_amount, promise_on, today, settings)
+            promise_id = q.add_promise(conn, loan_id=loan_id, borrower_id=acc.borrower_id, contact_id=contact_id,
+                                       made_on=today, amount=promise_amount, due_on=promise_on,
                                        grace_days=settings.promises.grace_days, status="open", paid=0,
                                        evaluated_on=None, agent=agent)
             audit.append({"at": now, "agent": agent, "action": "promise", "loan_id": loan_id,
                           "detail": f"{fmt(promise_amount)} by {promise_on.isoformat()}"})
-        if outcome == "dispute":  # HOLD-1 at once: no collection messages until it is resolved
-            q.add_hold(conn, loan_id=loan_id, borrower_id=borrower_id, reason="dispute", channel=None,
-                       action="place", until=None, note=note or "disputed on a call", actor=agent, at=now)
-            audit.append({"at": now, "agent": agent, "action": "hold", "loan_id": loan_id,
-                          "detail": "dispute (from the contact)"})
         q.add_audit(conn, audit)
-    return Logged(contact_id, promise_id, overridden)
+        if outcome == "dispute":  # HOLD-1 at once: no collection until it is answered
+            add_hold(conn, loan_id=loan_id, reason="dispute", channel=None, until=None,
+                     note=note or f"disputed on a {channel}", actor=agent, now=now)
+        opt_out = None
+        keyword = stop_keyword(note) if channel in REPLIES else None
+        if channel in REPLIES and (keyword or outcome == "opt-out"):  # HOLD-2, with the keyword and the time
+            said = f"reply {note!r}" + (f" (keyword {keyword})" if keyword else "") if note else "opt-out reply"
+            opt_out = add_hold(conn, loan_id=loan_id, reason="opt-out", channel=REPLIES[channel], until=None,
+                               note=f"{said} at {now:%Y-%m-%d %H:%M} UTC", actor=agent, now=now).hold_id
+    return Logged(contact_id, promise_id, overridden, opt_out)
+
+
+def _account(conn: Connection, loan_id: str, now: datetime, settings: Settings) -> Account:
+    zone = q.loan_zones(conn, [loan_id])
+    if not zone:
+        raise UsageError(f"no loan {loan_id!r}")
+    day = local_day(now, ZoneInfo(zone[loan_id] or settings.timezone))
+    acc = next(iter_accounts(conn, as_of=day, settings=settings, loan_ids=[loan_id]), None)
+    if acc is None:
+        raise UsageError(f"{loan_id} was not yet disbursed on {day.isoformat()}")
+    return acc
+
+
+def _judge(conn: Connection, acc: Account, channel: str, outcome: str, person, number: str | None, now: datetime,
+           settings: Settings) -> Refusal | None:
+    """The contact policy on this outbound call, visit or third-party contact, at `now`."""
+    holds = q.active_holds(conn, [acc.loan_id], [acc.borrower_id], local_day(now, zone_of(acc, settings)),
+                           [p for p in (acc.phone, acc.email) if p])[acc.loan_id]
+    facts = tuple(HoldFact(h.id, h.reason, h.channel, h.point) for h in holds)
+    since = now - timedelta(days=max(CALL_HISTORY_DAYS, REACHABILITY_DAYS if person is not None else 0))
+    contacts = q.contacts_around(conn, [acc.borrower_id], [number] if number else [], since)
+    situation = call_situation(acc, holds=facts, contacts=contacts, now=now, settings=settings, number=number,
+                               connected=channel == "call" and outcome in CONNECTED)
+    if person is None:
+        return decide(channel, situation)
+    refused = q.refused_persons(conn, [person.id], [person.phone] if person.phone else [])
+    attempts = [Attempt(c.at, c.outcome in CONNECTED, c.outcome == "wrong-number") for c in contacts
+                if c.borrower_id == acc.borrower_id and c.party is None and c.channel in ("call", "visit")]
+    situation = replace(situation, person=PersonFact(person.name, person.relation, bool(refused)),
+                        borrower_unreachable=unreachable(attempts, now, settings.contact.unreachable_days))
+    return decide("third-party", situation)
+
+
+def _person(conn: Connection, acc: Account, party: str):
+    """The recorded contact person `party` names: their id (#3 or 3), name or number."""
+    people = q.persons_of(conn, acc.borrower_id)
+    wanted = fold(party).strip().lstrip("#")
+    try:
+        number = parse_phone(party)
+    except ValueError:
+        number = None
+    found = [p for p in people if str(p.id) == wanted or p.name_key == name_key(party)
+             or (number and p.phone == number)]
+    if not found:
+        raise UsageError(f"WHO-3: {party!r} is not a recorded contact person of borrower {acc.borrower_id}; "
+                         "record them with their number and its source first: collect people add "
+                         f"{acc.loan_id} --name NAME --phone NUMBER --relation "
+                         f"{'|'.join(RELATIONS)} --source WHERE-THE-NUMBER-CAME-FROM")
+    return found[0]
+
+
+def _record_refusal(engine: Engine, acc: Account, refusal: Refusal, channel: str, agent: str, now: datetime) -> None:
+    """Every block leaves a record saying which rule stopped what (its own transaction: the
+    contact itself is not written)."""
+    with engine.begin() as conn:
+        q.add_audit(conn, [{"at": now, "agent": agent, "action": "refused", "loan_id": acc.loan_id,
+                            "detail": f"{channel}: {refusal}"}])
 
 
 def _check_promise(amount: int, on: date | None, today: date, settings: Settings) -> None:
@@ -98,3 +182,28 @@ def _check_promise(amount: int, on: date | None, today: date, settings: Settings
     if not today <= on <= latest:
         raise UsageError(f"--on {on.isoformat()}: a promise is for a day from today to {latest.isoformat()} "
                          f"(promises.max_days_ahead = {settings.promises.max_days_ahead}); longer is a plan")
+
+
+def add_person(*, engine: Engine, loan_id: str, name: str, phone: str | None, relation: str, source: str,
+               note: str | None, agent: str, now: datetime) -> int:
+    """Record a contact person of the loan's borrower (WHO-3: the number with its source)."""
+    if relation not in RELATIONS:
+        raise UsageError(f"--relation: one of {', '.join(RELATIONS)}")
+    if not name_key(name):
+        raise UsageError("--name: a name, please")
+    if not source.strip() or "通讯录" in source or "address book" in source.casefold() or "phonebook" in \
+            source.casefold().replace(" ", ""):
+        raise UsageError("WHO-3: every number needs its source (the application form, the borrower, a guarantee "
+                         "contract…); numbers from a phone's address book may not be used")
+    with engine.begin() as conn:
+        borrower = q.borrower_of(conn, loan_id)
+        if borrower is None:
+            raise UsageError(f"no loan {loan_id!r}")
+        key = name_key(name)
+        if any(p.name_key == key or (phone and p.phone == phone) for p in q.persons_of(conn, borrower)):
+            raise UsageError(f"{name} (or that number) is already recorded for borrower {borrower}")
+        person_id = q.add_person(conn, borrower_id=borrower, name=name.strip()[:100], name_key=key, phone=phone,
+                                 source=source.strip()[:200], relation=relation, note=note, agent=agent, at=now)
+        q.add_audit(conn, [{"at": now, "agent": agent, "action": "contact person", "loan_id": loan_id,
+                            "detail": f"person {person_id}: {relation}, number from {source.strip()[:80]}"}])
+    return person_id

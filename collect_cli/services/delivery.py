@@ -1,33 +1,41 @@
-"""`collect send`: deliver queued messages whose time has come, after checking them again.
+"""`collect send`: deliver queued messages whose time has come, after judging them again.
 
-At send time the gates run again on today's ledger: a message whose account has since paid,
-been put on hold, opted out, or whose stated amount is no longer today's figure is cancelled
-(reminders.md, AMT-1); one outside the borrower's contact window now waits (WHEN-1). Each
-message is one transaction, so a crash loses at most the one being sent, and its retry
-carries the same idempotency key.
+At send time, on the ledger and the records as they are now and on the borrower's own day:
+the contact policy again (holds, promises, opt-outs by borrower and by number, the daily
+SMS cap, a number shared with another borrower); the recipient from the ledger in force (a
+corrected number is used, a removed one cancels); every figure the text states against the
+engine's figure for today (AMT-3); and the text itself against the content rules, with the
+facts of the records now (SAY-8). A message that fails is cancelled, never sent; one whose
+day has not begun where the borrower is, or outside their window, waits. Each batch is
+marked after the senders took it, and a retry carries the same idempotency key.
 """
 
 from __future__ import annotations
 
-from collections import Counter
+import json
+from collections import Counter, defaultdict
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import Engine
+from sqlalchemy import Connection, Engine
 
 from collect_cli.config import Settings
-from collect_cli.domain.compliance import (
-    Hold,
-    Refusal,
-    hold_gate,
-    opt_out_gate,
-    promise_gate,
-)
+from collect_cli.domain.compliance import Refusal
 from collect_cli.domain.money import fmt
-from collect_cli.domain.promises import holds_reminders
+from collect_cli.domain.notice import ENGINE_FIELDS, engine_values
+from collect_cli.domain.pii import mask_phone
+from collect_cli.domain.policy import decide
 from collect_cli.messaging.senders import FileSender, HttpSender, Outgoing, SmtpSender
+from collect_cli.services.contact_facts import BatchRecords, local_day, zone_of
+from collect_cli.services.messages import (
+    context_for,
+    judged,
+    penalty_for,
+    stated_figures,
+    texts_for,
+)
 from collect_cli.services.portfolio import Account, iter_accounts
 from collect_cli.store import queries as q
 from collect_cli.store.locks import run_lock
@@ -42,7 +50,7 @@ class SendSummary:
     failed: Counter = field(default_factory=Counter)
     cancelled: Counter = field(default_factory=Counter)  # by rule
     deferred: Counter = field(default_factory=Counter)  # by channel: the provider is down, try later
-    waiting: int = 0  # outside the contact window now
+    waiting: int = 0  # outside the contact window now, or before the borrower's day has begun
 
 
 def make_senders(settings: Settings, today: date) -> dict[str, object]:
@@ -72,34 +80,29 @@ def send_due(*, engine: Engine, settings: Settings, clock: Callable[[], datetime
             due = q.due_messages(conn, start, channel=channel, limit=limit)
         for first in range(0, len(due), BATCH):
             batch = due[first:first + BATCH]
-            loan_ids = sorted({m.loan_id for m in batch})
-            today = _local_day(clock(), settings.timezone)
             with conn.begin():
-                accounts = {a.loan_id: a for a in iter_accounts(conn, as_of=today, settings=settings, loan_ids=loan_ids)}
-                holds = q.active_holds(conn, loan_ids, sorted({a.borrower_id for a in accounts.values()}), today)
-                promised = {p.loan_id: p for p in q.open_promises(conn, loan_ids)
-                            if holds_reminders(p.due_on, p.grace_days, today)}
+                days = _TheirDays(conn, batch, settings, clock())
             updates: list[tuple[dict, str]] = []  # (new state of the message, what the event says)
             for msg in batch:
                 now = clock()
-                acc = accounts.get(msg.loan_id)
-                refusal = _recheck(msg, acc, [Hold(h.reason, h.channel) for h in holds.get(msg.loan_id, [])],
-                                   today, now, settings)
-                if refusal is None and msg.loan_id in promised:  # promised since it was queued
-                    p = promised[msg.loan_id]
-                    refusal = promise_gate(p.amount, p.due_on, p.grace_days)
-                if refusal is not None:
-                    updates.append(({"id": msg.id, "status": "cancelled", "reason": str(refusal),
-                                     "attempts": msg.attempts, "provider_ref": None}, str(refusal)))
-                    summary.cancelled[refusal.rule] += 1
+                acc, records = days.account(msg.loan_id)
+                verdict = _recheck(msg, acc, records, now, settings)
+                if isinstance(verdict, Refusal):
+                    updates.append(({"id": msg.id, "status": "cancelled", "reason": str(verdict),
+                                     "recipient": msg.recipient, "attempts": msg.attempts, "provider_ref": None},
+                                    str(verdict)))
+                    summary.cancelled[verdict.rule] += 1
+                elif verdict is None:
+                    summary.waiting += 1
                 elif msg.channel in down:
                     summary.deferred[msg.channel] += 1
-                elif not _inside_window(acc, settings, now):
-                    summary.waiting += 1
                 else:
-                    row, event = _deliver(msg, acc, senders[msg.channel], settings, summary)
+                    recipient = verdict
+                    row, event = _deliver(msg, acc, recipient, senders[msg.channel], settings, summary)
                     if row["status"] == "queued":
                         down.add(msg.channel)
+                    elif msg.channel == "sms":
+                        records.note_sms(acc, now)
                     updates.append((row, event))
             for sender in senders.values():
                 sender.flush()
@@ -117,21 +120,61 @@ def _local_day(moment: datetime, zone: str) -> date:
     return moment.replace(tzinfo=UTC).astimezone(ZoneInfo(zone)).date()
 
 
-def _recheck(msg, acc: Account | None, holds: list[Hold], today: date, now: datetime,
-             settings: Settings) -> Refusal | None:
-    if acc is None or today < msg.as_of:
-        return Refusal("AMT-1", f"the figures are for {msg.as_of.isoformat()}, a day still to come")
-    refusal = hold_gate(holds) or opt_out_gate(holds, msg.channel)
-    if refusal:
-        return refusal
+class _TheirDays:
+    """The accounts of a batch as of each borrower's own today, with their records."""
+
+    def __init__(self, conn: Connection, batch, settings: Settings, now: datetime):
+        loan_ids = sorted({m.loan_id for m in batch})
+        zones = q.loan_zones(conn, loan_ids)
+        by_day: dict[date, list[str]] = defaultdict(list)
+        for loan_id in loan_ids:
+            by_day[_local_day(now, zones.get(loan_id) or settings.timezone)].append(loan_id)
+        self._of: dict[str, tuple[Account, BatchRecords]] = {}
+        for day, ids in by_day.items():
+            accounts = list(iter_accounts(conn, as_of=day, settings=settings, loan_ids=ids))
+            records = BatchRecords(conn, accounts, on=day, now=now, settings=settings)
+            self._of.update({a.loan_id: (a, records) for a in accounts})
+
+    def account(self, loan_id: str) -> tuple[Account | None, BatchRecords | None]:
+        return self._of.get(loan_id, (None, None))
+
+
+def _purpose(msg) -> str:
+    return msg.purpose or ("predue_reminder" if msg.episode.startswith("due-") else "overdue_notice")
+
+
+def _recheck(msg, acc: Account | None, records: BatchRecords | None, now: datetime,
+             settings: Settings) -> Refusal | str | None:
+    """A refusal (cancel), None (not yet: wait) or the recipient to deliver to now."""
+    if acc is None:
+        return Refusal("AMT-1", f"loan {msg.loan_id} is not in the ledger as of today")
+    zone = zone_of(acc, settings)
+    today = local_day(now, zone)
     if today > msg.as_of + timedelta(days=1):
         return Refusal("AMT-1", f"the figures are of {msg.as_of.isoformat()}, too old to send; "
                                 "the next run queues current ones")
-    if msg.channel == "sms" and msg.send_on is not None:
-        zone = acc.timezone or settings.timezone
-        if _local_day(now, zone) > msg.send_on:
-            return Refusal("WHEN-5", f"planned for {msg.send_on.isoformat()}; sending it today could make two "
-                                     "SMS in a day (the next run plans today's)")
+    if msg.channel == "sms" and msg.send_on is not None and today > msg.send_on:
+        return Refusal("WHEN-5", f"planned for {msg.send_on.isoformat()}; sending it today could make two "
+                                 "SMS in a day (the next run plans today's)")
+    situation = records.automated(acc, msg.channel, _purpose(msg), max(today, msg.as_of), exclude=msg.id)
+    refusal = decide(msg.channel, situation)
+    if refusal:
+        if refusal.rule == "ADDR" and msg.recipient:
+            return Refusal("ADDR", f"the {'number' if msg.channel == 'sms' else 'address'} it was queued for is no "
+                                   "longer on file")
+        return refusal
+    if today < msg.as_of:
+        return None  # the borrower's day has not begun: "overdue" is not true yet where they are
+    refusal = _figures(msg, acc, records, settings) or _text(msg, acc, records, settings)
+    if refusal:
+        return refusal
+    if not _inside_window(acc, settings, now):
+        return None
+    return situation.recipient
+
+
+def _figures(msg, acc: Account, records: BatchRecords, settings: Settings) -> Refusal | None:
+    """AMT-1/AMT-3: what the message states is still today's figure, and still owed."""
     state = acc.state
     if msg.episode.startswith("due-"):  # a pre-due reminder: that installment, that amount
         due_on = date.fromisoformat(msg.episode[4:])
@@ -141,13 +184,33 @@ def _recheck(msg, acc: Account | None, holds: list[Hold], today: date, now: date
         if unpaid != msg.amount_due:
             return Refusal("AMT-1", f"{fmt(unpaid)} is due on {due_on.isoformat()} now, not the "
                                     f"{fmt(msg.amount_due)} the message states")
-        return None
-    if state.status == "closed" or state.overdue == 0:
+    elif state.status == "closed" or state.overdue == 0:
         return Refusal("PAID", "nothing is overdue any more")
-    if state.overdue != msg.amount_overdue:
+    elif state.overdue != msg.amount_overdue:
         return Refusal("AMT-1", f"the overdue amount is now {fmt(state.overdue)}, not the "
                                 f"{fmt(msg.amount_overdue)} the message states; the next run queues the new figure")
+    if msg.figures:
+        penalty = penalty_for(acc, records.payments.get(acc.loan_id, []), settings)
+        now = engine_values(acc.loan_id, state, penalty)
+        for name, stated in stated_figures(msg.body, json.loads(msg.figures)).items():
+            if now[name] != stated:
+                return Refusal("AMT-3", f"the message states {name.replace('_', ' ')} {stated}; the engine's "
+                                        f"figure for today is {now[name] or 'none'}")
     return None
+
+
+def _text(msg, acc: Account, records: BatchRecords, settings: Settings) -> Refusal | None:
+    """The text as the borrower will read it, judged with the records as they are now."""
+    if not msg.body:
+        return None
+    locale = acc.locale if acc.locale in settings.messaging.texts else "zh_CN"
+    stored = json.loads(msg.figures) if msg.figures else engine_values(acc.loan_id, acc.state)
+    facts = records.message_facts(acc, msg.episode)
+    context = context_for(acc, locale, msg.channel, settings, purpose=_purpose(msg),
+                          engine={k: stored.get(k, "") for k in ENGINE_FIELDS}, facts=facts)
+    found = judged(msg.body, channel=msg.channel, locale=locale, purpose=_purpose(msg), context=context,
+                   settings=settings, facts=facts)
+    return found[0] if found else None
 
 
 def _inside_window(acc: Account, settings: Settings, now: datetime) -> bool:
@@ -157,14 +220,17 @@ def _inside_window(acc: Account, settings: Settings, now: datetime) -> bool:
     return all(start <= moment.astimezone(ZoneInfo(z)).time() < end for z in zones)
 
 
-def _deliver(msg, acc: Account, sender, settings: Settings, summary: SendSummary) -> tuple[dict, str]:
-    texts = settings.messaging.texts.get(acc.locale) or settings.messaging.texts["zh_CN"]
-    outcome = sender.send(Outgoing(id=msg.id, loan_id=msg.loan_id, channel=msg.channel, recipient=msg.recipient,
+def _deliver(msg, acc: Account, recipient: str, sender, settings: Settings, summary: SendSummary) -> tuple[dict, str]:
+    texts = texts_for(settings, acc.locale)
+    outcome = sender.send(Outgoing(id=msg.id, loan_id=msg.loan_id, channel=msg.channel, recipient=recipient,
                                    body=msg.body, signature=texts.sms_signature, template=msg.template,
                                    as_of=msg.as_of))
     status = "queued" if outcome.status == "retry" else outcome.status
     {"sent": summary.sent, "failed": summary.failed, "queued": summary.deferred}[status][msg.channel] += 1
-    row = {"id": msg.id, "status": status, "reason": outcome.reason,
+    row = {"id": msg.id, "status": status, "reason": outcome.reason, "recipient": recipient,
            "attempts": msg.attempts + outcome.attempts, "provider_ref": outcome.provider_ref}
     event = outcome.reason or f"attempts {outcome.attempts}, ref {outcome.provider_ref}"
+    if recipient != msg.recipient:  # WHO-1: the ledger's number or address now, not the one queued for
+        shown = mask_phone(msg.recipient) if msg.channel == "sms" else "an earlier address"
+        event += f"; recipient from the ledger in force (queued for {shown})"
     return row, (f"retry later: {event}" if status == "queued" else event)

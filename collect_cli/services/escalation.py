@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import date, datetime
 
 from sqlalchemy import Connection, Engine
@@ -11,6 +12,7 @@ from collect_cli.domain.episodes import episode_starts
 from collect_cli.domain.escalation import propose
 from collect_cli.domain.money import fmt
 from collect_cli.domain.plans import broken
+from collect_cli.domain.policy import HoldFact, Situation, decide
 from collect_cli.errors import UsageError
 from collect_cli.services.portfolio import iter_accounts
 from collect_cli.store import queries as q
@@ -55,11 +57,27 @@ def escalate(*, engine: Engine, loan_id: str, stage: str, agency: str | None, no
                             "detail": f"{stage}{' with ' + agency if agency else ''}: {note or ''}"}])
 
 
-def placement_rows(conn: Connection, *, agency: str, as_of: date, settings: Settings) -> list[dict]:
-    """The accounts placed with `agency` (their latest stage), with what the agency needs."""
+@dataclass(frozen=True)
+class Placements:
+    rows: list[dict]  # what the agency gets, for the accounts it may work
+    held_back: list[dict]  # loan_id, reason: placed with it, but the contact policy keeps them out
+
+
+def placement_rows(conn: Connection, *, agency: str, as_of: date, settings: Settings) -> Placements:
+    """The accounts placed with `agency` (their latest stage) that the contact policy lets it
+    work: still delinquent, under no dispute or no-contact hold; with what the agency needs."""
     ids = sorted(loan for loan, r in q.current_stages(conn).items() if r.stage == "agency" and r.agency == agency)
     if not ids:
-        return []
-    return [{"loan_id": a.loan_id, "borrower_name": a.borrower_name, "phone": a.phone, "dpd": a.state.dpd,
-             "overdue": fmt(a.state.overdue), "as_of": as_of.isoformat()}
-            for a in iter_accounts(conn, as_of=as_of, settings=settings, loan_ids=ids)]
+        return Placements([], [])
+    accounts = list(iter_accounts(conn, as_of=as_of, settings=settings, loan_ids=ids))
+    holds = q.active_holds(conn, ids, sorted({a.borrower_id for a in accounts}), as_of)
+    rows, held = [], []
+    for a in accounts:
+        refusal = decide("placement", Situation(
+            holds=tuple(HoldFact(h.id, h.reason, h.channel, h.point) for h in holds[a.loan_id]), dpd=a.state.dpd))
+        if refusal is not None:
+            held.append({"loan_id": a.loan_id, "reason": str(refusal)})
+            continue
+        rows.append({"loan_id": a.loan_id, "borrower_name": a.borrower_name, "phone": a.phone, "dpd": a.state.dpd,
+                     "overdue": fmt(a.state.overdue), "as_of": as_of.isoformat()})
+    return Placements(rows, held)

@@ -10,6 +10,7 @@ from collections import Counter
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import datetime
+from functools import partial
 from itertools import repeat
 from multiprocessing import get_context
 from operator import attrgetter
@@ -17,8 +18,15 @@ from pathlib import Path
 
 from sqlalchemy import Engine
 
+from collect_cli.domain.content import name_problem
 from collect_cli.errors import CollectError, UnusableInput, UsageError
-from collect_cli.ledger.kinds import KEYS, KIND_ORDER, RECORDS, ParseOptions, batch_parser
+from collect_cli.ledger.kinds import (
+    KEYS,
+    KIND_ORDER,
+    RECORDS,
+    ParseOptions,
+    batch_parser,
+)
 from collect_cli.ledger.reader import LedgerFile, Sniffed, sniff
 from collect_cli.services.analytics import cores
 from collect_cli.store import queries as q
@@ -34,6 +42,8 @@ class ImportOptions:
     date_format: str | None = None
     rejects: Path | None = None
     force: bool = False  # import again even if this exact file was imported before
+    name_problem: Callable[[str], str | None] | None = None  # why a borrower name cannot stand in a message
+    names: str = "reject"  # such a name: reject its row | flag: import it (messages greet neutrally)
 
 
 @dataclass
@@ -49,6 +59,7 @@ class FileResult:
     rejected: int = 0
     rejects_path: Path | None = None
     unknown_columns: list[str] = field(default_factory=list)
+    flagged_names: int = 0  # borrower names imported that messages greet neutrally (ledger.suspicious_names = flag)
     batch_id: int | None = None
     message: str | None = None  # why unusable, or when it was imported before
 
@@ -142,12 +153,17 @@ def _already_imported(result: FileResult, before, outcome: str) -> None:
 def _stream_rows(conn, lf: LedgerFile, batch_id: int, result: FileResult, rejects: _RejectsWriter,
                  options: ImportOptions, progress: ProgressFn | None) -> None:
     kind = result.kind
-    parse = batch_parser(kind, lf.header.index, len(lf.header.raw), ParseOptions(date_format=options.date_format))
+    rejecting = options.name_problem if options.names == "reject" else None
+    parse = batch_parser(kind, lf.header.index, len(lf.header.raw),
+                         ParseOptions(date_format=options.date_format, name_problem=rejecting))
+    flagging = options.name_problem if kind == "loans" and options.names == "flag" else None
     key_of, write = attrgetter(*KEYS[kind]), q.WRITERS[kind]
     parallel = lf.sniffed.size >= PARALLEL_MIN_BYTES and cores() > 1
     parsed = _parsed_in_process(lf, parse, RECORDS[kind]) if parallel else _parsed(lf, parse)
     for lines, records, errors, bytes_read in parsed:
         result.rows_read += len(lines)
+        if flagging is not None:
+            result.flagged_names += sum(flagging(name) is not None for name in {r.name for r in records})
         refused = [(lines[i], reason) for i, reason in errors.items()]
         kept = [line for i, line in enumerate(lines) if i not in errors] if errors else lines
         for part in _without_repeats(records, key_of):
@@ -333,3 +349,8 @@ class _RejectsWriter:
         if self._spool is not None:
             self._spool.close()
             self._spool = None
+
+
+def name_check(settings) -> Callable[[str], str | None]:
+    """Why a borrower name cannot stand in a message (content.name_problem with the lexicon)."""
+    return partial(name_problem, lexicon=settings.messaging.lexicon)

@@ -1,13 +1,30 @@
 """Composing one message for an account: the template for the borrower's language, rendered
-with the engine's figures for the as-of date."""
+with the engine's figures for the as-of date and the facts of the records, then judged as
+the borrower will read it (domain.content)."""
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass
 from datetime import date
 
 from collect_cli.config import Settings
-from collect_cli.domain.notice import disclosure, message_context
+from collect_cli.domain.compliance import Refusal
+from collect_cli.domain.content import (
+    NO_FACTS,
+    MessageFacts,
+    judge,
+    name_problem,
+    shows_value,
+)
+from collect_cli.domain.notice import (
+    ENGINE_FIELDS,
+    FIGURES,
+    NEUTRAL_NAME,
+    disclosure,
+    engine_values,
+    facts_context,
+)
 from collect_cli.domain.penalty import capped_daily_rate, penalty_interest
 from collect_cli.domain.sms import signed, sms_length
 from collect_cli.messaging.lint import Finding, lint
@@ -17,6 +34,7 @@ from collect_cli.messaging.templates import (
     TemplateSource,
     render,
 )
+from collect_cli.services.contact_facts import recipient_for
 from collect_cli.services.portfolio import Account
 
 
@@ -26,10 +44,13 @@ class Rendered:
     body: str
     recipient: str | None  # phone, email or postal address; None when the borrower has none
     sms_parts: int | None
+    context: dict  # the values it was rendered from
+    refusals: list[Refusal]  # the content rules the text breaks (none: it may be sent)
 
-
-def recipient_for(channel: str, account: Account) -> str | None:
-    return {"sms": account.phone, "email": account.email, "letter": account.address}.get(channel) or None
+    @property
+    def figures(self) -> str:
+        """The engine's values the message was made from, as JSON: send checks them again (AMT-3)."""
+        return json.dumps({k: self.context[k] for k in ENGINE_FIELDS}, ensure_ascii=False)
 
 
 def template_for(templates: TemplateSet, name: str, locale: str) -> TemplateSource:
@@ -44,32 +65,73 @@ def penalty_for(account: Account, payments: list[tuple[date, int]], settings: Se
     configured = settings.penalty.products.get(account.product)
     if configured is None or account.state.dpd == 0:
         return 0
-    lpr = None
-    if settings.penalty.lpr:
-        lpr = settings.penalty.lpr_on(account.disbursed_on)
-        if lpr is None:
-            return 0  # disbursed before the LPR table starts: the all-in cap cannot be checked
+    lpr = settings.penalty.lpr_on(account.disbursed_on)
+    if lpr is None:
+        return 0  # disbursed before the LPR table starts: the all-in cap cannot be checked
     rate = capped_daily_rate(configured, account.annual_rate_ppm, lpr=lpr, lpr_multiple=settings.penalty.lpr_multiple)
     schedule = [p.installment for p in account.state.positions]
     return penalty_interest(schedule, payments, account.state.as_of, rate)
 
 
-def compose(account: Account, src: TemplateSource, settings: Settings, penalty: int = 0) -> Rendered:
-    texts = settings.messaging.texts.get(src.locale) or settings.messaging.texts["zh_CN"]
-    rules = settings.contact.rules
-    context = message_context(
-        loan_id=account.loan_id, borrower_name=account.borrower_name, address=account.address,
-        state=account.state, creditor_name=texts.creditor_name, service_phone=settings.messaging.service_phone,
-        payment_channels=texts.payment_channels, dispute_channel=texts.dispute_channel,
-        disclosure=disclosure(rules=rules, locale=src.locale, purpose=src.purpose, channel=src.channel),
-        penalty=penalty,
-    )
+def salutation(name: str, locale: str, settings: Settings) -> str:
+    """The borrower's name, or a neutral salutation when the name on file holds what a name
+    does not (digits, brackets, a web address, words of the lexicon): ledger fields are data."""
+    if name_problem(name, settings.messaging.lexicon) is None:
+        return name
+    return NEUTRAL_NAME.get(locale, NEUTRAL_NAME["zh_CN"])
+
+
+def texts_for(settings: Settings, locale: str):
+    return settings.messaging.texts.get(locale) or settings.messaging.texts["zh_CN"]
+
+
+def context_for(account: Account, locale: str, channel: str, settings: Settings, *, purpose: str, engine: dict,
+                facts: MessageFacts) -> dict:
+    """The values a message of `purpose` is rendered from: the engine's (`engine_values`), the
+    configuration's, the ledger's name and address, and the facts of the records."""
+    texts = texts_for(settings, locale)
+    return {
+        "borrower_name": salutation(account.borrower_name, locale, settings),
+        **engine,
+        "creditor_name": texts.creditor_name,
+        "service_phone": settings.messaging.service_phone,
+        "payment_channels": texts.payment_channels,
+        "dispute_channel": texts.dispute_channel,
+        "address": account.address or "",
+        "disclosure": disclosure(rules=settings.contact.rules, locale=locale, purpose=purpose, channel=channel),
+        **facts_context(facts),
+    }
+
+
+def judged(body: str, *, channel: str, locale: str, purpose: str, context: dict, settings: Settings,
+           facts: MessageFacts) -> list[Refusal]:
+    """The content rules `body` breaks, read as the recipient will read it."""
+    return judge(body, channel=channel, purpose=purpose, rules=settings.contact.rules, context=context,
+                 lexicon=settings.messaging.lexicon, facts=facts,
+                 signature=texts_for(settings, locale).sms_signature if channel == "sms" else None)
+
+
+def compose(account: Account, src: TemplateSource, settings: Settings, *, purpose: str, penalty: int = 0,
+            facts: MessageFacts = NO_FACTS) -> Rendered:
+    """Render and judge; TemplateProblem when the template cannot render."""
+    channel = src.channel or "sms"
+    context = context_for(account, src.locale, channel, settings, purpose=purpose,
+                          engine=engine_values(account.loan_id, account.state, penalty), facts=facts)
     body = render(src, context)
-    parts = sms_length(signed(body, texts.sms_signature, rules)).parts if src.channel == "sms" else None
-    return Rendered(src, body, recipient_for(src.channel or "", account), parts)
+    refusals = judged(body, channel=channel, locale=src.locale, purpose=purpose, context=context, settings=settings,
+                      facts=facts)
+    signature = texts_for(settings, src.locale).sms_signature
+    parts = sms_length(signed(body, signature, settings.contact.rules)).parts if channel == "sms" else None
+    return Rendered(src, body, recipient_for(channel, account), parts, context, refusals)
 
 
-def lint_findings(src: TemplateSource, settings: Settings) -> list[Finding]:
+def stated_figures(body: str, figures: dict) -> dict:
+    """Of the engine's figures a message was made from, those its text states."""
+    return {k: v for k, v in figures.items() if k in FIGURES and v not in ("", "0.00") and shows_value(body, v, k)}
+
+
+def lint_findings(src: TemplateSource, settings: Settings, purpose: str | None = None) -> list[Finding]:
     m = settings.messaging
     return lint(src, texts=m.texts, service_phone=m.service_phone, max_parts=m.sms_max_parts,
-                rules=settings.contact.rules, forbidden=m.forbidden_words, penalty=bool(settings.penalty.products))
+                rules=settings.contact.rules, lexicon=m.lexicon, penalty=bool(settings.penalty.products),
+                purpose=purpose)

@@ -11,38 +11,31 @@ from __future__ import annotations
 
 from collections import Counter
 from dataclasses import dataclass, field
-from datetime import date, datetime, timedelta
+from datetime import date, datetime
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import Connection, Engine
 
 from collect_cli.config import Settings
-from collect_cli.domain.compliance import (
-    Hold,
-    Refusal,
-    frequency_gate,
-    hold_gate,
-    opt_out_gate,
-    promise_gate,
-    send_after,
-)
+from collect_cli.domain.compliance import Refusal, send_after
 from collect_cli.domain.episodes import episode_start
 from collect_cli.domain.money import fmt
+from collect_cli.domain.policy import decide as policy_decide
 from collect_cli.domain.promises import evaluate, holds_reminders
 from collect_cli.domain.strategy import Decision, Step, decide, qualifies
 from collect_cli.errors import UsageError
-from collect_cli.messaging.lint import Finding
+from collect_cli.messaging.lint import PER_MESSAGE, Finding
 from collect_cli.messaging.templates import (
     LOCALES,
     TemplateProblem,
     TemplateSet,
     TemplateSource,
 )
+from collect_cli.services.contact_facts import BatchRecords, local_day
 from collect_cli.services.messages import (
     compose,
     lint_findings,
     penalty_for,
-    recipient_for,
     template_for,
 )
 from collect_cli.services.portfolio import Account, iter_accounts
@@ -75,6 +68,7 @@ class RunSummary:
 
     @property
     def lint_suppressed(self) -> bool:
+        """A template, or the text it rendered for some account, broke a content rule."""
         return any(rule.startswith("SAY") or rule in ("REC-2", "TPL", "META")
                    for c in self.steps.values() for rule in c.suppressed)
 
@@ -88,9 +82,11 @@ def run_reminders(*, engine: Engine, settings: Settings, as_of: date, now: datet
     """Queue what the strategy asks for on `as_of`. `now` (naive UTC) sets send_after."""
     templates = TemplateSet(settings.messaging.template_dirs)
     chosen = _templates_of(settings.strategy, templates)
-    used = {str(src.path): src for by_locale in chosen.values() for src in by_locale.values()}
-    lint = {path: lint_findings(src, settings) for path, src in used.items()}
-    summary = RunSummary(as_of, dry_run, {s.name: StepCounts() for s in settings.strategy}, lint)
+    # each template as its step sends it: what it must say follows from the step's purpose
+    lint = {(step.name, str(src.path)): lint_findings(src, settings, step.purpose)
+            for step in settings.strategy for src in chosen[step.name].values()}
+    summary = RunSummary(as_of, dry_run, {s.name: StepCounts() for s in settings.strategy},
+                         {path: findings for (_, path), findings in lint.items()})
     job = _Job(settings, as_of, now, chosen, lint, summary, dry_run)
     if dry_run:
         job.run(engine)
@@ -126,7 +122,6 @@ class _Job:
         self.summary = summary
         self.dry_run = dry_run
         self.default_zones = [ZoneInfo(z) for z in (settings.contact.served_timezones or (settings.timezone,))]
-        self.pending_sms: Counter = Counter()  # (borrower, day) queued in this run, not yet committed
         self.by_segment = any(step.segment for step in settings.strategy)
         self.by_watch = any(step.min_watch_score for step in settings.strategy)
 
@@ -175,19 +170,13 @@ class _Job:
         if not batch:
             return
         loan_ids = [a.loan_id for a in batch]
-        borrower_ids = sorted({a.borrower_id for a in batch})
         trans = conn.begin()
         try:
-            late = [a.loan_id for a in batch if a.state.dpd > 0]
-            pays = q.payments_of(ledger, late, self.as_of)
+            pays = q.payments_of(ledger, loan_ids, self.as_of)
             existing = q.messages_of(conn, loan_ids)
-            holds = q.active_holds(conn, loan_ids, borrower_ids, self.as_of)
-            promised = {p.loan_id: p for p in q.open_promises(conn, loan_ids)
-                        if holds_reminders(p.due_on, p.grace_days, self.as_of)}
+            records = BatchRecords(conn, batch, on=self.as_of, now=self.now, settings=self.settings, payments=pays)
             segments = self._segments(conn, batch, pays) if self.by_segment else {}
             watch = watch_scores(ledger, batch, self.as_of, self.settings) if self.by_watch else {}
-            first, last = self.as_of - timedelta(days=7), self.as_of + timedelta(days=7)
-            counts = q.sms_counts(conn, borrower_ids, first, last)
             new, changed = [], []
             for acc in batch:
                 start = None
@@ -196,12 +185,10 @@ class _Job:
                     start = episode_start(schedule, pays[acc.loan_id], self.as_of)
                 rows = existing[acc.loan_id]
                 recorded = {key for key, r in rows.items() if r.status in q.RECORDED}
-                held = [Hold(h.reason, h.channel) for h in holds[acc.loan_id]]
                 penalty = penalty_for(acc, pays.get(acc.loan_id, []), self.settings)
                 for decision in decide(self.settings.strategy, acc.state, start, recorded,
                                        segments.get(acc.loan_id, "standard"), watch.get(acc.loan_id, 0)):
-                    row = self._message(acc, decision, held, counts[acc.borrower_id], penalty,
-                                        promised.get(acc.loan_id))
+                    row = self._message(acc, decision, records, penalty)
                     before = rows.get((decision.step.name, decision.episode))
                     if before is None:
                         new.append(row)
@@ -222,7 +209,6 @@ class _Job:
             trans.rollback()
         else:
             trans.commit()
-            self.pending_sms.clear()  # committed: the next batch reads them from the store
 
     def _segments(self, conn: Connection, batch: list[Account], pays: dict) -> dict[str, str]:
         """Only when a step has a segment condition: the history it needs, one query a kind."""
@@ -234,59 +220,59 @@ class _Job:
                                       zone=ZoneInfo(a.timezone or self.settings.timezone))
                 for a in batch}
 
-    def _message(self, acc: Account, decision: Decision, holds: list[Hold], sms_by_day: dict, penalty: int,
-                 promise) -> dict:
+    def _message(self, acc: Account, decision: Decision, records: BatchRecords, penalty: int) -> dict:
         step = decision.step
         src = self.chosen[step.name].get(acc.locale) or self.chosen[step.name]["zh_CN"]
         row = {
             "loan_id": acc.loan_id, "borrower_id": acc.borrower_id, "step": step.name,
-            "episode": decision.episode, "channel": step.channel, "as_of": self.as_of,
-            "amount_overdue": acc.state.overdue, "amount_due": acc.state.next_due_amount, "template": f"{src.path.parent.name}/{src.path.name}",
-            "template_hash": src.content_hash, "recipient": recipient_for(step.channel, acc),
-            "body": None, "send_after": None, "send_on": None, "attempts": 0, "provider_ref": None,
-            "created_at": self.now, "updated_at": self.now,
+            "episode": decision.episode, "channel": step.channel, "purpose": step.purpose, "as_of": self.as_of,
+            "amount_overdue": acc.state.overdue, "amount_due": acc.state.next_due_amount,
+            "template": f"{src.path.parent.name}/{src.path.name}", "template_hash": src.content_hash,
+            "recipient": None, "body": None, "figures": None, "send_after": None, "send_on": None, "attempts": 0,
+            "provider_ref": None, "created_at": self.now, "updated_at": self.now,
         }
         if decision.action == "skip":
             return {**row, "status": "skipped", "reason": "superseded by a later step of the same channel"}
-        zones = [ZoneInfo(acc.timezone)] if acc.timezone else self.default_zones
-        when = send_after(self.now, zones, self.settings.contact.window)
-        # the borrower's day (the configured zone when theirs is unknown): what WHEN-5 counts
-        day = when.replace(tzinfo=ZoneInfo("UTC")).astimezone(ZoneInfo(acc.timezone or self.settings.timezone)).date()
-        refusal = self._gates(acc, step, src, holds, sms_by_day, day, row, penalty, promise)
+        zone = records.zone(acc)
+        try:
+            # inside the window, and not before the as-of date has begun where the borrower is:
+            # "1 day overdue" is false while it is still the due date there
+            when = send_after(self.now, [zone] if acc.timezone else self.default_zones, self.settings.contact.window,
+                              day=self.as_of)
+        except ValueError as exc:
+            return {**row, "status": "suppressed", "reason": str(Refusal("WHEN-6", str(exc)))}
+        day = local_day(when, zone)  # the borrower's day (the configured zone's when theirs is unknown)
+        refusal = self._gates(acc, step, src, records, day, row, penalty, decision.episode)
         if refusal:
             return {**row, "status": "suppressed", "reason": str(refusal)}
         if step.channel == "sms":
-            self.pending_sms[(acc.borrower_id, day)] += 1
+            records.note_sms(acc, when)
         return {**row, "status": "queued", "reason": None, "send_after": when, "send_on": day}
 
-    def _gates(self, acc: Account, step: Step, src: TemplateSource, holds: list[Hold], sms_by_day: dict,
-               day: date, row: dict, penalty: int, promise) -> Refusal | None:
-        """reminders.md order: hold, promise, opt-out, frequency, address, lint, length."""
-        refusal = hold_gate(holds)
-        if refusal is None and promise is not None:
-            refusal = promise_gate(promise.amount, promise.due_on, promise.grace_days)
-        refusal = refusal or opt_out_gate(holds, step.channel)
-        if refusal is None and step.channel == "sms":
-            today = sms_by_day.get(day, 0) + self.pending_sms[(acc.borrower_id, day)]
-            week = sum(sms_by_day.get(day - timedelta(days=i), 0) + self.pending_sms[(acc.borrower_id, day - timedelta(days=i))]
-                       for i in range(7))
-            refusal = frequency_gate("sms", today, week, self.settings.contact)
-        if refusal is None and row["recipient"] is None:
-            what = {"sms": "phone number", "email": "email address", "letter": "postal address"}[step.channel]
-            refusal = Refusal("ADDR", f"no {what} on file")
-        findings = self.lint[str(src.path)]
-        if refusal is None and findings:
-            refusal = Refusal(findings[0].rule, f"template {row['template']} failed lint "
-                                                f"({len(findings)} finding(s); see `collect templates lint`)")
-        if refusal is None:
-            try:
-                msg = compose(acc, src, self.settings, penalty)
-            except TemplateProblem as exc:
-                return Refusal("TPL", str(exc))
-            row["body"] = msg.body
-            if msg.sms_parts and msg.sms_parts > self.settings.messaging.sms_max_parts:
-                refusal = Refusal("LEN", f"{msg.sms_parts} SMS parts (limit {self.settings.messaging.sms_max_parts})")
-        return refusal
+    def _gates(self, acc: Account, step: Step, src: TemplateSource, records: BatchRecords, day: date, row: dict,
+               penalty: int, episode: str) -> Refusal | None:
+        """The contact policy (hold, promise, opt-out, frequency, address, shared number), then
+        the template's lint, then the text as rendered for this account, then its length."""
+        situation = records.automated(acc, step.channel, step.purpose, day)
+        row["recipient"] = situation.recipient
+        refusal = policy_decide(step.channel, situation)
+        if refusal:
+            return refusal
+        findings = [f for f in self.lint[(step.name, str(src.path))] if f.rule not in PER_MESSAGE]
+        if findings:
+            return Refusal(findings[0].rule, f"template {row['template']} failed lint: {findings[0].reason} "
+                                             f"({len(findings)} finding(s); see `collect templates lint`)")
+        try:
+            msg = compose(acc, src, self.settings, purpose=step.purpose, penalty=penalty,
+                          facts=records.message_facts(acc, episode))
+        except TemplateProblem as exc:
+            return Refusal("TPL", str(exc))
+        row["body"], row["figures"] = msg.body, msg.figures
+        if msg.refusals:
+            return msg.refusals[0]
+        if msg.sms_parts and msg.sms_parts > self.settings.messaging.sms_max_parts:
+            return Refusal("LEN", f"{msg.sms_parts} SMS parts (limit {self.settings.messaging.sms_max_parts})")
+        return None
 
     def _count(self, step: str, row: dict) -> None:
         c = self.summary.steps[step]

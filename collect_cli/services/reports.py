@@ -13,13 +13,14 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import Connection
 
 from collect_cli.config import Settings
-from collect_cli.domain.compliance import CONNECTED, HOLD_RULES, call_gate
 from collect_cli.domain.episodes import episode_starts
+from collect_cli.domain.policy import HoldFact, decide
 from collect_cli.domain.scoring import History, queue_score, queue_sort_key
 from collect_cli.domain.segments import CallRecord, segment
 from collect_cli.errors import UsageError
 from collect_cli.services.analyst import add
 from collect_cli.services.analytics import fold_book, positions_on
+from collect_cli.services.contact_facts import CALL_HISTORY_DAYS, call_situation
 from collect_cli.services.portfolio import Account, iter_accounts
 from collect_cli.store import queries as q
 
@@ -89,13 +90,14 @@ class QueueEntry:
     segment: str
     call_now: str  # "yes", or the rule that forbids a call right now
     last_agent: str | None = None  # who worked the account last
+    hold: str | None = None  # a hold that forbids calls (HOLD-1, HOLD-3): shown to supervisors only
 
 @dataclass(frozen=True)
 class WorkQueue:
     entries: list[QueueEntry]
     delinquent: int  # all open accounts with DPD > 0
     handed_over: int  # of those, past handover_dpd and so left out (unless include_handover)
-    held: int  # of those, under a hold that forbids contact (HOLD-3): supervisors only
+    held: int  # of those, under a hold that forbids calls (HOLD-1, HOLD-3): supervisors only
 
 
 HISTORY_DAYS = 60  # contacts this far back decide segments and the contact gap
@@ -106,9 +108,11 @@ def history_since(as_of: date) -> datetime:
 
 
 def work_queue(conn: Connection, *, as_of: date, settings: Settings, limit: int | None, now: datetime,
-               product: str | None = None, include_handover: bool = False) -> WorkQueue:
+               product: str | None = None, include_handover: bool = False, supervisor: bool = False) -> WorkQueue:
     """Delinquent accounts (DPD > 0), most urgent first, each with its score's reasons, its
-    segment and whether the borrower may be called at `now` (naive UTC).
+    segment and whether the borrower may be called at `now` (naive UTC), as the contact policy
+    decides. Accounts under a hold that forbids calls are left out, or, for a supervisor,
+    listed with the hold.
 
     Scored a batch at a time as the late loans stream by; with `limit`, only the best so far
     are kept, so memory does not grow with the book."""
@@ -122,18 +126,27 @@ def work_queue(conn: Connection, *, as_of: date, settings: Settings, limit: int 
             return
         ids = [a.loan_id for a in batch]
         borrower_ids = sorted({a.borrower_id for a in batch})
-        holds = q.active_holds(conn, ids, borrower_ids, as_of)
+        phones = [a.phone for a in batch if a.phone]
+        holds = q.active_holds(conn, ids, borrower_ids, as_of, phones + [a.email for a in batch if a.email])
         pays = q.payments_of(conn, ids, as_of)
         promises = q.promises_of(conn, ids)
         history = q.contacts_of(conn, ids, history_since(as_of))
+        recent = q.contacts_around(conn, borrower_ids, phones, now - timedelta(days=CALL_HISTORY_DAYS))
         _, behind = q.borrower_loan_counts(conn, as_of, borrower_ids)  # late loans of every product
         scored = []
         for acc in batch:
-            if any(HOLD_RULES[h.reason] == "HOLD-3" for h in holds[acc.loan_id]):  # no contact at all
+            facts = tuple(HoldFact(h.id, h.reason, h.channel, h.point) for h in holds[acc.loan_id])
+            barring = next((h for h in facts if h.rule in ("HOLD-1", "HOLD-3")), None)
+            if barring is not None:
                 held += 1
-                continue
-            entry = _queue_entry(acc, settings, as_of, now, pays[acc.loan_id], promises[acc.loan_id],
-                                 history[acc.loan_id], max(behind[acc.borrower_id] - 1, 0))
+                if not supervisor:
+                    continue
+            call = decide("call", call_situation(acc, holds=facts, contacts=recent, now=now, settings=settings,
+                                                 number=acc.phone))
+            entry = _queue_entry(acc, settings, as_of, pays[acc.loan_id], promises[acc.loan_id],
+                                 history[acc.loan_id], max(behind[acc.borrower_id] - 1, 0),
+                                 call_now="yes" if call is None else call.rule,
+                                 hold=f"{barring.rule} {barring.reason} (hold {barring.id})" if barring else None)
             scored.append((queue_sort_key(entry.score, acc.state.dpd, acc.state.overdue, acc.loan_id), entry))
         best += scored
         if limit:
@@ -156,8 +169,8 @@ def work_queue(conn: Connection, *, as_of: date, settings: Settings, limit: int 
     return WorkQueue(entries=entries, delinquent=delinquent, handed_over=handed_over, held=held)
 
 
-def _queue_entry(acc: Account, settings: Settings, as_of: date, now: datetime, payments, promises, contacts,
-                 other_late: int) -> QueueEntry:
+def _queue_entry(acc: Account, settings: Settings, as_of: date, payments, promises, contacts, other_late: int, *,
+                 call_now: str, hold: str | None) -> QueueEntry:
     s = acc.state
     zone = ZoneInfo(acc.timezone or settings.timezone)
     local_day = lambda t: t.replace(tzinfo=UTC).astimezone(zone).date()  # noqa: E731
@@ -170,13 +183,8 @@ def _queue_entry(acc: Account, settings: Settings, as_of: date, now: datetime, p
     )
     score, reasons = queue_score(s.dpd, s.overdue, history, settings.queue)
     seg = segment_of(acc, as_of=as_of, payments=payments, promises=promises, contacts=contacts, zone=zone)
-    today_calls = [c for c in contacts if c.channel == "call" and local_day(c.at) == local_day(now)]
-    refusal = call_gate(local_time=now.replace(tzinfo=UTC).astimezone(zone).time(), window=settings.contact.window,
-                        connected=True, connected_today=sum(c.outcome in CONNECTED for c in today_calls),
-                        attempts_today=len(today_calls))
-    return QueueEntry(rank=0, score=score, account=acc, reasons=reasons, segment=seg,
-                      call_now="yes" if refusal is None else refusal.rule,
-                      last_agent=contacts[-1].agent if contacts else None)
+    return QueueEntry(rank=0, score=score, account=acc, reasons=reasons, segment=seg, call_now=call_now,
+                      last_agent=contacts[-1].agent if contacts else None, hold=hold)
 
 
 def segment_of(acc: Account, *, as_of: date, payments, promises, contacts, zone: ZoneInfo) -> str:

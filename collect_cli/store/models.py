@@ -120,7 +120,8 @@ class Payment(Base):
 
 
 class Hold(Base):
-    """A hold placed or released on a loan: append-only, the latest action per reason counts."""
+    """A hold placed or released on a loan, append-only. Each placed hold is an instance (its
+    id); a release names the instance it ends (hold_id), so of two disputes one can end."""
 
     __tablename__ = "holds"
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
@@ -128,7 +129,9 @@ class Hold(Base):
     borrower_id: Mapped[str] = mapped_column(Key, index=True)
     reason: Mapped[str] = mapped_column(String(16))  # dispute, opt-out, bankruptcy, …
     channel: Mapped[str | None] = mapped_column(String(16))  # opt-out: which channel
+    point: Mapped[str | None] = mapped_column(String(320), index=True)  # opt-out: the number or e-mail (WHO-4)
     action: Mapped[str] = mapped_column(String(8))  # place | release
+    hold_id: Mapped[int | None] = mapped_column(ForeignKey("holds.id"))  # release: the instance it ends
     until: Mapped[date | None] = mapped_column(Date)
     note: Mapped[str | None] = mapped_column(Text)
     actor: Mapped[str] = mapped_column(String(64))
@@ -145,6 +148,7 @@ class OutboxMessage(Base):
     step: Mapped[str] = mapped_column(String(64))
     episode: Mapped[str] = mapped_column(String(32))
     channel: Mapped[str] = mapped_column(String(16))
+    purpose: Mapped[str | None] = mapped_column(String(32))  # from the step that sent it (what it must say)
     status: Mapped[str] = mapped_column(String(16))  # queued sent failed suppressed cancelled skipped
     reason: Mapped[str | None] = mapped_column(Text)  # "RULE-ID: why" when not queued/sent
     recipient: Mapped[str | None] = mapped_column(Text)
@@ -154,6 +158,7 @@ class OutboxMessage(Base):
     as_of: Mapped[date] = mapped_column(Date)  # the date the stated figures are for (AMT-1)
     amount_overdue: Mapped[int] = mapped_column(Money)  # the figures stated, minor units
     amount_due: Mapped[int] = mapped_column(Money)  # the next installment's amount (pre-due)
+    figures: Mapped[str | None] = mapped_column(Text)  # JSON: every figure the body states (AMT-3)
     send_after: Mapped[datetime | None] = mapped_column(DateTime)  # UTC, inside the contact window
     send_on: Mapped[date | None] = mapped_column(Date)  # the borrower's local day of send_after
     attempts: Mapped[int] = mapped_column(Integer, default=0)
@@ -189,11 +194,43 @@ class Contact(Base):
     borrower_id: Mapped[str] = mapped_column(Key, index=True)
     at: Mapped[datetime] = mapped_column(DateTime)  # UTC
     channel: Mapped[str] = mapped_column(String(16))  # call | visit | sms-reply | email-reply
+    direction: Mapped[str] = mapped_column(String(8), server_default="out")  # out | in (the borrower's own)
     outcome: Mapped[str] = mapped_column(String(16))
     party: Mapped[str | None] = mapped_column(String(100))  # None: the borrower; else who (WHO-2)
+    person_id: Mapped[int | None] = mapped_column(ForeignKey("contact_persons.id"))  # the third party
+    number: Mapped[str | None] = mapped_column(String(20))  # the number dialled (WHEN-3 counts per number)
     note: Mapped[str | None] = mapped_column(Text)
     agent: Mapped[str] = mapped_column(String(64))
     override: Mapped[str | None] = mapped_column(Text)  # "WHEN-2: why" when a supervisor overrode a rule
+
+
+class ContactPerson(Base):
+    """Someone other than the borrower whom collectors may call (WHO-2, WHO-3, WHO-5): a record,
+    so that a refusal binds to the person and their number however the name is typed."""
+
+    __tablename__ = "contact_persons"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    borrower_id: Mapped[str] = mapped_column(Key, index=True)
+    name: Mapped[str] = mapped_column(String(100))  # as typed
+    name_key: Mapped[str] = mapped_column(String(100))  # normalised: how refusals find the person
+    phone: Mapped[str | None] = mapped_column(String(20), index=True)  # E.164
+    source: Mapped[str] = mapped_column(String(200))  # where the number came from (WHO-3)
+    relation: Mapped[str] = mapped_column(String(16))  # guarantor, spouse, parent, … (domain.people)
+    note: Mapped[str | None] = mapped_column(Text)
+    agent: Mapped[str] = mapped_column(String(64))
+    at: Mapped[datetime] = mapped_column(DateTime)  # UTC
+
+
+class NumberConfirmation(Base):
+    """A phone number or e-mail that several borrowers share, confirmed as one borrower's (WHO-4)."""
+
+    __tablename__ = "number_confirmations"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    point: Mapped[str] = mapped_column(String(320), index=True)
+    borrower_id: Mapped[str] = mapped_column(Key)
+    note: Mapped[str | None] = mapped_column(Text)
+    agent: Mapped[str] = mapped_column(String(64))
+    at: Mapped[datetime] = mapped_column(DateTime)  # UTC
 
 
 class Promise(Base):

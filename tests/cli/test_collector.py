@@ -22,7 +22,9 @@ def test_calls_outside_the_window_are_refused_unless_overridden(cli, book):
     log(cli, "L1", "--channel", "call", "--outcome", "reached", "--override", "borrower asked for an evening call",
         at="2026-02-02T21:30")
     audit = json.loads(cli("audit", "--loan", "L1", "--format", "json").stdout)
-    assert "override WHEN-1: borrower asked for an evening call" in audit[0]["detail"]
+    assert [a["action"] for a in audit] == ["refused", "contact"]  # every block leaves a record
+    assert audit[0]["detail"].startswith("call: WHEN-1")
+    assert "override WHEN-1: borrower asked for an evening call" in audit[1]["detail"]
 
 
 def test_when2_three_connected_calls_a_day(cli, book):
@@ -169,6 +171,7 @@ def test_bureau_export_only_after_the_pre_notice(cli, book, tmp_path):
 
     run(cli, "2026-03-05")
     send(cli, "2026-03-05T09:00")  # L1's M2 letter (the REC-2 pre-notice) goes out; L2 has no address
+    send(cli, "2026-03-06T00:30")  # 08:30 on 03-05 in Los Angeles: L3's letter goes
     early = cli("bureau", "export", "--as-of", "2026-03-10", "--output", str(tmp_path / "b1.csv"), "--format", "json")
     assert early.exit_code == 0, early.stderr
     held = {r["loan_id"]: r["reason"] for r in json.loads(early.stdout)}
@@ -211,16 +214,45 @@ def test_escalation_candidates_escalate_and_placement_export(cli, book, tmp_path
 
 
 def test_who2_third_parties_only_help_reach_the_borrower(cli, book):
-    r = log(cli, "L1", "--channel", "call", "--outcome", "reached", "--party", "emergency contact 张伟")
+    """WHO-2, WHO-3, WHO-5: a third party is a recorded contact person with the source of their
+    number; asked to help only once the borrower is recorded unreachable; never told of the
+    debt; and once they refused, never again, however the name is typed or under another id."""
+    unknown = log(cli, "L1", "--channel", "call", "--outcome", "reached", "--party", "张伟", code=2)
+    assert "WHO-3" in unknown.stderr and "collect people add" in unknown.stderr
+    assert cli("people", "add", "L1", "--name", "张伟", "--phone", "139-0000-0009", "--relation", "friend",
+               "--source", "手机通讯录").exit_code == 2  # WHO-3: no numbers from an address book
+    r = cli("people", "add", "L1", "--name", "张伟", "--phone", "139-0000-0009", "--relation", "friend",
+            "--source", "loan application form", "--agent", "wang")
+    assert r.exit_code == 0, r.stderr
+    # the borrower was never tried: nobody else may be asked yet
+    r = log(cli, "L1", "--channel", "call", "--outcome", "reached", "--party", "张伟", code=6)
+    assert "WHO-5" in r.stderr and "override" not in r.stderr
+    assert log(cli, "L1", "--channel", "call", "--outcome", "reached", "--party", "张伟", "--override", "urgent",
+               code=6)  # nobody can override it
+    for day in ("02", "03", "04"):
+        log(cli, "L1", "--channel", "call", "--outcome", "no-answer", at=f"2026-02-{day}T09:00")
+    r = log(cli, "L1", "--channel", "call", "--outcome", "reached", "--party", "张伟", at="2026-02-04T10:00", code=6)
+    assert "less than 3 days" in r.stderr
+    r = log(cli, "L1", "--channel", "call", "--outcome", "reached", "--party", "张伟", at="2026-02-05T10:00")
     assert "WHO-2" in r.stderr and "Do not mention the debt" in r.stderr
     assert "105" not in r.stderr + r.stdout  # no amount is ever shown for a third party
-    r = log(cli, "L1", "--channel", "call", "--outcome", "promise", "--promise", "105", "--on", "2026-02-05",
-            "--party", "emergency contact 张伟", code=2)
+    r = log(cli, "L1", "--channel", "call", "--outcome", "promise", "--promise", "105", "--on", "2026-02-09",
+            "--party", "张伟", at="2026-02-05T10:05", code=2)
     assert "WHO-2" in r.stderr
-    log(cli, "L1", "--channel", "call", "--outcome", "refused", "--party", "emergency contact 张伟",
-        at="2026-02-02T11:00")
-    r = log(cli, "L1", "--channel", "call", "--outcome", "reached", "--party", "emergency contact 张伟",
-            at="2026-02-03T10:00", code=6)
+    log(cli, "L1", "--channel", "call", "--outcome", "refused", "--party", "1", at="2026-02-05T11:00")
+    for spelled in ("张 伟 ", "＃1", "+86 139 0000 0009"):
+        r = log(cli, "L1", "--channel", "call", "--outcome", "reached", "--party", spelled, at="2026-02-06T10:00",
+                code=6)
+        assert "never contacted again" in r.stderr
+    # the same number recorded for another borrower: the refusal binds to the number too
+    assert cli("people", "add", "L2", "--name", "Wei Zhang", "--phone", "13900000009", "--relation", "friend",
+               "--source", "borrower gave it").exit_code == 0
+    log(cli, "L2", "--channel", "call", "--outcome", "wrong-number", at="2026-02-06T09:00")
+    r = log(cli, "L2", "--channel", "call", "--outcome", "reached", "--party", "Wei Zhang", at="2026-02-06T10:00",
+            code=6)
     assert "never contacted again" in r.stderr
-    card = json.loads(cli("account", "L1", "--as-of", "2026-02-03", "--format", "json").stdout)
-    assert {c["party"] for c in card["contacts"]} == {"emergency contact 张伟"}
+    card = json.loads(cli("account", "L1", "--as-of", "2026-02-06", "--format", "json").stdout)
+    assert {c["party"] for c in card["contacts"]} == {"borrower", "张伟"}
+    listed = cli("people", "list", "L1", "--format", "json")
+    [person] = json.loads(listed.stdout)
+    assert person["refused"] is True and "0009" in person["phone"] and "13900000009" not in listed.stdout

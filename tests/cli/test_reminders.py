@@ -77,7 +77,8 @@ def test_hold3_is_borrower_wide(cli, book):
 
 
 def test_hold_until_expires(cli, book):
-    cli("hold", "L1", "--reason", "dispute", "--until", "2026-02-01")
+    assert cli("hold", "L1", "--reason", "dispute", "--until", "2026-02-01").exit_code == 2  # ended: refused
+    assert cli("hold", "L1", "--reason", "dispute", "--until", "2026-02-01", "--now", "2026-01-31T09:00").exit_code == 0
     run(cli, "2026-02-01")
     assert outbox(cli, "L1")[0]["status"] == "suppressed"
     run(cli, "2026-02-02")
@@ -130,7 +131,9 @@ def test_when1_send_after_is_inside_the_borrowers_window(cli, book):
     run(cli, "2026-02-01")  # --now 02:00 Shanghai
     by_loan = {m["loan_id"]: m for m in outbox(cli) if m["status"] == "queued"}
     assert by_loan["L1"]["send_after"] == "2026-02-01 00:00 UTC"  # 08:00 in Shanghai
-    assert by_loan["L3"]["send_after"] == "2026-01-31 18:00 UTC"  # 10:00 in Los Angeles: at once
+    # 02:00 on 02-01 in Shanghai is 10:00 on 01-31 in Los Angeles: "1 day overdue as of 02-01"
+    # would be false there, so it waits for 08:00 on 02-01 in Los Angeles (item 4 of issue 12)
+    assert by_loan["L3"]["send_after"] == "2026-02-01 16:00 UTC"
     # and a run at 18:00 Shanghai (02:00 in Los Angeles) waits for 08:00 there
     r = cli("run-reminders", "--as-of", "2026-02-07", "--now", "2026-02-07T18:00", "--format", "json")
     assert r.exit_code == 0
@@ -155,13 +158,12 @@ def test_amounts_in_messages_are_the_engines_for_the_as_of_date(cli, book, tmp_p
 
 def test_send_delivers_through_the_file_spool_once(cli, book, tmp_path):
     run(cli, "2026-03-05")
-    early = send(cli, "2026-03-05T07:00")  # 07:00 in Shanghai, 15:00 in Los Angeles
-    assert {m["status"] for m in outbox(cli, "L1") if m["status"] != "suppressed"} == {"queued"}
-    assert {m["status"] for m in outbox(cli, "L3") if m["status"] != "suppressed"} == {"sent"}
+    early = send(cli, "2026-03-05T07:00")  # 07:00 in Shanghai; 15:00 on 03-04 in Los Angeles
+    assert early["sent"] == {}
+    assert {m["status"] for m in outbox(cli) if m["status"] != "suppressed"} == {"queued"}
     done = send(cli, "2026-03-05T09:00")
-    for channel, n in early["sent"].items():
-        done["sent"][channel] += n
-    assert done["sent"]["sms"] >= 3 and done["sent"]["letter"] >= 2
+    assert {m["status"] for m in outbox(cli, "L3") if m["status"] != "suppressed"} == {"queued"}  # still 03-04 there
+    assert done["sent"]["sms"] >= 2 and done["sent"]["letter"] >= 1
     spool = tmp_path / "outbox"
     lines = (spool / "sms-2026-03-05.jsonl").read_text(encoding="utf-8").splitlines()
     assert len(lines) == done["sent"]["sms"]
@@ -169,6 +171,9 @@ def test_send_delivers_through_the_file_spool_once(cli, book, tmp_path):
     assert oct((spool / "sms-2026-03-05.jsonl").stat().st_mode & 0o777) == "0o600"
     assert send(cli, "2026-03-05T10:00")["sent"] == {}  # nothing twice
     assert {m["status"] for m in outbox(cli) if m["step"] in ("m2_notice", "m2_letter") and m["loan_id"] == "L1"} == {"sent"}
+    later = send(cli, "2026-03-06T00:30")  # 08:30 on 03-05 in Los Angeles: now theirs go
+    assert later["sent"] == {"sms": 1, "letter": 1}
+    assert {m["status"] for m in outbox(cli, "L3") if m["status"] != "suppressed"} == {"sent"}
 
 
 def test_send_time_cancellation_paid_changed_amount_hold_and_stale(cli, book, tmp_path):
@@ -176,6 +181,8 @@ def test_send_time_cancellation_paid_changed_amount_hold_and_stale(cli, book, tm
     pay(cli, tmp_path, "P1,L1,2026-02-01,105", "P4,L4,2026-02-01,50")
     cli("hold", "L3", "--reason", "dispute")
     result = send(cli, "2026-02-01T20:00")
+    later = send(cli, "2026-02-02T00:30")  # 08:30 on 02-01 in Los Angeles: L3's notice is due now
+    result["cancelled"].update(later["cancelled"])
     by_loan = {m["loan_id"]: m for m in outbox(cli) if m["step"] == "m1_notice" and m["status"] != "skipped"}
     assert by_loan["L1"]["status"] == "cancelled" and by_loan["L1"]["reason"].startswith("PAID")
     assert by_loan["L4"]["status"] == "cancelled" and by_loan["L4"]["reason"].startswith("AMT-1")
@@ -249,7 +256,9 @@ def test_send_through_the_http_gateway_configured_for_sms(cli, book, tmp_path):
 
 
 def test_penalty_interest_is_stated_apart_and_capped(cli, book, tmp_path):
-    (tmp_path / "collect.toml").write_text('[penalty.products]\ndefault = "0.0005"\n', encoding="utf-8")
+    # a high LPR, so that the all-in cap (4 x LPR) leaves room for the configured rate
+    (tmp_path / "collect.toml").write_text('[penalty.products]\ndefault = "0.0005"\n'
+                                           '[penalty]\nlpr = [["2025-01-01", "0.10"]]\n', encoding="utf-8")
     run(cli, "2026-02-11")
     [l1] = [m for m in outbox(cli, "L1") if m["status"] == "queued"]
     # 100.00 principal overdue for 11 days (02-01 .. 02-11) at 0.05 % a day = 0.55; stated apart

@@ -240,7 +240,7 @@ def test_send_killed_anywhere_delivers_each_message_once_after_the_rerun(portfol
     assert reminders(portfolio, tmp_path).wait(timeout=300) == 0
     engine = create_engine(database_url(portfolio))
     spooled = lambda: sum(len(f.read_bytes().splitlines()) for f in (tmp_path / "outbox").glob("*.jsonl"))  # noqa: E731
-    p = collect(portfolio, "send", "--now", "2026-11-20T02:30", cwd=tmp_path)
+    p = collect(portfolio, "send", "--now", "2026-11-20T09:00", cwd=tmp_path)
     with engine.connect() as conn:  # killed in the worst place: delivered, not yet marked sent
         while p.poll() is None and spooled() <= conn.execute(
                 text("SELECT count(*) FROM outbox WHERE status = 'sent' AND channel = 'sms'")).scalar():
@@ -248,7 +248,7 @@ def test_send_killed_anywhere_delivers_each_message_once_after_the_rerun(portfol
     p.send_signal(signal.SIGKILL)
     assert p.wait(timeout=30) == -signal.SIGKILL, "send finished before it could be killed"
     engine.dispose()
-    again = collect(portfolio, "send", "--now", "2026-11-20T02:30", "--format", "json", cwd=tmp_path)
+    again = collect(portfolio, "send", "--now", "2026-11-20T09:00", "--format", "json", cwd=tmp_path)
     out, err = again.communicate(timeout=300)
     assert again.returncode == 0, err
     engine = create_engine(database_url(portfolio))

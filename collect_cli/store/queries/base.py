@@ -6,19 +6,31 @@ from __future__ import annotations
 import json
 from collections.abc import Iterable, Sequence
 
-from sqlalchemy import Connection, Row, and_, bindparam, func, insert, literal_column, select, update
+from sqlalchemy import (
+    Connection,
+    Row,
+    and_,
+    bindparam,
+    func,
+    insert,
+    literal_column,
+    select,
+    update,
+)
 
 from collect_cli.store.models import (
     Assignment,
     AuditEntry,
     Borrower,
     Contact,
+    ContactPerson,
     Escalation,
     Hold,
     ImportBatch,
     Installment,
     InstallmentHistory,
     Loan,
+    NumberConfirmation,
     OutboxEvent,
     OutboxMessage,
     Payment,
@@ -41,6 +53,8 @@ audit = AuditEntry.__table__
 assignments = Assignment.__table__
 escalations = Escalation.__table__
 plans = Plan.__table__
+persons = ContactPerson.__table__
+confirmations = NumberConfirmation.__table__
 
 
 def _in(conn: Connection, column, keys: Iterable):

@@ -438,3 +438,20 @@ def borrower_loan_counts(conn: Connection, as_of: date, borrower_ids: Sequence[s
             opened[borrower_id] += 1
             behind[borrower_id] += p < due
     return opened, behind
+
+
+def loan_zones(conn: Connection, loan_ids: Sequence[str]) -> dict[str, str | None]:
+    """Per loan, its borrower's time zone (None: the configured one)."""
+    if not loan_ids:
+        return {}
+    return dict(conn.execute(select(loans.c.loan_id, borrowers.c.timezone)
+                             .join(borrowers, borrowers.c.borrower_id == loans.c.borrower_id)
+                             .where(loans.c.loan_id.in_(list(loan_ids)))).all())
+
+
+def borrower_points(conn: Connection, loan_id: str) -> tuple[str, str | None, str | None] | None:
+    """The loan's borrower id, phone and e-mail on file."""
+    row = conn.execute(select(borrowers.c.borrower_id, borrowers.c.phone, borrowers.c.email)
+                       .join(loans, loans.c.borrower_id == borrowers.c.borrower_id)
+                       .where(loans.c.loan_id == loan_id)).first()
+    return tuple(row) if row else None

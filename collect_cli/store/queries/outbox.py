@@ -3,11 +3,16 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import date
 
-from sqlalchemy import Connection, Row, func, select
+from sqlalchemy import Connection, Row, func, or_, select
 
-from collect_cli.store.queries.base import _insert_many, _update_many, _upsert, events, outbox
+from collect_cli.store.queries.base import (
+    _insert_many,
+    _update_many,
+    _upsert,
+    events,
+    outbox,
+)
 
 RECORDED = ("queued", "sent", "failed", "skipped")  # a step in one of these is done for its episode
 
@@ -26,18 +31,34 @@ def messages_of(conn: Connection, loan_ids: Sequence[str]) -> dict[str, dict[tup
     return out
 
 
-def sms_counts(conn: Connection, borrower_ids: Sequence[str], first: date, last: date) -> dict[str, dict[date, int]]:
-    """Automated SMS per borrower and local day between `first` and `last` (WHEN-5)."""
-    out: dict[str, dict[date, int]] = {i: {} for i in borrower_ids}
-    if borrower_ids:
-        rows = conn.execute(
-            select(outbox.c.borrower_id, outbox.c.send_on, func.count())
-            .where(outbox.c.borrower_id.in_(list(borrower_ids)), outbox.c.channel == "sms",
-                   outbox.c.status.in_(COUNTED), outbox.c.send_on.between(first, last))
-            .group_by(outbox.c.borrower_id, outbox.c.send_on))
-        for borrower_id, day, n in rows:
-            out[borrower_id][day] = n
+def sent_messages(conn: Connection, loan_ids: Sequence[str], bodies: bool = False) -> dict[str, list[Row]]:
+    """Per loan, its messages that were sent, each with the time it was marked sent (`sent_at`,
+    naive UTC), oldest first; with `bodies`, their texts too."""
+    out: dict[str, list[Row]] = {i: [] for i in loan_ids}
+    if not loan_ids:
+        return out
+    sent_at = (select(events.c.message_id, func.min(events.c.at).label("sent_at"))
+               .where(events.c.status == "sent").group_by(events.c.message_id).subquery())
+    columns = [outbox.c.id, outbox.c.loan_id, outbox.c.step, outbox.c.episode, outbox.c.channel, outbox.c.purpose,
+               sent_at.c.sent_at] + ([outbox.c.body] if bodies else [])
+    rows = conn.execute(select(*columns).join(sent_at, sent_at.c.message_id == outbox.c.id)
+                        .where(outbox.c.loan_id.in_(list(loan_ids)), outbox.c.status == "sent")
+                        .order_by(sent_at.c.sent_at, outbox.c.id))
+    for r in rows:
+        out[r.loan_id].append(r)
     return out
+
+
+def sms_planned(conn: Connection, borrower_ids: Sequence[str], numbers: Sequence[str], since, until,
+                statuses: Sequence[str] = ("queued", "sent")) -> list[Row]:
+    """Automated SMS to these borrowers or to these numbers (under any borrower id) planned for
+    `since <= send_after < until` (naive UTC): what WHEN-5 counts, by the person's day."""
+    if not borrower_ids and not numbers:
+        return []
+    whose = or_(outbox.c.borrower_id.in_(list(borrower_ids)), outbox.c.recipient.in_([n for n in numbers if n]))
+    return conn.execute(select(outbox.c.id, outbox.c.borrower_id, outbox.c.recipient, outbox.c.send_after)
+                        .where(whose, outbox.c.channel == "sms", outbox.c.status.in_(list(statuses)),
+                               outbox.c.send_after >= since, outbox.c.send_after < until)).all()
 
 
 def insert_messages(conn: Connection, rows: list[dict]) -> list[Row]:
@@ -80,14 +101,3 @@ def due_messages(conn: Connection, now, *, channel: str | None, limit: int | Non
     if limit:
         stmt = stmt.limit(limit)
     return conn.execute(stmt).all()
-
-
-def notices_sent(conn: Connection, loan_ids: Sequence[str], steps: Sequence[str]) -> dict[str, object]:
-    """Per loan, when the first message of `steps` was sent (naive UTC), if ever."""
-    if not loan_ids or not steps:
-        return {}
-    rows = conn.execute(select(outbox.c.loan_id, func.min(outbox.c.updated_at))
-                        .where(outbox.c.loan_id.in_(list(loan_ids)), outbox.c.step.in_(list(steps)),
-                               outbox.c.status == "sent")
-                        .group_by(outbox.c.loan_id))
-    return dict(rows.all())

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import date
 
-from sqlalchemy import Connection, Row, func, insert, or_, select
+from sqlalchemy import Connection, Row, and_, func, insert, or_, select
 
 from collect_cli.domain.compliance import BORROWER_WIDE
 from collect_cli.store.queries.base import (
@@ -15,40 +15,63 @@ from collect_cli.store.queries.base import (
     _upsert,
     assignments,
     audit,
+    borrowers,
+    confirmations,
     contacts,
     escalations,
     holds,
     loans,
+    persons,
     promises,
 )
 
 
-def active_holds(conn: Connection, loan_ids: Sequence[str], borrower_ids: Sequence[str],
-                 on: date) -> dict[str, list[Row]]:
-    """Holds in force on `on`, per loan; a borrower-wide hold (opt-out, bankruptcy, deceased,
-    legal) placed on any loan of the borrower holds every loan of that borrower."""
+def active_holds(conn: Connection, loan_ids: Sequence[str], borrower_ids: Sequence[str], on: date,
+                 points: Sequence[str] = ()) -> dict[str, list[Row]]:
+    """Hold instances in force on `on`, per loan: the loan's own; its borrower's (every kind but
+    a dispute holds all of a borrower's loans); and opt-outs given for the loan's phone number
+    or e-mail, under any borrower id (WHO-4). An instance ends when a release names it."""
     out: dict[str, list[Row]] = {i: [] for i in loan_ids}
     if not loan_ids:
         return out
-    rows = conn.execute(
-        select(holds).where(or_(holds.c.loan_id.in_(list(loan_ids)), holds.c.borrower_id.in_(list(borrower_ids))))
-        .order_by(holds.c.id)
-    ).all()
-    latest: dict[tuple, Row] = {}
-    for r in rows:  # the last action per (loan or, borrower-wide, borrower; reason; channel) decides
-        owner = r.borrower_id if r.reason in BORROWER_WIDE else r.loan_id
-        latest[(owner, r.reason, r.channel)] = r
-    placed = [r for r in latest.values() if r.action == "place" and (r.until is None or r.until >= on)]
-    loan_borrower = dict(conn.execute(select(loans.c.loan_id, loans.c.borrower_id)
-                                      .where(loans.c.loan_id.in_(list(loan_ids)))).all())
-    for loan_id, borrower_id in loan_borrower.items():
-        out[loan_id] = [r for r in placed if r.loan_id == loan_id
-                        or (r.reason in BORROWER_WIDE and r.borrower_id == borrower_id)]
+    owners = or_(holds.c.loan_id.in_(list(loan_ids)), holds.c.borrower_id.in_(list(borrower_ids)))
+    if points:
+        owners = or_(owners, holds.c.point.in_(sorted(set(points))))
+    placed = {r.id: r for r in conn.execute(select(holds).where(owners, holds.c.action == "place")
+                                            .order_by(holds.c.id))}
+    released: set[int] = set()
+    if placed:
+        for r in conn.execute(select(holds).where(holds.c.action == "release", or_(
+                holds.c.hold_id.in_(sorted(placed)), and_(holds.c.hold_id.is_(None), owners)))):
+            if r.hold_id is not None:
+                released.add(r.hold_id)
+            else:  # a release from before hold instances ended every earlier hold of its kind
+                released |= {p.id for p in placed.values() if p.id < r.id and _same_kind(p, r)}
+    in_force = [r for r in placed.values() if r.id not in released and (r.until is None or r.until >= on)]
+    who = conn.execute(select(loans.c.loan_id, loans.c.borrower_id, borrowers.c.phone, borrowers.c.email)
+                       .join(borrowers, borrowers.c.borrower_id == loans.c.borrower_id)
+                       .where(loans.c.loan_id.in_(list(loan_ids)))).all()
+    for loan_id, borrower_id, phone, email in who:
+        out[loan_id] = [r for r in in_force if r.loan_id == loan_id
+                        or (r.reason in BORROWER_WIDE and r.borrower_id == borrower_id)
+                        or (r.reason == "opt-out" and r.point is not None and r.point in (phone, email))]
     return out
 
 
-def add_hold(conn: Connection, **row) -> None:
-    conn.execute(insert(holds).values(**row))
+def _same_kind(placed: Row, release: Row) -> bool:
+    if placed.reason != release.reason or placed.channel != release.channel:
+        return False
+    if placed.reason in BORROWER_WIDE:
+        return placed.borrower_id == release.borrower_id
+    return placed.loan_id == release.loan_id
+
+
+def hold_instance(conn: Connection, hold_id: int) -> Row | None:
+    return conn.execute(select(holds).where(holds.c.id == hold_id, holds.c.action == "place")).first()
+
+
+def add_hold(conn: Connection, **row) -> int:
+    return conn.execute(insert(holds).values(**row).returning(holds.c.id)).scalar_one()
 
 
 def add_contact(conn: Connection, **row) -> int:
@@ -134,16 +157,91 @@ def add_escalation(conn: Connection, **row) -> None:
     conn.execute(insert(escalations).values(**row))
 
 
-def current_stages(conn: Connection) -> dict[str, Row]:
-    """Per loan, its latest escalation."""
+def current_stages(conn: Connection, loan_ids: Sequence[str] | None = None) -> dict[str, Row]:
+    """Per loan (of `loan_ids`, or every loan), its latest escalation."""
+    stmt = select(escalations).order_by(escalations.c.id)
+    if loan_ids is not None:
+        stmt = stmt.where(escalations.c.loan_id.in_(list(loan_ids)))
     out: dict[str, Row] = {}
-    for r in conn.execute(select(escalations).order_by(escalations.c.id)):
+    for r in conn.execute(stmt):
         out[r.loan_id] = r
     return out
 
 
-def party_refused(conn: Connection, borrower_id: str, party: str) -> bool:
-    """Whether this contact person of the borrower ever refused to help (WHO-2)."""
-    stmt = select(func.count()).select_from(contacts).where(
-        contacts.c.borrower_id == borrower_id, contacts.c.party == party, contacts.c.outcome == "refused")
-    return conn.execute(stmt).scalar_one() > 0
+def add_person(conn: Connection, **row) -> int:
+    return conn.execute(insert(persons).values(**row).returning(persons.c.id)).scalar_one()
+
+
+def persons_of(conn: Connection, borrower_id: str) -> list[Row]:
+    return conn.execute(select(persons).where(persons.c.borrower_id == borrower_id).order_by(persons.c.id)).all()
+
+
+def refused_persons(conn: Connection, person_ids: Sequence[int], phones: Sequence[str]) -> set[int]:
+    """Of these contact persons and of anyone recorded with these numbers, those who refused
+    to help (WHO-2): a refusal binds to the person and to their number."""
+    same = or_(persons.c.id.in_(list(person_ids)), persons.c.phone.in_([p for p in phones if p]))
+    ids = select(persons.c.id).where(same)
+    return set(conn.execute(select(contacts.c.person_id).where(contacts.c.person_id.in_(ids),
+                                                               contacts.c.outcome == "refused")).scalars())
+
+
+def borrower_contacts(conn: Connection, borrower_id: str, since) -> list[Row]:
+    """The borrower's contacts at or after `since` (UTC), every loan, oldest first."""
+    return conn.execute(select(contacts).where(contacts.c.borrower_id == borrower_id, contacts.c.at >= since)
+                        .order_by(contacts.c.at, contacts.c.id)).all()
+
+
+def add_confirmation(conn: Connection, **row) -> None:
+    conn.execute(insert(confirmations).values(**row))
+
+
+def shared_points(conn: Connection, points: Sequence[str]) -> dict[str, set[str]]:
+    """Of these phone numbers and e-mails, those on file for more than one borrower id, with
+    the ids (WHO-4)."""
+    points = sorted({p for p in points if p})
+    out: dict[str, set[str]] = {}
+    if not points:
+        return out
+    for column in (borrowers.c.phone, borrowers.c.email):
+        for point, borrower_id in conn.execute(select(column, borrowers.c.borrower_id).where(column.in_(points))):
+            out.setdefault(point, set()).add(borrower_id)
+    return {p: ids for p, ids in out.items() if len(ids) > 1}
+
+
+def confirmed_owners(conn: Connection, points: Sequence[str]) -> dict[str, str]:
+    """Per shared number or e-mail, the borrower it was last confirmed as belonging to."""
+    out: dict[str, str] = {}
+    if points:
+        for r in conn.execute(select(confirmations).where(confirmations.c.point.in_(sorted(set(points))))
+                              .order_by(confirmations.c.id)):
+            out[r.point] = r.borrower_id
+    return out
+
+
+def all_shared_points(conn: Connection) -> list[tuple[str, str]]:
+    """Every (number or e-mail, borrower id) where the number or e-mail is on file for several ids."""
+    out = []
+    for column in (borrowers.c.phone, borrowers.c.email):
+        shared = select(column).where(column.is_not(None)).group_by(column).having(func.count() > 1)
+        out += conn.execute(select(column, borrowers.c.borrower_id).where(column.in_(shared))
+                            .order_by(column, borrowers.c.borrower_id)).all()
+    return [tuple(r) for r in out]
+
+
+def bureau_reported(conn: Connection, loan_ids: Sequence[str]) -> dict[str, object]:
+    """Per loan, when it was last written to a credit-bureau file (naive UTC)."""
+    if not loan_ids:
+        return {}
+    return dict(conn.execute(select(audit.c.loan_id, func.max(audit.c.at))
+                             .where(audit.c.action == "bureau report", audit.c.loan_id.in_(list(loan_ids)))
+                             .group_by(audit.c.loan_id)).all())
+
+
+def contacts_around(conn: Connection, borrower_ids: Sequence[str], numbers: Sequence[str], since) -> list[Row]:
+    """Contacts with these borrowers, or dialled to these numbers under any borrower id, at or
+    after `since` (UTC), oldest first: what the call rules count (WHEN-2..4)."""
+    whose = contacts.c.borrower_id.in_(list(borrower_ids))
+    if numbers:
+        whose = or_(whose, contacts.c.number.in_([n for n in numbers if n]))
+    return conn.execute(select(contacts).where(whose, contacts.c.at >= since)
+                        .order_by(contacts.c.at, contacts.c.id)).all()

@@ -1,0 +1,302 @@
+"""What a message may say, judged on the rendered text as a person reads it (compliance.md,
+"What a message may say"): after rendering, and again at send time.
+
+A rule is never judged on a template's source or its own declarations: the words are found
+in the text however they are spelled (text_forms, lexicon), SAY-2's required content is
+found as the values the engine computed, and SAY-8's statements of fact are held against
+the records as they are at that moment (MessageFacts). What a message must contain follows
+from its purpose, which the strategy step that sends it gives.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from datetime import date
+
+from collect_cli.domain.compliance import Refusal
+from collect_cli.domain.lexicon import Forms, Lexicon
+from collect_cli.domain.text_forms import (
+    PLACEHOLDER,
+    digits_form,
+    fold,
+    letter_text,
+    letters_of,
+)
+
+PURPOSES = ("predue_reminder", "overdue_notice", "formal_notice", "final_demand", "bureau_notice")
+COLLECTION_PURPOSES = ("overdue_notice", "formal_notice", "final_demand", "bureau_notice")
+BUREAU_NOTICE_PURPOSES = ("formal_notice", "bureau_notice")  # they must carry the REC-2 pre-notice
+
+# SAY-2: the values a message of each purpose must show (context names).
+REQUIRED = {
+    "predue_reminder": ("creditor_name", "borrower_name", "next_due_amount", "next_due_on", "payment_channels",
+                        "service_phone"),
+    **{p: ("creditor_name", "borrower_name", "amount_overdue", "as_of", "payment_channels", "dispute_channel",
+           "service_phone") for p in COLLECTION_PURPOSES},
+}
+# Engine values: figures and dates that may stand beside each other without making a number.
+ENGINE_VALUES = ("as_of", "next_due_on", "amount_overdue", "next_due_amount", "outstanding_principal",
+                 "overdue_principal", "overdue_interest", "overdue_fees", "penalty_interest", "loan_ref",
+                 "service_phone", "letter_sent_on", "formal_letter_sent_on", "final_letter_sent_on")
+LEDGER_FIELDS = ("borrower_name", "address")  # data, judged by the field checks below
+
+
+@dataclass(frozen=True)
+class MessageFacts:
+    """What the records prove at the moment a message is judged (SAY-8, LIM-1)."""
+
+    letter_sent_on: date | None = None  # a letter of this episode was sent (the latest)
+    formal_letter_sent_on: date | None = None  # a formal notice letter of this episode
+    final_letter_sent_on: date | None = None  # a final demand letter of this episode
+    notices_sent: int = 0  # collection messages of this episode sent before now
+    placed_with: str | None = None  # the agency the account is placed with
+    legal_filed_on: date | None = None  # a lawsuit filed (no such record yet: never proven)
+    bureau_reported_on: date | None = None  # the account was in a credit-bureau file
+    time_barred: bool = False  # LIM-1: the limitation period has run out
+
+
+@dataclass(frozen=True)
+class Sent:
+    """A message that was sent, as the records show it."""
+
+    episode: str
+    channel: str
+    purpose: str | None  # None: recorded before messages kept their purpose (a collection message)
+    on: date  # the recipient's day it was sent
+
+
+def episode_facts(episode: str | None, sent: Iterable[Sent], *, placed_with: str | None = None,
+                  bureau_reported_on: date | None = None, time_barred: bool = False) -> MessageFacts:
+    """The facts a message of `episode` may state: what was sent in that episode before it."""
+    mine = [m for m in sent if m.episode == episode and (m.purpose or "overdue_notice") in COLLECTION_PURPOSES]
+    letters = [m for m in mine if m.channel == "letter"]
+
+    def latest(messages, purpose=None):
+        return max((m.on for m in messages if purpose is None or m.purpose == purpose), default=None)
+
+    return MessageFacts(letter_sent_on=latest(letters), formal_letter_sent_on=latest(letters, "formal_notice"),
+                        final_letter_sent_on=latest(letters, "final_demand"), notices_sent=len(mine),
+                        placed_with=placed_with, bureau_reported_on=bureau_reported_on, time_barred=time_barred)
+
+
+NO_FACTS = MessageFacts()  # nothing sent, nothing recorded
+
+
+# SAY-8: statements of fact, found on the letters form (folded, letters and digits only), and
+# the record each needs.
+_CLAIMS: tuple[tuple[str, re.Pattern, str, object], ...] = tuple(
+    (name, re.compile(pattern), needs, proven) for name, pattern, needs, proven in (
+        ("a letter was sent",
+         r"另函|(已|曾|已经).{0,16}(寄送|寄出|邮寄|发出|发送|送达|寄发).{0,12}(函|信件|书面通知|正式通知|通知书|告知书)"
+         r"|(we|wehave|weve|wealready)(sent|mailed|posted)(you)?(a|our|an)?(formal|final|separate|written)?"
+         r"(letter|notice)|inourletter|ourletter(of|dated|sent)|our(earlier|previous|last)letter"
+         r"|letter(was|has been|hasbeen|had been)sent|separateletter|underseparatecover",
+         "a letter of this episode sent", lambda f: f.letter_sent_on is not None),
+        ("a final letter was sent",
+         r"(已|曾).{0,16}(寄送|寄出|邮寄|发出|发送|送达).{0,8}(最终|最后)|(sent|mailed|posted)(you)?(a|our|the)?final",
+         "a final demand letter of this episode sent", lambda f: f.final_letter_sent_on is not None),
+        ("notices were sent several times",
+         r"(多次|屡次|反复|一再|再三|数次|几次|多番)(向您|对您)?(提醒|通知|催告|联系|告知|催收|发送|致函|去函)"
+         r"|(several|many|multiple|repeated|numerous)(times|reminders|notices|letters|messages)"
+         r"|(reminded|contacted|written|wrote|told|notified)(to)?you(several|many|repeatedly|numerous|again and again)"
+         r"|repeatedly(reminded|contacted|written|wrote|asked|told)",
+         "two collection messages of this episode sent", lambda f: f.notices_sent >= 2),
+        ("we wrote before",
+         r"(此前|之前|先前|日前|前期|曾经|曾)(我们|我司|本公司)?(已|已经|曾)?(多次)?(向您|对您)?"
+         r"(提醒|通知|告知|催告|发送|联系|致函|去函)|(已|曾)(于.{0,12})?(提醒|通知|告知|催告|联系)(过)?您"
+         r"|再次(提醒|通知|告知|催告)|再度提醒|又一次(提醒|通知)"
+         r"|(we|wehave|weve|wehad|asweve|aswe|wealready)(already)?(written|wrote|reminded|contacted|told|notified)"
+         r"|(reminded|wrote to|written to|contacted)you(before|previously|already|earlier)"
+         r"|previously(sent|written|wrote|reminded|notified)|(previous|earlier|last)(notice|reminder|message)"
+         r"|remindyouagain|againremind",
+         "a collection message of this episode sent", lambda f: f.notices_sent >= 1),
+        ("the account was passed to an agency",
+         r"(移交|转交|委托|交由|外包|转给).{0,10}(第三方|催收机构|催收公司|外包|律师事务所|律所|合作机构|专业机构)"
+         r"|(passed|referred|handed|assigned|transferred|sent)(over|on)?to(a|an|our|the)?"
+         r"(collectionagency|agency|thirdparty|debtcollector|collector|solicitor|lawyer|attorney|lawfirm)"
+         r"|placedwith",
+         "a placement with an agency", lambda f: f.placed_with is not None),
+        ("legal action was filed",
+         r"(已|已经|现已)(向法院|向人民法院)?(起诉|立案|提起诉讼|提起仲裁|申请仲裁|申请强制执行|申请执行|提交法院|诉至法院)"
+         r"|(legalaction|lawsuit|claim|case|proceedings)(was|has been|hasbeen|have been|havebeen|is|are)"
+         r"(filed|started|commenced|taken|brought|issued)|we(have)?(sued|filed)|filed(a)?(lawsuit|claim|case)",
+         "a lawsuit filed", lambda f: f.legal_filed_on is not None),
+        ("the account was reported to the credit bureau",
+         r"(已|已经|现已)(上报|报送|录入|纳入|提交).{0,8}(征信|信用信息)|征信.{0,4}(已|已经)(上报|报送|录入|有记录)"
+         r"|(have|has been|hasbeen|was|were)reported(you|this|it|youraccount|theaccount)?to(the|a)?credit",
+         "a credit-bureau file holding the account", lambda f: f.bureau_reported_on is not None),
+    )
+)
+_SPACE = re.compile(r"\s+")
+
+# REC-2: the pre-notice names the bureau and the reporting.
+_BUREAU = ("征信", "金融信用信息基础数据库", "信用信息基础数据库", "信用报告", "creditbureau", "creditreporting",
+           "creditreference")
+_REPORTING = ("报送", "上报", "报告", "提供", "记录", "report")
+# SAY-3 (us): the debt-collection notice and the opt-out, as a reader finds them.
+_DEBT_NOTICE = ("attempttocollectadebt", "fromadebtcollector", "催收债务", "债务催收")
+_OPT_OUT = ("replystop", "textstop", "sendstop", "optout", "unsubscribe", "回复stop", "回复td", "回复退订", "退订回",
+            "回td", "回t退订")
+_BRACKETS = re.compile(r"[【】〖〗〘〙〚〛]|^\s*\[[^\]]{1,16}\]")
+_LONG_NUMBER = 10  # digits: a phone (CN mobile 11, US 10), an ID (18) or a card number (15-19)
+
+
+def readable(text: str, channel: str) -> tuple[str, str]:
+    """(what the recipient sees, every text the message carries)."""
+    if channel == "letter":
+        return letter_text(text)
+    return text, text
+
+
+def judge(text: str, *, channel: str, purpose: str, rules: str, context: Mapping[str, object], lexicon: Lexicon,
+          facts: MessageFacts, signature: str | None = None) -> list[Refusal]:
+    """Every rule the message breaks, in rule order; none means it may be sent.
+
+    `context` holds the values the message was rendered from (message_context): SAY-2 looks
+    for them, the engine's figures may stand side by side without making a long number, and
+    the ledger fields (name, address) are judged by their own checks, not as wording, since
+    real names and addresses contain sounds and words (龚安, 公安局宿舍) that wording must not."""
+    seen, everything = readable(text, channel)
+    found: list[Refusal] = []
+    wording = _cut(fold(everything + ("\n" + signature if signature else "")),
+                   [context.get(k) for k in LEDGER_FIELDS])
+    forms = Forms.of(wording)
+    terms = lexicon.find(forms, rules=("SAY-1", "SAY-6", "SAY-7") if facts.time_barred else ("SAY-1", "SAY-6"))
+    for rule, why in (("SAY-1", "threat, insult, false authority, shaming or pressure"),
+                      ("SAY-6", "marketing in a notification"),
+                      ("SAY-7", "legal action on a time-barred debt (LIM-1)")):
+        words = [t.word for t in terms if t.rule == rule]
+        if words:
+            found.append(Refusal(rule, f"{why}: {', '.join(map(repr, words[:3]))}"))
+    for field, check in (("borrower_name", name_problem), ("address", address_problem)):
+        value = context.get(field)
+        problem = check(str(value), lexicon) if value else None
+        if problem:
+            found.append(Refusal("SAY-4" if "digits" in problem else "SAY-1", f"the {field.replace('_', ' ')} {problem}"))
+    number = long_number(everything, [context.get(k) for k in ENGINE_VALUES])
+    if number:
+        found.append(Refusal("SAY-4", f"an unmasked number {number[:3]}… ({len(number)} digits): mask phone, ID "
+                                      "and card numbers (尾号1234)"))
+    if channel == "sms" and _BRACKETS.search(fold(seen)):
+        found.append(Refusal("SAY-5", "no 【】 in an SMS body: the channel adds the 【signature】"))
+    letters = forms.letters
+    for claim, pattern, needs, proven in _CLAIMS:
+        if pattern.search(letters) and not proven(facts):
+            found.append(Refusal("SAY-8", f"states that {claim}, but no record shows {needs}"))
+    missing = [k for k in REQUIRED.get(purpose, ()) if not shows_value(seen, context.get(k), k)]
+    if missing:
+        found.append(Refusal("SAY-2", f"a {purpose} must show {', '.join(missing)} (the values, in the text)"))
+    if rules == "us":
+        shown = letters_of(fold(seen))
+        if purpose in COLLECTION_PURPOSES and not any(p in shown for p in _DEBT_NOTICE):
+            found.append(Refusal("SAY-3", 'under the us rules a collection message says "This is an attempt to '
+                                          'collect a debt"'))
+        if channel in ("sms", "email") and not any(p in shown for p in _OPT_OUT):
+            found.append(Refusal("SAY-3", 'under the us rules every SMS and email carries an opt-out ("Reply STOP")'))
+    if purpose in BUREAU_NOTICE_PURPOSES and not states_bureau_notice(seen, "text"):
+        found.append(Refusal("REC-2", "a formal notice tells the borrower before adverse data goes to the credit "
+                                      "bureau; this text does not"))
+    return found
+
+
+def _cut(folded: str, values: Iterable[object]) -> str:
+    """`folded` with each value (of at least two letters) replaced by the placeholder."""
+    for value in values:
+        v = fold(str(value)).strip() if value else ""
+        if len(letters_of(v)) >= 2:
+            folded = folded.replace(v, PLACEHOLDER)
+    return folded
+
+
+def long_number(text: str, known: Iterable[object] = ()) -> str | None:
+    """A run of 10 or more digits a reader takes as one number (SAY-4): digits of any script and
+    Chinese numerals, split by spaces, dashes, dots or invisible characters, count together;
+    the engine's own figures, dates and the service line are cut out first."""
+    folded = _cut(fold(text), known)
+    digits = digits_form(folded)
+    run: list[str] = []
+    longest = ""
+    for ch in digits + PLACEHOLDER:
+        if ch.isdigit():
+            run.append(ch)
+        elif ch.isalpha() or ch == PLACEHOLDER:
+            if len(run) >= _LONG_NUMBER and len(run) > len(longest):
+                longest = "".join(run)
+            run = []
+        # punctuation and spaces between digits do not end the number
+    return longest or None
+
+
+def shows_value(seen: str, value: object, name: str) -> bool:
+    """Whether the text shows this value, as written or in a usual other spelling (a date as
+    2026年11月20日, an amount without its thousands separator)."""
+    if value is None or str(value).strip() == "":
+        return False
+    folded = fold(seen)
+    spellings = {str(value)}
+    if name in ("as_of", "next_due_on"):
+        try:
+            d = date.fromisoformat(str(value))
+            spellings |= {f"{d.year}年{d.month}月{d.day}日", f"{d:%Y/%m/%d}", f"{d:%Y.%m.%d}", f"{d.year}/{d.month}/{d.day}"}
+        except ValueError:
+            pass
+    if name in _NUMERIC:
+        spellings.add(str(value).replace(",", ""))
+        # the figure itself, not part of a larger one (1,790.00 in 11,790.00)
+        return any(re.search(rf"(?<!\d)(?<!\d[,.]){re.escape(fold(v))}(?!\d)(?![,.]\d)", folded) for v in spellings)
+    text = _SPACE.sub("", folded)
+    return any(_SPACE.sub("", fold(v)) in text for v in spellings)
+
+
+_NUMERIC = ("amount_overdue", "next_due_amount", "as_of", "next_due_on", "outstanding_principal", "overdue_principal",
+            "overdue_interest", "overdue_fees", "penalty_interest")
+
+
+def states_bureau_notice(text: str, channel: str) -> bool:
+    """REC-2: whether the text, as the recipient sees it, tells that adverse data may go to the
+    credit bureau."""
+    seen, _ = readable(text, channel)
+    shown = letters_of(fold(seen))
+    return any(b in shown for b in _BUREAU) and any(r in shown for r in _REPORTING)
+
+
+_NAME_MARKS = set(" .'-·•‧・’ʼ")
+_WEB = re.compile(r"www\.|https?|\.(com|cn|net|org|top|xyz|info|io|me|co|cc|vip|app|shop|site)\b")
+MAX_NAME = 50
+
+
+def name_problem(name: str, lexicon: Lexicon) -> str | None:
+    """Why a borrower name cannot stand in a message as it is (None: it can). A name is letters,
+    spaces and the marks names use (·, ., ', -); digits, brackets, web addresses and words
+    of the lexicon are data smuggled into a salutation."""
+    folded = fold(name).strip()
+    if not folded:
+        return "is empty"
+    if len(folded) > MAX_NAME:
+        return f"is {len(folded)} characters long; a name has at most {MAX_NAME}"
+    odd = next((ch for ch in name if not (ch.isalpha() or ch in _NAME_MARKS or ch in "\u00b7")), None)
+    if odd is not None:
+        if odd.isdigit() or digits_form(odd).isdigit():
+            return "holds digits (a number is no part of a name)"
+        return f"holds {odd!r} (U+{ord(odd):04X}), which no name has"
+    if _WEB.search(folded):
+        return "holds a web address"
+    tokens = re.findall(r"[^\W\d_]+", folded)
+    runs = ["".join(tokens[i:j]) for i in range(len(tokens)) for j in range(i + 1, min(len(tokens), i + 4) + 1)]
+    term = lexicon.in_name(letters_of(folded), runs)
+    if term is not None:
+        return f"holds the word {term.word!r}"
+    return None
+
+
+_INSULTS = ("insult", "threat or pressure", "configured")
+
+
+def address_problem(address: str, lexicon: Lexicon) -> str | None:
+    """Why a postal address cannot be printed on a letter: an insult or threat in it. Real
+    addresses name police stations, courts and prisons, so those words are allowed; a full
+    phone number in it is found by SAY-4 on the whole letter."""
+    words = [t.word for t in lexicon.find(Forms.of(address), rules=("SAY-1",)) if t.category in _INSULTS]
+    return f"holds the word {words[0]!r}" if words else None

@@ -1,0 +1,220 @@
+"""The contact policy: whether a contact of a kind may happen for an account at a moment.
+
+Every path that reaches a person, or tells others about them, asks `decide`: the nightly
+run and `send` for automated messages, `log` for calls, visits and third parties, the
+queue's call-now column, the credit-bureau file and agency placements. A refusal names the
+rule (compliance.md); some a supervisor may override with a recorded reason, the others no
+one can. What a message says is judged apart, on its text (domain.content).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date, time
+
+from collect_cli.domain.compliance import HOLD_RULES, ContactRules, Refusal
+from collect_cli.domain.money import fmt_grouped
+
+AUTOMATED = ("sms", "email", "letter")
+KINDS = (*AUTOMATED, "call", "visit", "third-party", "bureau", "placement")
+
+MAX_CONNECTED_CALLS = 3  # WHEN-2, cn: connected voice calls per borrower per day
+MAX_DIAL_ATTEMPTS = 6  # WHEN-3: dial attempts to one number per day
+MAX_CALLS_7_DAYS = 7  # WHEN-4, us: calls about one debt in 7 days
+CONVERSATION_QUIET_DAYS = 7  # WHEN-4, us: no call within 7 days after a conversation
+CONNECTED = ("reached", "promise", "refused", "dispute", "paid-claim", "third-party")
+
+
+@dataclass(frozen=True)
+class HoldFact:
+    """A hold instance in force for the account (its own, or its borrower's, or its number's)."""
+
+    id: int
+    reason: str  # dispute, opt-out, bankruptcy, deceased, legal, complaint
+    channel: str | None = None  # opt-out: the channel (None: sms and email)
+    point: str | None = None  # opt-out: the number or e-mail it was given for
+
+    @property
+    def rule(self) -> str:
+        return HOLD_RULES[self.reason]
+
+
+@dataclass(frozen=True)
+class PromiseFact:
+    amount: int
+    due_on: date
+    grace_days: int
+
+
+@dataclass(frozen=True)
+class PersonFact:
+    """A third party as the records know them."""
+
+    name: str
+    relation: str
+    refused: bool  # they (or someone at their number) refused to help before
+
+
+@dataclass(frozen=True)
+class Situation:
+    """What the records say at the moment of the contact; each path fills what its kind needs."""
+
+    holds: tuple[HoldFact, ...] = ()
+    purpose: str | None = None  # automated: what the message is for
+    promise: PromiseFact | None = None  # a promise to pay that holds reminders (HOLD-4)
+    recipient: str | None = None  # automated: the number, e-mail or postal address it goes to
+    shared_recipient: bool = False  # WHO-4: another borrower id has that number, not confirmed
+    sms_today: int = 0  # WHEN-5: the most the borrower or that number has in the borrower's day
+    sms_7_days: int = 0
+    # calls and visits
+    local_time: time | None = None  # the person's local time
+    connected: bool = True  # the call reached someone (what the queue assumes of a call to make)
+    connected_today: int = 0  # WHEN-2: connected calls with the borrower today
+    attempts_today: int = 0  # WHEN-3: dial attempts to this number today
+    calls_7_days: int = 0  # WHEN-4: calls about this debt in the last 7 days
+    conversation_days_ago: int | None = None  # WHEN-4: days since the last conversation about it
+    # third parties
+    person: PersonFact | None = None
+    borrower_unreachable: tuple[bool, str] = (False, "")
+    # the bureau file and placements
+    dpd: int = 0
+    notice_sent_on: date | None = None  # REC-2: the pre-notice, as the recipient's day
+    as_of: date | None = None
+    notice_days: int = 14
+    min_dpd: int = 1
+    rules: ContactRules = field(default_factory=ContactRules)
+
+
+def decide(kind: str, s: Situation) -> Refusal | None:
+    """None when the contact may happen; else the first rule that stops it."""
+    if kind in AUTOMATED:
+        return _automated(kind, s)
+    if kind in ("call", "visit"):
+        return _call(kind, s)
+    if kind == "third-party":
+        return _third_party(s)
+    if kind == "bureau":
+        return _bureau(s)
+    if kind == "placement":
+        return _placement(s)
+    raise ValueError(f"unknown kind of contact {kind!r}")
+
+
+def _no_contact(s: Situation, *, overridable: bool) -> Refusal | None:
+    """HOLD-3 (no contact at all) and HOLD-1 (a disputed debt is not collected)."""
+    for h in s.holds:
+        if h.rule == "HOLD-3":
+            return Refusal("HOLD-3", f"no contact: {h.reason} (hold {h.id})", overridable)
+    for h in s.holds:
+        if h.rule == "HOLD-1":
+            return Refusal("HOLD-1", f"the account is disputed (hold {h.id}); no collection until it is "
+                                     "answered", overridable)
+    return None
+
+
+def _automated(channel: str, s: Situation) -> Refusal | None:
+    """reminders.md order: hold, promise, opt-out, frequency, address."""
+    refusal = _no_contact(s, overridable=False)
+    if refusal:
+        return refusal
+    if s.promise is not None:
+        p = s.promise
+        return Refusal("HOLD-4", f"promise to pay {fmt_grouped(p.amount)} by {p.due_on.isoformat()} "
+                                 f"(+{p.grace_days} days grace)")
+    if channel in ("sms", "email"):
+        for h in s.holds:
+            if h.reason == "opt-out" and h.channel in (None, channel):
+                whose = f"the number or address {s.recipient}" if h.point and h.point == s.recipient else "the borrower"
+                return Refusal("HOLD-2", f"{whose} opted out of {channel} (hold {h.id})")
+    if s.recipient is None:
+        what = {"sms": "phone number", "email": "email address", "letter": "postal address"}[channel]
+        return Refusal("ADDR", f"no {what} on file")
+    if s.shared_recipient and channel in ("sms", "email"):
+        return Refusal("WHO-4", f"the {'number' if channel == 'sms' else 'address'} is also another borrower's; "
+                                "no message about a debt until it is confirmed whose it is")
+    if channel == "sms":
+        if s.sms_today >= s.rules.sms_per_day:
+            return Refusal("WHEN-5", f"{s.sms_today} automated SMS already for that day, to the borrower or that "
+                                     f"number (limit {s.rules.sms_per_day})")
+        if s.sms_7_days >= s.rules.sms_per_7_days:
+            return Refusal("WHEN-5", f"{s.sms_7_days} automated SMS already in 7 days, to the borrower or that "
+                                     f"number (limit {s.rules.sms_per_7_days})")
+    return None
+
+
+def _window(s: Situation) -> Refusal | None:
+    start, end = s.rules.window
+    if s.local_time is not None and not start <= s.local_time < end:
+        return Refusal("WHEN-1", f"{s.local_time:%H:%M} is outside the contact window {start:%H:%M}-{end:%H:%M}",
+                       True)
+    return None
+
+
+def _call(kind: str, s: Situation) -> Refusal | None:
+    refusal = _no_contact(s, overridable=True) or _window(s)
+    if refusal or kind != "call":
+        return refusal
+    if s.attempts_today >= MAX_DIAL_ATTEMPTS:
+        return Refusal("WHEN-3", f"{s.attempts_today} dial attempts to this number today (limit {MAX_DIAL_ATTEMPTS})",
+                       True)
+    if s.connected and s.connected_today >= MAX_CONNECTED_CALLS:
+        return Refusal("WHEN-2", f"{s.connected_today} connected calls with the borrower today "
+                                 f"(limit {MAX_CONNECTED_CALLS})", True)
+    if s.rules.rules == "us":
+        if s.calls_7_days >= MAX_CALLS_7_DAYS:
+            return Refusal("WHEN-4", f"{s.calls_7_days} calls about this debt in 7 days (limit {MAX_CALLS_7_DAYS})",
+                           True)
+        if s.conversation_days_ago is not None and s.conversation_days_ago < CONVERSATION_QUIET_DAYS:
+            return Refusal("WHEN-4", f"a conversation about this debt {s.conversation_days_ago} day(s) ago: no call "
+                                     f"within {CONVERSATION_QUIET_DAYS} days after one", True)
+    return None
+
+
+def _third_party(s: Situation) -> Refusal | None:
+    person = s.person
+    if person is None:
+        return Refusal("WHO-3", "a third party must be a recorded contact person, with the source of their number")
+    if person.refused:
+        return Refusal("WHO-2", f"{person.name} refused to help before; they are never contacted again")
+    refusal = _no_contact(s, overridable=True)
+    if refusal:
+        return refusal
+    if person.relation != "guarantor":  # a guarantor answers for the debt (WHO-1); others only help reach
+        unreachable, why = s.borrower_unreachable
+        if not unreachable:
+            return Refusal("WHO-5", f"a contact person is asked to help only when the borrower is recorded "
+                                    f"unreachable: {why}")
+    return _window(s) or (Refusal("WHEN-3", f"{s.attempts_today} dial attempts to this number today "
+                                            f"(limit {MAX_DIAL_ATTEMPTS})", True)
+                          if s.attempts_today >= MAX_DIAL_ATTEMPTS else None)
+
+
+def _held_back(s: Situation) -> Refusal | None:
+    """HOLD-1 and HOLD-3 keep an account out of the bureau file and agency placements."""
+    for h in s.holds:
+        if h.rule in ("HOLD-1", "HOLD-3"):
+            return Refusal(h.rule, f"{h.reason} hold {h.id} in force")
+    return None
+
+
+def _bureau(s: Situation) -> Refusal | None:
+    refusal = _held_back(s)
+    if refusal:
+        return refusal
+    if s.dpd < s.min_dpd:
+        return Refusal("REC-2", f"{s.dpd} days past due: not adverse (bureau.min_dpd = {s.min_dpd})")
+    if s.notice_sent_on is None:
+        return Refusal("REC-2", "no pre-notice has been sent")
+    if s.as_of is not None and (s.as_of - s.notice_sent_on).days < s.notice_days:
+        return Refusal("REC-2", f"pre-notice sent on {s.notice_sent_on.isoformat()}, less than {s.notice_days} days "
+                                f"before {s.as_of.isoformat()}")
+    return None
+
+
+def _placement(s: Situation) -> Refusal | None:
+    refusal = _held_back(s)
+    if refusal:
+        return refusal
+    if s.dpd <= 0:
+        return Refusal("AGY-3", "the account is not delinquent: an agency gets only accounts it can collect")
+    return None

@@ -1,0 +1,177 @@
+"""What the records say about a batch of accounts at a moment: the facts the contact policy
+(domain.policy) and the content rules (domain.content) are judged on.
+
+Gathered for a whole batch in one query per kind of record, never one per loan; the nightly
+run, `send`, the queue, `log`, the bureau file and placements all build their situations
+here, so every path judges a contact from the same facts.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Sequence
+from datetime import UTC, date, datetime, time, timedelta
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import Connection
+
+from collect_cli.config import Settings
+from collect_cli.domain.content import (
+    COLLECTION_PURPOSES,
+    MessageFacts,
+    Sent,
+    episode_facts,
+)
+from collect_cli.domain.limitation import limitation_ends, time_barred
+from collect_cli.domain.policy import CONNECTED, HoldFact, PromiseFact, Situation
+from collect_cli.domain.promises import holds_reminders
+from collect_cli.services.portfolio import Account
+from collect_cli.store import queries as q
+
+RECIPIENT = {"sms": "phone", "email": "email", "letter": "address"}
+
+
+def recipient_for(channel: str, account: Account) -> str | None:
+    """The number or address a message goes to, from the ledger in force (WHO-1)."""
+    return getattr(account, RECIPIENT[channel]) or None
+
+
+def zone_of(account: Account, settings: Settings) -> ZoneInfo:
+    return ZoneInfo(account.timezone or settings.timezone)
+
+
+def local_day(moment: datetime, zone: ZoneInfo) -> date:
+    """The day a moment (naive UTC) falls on in `zone`."""
+    return moment.replace(tzinfo=UTC).astimezone(zone).date()
+
+
+def day_start(day: date, zone: ZoneInfo) -> datetime:
+    """The first moment of `day` in `zone`, as naive UTC."""
+    return datetime.combine(day, time(0), zone).astimezone(UTC).replace(tzinfo=None)
+
+
+class BatchRecords:
+    """The records of a batch of accounts, read once, and the situations built from them."""
+
+    def __init__(self, conn: Connection, accounts: Sequence[Account], *, on: date, now: datetime,
+                 settings: Settings, payments: dict | None = None, contacts: dict | None = None):
+        self.settings, self.on, self.now = settings, on, now
+        self.accounts = {a.loan_id: a for a in accounts}
+        ids = list(self.accounts)
+        borrower_ids = sorted({a.borrower_id for a in accounts})
+        points = sorted({p for a in accounts for p in (a.phone, a.email) if p})
+        self.holds = {loan: tuple(HoldFact(h.id, h.reason, h.channel, h.point) for h in rows)
+                      for loan, rows in q.active_holds(conn, ids, borrower_ids, on, points).items()}
+        self.promises = {p.loan_id: PromiseFact(p.amount, p.due_on, p.grace_days) for p in q.open_promises(conn, ids)
+                         if holds_reminders(p.due_on, p.grace_days, on)}
+        self.all_promises = q.promises_of(conn, ids)
+        self.sent = q.sent_messages(conn, ids)
+        self.shared_points = q.shared_points(conn, points)
+        self.confirmed = q.confirmed_owners(conn, list(self.shared_points))
+        self.stages = q.current_stages(conn, ids)
+        self.reported = q.bureau_reported(conn, ids)
+        self.payments = payments if payments is not None else q.payments_of(conn, ids, on)
+        years = settings.limitation.years
+        self.contacts = contacts if contacts is not None else q.contacts_of(
+            conn, ids, datetime.combine(on - timedelta(days=366 * years + 1), time(0)))
+        since, until = day_start(on - timedelta(days=8), ZoneInfo("UTC")), day_start(on + timedelta(days=9),
+                                                                                       ZoneInfo("UTC"))
+        self._sms_by_borrower: dict[str, list] = defaultdict(list)
+        self._sms_by_number: dict[str, list] = defaultdict(list)
+        for row in q.sms_planned(conn, borrower_ids, [a.phone for a in accounts], since, until):
+            self._sms_by_borrower[row.borrower_id].append(row)
+            if row.recipient:
+                self._sms_by_number[row.recipient].append(row)
+        self.pending: list[tuple[str, str | None, datetime]] = []  # SMS planned in this run, not yet stored
+
+    # --- automated messages ---------------------------------------------------------------
+
+    def zone(self, acc: Account) -> ZoneInfo:
+        return zone_of(acc, self.settings)
+
+    def sent_of(self, acc: Account) -> list[Sent]:
+        zone = self.zone(acc)
+        return [Sent(m.episode, m.channel, m.purpose, local_day(m.sent_at, zone)) for m in self.sent[acc.loan_id]
+                if m.sent_at <= self.now]
+
+    def message_facts(self, acc: Account, episode: str | None) -> MessageFacts:
+        stage = self.stages.get(acc.loan_id)
+        reported = self.reported.get(acc.loan_id)
+        return episode_facts(episode, self.sent_of(acc),
+                             placed_with=stage.agency if stage is not None and stage.stage == "agency" else None,
+                             bureau_reported_on=local_day(reported, self.zone(acc)) if reported else None,
+                             time_barred=self.time_barred(acc))
+
+    def time_barred(self, acc: Account) -> bool:
+        """LIM-1, from the ledger and the records up to `on`."""
+        unpaid = [p.installment.due_on for p in acc.state.positions
+                  if p.unpaid > 0 and p.installment.due_on < acc.state.as_of]
+        zone = self.zone(acc)
+        demands = [m.on for m in self.sent_of(acc) if (m.purpose or "overdue_notice") in COLLECTION_PURPOSES]
+        demands += [local_day(c.at, zone) for c in self.contacts.get(acc.loan_id, [])
+                    if c.party is None and c.outcome in CONNECTED]
+        renewals = {"payment": [d for d, _ in self.payments.get(acc.loan_id, [])],
+                    "promise": [p.made_on for p in self.all_promises.get(acc.loan_id, [])],
+                    "demand": demands}
+        renewals = {k: [d for d in v if d <= self.on] for k, v in renewals.items()}
+        rules = self.settings.limitation
+        return time_barred(self.on, limitation_ends(min(unpaid, default=None), renewals, years=rules.years,
+                                                    renewed_by=rules.renewed_by))
+
+    def sms_load(self, acc: Account, day: date, exclude: int | None = None) -> tuple[int, int]:
+        """WHEN-5: automated SMS to the borrower or to their number (under any borrower id) on
+        `day`, and in the 7 days up to it, by the borrower's day in their zone now (a zone
+        changed meanwhile opens no second slot)."""
+        zone = self.zone(acc)
+        rows = {r.id: r for r in self._sms_by_borrower.get(acc.borrower_id, ())}
+        rows.update({r.id: r for r in self._sms_by_number.get(acc.phone, ())} if acc.phone else {})
+        days = [local_day(r.send_after, zone) for r in rows.values() if r.id != exclude]
+        days += [local_day(at, zone) for borrower, number, at in self.pending
+                 if borrower == acc.borrower_id or (acc.phone and number == acc.phone)]
+        return (sum(d == day for d in days), sum(day - timedelta(days=6) <= d <= day for d in days))
+
+    def note_sms(self, acc: Account, at: datetime) -> None:
+        """An SMS planned (or sent) in this run, counted before it reaches the store."""
+        self.pending.append((acc.borrower_id, acc.phone, at))
+
+    def shared(self, acc: Account, point: str | None) -> bool:
+        """WHO-4: the number or e-mail is on file for another borrower id too, and has not been
+        confirmed as this borrower's."""
+        return bool(point) and point in self.shared_points and self.confirmed.get(point) != acc.borrower_id
+
+    def automated(self, acc: Account, channel: str, purpose: str, day: date, *,
+                  exclude: int | None = None) -> Situation:
+        """The situation of an automated message to `acc` on the borrower's `day`."""
+        recipient = recipient_for(channel, acc)
+        today, week = self.sms_load(acc, day, exclude) if channel == "sms" else (0, 0)
+        return Situation(holds=self.holds.get(acc.loan_id, ()), purpose=purpose,
+                         promise=self.promises.get(acc.loan_id), recipient=recipient,
+                         shared_recipient=self.shared(acc, recipient), sms_today=today, sms_7_days=week,
+                         rules=self.settings.contact)
+
+
+# --- calls, visits and third parties ------------------------------------------------------
+
+CALL_HISTORY_DAYS = 8  # what the call rules look back on (WHEN-4's seven days and a margin)
+
+
+def call_situation(acc: Account, *, holds: tuple[HoldFact, ...], contacts: Sequence, now: datetime,
+                   settings: Settings, number: str | None, connected: bool = True) -> Situation:
+    """A call (or visit) to `number` about `acc` at `now`: the borrower's day so far, in their zone.
+    `contacts` are the borrower's and that number's recent contacts (contacts_around)."""
+    zone = zone_of(acc, settings)
+    today = local_day(now, zone)
+    outbound = [c for c in contacts if c.channel == "call" and c.direction == "out" and c.at <= now]
+    theirs = [c for c in outbound if c.borrower_id == acc.borrower_id and c.party is None]
+    # a call recorded before numbers were kept went to the borrower's phone
+    dialled = [c for c in outbound if (c.number or (acc.phone if c.party is None else None)) == number]
+    about_it = [c for c in theirs if c.loan_id == acc.loan_id]
+    talks = [local_day(c.at, zone) for c in about_it if c.outcome in CONNECTED]
+    return Situation(
+        holds=holds, local_time=now.replace(tzinfo=UTC).astimezone(zone).time(), connected=connected,
+        connected_today=sum(c.outcome in CONNECTED and local_day(c.at, zone) == today for c in theirs),
+        attempts_today=sum(local_day(c.at, zone) == today for c in dialled),
+        calls_7_days=sum((today - local_day(c.at, zone)).days < 7 for c in about_it),
+        conversation_days_ago=(today - max(talks)).days if talks else None,
+        rules=settings.contact,
+    )

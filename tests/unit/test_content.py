@@ -1,0 +1,285 @@
+"""What a message may say, judged on the rendered text as a person reads it (domain.content):
+a corpus of disguised wording, each suppressed with the right rule, and the texts that must
+pass. The corpus is rendered through real templates, so a disguise made by template code
+(concatenation, filters, format) is judged as it comes out."""
+
+from __future__ import annotations
+
+from datetime import date
+from pathlib import Path
+
+import pytest
+
+from collect_cli.config import LocaleTexts, Messaging, Settings
+from collect_cli.domain.compliance import ContactRules
+from collect_cli.domain.content import (
+    NO_FACTS,
+    MessageFacts,
+    judge,
+    long_number,
+    name_problem,
+    states_bureau_notice,
+)
+from collect_cli.domain.lexicon import Lexicon
+from collect_cli.domain.loan_state import Installment, loan_state
+from collect_cli.domain.replies import stop_keyword
+from collect_cli.messaging.templates import read_template
+from collect_cli.services.messages import compose
+from collect_cli.services.portfolio import Account
+
+LEXICON = Lexicon.of()
+# a clean overdue notice: creditor, name, amount, date, how to pay, how to dispute, contact number
+CLEAN = ("{{ borrower_name }}您好，截至{{ as_of }}，您在{{ creditor_name }}的借款（{{ loan_ref }}）逾期金额"
+         "{{ amount_overdue }}元，请通过{{ payment_channels }}还款。如有异议请通过{{ dispute_channel }}反馈，"
+         "客服电话{{ service_phone }}。")
+
+
+def account(name: str = "王小明", address: str | None = "上海市黄浦区中山东一路1号", locale: str = "zh_CN") -> Account:
+    schedule = [Installment(1, date(2026, 9, 30), 1000_00, 50_00), Installment(2, date(2026, 10, 31), 1000_00, 40_00),
+                Installment(3, date(2026, 11, 30), 1000_00, 30_00)]
+    state = loan_state(schedule, [], date(2026, 11, 20))
+    return Account(loan_id="L00001234", borrower_id="C1", borrower_name=name, phone="+8613812345678",
+                   email="ming@example.com", address=address, locale=locale, timezone=None, product="消费贷",
+                   principal=3000_00, disbursed_on=date(2026, 8, 31), state=state)
+
+
+def rendered(tmp_path: Path, body: str, *, channel: str = "sms", purpose: str = "overdue_notice",
+             settings: Settings | None = None, facts: MessageFacts = NO_FACTS, acc: Account | None = None,
+             locale: str = "zh_CN"):
+    path = tmp_path / f"t.{locale}.j2"
+    path.write_text(f"{{#-\nchannel: {channel}\npurpose: {purpose}\n-#}}\n{body}\n", encoding="utf-8")
+    return compose(acc or account(locale=locale), read_template(path), settings or Settings(), purpose=purpose,
+                   facts=facts)
+
+
+def rules(msg) -> set[str]:
+    return {r.rule for r in msg.refusals}
+
+
+def test_the_clean_notice_passes(tmp_path):
+    msg = rendered(tmp_path, CLEAN)
+    assert msg.refusals == [], msg.refusals
+
+
+# Threats and insults disguised by template code or by spelling; each appended to a clean notice.
+DISGUISED = {
+    "concatenation": "{{ '坐' ~ '牢' }}",
+    "format filter": "{{ '%s%s'|format('坐', '牢') }}",
+    "reverse filter": "{{ '牢坐'|reverse }}",
+    "join of a list": "{{ ['公', '安']|join }}",
+    "str.format": "{{ '{}{}'.format('拘', '留') }}",
+    "replace": "{{ '曝X光'|replace('X', '') }}",
+    "zero-width space": "坐\u200b牢",
+    "zero-width joiner and BOM": "通\u200d讯\ufeff录",
+    "ideographic space": "曝\u3000光",
+    "soft hyphen": "po\u00adlice",
+    "punctuation inside": "上.门",
+    "full-width latin": "ｐｏｌｉｃｅ",
+    "cyrillic look-alikes": "роliсе",
+    "greek look-alikes": "jαil",
+    "small capitals": "ᴘᴏʟɪᴄᴇ",
+    "accents": "pólícé",
+    "leetspeak": "p0l1ce",
+    "spaced letters": "a r r e s t",
+    "mathematical letters": "𝐰𝐚𝐫𝐫𝐚𝐧𝐭",
+    "pinyin": "zuo lao",
+    "pinyin with tones": "zuò láo",
+    "pinyin mixed with hanzi": "公an",
+    "homophone": "座牢",
+    "traditional characters": "通訊錄",
+    "synonym: prison": "送进监狱",
+    "synonym: detention": "刑拘",
+    "synonym: the police station": "派出所",
+    "synonym: exposure": "发朋友圈",
+    "synonym: your family": "通知你的父母",
+    "synonym: workplace": "你的领导",
+    "insult": "老赖",
+    "insult by sound": "老来",
+    "insult in English": "deadbeat",
+    "borrow to repay": "以贷养贷",
+    "fees for collection": "催收费",
+    "threat in English": "we know where you live",
+}
+
+
+@pytest.mark.parametrize("case", DISGUISED)
+def test_disguised_wording_is_suppressed_say1(tmp_path, case):
+    msg = rendered(tmp_path, CLEAN + DISGUISED[case])
+    assert "SAY-1" in rules(msg), (case, msg.body)
+
+
+@pytest.mark.parametrize("text", ["{{ '限' ~ '时' }}优惠", "提 额", "ｃａｓｈｂａｃｋ", "免息券{{ '' }}"])
+def test_marketing_is_suppressed_say6(tmp_path, text):
+    assert "SAY-6" in rules(rendered(tmp_path, CLEAN + text))
+
+
+@pytest.mark.parametrize("field,value,rule", [
+    ("creditor_name", "公安催收中心", "SAY-1"),
+    ("payment_channels", "APP或借新还旧", "SAY-1"),
+    ("dispute_channel", "限时优惠专线", "SAY-6"),
+    ("sms_signature", "老赖曝光台", "SAY-1"),
+])
+def test_configured_texts_are_judged_as_sent(tmp_path, field, value, rule):
+    base = Messaging().texts["zh_CN"].__dict__
+    settings = Settings(messaging=Messaging(texts={"zh_CN": LocaleTexts(**{**base, field: value}),
+                                                    "en": Messaging().texts["en"]}))
+    assert rule in rules(rendered(tmp_path, CLEAN, settings=settings))
+
+
+def test_the_configured_lexicon_extends_every_form(tmp_path):
+    settings = Settings(messaging=Messaging(forbidden_words=("立即处理",), marketing_words=("秒借",)))
+    assert "SAY-1" in rules(rendered(tmp_path, CLEAN + "请立 即 处 理", settings=settings))
+    assert "SAY-6" in rules(rendered(tmp_path, CLEAN + "秒借", settings=settings))
+
+
+@pytest.mark.parametrize("number", [
+    "13812345678", "138 1234 5678", "138-1234-5678", "+86 138 1234 5678", "１３８１２３４５６７８", "138\u200b1234\u200b5678",
+    "一三八一二三四五六七八", "11010519491231002X", "6222 0212 3456 7890 123", "(415) 555-0100",
+])
+def test_full_numbers_are_suppressed_say4(tmp_path, number):
+    assert "SAY-4" in rules(rendered(tmp_path, CLEAN + f"请联系{{{{ '{number}' }}}}"))
+
+
+def test_the_engines_own_figures_next_to_each_other_are_no_number(tmp_path):
+    msg = rendered(tmp_path, CLEAN + "（{{ as_of }} {{ next_due_on }} {{ amount_overdue }} {{ outstanding_principal }}）")
+    assert "SAY-4" not in rules(msg)
+    assert long_number("尾号1234，逾期51天") is None
+
+
+def test_brackets_in_an_sms_body_say5(tmp_path):
+    for text in ("【催收中心】", "〖通知〗"):
+        assert "SAY-5" in rules(rendered(tmp_path, text + CLEAN))
+    assert "SAY-5" not in rules(rendered(tmp_path, "【通知】" + CLEAN, channel="letter", purpose="overdue_notice"))
+
+
+@pytest.mark.parametrize("missing", ["amount_overdue", "as_of", "creditor_name", "dispute_channel", "service_phone"])
+def test_required_content_is_found_as_values_say2(tmp_path, missing):
+    """Naming a variable is not showing its value: a dead branch, a wrong figure or another
+    variable do not count."""
+    body = CLEAN.replace("{{ " + missing + " }}", "{% if false %}{{ " + missing + " }}{% endif %}")
+    msg = rendered(tmp_path, body)
+    assert "SAY-2" in rules(msg) and missing in str(msg.refusals)
+
+
+def test_a_figure_inside_a_larger_number_is_not_the_figure(tmp_path):
+    body = CLEAN.replace("{{ amount_overdue }}", "1{{ amount_overdue }}")
+    assert "SAY-2" in rules(rendered(tmp_path, body))
+
+
+def test_the_steps_purpose_decides_what_a_message_must_say(tmp_path):
+    """A template that declares itself a pre-due reminder but is sent by an overdue step must
+    say what an overdue notice says."""
+    predue = ("{{ borrower_name }}：{{ creditor_name }}提醒，{{ next_due_on }}应还{{ next_due_amount }}元，"
+              "请通过{{ payment_channels }}还款，客服{{ service_phone }}。")
+    path = tmp_path / "p.zh_CN.j2"
+    path.write_text("{#-\nchannel: sms\npurpose: predue_reminder\n-#}\n" + predue + "\n", encoding="utf-8")
+    src = read_template(path)
+    assert compose(account(), src, Settings(), purpose="predue_reminder").refusals == []
+    assert "SAY-2" in {r.rule for r in compose(account(), src, Settings(), purpose="overdue_notice").refusals}
+    formal = compose(account(), read_template(path), Settings(), purpose="formal_notice")
+    assert "REC-2" in {r.rule for r in formal.refusals}
+
+
+def test_us_rules_need_the_notice_and_the_opt_out_in_the_text_say3(tmp_path):
+    us = Settings(contact=ContactRules(rules="us"))
+    english = ("{{ borrower_name }}: {{ creditor_name }} loan {{ loan_ref }} has {{ amount_overdue }} overdue as of "
+               "{{ as_of }}. Pay: {{ payment_channels }}. Dispute: {{ dispute_channel }} / {{ service_phone }}.")
+    assert "SAY-3" in rules(rendered(tmp_path, english, settings=us, locale="en"))
+    assert "SAY-3" in rules(rendered(tmp_path, english + "{% if false %}{{ disclosure }}{% endif %}", settings=us,
+                                     locale="en"))
+    assert rendered(tmp_path, english + "{{ disclosure }}", settings=us, locale="en").refusals == []
+
+
+@pytest.mark.parametrize("claim,facts", [
+    ("我们已另函寄送正式通知。", MessageFacts(letter_sent_on=date(2026, 11, 1))),
+    ("此前我们已多次提醒您。", MessageFacts(notices_sent=2)),
+    ("再次提醒：", MessageFacts(notices_sent=1)),
+    ("We have written to you before about this amount.", MessageFacts(notices_sent=1)),
+    ("我们已寄送最终还款通知函。", MessageFacts(letter_sent_on=date(2026, 11, 1), final_letter_sent_on=date(2026, 11, 1))),
+    ("您的欠款已移交第三方催收机构。", MessageFacts(placed_with="Acme")),
+    ("我们已向法院提起诉讼。", MessageFacts(legal_filed_on=date(2026, 11, 1))),
+    ("您的逾期信息已上报征信。", MessageFacts(bureau_reported_on=date(2026, 11, 1))),
+])
+def test_a_statement_of_fact_needs_its_record_say8(tmp_path, claim, facts):
+    assert "SAY-8" in rules(rendered(tmp_path, CLEAN + claim))
+    assert "SAY-8" not in rules(rendered(tmp_path, CLEAN + claim, facts=facts))
+
+
+def test_legal_wording_only_on_debts_that_are_not_time_barred_say7(tmp_path):
+    text = CLEAN + "如仍未还款，我们将通过法律途径维护自身权益。"
+    assert "SAY-7" not in rules(rendered(tmp_path, text))
+    assert "SAY-7" in rules(rendered(tmp_path, text, facts=MessageFacts(time_barred=True)))
+    assert "SAY-7" in rules(rendered(tmp_path, CLEAN + "起{{ '诉' }}", facts=MessageFacts(time_barred=True)))
+
+
+def test_the_bureau_notice_is_found_in_what_the_recipient_sees():
+    assert states_bureau_notice("如逾期持续，我们将向金融信用信息基础数据库报送您的逾期信息。", "sms")
+    assert not states_bureau_notice("<p>请还款</p><!-- 我们将报送征信 --><p style='display:none'>报送征信</p>", "letter")
+    assert states_bureau_notice("<p>We will report it to the credit bureau.</p>", "letter")
+
+
+def test_letters_are_judged_on_their_text_including_hidden_parts(tmp_path):
+    letter = "<p>" + CLEAN + "</p>"
+    assert rendered(tmp_path, letter, channel="letter").refusals == []
+    assert "SAY-1" in rules(rendered(tmp_path, letter + '<p style="display:none">坐牢</p>', channel="letter"))
+    assert "SAY-1" in rules(rendered(tmp_path, letter + "<!-- 老赖 -->", channel="letter"))
+    hidden = letter.replace("{{ amount_overdue }}", '<span style="display: none">{{ amount_overdue }}</span>')
+    assert "SAY-2" in rules(rendered(tmp_path, hidden, channel="letter"))
+
+
+@pytest.mark.parametrize("name,problem", [
+    ("王小明", None), ("Ming Wang", None), ("买买提·艾力", None), ("J. O'Brien", None), ("Jailani Ahmed", None),
+    ("龚安", None),  # sounds like 公安: real names share sounds with everything; not judged by sound
+    ("张三13800138000", "digits"), ("老赖王五", "word"), ("【通知】李四", "holds"), ("www.example.cn", "web"),
+    ("王\u200b五", "holds"), ("Amy Police Chen", "word"), ("李四（VIP）", "holds"),
+])
+def test_names_are_data(name, problem):
+    got = name_problem(name, LEXICON)
+    assert (got is None) if problem is None else (problem in got), got
+
+
+def test_a_name_that_cannot_stand_gets_a_neutral_salutation_not_a_suppression(tmp_path):
+    msg = rendered(tmp_path, CLEAN, acc=account(name="老赖13800138000"))
+    assert msg.refusals == [] and msg.body.startswith("客户您好")
+    assert "13800138000" not in msg.body
+
+
+def test_addresses_may_name_authorities_but_not_insult(tmp_path):
+    letter = "<p>{{ address }}</p><p>" + CLEAN + "</p>"
+    ok = rendered(tmp_path, letter, channel="letter", acc=account(address="北京市朝阳区公安局宿舍3号楼"))
+    assert ok.refusals == []
+    bad = rendered(tmp_path, letter, channel="letter", acc=account(address="老赖王五家 北京市1号"))
+    assert "SAY-1" in rules(bad)
+    phone = rendered(tmp_path, letter, channel="letter", acc=account(address="北京市1号 电话13812345678"))
+    assert "SAY-4" in rules(phone)
+
+
+def test_everyday_phrases_are_not_threats(tmp_path):
+    for text in ("谨防诈骗，请勿向他人透露验证码。", "劳烦您尽快处理。", "APP显示的应还金额为准。", "还款同时请保留凭证。"):
+        assert rendered(tmp_path, CLEAN + text).refusals == [], text
+    english = ("{{ borrower_name }}: {{ creditor_name }} loan {{ loan_ref }} has {{ amount_overdue }} overdue as of "
+               "{{ as_of }}. We are sympathetic and familiar with cumulative interest; as the due date gets closer, "
+               "pay via {{ payment_channels }}. Dispute: {{ dispute_channel }} / {{ service_phone }}.")
+    assert rendered(tmp_path, english, locale="en").refusals == []
+
+
+@pytest.mark.parametrize("reply,word", [
+    ("STOP", "stop"), ("stop.", "stop"), ("ＳＴＯＰ", "stop"), ("Stop texting me", "stop"), ("退订", "退订"),
+    ("回复TD退订", "退订"), ("TD", "td"), ("Unsubscribe", "unsubscribe"), ("T", "t"), ("别再发了", "别再发"),
+])
+def test_stop_replies(reply, word):
+    assert stop_keyword(reply) == word
+
+
+@pytest.mark.parametrize("reply", ["好的，我明天还", "I will pay on Friday", "", None, "Tomorrow"])
+def test_other_replies_are_no_opt_out(reply):
+    assert stop_keyword(reply) is None
+
+
+def test_judge_reads_every_form_once_per_message():
+    """A direct call, as `send` makes it on a stored body."""
+    context = {"borrower_name": "王小明", "creditor_name": "X公司", "amount_overdue": "1.00", "as_of": "2026-11-20",
+               "payment_channels": "APP", "dispute_channel": "客服", "service_phone": "95188"}
+    text = "王小明您好，截至2026-11-20，X公司借款逾期1.00元，请通过APP还款，异议请找客服，电话95188。"
+    assert judge(text, channel="sms", purpose="overdue_notice", rules="cn", context=context, lexicon=LEXICON,
+                 facts=MessageFacts()) == []

@@ -14,6 +14,7 @@ import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import date
+from functools import lru_cache
 
 from collect_cli.domain.compliance import Refusal
 from collect_cli.domain.lexicon import Forms, Lexicon
@@ -159,10 +160,11 @@ def judge(text: str, *, channel: str, purpose: str, rules: str, context: Mapping
     the ledger fields (name, address) are judged by their own checks, not as wording, since
     real names and addresses contain sounds and words (龚安, 公安局宿舍) that wording must not."""
     seen, everything = readable(text, channel)
+    folded_seen = fold(seen)
+    folded_all = folded_seen if everything is seen else fold(everything)
     found: list[Refusal] = []
-    wording = _cut(fold(everything + ("\n" + signature if signature else "")),
-                   [context.get(k) for k in LEDGER_FIELDS])
-    forms = Forms.of(wording)
+    wording = _cut(folded_all + ("\n" + fold(signature) if signature else ""), [context.get(k) for k in LEDGER_FIELDS])
+    forms = Forms.of(wording, folded=True)
     terms = lexicon.find(forms, rules=("SAY-1", "SAY-6", "SAY-7") if facts.time_barred else ("SAY-1", "SAY-6"))
     for rule, why in (("SAY-1", "threat, insult, false authority, shaming or pressure"),
                       ("SAY-6", "marketing in a notification"),
@@ -170,32 +172,33 @@ def judge(text: str, *, channel: str, purpose: str, rules: str, context: Mapping
         words = [t.word for t in terms if t.rule == rule]
         if words:
             found.append(Refusal(rule, f"{why}: {', '.join(map(repr, words[:3]))}"))
-    for field, check in (("borrower_name", name_problem), ("address", address_problem)):
+    fields = (("borrower_name", name_problem),) + ((("address", address_problem),) if channel == "letter" else ())
+    for field, check in fields:
         value = context.get(field)
         problem = check(str(value), lexicon) if value else None
         if problem:
             found.append(Refusal("SAY-4" if "digits" in problem else "SAY-1", f"the {field.replace('_', ' ')} {problem}"))
-    number = long_number(everything, [context.get(k) for k in ENGINE_VALUES])
+    number = _long_number(folded_all, [context.get(k) for k in ENGINE_VALUES])
     if number:
         found.append(Refusal("SAY-4", f"an unmasked number {number[:3]}… ({len(number)} digits): mask phone, ID "
                                       "and card numbers (尾号1234)"))
-    if channel == "sms" and _BRACKETS.search(fold(seen)):
+    if channel == "sms" and _BRACKETS.search(folded_seen):
         found.append(Refusal("SAY-5", "no 【】 in an SMS body: the channel adds the 【signature】"))
     letters = forms.letters
     for claim, pattern, needs, proven in _CLAIMS:
         if pattern.search(letters) and not proven(facts):
             found.append(Refusal("SAY-8", f"states that {claim}, but no record shows {needs}"))
-    missing = [k for k in REQUIRED.get(purpose, ()) if not shows_value(seen, context.get(k), k)]
+    missing = [k for k in REQUIRED.get(purpose, ()) if not shows_value(folded_seen, context.get(k), k)]
     if missing:
         found.append(Refusal("SAY-2", f"a {purpose} must show {', '.join(missing)} (the values, in the text)"))
     if rules == "us":
-        shown = letters_of(fold(seen))
+        shown = letters_of(folded_seen)
         if purpose in COLLECTION_PURPOSES and not any(p in shown for p in _DEBT_NOTICE):
             found.append(Refusal("SAY-3", 'under the us rules a collection message says "This is an attempt to '
                                           'collect a debt"'))
         if channel in ("sms", "email") and not any(p in shown for p in _OPT_OUT):
             found.append(Refusal("SAY-3", 'under the us rules every SMS and email carries an opt-out ("Reply STOP")'))
-    if purpose in BUREAU_NOTICE_PURPOSES and not states_bureau_notice(seen, "text"):
+    if purpose in BUREAU_NOTICE_PURPOSES and not _tells_bureau(letters_of(folded_seen)):
         found.append(Refusal("REC-2", "a formal notice tells the borrower before adverse data goes to the credit "
                                       "bureau; this text does not"))
     return found
@@ -204,37 +207,39 @@ def judge(text: str, *, channel: str, purpose: str, rules: str, context: Mapping
 def _cut(folded: str, values: Iterable[object]) -> str:
     """`folded` with each value (of at least two letters) replaced by the placeholder."""
     for value in values:
-        v = fold(str(value)).strip() if value else ""
+        v = _fold_value(str(value)) if value else ""
         if len(letters_of(v)) >= 2:
             folded = folded.replace(v, PLACEHOLDER)
     return folded
+
+
+@lru_cache(maxsize=8192)
+def _fold_value(value: str) -> str:
+    return fold(value).strip()
 
 
 def long_number(text: str, known: Iterable[object] = ()) -> str | None:
     """A run of 10 or more digits a reader takes as one number (SAY-4): digits of any script and
     Chinese numerals, split by spaces, dashes, dots or invisible characters, count together;
     the engine's own figures, dates and the service line are cut out first."""
-    folded = _cut(fold(text), known)
-    digits = digits_form(folded)
-    run: list[str] = []
-    longest = ""
-    for ch in digits + PLACEHOLDER:
-        if ch.isdigit():
-            run.append(ch)
-        elif ch.isalpha() or ch == PLACEHOLDER:
-            if len(run) >= _LONG_NUMBER and len(run) > len(longest):
-                longest = "".join(run)
-            run = []
-        # punctuation and spaces between digits do not end the number
-    return longest or None
+    return _long_number(fold(text), known)
 
 
-def shows_value(seen: str, value: object, name: str) -> bool:
-    """Whether the text shows this value, as written or in a usual other spelling (a date as
-    2026年11月20日, an amount without its thousands separator)."""
+def _long_number(folded: str, known: Iterable[object]) -> str | None:
+    digits = digits_form(_cut(folded, known))
+    runs = ("".join(filter(str.isdigit, m.group(0))) for m in _DIGIT_RUN.finditer(digits))
+    return max((r for r in runs if len(r) >= _LONG_NUMBER), key=len, default=None)
+
+
+# digits with nothing but spaces and punctuation between them (a letter or a cut ends the run)
+_DIGIT_RUN = re.compile(rf"\d(?:[^\w{PLACEHOLDER}]*\d)*")
+
+
+def shows_value(folded: str, value: object, name: str) -> bool:
+    """Whether the text (folded) shows this value, as written or in a usual other spelling (a
+    date as 2026年11月20日, an amount without its thousands separator)."""
     if value is None or str(value).strip() == "":
         return False
-    folded = fold(seen)
     spellings = {str(value)}
     if name in ("as_of", "next_due_on"):
         try:
@@ -244,10 +249,21 @@ def shows_value(seen: str, value: object, name: str) -> bool:
             pass
     if name in _NUMERIC:
         spellings.add(str(value).replace(",", ""))
-        # the figure itself, not part of a larger one (1,790.00 in 11,790.00)
-        return any(re.search(rf"(?<!\d)(?<!\d[,.]){re.escape(fold(v))}(?!\d)(?![,.]\d)", folded) for v in spellings)
+        return any(_stands_alone(folded, _fold_value(v)) for v in spellings)
     text = _SPACE.sub("", folded)
     return any(_SPACE.sub("", fold(v)) in text for v in spellings)
+
+
+def _stands_alone(text: str, figure: str) -> bool:
+    """`figure` in `text` as itself, not as part of a larger number (1,790.00 in 11,790.00)."""
+    start = text.find(figure)
+    while start >= 0:
+        before, after = text[max(start - 2, 0):start], text[start + len(figure):start + len(figure) + 2]
+        if not (before[-1:].isdigit() or (before[-1:] in ",." and before[:1].isdigit())
+                or after[:1].isdigit() or (after[:1] in ",." and after[1:2].isdigit())):
+            return True
+        start = text.find(figure, start + 1)
+    return False
 
 
 _NUMERIC = ("amount_overdue", "next_due_amount", "as_of", "next_due_on", "outstanding_principal", "overdue_principal",
@@ -258,7 +274,10 @@ def states_bureau_notice(text: str, channel: str) -> bool:
     """REC-2: whether the text, as the recipient sees it, tells that adverse data may go to the
     credit bureau."""
     seen, _ = readable(text, channel)
-    shown = letters_of(fold(seen))
+    return _tells_bureau(letters_of(fold(seen)))
+
+
+def _tells_bureau(shown: str) -> bool:
     return any(b in shown for b in _BUREAU) and any(r in shown for r in _REPORTING)
 
 
@@ -267,6 +286,7 @@ _WEB = re.compile(r"www\.|https?|\.(com|cn|net|org|top|xyz|info|io|me|co|cc|vip|
 MAX_NAME = 50
 
 
+@lru_cache(maxsize=4096)
 def name_problem(name: str, lexicon: Lexicon) -> str | None:
     """Why a borrower name cannot stand in a message as it is (None: it can). A name is letters,
     spaces and the marks names use (·, ., ', -); digits, brackets, web addresses and words
@@ -294,6 +314,7 @@ def name_problem(name: str, lexicon: Lexicon) -> str | None:
 _INSULTS = ("insult", "threat or pressure", "configured")
 
 
+@lru_cache(maxsize=4096)
 def address_problem(address: str, lexicon: Lexicon) -> str | None:
     """Why a postal address cannot be printed on a letter: an insult or threat in it. Real
     addresses name police stations, courts and prisons, so those words are allowed; a full

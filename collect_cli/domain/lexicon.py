@@ -10,8 +10,10 @@ legal_words).
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable
 from dataclasses import dataclass
+from operator import add
 
 from collect_cli.domain.text_forms import (
     PLACEHOLDER,
@@ -119,13 +121,16 @@ class Forms:
     sound: str  # Chinese as pinyin
 
     @classmethod
-    def of(cls, text: str) -> Forms:
-        """`text` may already be folded and hold placeholders where fields were cut out."""
-        folded = fold(text)
-        letters, leet = _without_benign(letters_of(folded)), tuple(map(_without_benign, leet_forms(folded)))
+    def of(cls, text: str, folded: bool = False) -> Forms:
+        """`folded`: the text is fold()ed already (and may hold placeholders where fields were cut)."""
+        folded = text if folded else fold(text)
+        letters = _without_benign(letters_of(folded))
+        # digits and symbols are read as letters only where they touch a Latin letter ("p0l1ce")
+        leet = tuple(map(_without_benign, leet_forms(folded))) if _LEET_SPOT.search(folded) else (letters, letters)
         return cls(letters, leet, phonetic(letters))
 
 
+_LEET_SPOT = re.compile(r"[a-z][\W\d_]*[0-9@$!|€]|[0-9@$!|€][\W\d_]*[a-z]")
 _BENIGN = tuple(sorted({compact(b) for b in BENIGN}, key=len, reverse=True))
 
 
@@ -193,13 +198,15 @@ class Lexicon:
         """The terms the text contains, in any of its forms (of the given rules only)."""
         wanted = set(rules) if rules is not None else None
         hits: dict[Term, None] = {}
-        scans = [(self._letters, forms.letters), (self._latin, forms.leet[0]), (self._latin, forms.leet[1]),
-                 (self._sound, forms.sound)]
+        scans = [(self._letters, forms.letters), (self._sound, forms.sound)]
+        scans += [(self._latin, leet) for leet in dict.fromkeys(forms.leet) if leet != forms.letters]
         for index, text in scans:
-            if not index:
-                continue
-            for i in range(len(text) - 1):
-                for form, term in index.get(text[i:i + 2], ()):
-                    if (wanted is None or term.rule in wanted) and text.startswith(form, i):
+            # the pairs of characters that start a term and are in the text: the fewer to look
+            # for, the index's keys or the text's pairs (built in C)
+            keys = [k for k in index if k in text] if len(index) < len(text) else \
+                index.keys() & set(map(add, text, text[1:]))
+            for key in keys:
+                for form, term in index[key]:
+                    if (wanted is None or term.rule in wanted) and form in text:
                         hits[term] = None
         return list(hits)

@@ -50,11 +50,33 @@ def day_start(day: date, zone: ZoneInfo) -> datetime:
     return datetime.combine(day, time(0), zone).astimezone(UTC).replace(tzinfo=None)
 
 
+class PlannedSms:
+    """SMS planned or sent in this run that the store does not show yet, by borrower and number."""
+
+    def __init__(self):
+        self._all: list[datetime] = []
+        self._by: dict[str, list[int]] = defaultdict(list)
+
+    def add(self, borrower_id: str, number: str | None, at: datetime) -> None:
+        self._all.append(at)
+        for key in (f"b:{borrower_id}", f"n:{number}" if number else None):
+            if key:
+                self._by[key].append(len(self._all) - 1)
+
+    def of(self, borrower_id: str, number: str | None) -> list[datetime]:
+        """Each SMS to the borrower or to the number, once."""
+        found = set(self._by.get(f"b:{borrower_id}", ()))
+        if number:
+            found.update(self._by.get(f"n:{number}", ()))
+        return [self._all[i] for i in found]
+
+
 class BatchRecords:
     """The records of a batch of accounts, read once, and the situations built from them."""
 
     def __init__(self, conn: Connection, accounts: Sequence[Account], *, on: date, now: datetime,
-                 settings: Settings, payments: dict | None = None, contacts: dict | None = None):
+                 settings: Settings, payments: dict | None = None, contacts: dict | None = None,
+                 pending: PlannedSms | None = None):
         self.settings, self.on, self.now = settings, on, now
         self.accounts = {a.loan_id: a for a in accounts}
         ids = list(self.accounts)
@@ -82,7 +104,7 @@ class BatchRecords:
             self._sms_by_borrower[row.borrower_id].append(row)
             if row.recipient:
                 self._sms_by_number[row.recipient].append(row)
-        self.pending: list[tuple[str, str | None, datetime]] = []  # SMS planned in this run, not yet stored
+        self.pending = pending if pending is not None else PlannedSms()
 
     # --- automated messages ---------------------------------------------------------------
 
@@ -123,16 +145,16 @@ class BatchRecords:
         `day`, and in the 7 days up to it, by the borrower's day in their zone now (a zone
         changed meanwhile opens no second slot)."""
         zone = self.zone(acc)
-        rows = {r.id: r for r in self._sms_by_borrower.get(acc.borrower_id, ())}
-        rows.update({r.id: r for r in self._sms_by_number.get(acc.phone, ())} if acc.phone else {})
-        days = [local_day(r.send_after, zone) for r in rows.values() if r.id != exclude]
-        days += [local_day(at, zone) for borrower, number, at in self.pending
-                 if borrower == acc.borrower_id or (acc.phone and number == acc.phone)]
+        times = {r.id: r.send_after for r in self._sms_by_borrower.get(acc.borrower_id, ())}
+        if acc.phone:
+            times.update({r.id: r.send_after for r in self._sms_by_number.get(acc.phone, ())})
+        times.pop(exclude, None)
+        days = [local_day(at, zone) for at in (*times.values(), *self.pending.of(acc.borrower_id, acc.phone))]
         return (sum(d == day for d in days), sum(day - timedelta(days=6) <= d <= day for d in days))
 
     def note_sms(self, acc: Account, at: datetime) -> None:
         """An SMS planned (or sent) in this run, counted before it reaches the store."""
-        self.pending.append((acc.borrower_id, acc.phone, at))
+        self.pending.add(acc.borrower_id, acc.phone, at)
 
     def shared(self, acc: Account, point: str | None) -> bool:
         """WHO-4: the number or e-mail is on file for another borrower id too, and has not been

@@ -192,7 +192,7 @@ def _figures(msg, acc: Account, records: BatchRecords, settings: Settings) -> Re
     if msg.figures:
         penalty = penalty_for(acc, records.payments.get(acc.loan_id, []), settings)
         now = engine_values(acc.loan_id, state, penalty)
-        for name, stated in stated_figures(msg.body, json.loads(msg.figures)).items():
+        for name, stated in stated_figures(msg.body, msg.channel, json.loads(msg.figures)).items():
             if now[name] != stated:
                 return Refusal("AMT-3", f"the message states {name.replace('_', ' ')} {stated}; the engine's "
                                         f"figure for today is {now[name] or 'none'}")

@@ -10,13 +10,7 @@ from datetime import date
 
 from collect_cli.config import Settings
 from collect_cli.domain.compliance import Refusal
-from collect_cli.domain.content import (
-    NO_FACTS,
-    MessageFacts,
-    judge,
-    name_problem,
-    shows_value,
-)
+from collect_cli.domain.content import NO_FACTS, MessageFacts, judge, name_problem, readable, shows_value
 from collect_cli.domain.notice import (
     ENGINE_FIELDS,
     FIGURES,
@@ -27,6 +21,7 @@ from collect_cli.domain.notice import (
 )
 from collect_cli.domain.penalty import capped_daily_rate, penalty_interest
 from collect_cli.domain.sms import signed, sms_length
+from collect_cli.domain.text_forms import fold
 from collect_cli.messaging.lint import Finding, lint
 from collect_cli.messaging.templates import (
     TemplateProblem,
@@ -125,9 +120,10 @@ def compose(account: Account, src: TemplateSource, settings: Settings, *, purpos
     return Rendered(src, body, recipient_for(channel, account), parts, context, refusals)
 
 
-def stated_figures(body: str, figures: dict) -> dict:
+def stated_figures(body: str, channel: str, figures: dict) -> dict:
     """Of the engine's figures a message was made from, those its text states."""
-    return {k: v for k, v in figures.items() if k in FIGURES and v not in ("", "0.00") and shows_value(body, v, k)}
+    seen = fold(readable(body, channel)[0])
+    return {k: v for k, v in figures.items() if k in FIGURES and v not in ("", "0.00") and shows_value(seen, v, k)}
 
 
 def lint_findings(src: TemplateSource, settings: Settings, purpose: str | None = None) -> list[Finding]:

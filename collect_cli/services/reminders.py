@@ -31,7 +31,7 @@ from collect_cli.messaging.templates import (
     TemplateSet,
     TemplateSource,
 )
-from collect_cli.services.contact_facts import BatchRecords, local_day
+from collect_cli.services.contact_facts import BatchRecords, PlannedSms, local_day
 from collect_cli.services.messages import (
     compose,
     lint_findings,
@@ -122,6 +122,8 @@ class _Job:
         self.summary = summary
         self.dry_run = dry_run
         self.default_zones = [ZoneInfo(z) for z in (settings.contact.served_timezones or (settings.timezone,))]
+        # a dry run writes nothing, so what earlier batches planned is counted here (WHEN-5)
+        self.planned = PlannedSms()
         self.by_segment = any(step.segment for step in settings.strategy)
         self.by_watch = any(step.min_watch_score for step in settings.strategy)
 
@@ -174,7 +176,8 @@ class _Job:
         try:
             pays = q.payments_of(ledger, loan_ids, self.as_of)
             existing = q.messages_of(conn, loan_ids)
-            records = BatchRecords(conn, batch, on=self.as_of, now=self.now, settings=self.settings, payments=pays)
+            records = BatchRecords(conn, batch, on=self.as_of, now=self.now, settings=self.settings, payments=pays,
+                                   pending=self.planned if self.dry_run else None)
             segments = self._segments(conn, batch, pays) if self.by_segment else {}
             watch = watch_scores(ledger, batch, self.as_of, self.settings) if self.by_watch else {}
             new, changed = [], []

@@ -61,8 +61,8 @@ class Borrower(Base):
     __tablename__ = "borrowers"
     borrower_id: Mapped[str] = mapped_column(Key, primary_key=True)
     name: Mapped[str] = mapped_column(String(200))
-    phone: Mapped[str] = mapped_column(String(20))  # E.164
-    email: Mapped[str | None] = mapped_column(String(320))
+    phone: Mapped[str] = mapped_column(String(20), index=True)  # E.164; indexed: who else has it (WHO-4)
+    email: Mapped[str | None] = mapped_column(String(320), index=True)
     address: Mapped[str | None] = mapped_column(Text)
     locale: Mapped[str] = mapped_column(String(8), default="zh_CN")
     timezone: Mapped[str | None] = mapped_column(String(64))  # None: the configured default

@@ -51,6 +51,10 @@ def upgrade() -> None:
     with op.batch_alter_table('number_confirmations', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_number_confirmations_point'), ['point'], unique=False)
 
+    with op.batch_alter_table('borrowers', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_borrowers_phone'), ['phone'], unique=False)
+        batch_op.create_index(batch_op.f('ix_borrowers_email'), ['email'], unique=False)
+
     with op.batch_alter_table('holds', schema=None) as batch_op:
         batch_op.add_column(sa.Column('point', sa.String(length=320), nullable=True))
         batch_op.add_column(sa.Column('hold_id', sa.Integer(), nullable=True))
@@ -100,6 +104,9 @@ def downgrade() -> None:
         batch_op.drop_index(batch_op.f('ix_holds_point'))
         batch_op.drop_column('hold_id')
         batch_op.drop_column('point')
+    with op.batch_alter_table('borrowers', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_borrowers_email'))
+        batch_op.drop_index(batch_op.f('ix_borrowers_phone'))
     with op.batch_alter_table('number_confirmations', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_number_confirmations_point'))
     op.drop_table('number_confirmations')

@@ -417,3 +417,40 @@ def test_no_legal_wording_on_a_time_barred_debt(cli, tmp_path):
     run(cli, "2026-02-01", code=5)
     reasons = dict(sql(cli, "SELECT loan_id, reason FROM outbox"))
     assert reasons["OLD"].startswith("SAY-7") and reasons["NEW"] is None
+
+
+# --- the nightly run and send on sample.db, with the shipped templates ------------------------------
+
+def test_sample_db_nights_deliver_no_claim_the_records_do_not_prove(tmp_path):
+    """Six nights of run-reminders and send on sample.db: every statement of fact in a sent
+    message ("we wrote before", "a letter was sent") is held against the messages sent before
+    it in its episode, computed here from the outbox itself."""
+    import shutil
+    from datetime import date, timedelta
+    from pathlib import Path
+
+    from collect_cli.domain.content import _CLAIMS
+    from collect_cli.domain.lexicon import Forms
+    from tests.conftest import Cli
+
+    shutil.copy(Path(__file__).parents[2] / "sample.db", tmp_path / "sample.db")
+    c = Cli(str(tmp_path / "sample.db"))
+    day = date(2026, 11, 20)
+    for _ in range(6):
+        run(c, day.isoformat())
+        for at in (f"{day}T09:00", f"{day}T20:00", f"{day + timedelta(days=1)}T00:30"):
+            send(c, at)
+        day += timedelta(days=1)
+    rows = sql(c, "SELECT m.loan_id, m.episode, m.channel, m.purpose, m.body, min(e.at) FROM outbox m "
+                  "JOIN outbox_events e ON e.message_id = m.id AND e.status = 'sent' WHERE m.status = 'sent' "
+                  "GROUP BY m.id, m.loan_id, m.episode, m.channel, m.purpose, m.body")
+    claims = 0
+    for loan, episode, channel, purpose, body, at in rows:
+        before = [r for r in rows if (r[0], r[1]) == (loan, episode) and r[5] < at and r[3] != "predue_reminder"]
+        proven = {"a letter was sent": any(r[2] == "letter" for r in before),
+                  "we wrote before": len(before) >= 1, "notices were sent several times": len(before) >= 2}
+        for name, pattern, _, _ in _CLAIMS:
+            if pattern.search(Forms.of(body).letters):
+                claims += 1
+                assert proven.get(name), (loan, name, body)
+    assert len(rows) > 500 and claims >= 20  # the shipped templates do state facts, when they hold

@@ -369,14 +369,17 @@ def test_when4_seven_calls_in_seven_days_and_quiet_after_a_conversation(cli, boo
 # --- 11. figures at send time (AMT-3) ---------------------------------------------------------------
 
 def test_a_figure_that_changed_by_the_sending_day_cancels(cli, book, tmp_path):
+    """The M2 letter states the penalty as of 03-05; sent on 03-06 it would state yesterday's
+    penalty: AMT-3 (the overdue amount itself is unchanged, so AMT-1 alone would let it go)."""
     (tmp_path / "collect.toml").write_text('[penalty.products]\ndefault = "0.0005"\n'
                                            '[penalty]\nlpr = [["2025-01-01", "0.10"]]\n', encoding="utf-8")
-    run(cli, "2026-02-11")
-    # the next day the penalty the message states is a day old: not today's figure
-    result = send(cli, "2026-02-12T09:00")
-    m = [m for m in outbox(cli, "L1") if m["step"] in ("m1_notice", "m1_followup") and m["status"] != "skipped"][0]
-    assert m["status"] == "cancelled" and m["reason"].startswith(("AMT-3", "WHEN-5"))
-    assert result["cancelled"]
+    run(cli, "2026-03-05")
+    letter = by_step(cli, "L1")["m2_letter"]
+    assert letter["status"] == "queued"
+    result = send(cli, "2026-03-06T09:00")
+    letter = by_step(cli, "L1")["m2_letter"]
+    assert letter["status"] == "cancelled" and letter["reason"].startswith("AMT-3") and "penalty" in letter["reason"]
+    assert result["cancelled"]["AMT-3"] >= 1
 
 
 def test_the_penalty_needs_its_dated_cap(cli, book, tmp_path):

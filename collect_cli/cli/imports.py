@@ -16,6 +16,7 @@ from collect_cli.services.importer import (
     import_files,
     name_check,
 )
+from collect_cli.services.numbers import shared_numbers
 
 HELP = """Import ledger CSV files (loans, installments, payments) into the store.
 
@@ -58,6 +59,13 @@ def import_command(
     with render.file_progress() as progress:
         results = import_files(engine=engine, paths=files, options=options, now=app.utcnow, progress=progress)
     _render(results, fmt)
+    if any(r.kind == "loans" and r.status == "imported" for r in results):
+        with engine.connect() as conn:
+            shared = shared_numbers(conn)
+        if shared:  # WHO-4: flagged at import, so someone confirms whose they are
+            render.note(f"{len(shared)} phone number(s) or e-mail(s) are on file for several borrower ids: no "
+                        "message about a debt goes to them until it is confirmed whose they are "
+                        "(collect numbers shared; collect numbers confirm)")
     raise typer.Exit(exit_code(results))
 
 

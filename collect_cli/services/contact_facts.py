@@ -36,6 +36,11 @@ def recipient_for(channel: str, account: Account) -> str | None:
     return getattr(account, RECIPIENT[channel]) or None
 
 
+def hold_facts(rows) -> tuple[HoldFact, ...]:
+    """Hold instances as the store gives them (active_holds), as the policy reads them."""
+    return tuple(HoldFact(h.id, h.reason, h.channel, h.point) for h in rows)
+
+
 def zone_of(account: Account, settings: Settings) -> ZoneInfo:
     return ZoneInfo(account.timezone or settings.timezone)
 
@@ -82,7 +87,7 @@ class BatchRecords:
         ids = list(self.accounts)
         borrower_ids = sorted({a.borrower_id for a in accounts})
         points = sorted({p for a in accounts for p in (a.phone, a.email) if p})
-        self.holds = {loan: tuple(HoldFact(h.id, h.reason, h.channel, h.point) for h in rows)
+        self.holds = {loan: hold_facts(rows)
                       for loan, rows in q.active_holds(conn, ids, borrower_ids, on, points).items()}
         self.promises = {p.loan_id: PromiseFact(p.amount, p.due_on, p.grace_days) for p in q.open_promises(conn, ids)
                          if holds_reminders(p.due_on, p.grace_days, on)}

@@ -20,7 +20,7 @@ from collect_cli.config import Settings
 from collect_cli.domain.compliance import Refusal
 from collect_cli.domain.money import fmt
 from collect_cli.domain.people import RELATIONS, Attempt, name_key, unreachable
-from collect_cli.domain.policy import CONNECTED, HoldFact, PersonFact, decide
+from collect_cli.domain.policy import CONNECTED, PersonFact, decide
 from collect_cli.domain.replies import stop_keyword
 from collect_cli.domain.text_forms import fold
 from collect_cli.errors import Refused, UsageError
@@ -28,6 +28,7 @@ from collect_cli.ledger.values import parse_phone
 from collect_cli.services.contact_facts import (
     CALL_HISTORY_DAYS,
     call_situation,
+    hold_facts,
     local_day,
     zone_of,
 )
@@ -132,7 +133,7 @@ def _judge(conn: Connection, acc: Account, channel: str, outcome: str, person, n
     """The contact policy on this outbound call, visit or third-party contact, at `now`."""
     holds = q.active_holds(conn, [acc.loan_id], [acc.borrower_id], local_day(now, zone_of(acc, settings)),
                            [p for p in (acc.phone, acc.email) if p])[acc.loan_id]
-    facts = tuple(HoldFact(h.id, h.reason, h.channel, h.point) for h in holds)
+    facts = hold_facts(holds)
     since = now - timedelta(days=max(CALL_HISTORY_DAYS, REACHABILITY_DAYS if person is not None else 0))
     contacts = q.contacts_around(conn, [acc.borrower_id], [number] if number else [], since)
     situation = call_situation(acc, holds=facts, contacts=contacts, now=now, settings=settings, number=number,

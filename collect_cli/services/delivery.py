@@ -73,7 +73,7 @@ def send_due(*, engine: Engine, settings: Settings, clock: Callable[[], datetime
     """
     summary = SendSummary()
     start = clock()
-    senders = senders or make_senders(settings, _local_day(start, settings.timezone))
+    senders = senders or make_senders(settings, local_day(start, settings.zone))
     down: set[str] = set()  # channels whose provider failed in this run: the rest waits
     with run_lock(engine, "send"), engine.connect() as conn:
         with conn.begin():
@@ -116,10 +116,6 @@ def send_due(*, engine: Engine, settings: Settings, clock: Callable[[], datetime
     return summary
 
 
-def _local_day(moment: datetime, zone: str) -> date:
-    return moment.replace(tzinfo=UTC).astimezone(ZoneInfo(zone)).date()
-
-
 class _TheirDays:
     """The accounts of a batch as of each borrower's own today, with their records."""
 
@@ -128,7 +124,7 @@ class _TheirDays:
         zones = q.loan_zones(conn, loan_ids)
         by_day: dict[date, list[str]] = defaultdict(list)
         for loan_id in loan_ids:
-            by_day[_local_day(now, zones.get(loan_id) or settings.timezone)].append(loan_id)
+            by_day[local_day(now, ZoneInfo(zones.get(loan_id) or settings.timezone))].append(loan_id)
         self._of: dict[str, tuple[Account, BatchRecords]] = {}
         for day, ids in by_day.items():
             accounts = list(iter_accounts(conn, as_of=day, settings=settings, loan_ids=ids))

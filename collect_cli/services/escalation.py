@@ -12,8 +12,9 @@ from collect_cli.domain.episodes import episode_starts
 from collect_cli.domain.escalation import propose
 from collect_cli.domain.money import fmt
 from collect_cli.domain.plans import broken
-from collect_cli.domain.policy import HoldFact, Situation, decide
+from collect_cli.domain.policy import Situation, decide
 from collect_cli.errors import UsageError
+from collect_cli.services.contact_facts import hold_facts
 from collect_cli.services.portfolio import iter_accounts
 from collect_cli.store import queries as q
 
@@ -74,7 +75,7 @@ def placement_rows(conn: Connection, *, agency: str, as_of: date, settings: Sett
     rows, held = [], []
     for a in accounts:
         refusal = decide("placement", Situation(
-            holds=tuple(HoldFact(h.id, h.reason, h.channel, h.point) for h in holds[a.loan_id]), dpd=a.state.dpd))
+            holds=hold_facts(holds[a.loan_id]), dpd=a.state.dpd))
         if refusal is not None:
             held.append({"loan_id": a.loan_id, "reason": str(refusal)})
             continue

@@ -14,13 +14,13 @@ from sqlalchemy import Connection
 
 from collect_cli.config import Settings
 from collect_cli.domain.episodes import episode_starts
-from collect_cli.domain.policy import HoldFact, decide
+from collect_cli.domain.policy import decide
 from collect_cli.domain.scoring import History, queue_score, queue_sort_key
 from collect_cli.domain.segments import CallRecord, segment
 from collect_cli.errors import UsageError
 from collect_cli.services.analyst import add
 from collect_cli.services.analytics import fold_book, positions_on
-from collect_cli.services.contact_facts import CALL_HISTORY_DAYS, call_situation
+from collect_cli.services.contact_facts import CALL_HISTORY_DAYS, call_situation, hold_facts
 from collect_cli.services.portfolio import Account, iter_accounts
 from collect_cli.store import queries as q
 
@@ -135,7 +135,7 @@ def work_queue(conn: Connection, *, as_of: date, settings: Settings, limit: int 
         _, behind = q.borrower_loan_counts(conn, as_of, borrower_ids)  # late loans of every product
         scored = []
         for acc in batch:
-            facts = tuple(HoldFact(h.id, h.reason, h.channel, h.point) for h in holds[acc.loan_id])
+            facts = hold_facts(holds[acc.loan_id])
             barring = next((h for h in facts if h.rule in ("HOLD-1", "HOLD-3")), None)
             if barring is not None:
                 held += 1

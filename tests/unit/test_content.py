@@ -283,3 +283,20 @@ def test_judge_reads_every_form_once_per_message():
     text = "王小明您好，截至2026-11-20，X公司借款逾期1.00元，请通过APP还款，异议请找客服，电话95188。"
     assert judge(text, channel="sms", purpose="overdue_notice", rules="cn", context=context, lexicon=LEXICON,
                  facts=MessageFacts()) == []
+
+
+def test_the_sound_table_reads_pypinyins_data_either_way(monkeypatch):
+    """The table is read from pypinyin's data file; a package laid out otherwise falls back to
+    its public module, and both give the same sounds."""
+    import importlib.util
+
+    from collect_cli.domain import text_forms
+
+    direct = text_forms._pinyin_table()
+    text_forms._pinyin_table.cache_clear()
+    monkeypatch.setattr(importlib.util, "find_spec", lambda name: None)
+    try:
+        assert text_forms._pinyin_table() == direct
+    finally:
+        text_forms._pinyin_table.cache_clear()
+    assert direct[ord("坐")] == direct[ord("座")] == "zuo" and direct[ord("訊")] == "xun"

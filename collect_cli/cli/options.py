@@ -75,4 +75,7 @@ def moment(value: str | None, app) -> datetime:
         raise typer.BadParameter(f"{value!r} is not a date and time such as 2026-11-21T09:00", param_hint="--now") from None
     if t.tzinfo is None:
         t = t.replace(tzinfo=app.settings.zone)
-    return t.astimezone(UTC).replace(tzinfo=None)
+    try:
+        return t.astimezone(UTC).replace(tzinfo=None)
+    except (OverflowError, ValueError):
+        raise typer.BadParameter(f"{value!r} is out of range", param_hint="--now") from None

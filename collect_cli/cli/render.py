@@ -23,7 +23,7 @@ from rich.progress import (
 from rich.table import Table
 
 from collect_cli.domain.money import fmt, fmt_grouped
-from collect_cli.errors import unwritable
+from collect_cli.errors import UsageError, unwritable
 
 
 class Format(str, Enum):
@@ -86,15 +86,39 @@ def excel_safe(value: Any) -> str:
 
 
 def export_csv(path: Path, header: Sequence[str], records: Iterable[dict[str, Any]]) -> None:
-    """A file handed outside (bureau, agency): owner-only, UTF-8 with BOM for Excel, Excel-safe."""
+    """A file handed outside (bureau, agency): owner-only, UTF-8 with BOM for Excel, Excel-safe.
+
+    Written beside `path` and moved into place when complete, so a failure leaves what was
+    there; and it replaces only an earlier file of the same layout (a rerun), never the store,
+    a ledger file or anything else that happens to have that name."""
+    _replaceable(path, header)
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
     try:
-        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)  # personal data: owner only
+        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)  # personal data: owner only
         with open(fd, "w", encoding="utf-8-sig", newline="") as fh:
             w = csv.writer(fh)
             w.writerow(header)
             w.writerows([excel_safe(r[h]) for h in header] for r in records)
+        os.replace(tmp, path)
     except OSError as exc:
         raise unwritable(path, exc) from None
+    finally:
+        tmp.unlink(missing_ok=True)
+
+
+def _replaceable(path: Path, header: Sequence[str]) -> None:
+    if not path.exists():
+        return
+    if not path.is_file():
+        raise UsageError(f"{path}: not a file")
+    try:
+        with open(path, encoding="utf-8-sig", newline="") as fh:
+            first = next(csv.reader([fh.readline(65536)]), [])
+    except (OSError, UnicodeDecodeError, csv.Error):
+        first = []
+    if first != list(header):
+        raise UsageError(f"{path} exists and is not an earlier file of this export: it is left as it is; "
+                         "choose another name or remove it")
 
 
 def records_out(fmt: Format, records: Iterable[dict[str, Any]], header: Sequence[str]) -> None:

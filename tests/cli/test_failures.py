@@ -56,3 +56,32 @@ def test_a_read_only_database_is_a_clean_error(tmp_path, db):
     r = read_only("queue", "--as-of", "2026-02-10")  # reading still works
     assert r.exit_code == 0, r.stderr
     assert json.loads(cli("outbox", "--format", "json").stdout) == []  # nothing was queued
+
+
+def test_an_export_never_replaces_the_store_or_a_ledger_file(tmp_path, sqlite_db):
+    """--output naming the database, or a ledger input, is refused and the file is left as it
+    was; an earlier file of the same export is replaced whole (a rerun)."""
+    cli = Cli(sqlite_db)
+    loans = tmp_path / "loans.csv"
+    loans.write_text(LOANS, encoding="utf-8")
+    (tmp_path / "inst.csv").write_text(INSTALLMENTS, encoding="utf-8")
+    assert cli("import", str(loans), str(tmp_path / "inst.csv")).exit_code == 0
+    store = open(sqlite_db, "rb").read()
+    for target in (sqlite_db, str(loans)):
+        for args in (["bureau", "export", "--as-of", "2026-02-10"],
+                     ["placements", "export", "--agency", "Acme", "--as-of", "2026-02-10"]):
+            r = cli(*args, "--output", target)
+            assert r.exit_code == 2 and "not an earlier file of this export" in r.stderr, r.stderr
+    assert open(sqlite_db, "rb").read() == store and loans.read_text(encoding="utf-8") == LOANS
+    out = tmp_path / "bureau.csv"
+    for _ in range(2):
+        r = cli("bureau", "export", "--as-of", "2026-02-10", "--output", str(out))
+        assert r.exit_code == 0, r.stderr
+    assert [p.name for p in tmp_path.iterdir() if p.name.startswith(".")] == []  # no temporary file left
+
+
+def test_a_moment_out_of_range_is_a_usage_error(sqlite_db):
+    cli = Cli(sqlite_db)
+    for args in (["run-reminders"], ["queue"], ["send"], ["hold", "L1", "--reason", "dispute"]):
+        r = cli(*args, "--now", "0001-01-01T00:00")
+        assert r.exit_code == 2 and "out of range" in r.stderr and "Traceback" not in r.stdout + r.stderr

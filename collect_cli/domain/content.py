@@ -20,10 +20,14 @@ from collect_cli.domain.compliance import Refusal
 from collect_cli.domain.lexicon import Forms, Lexicon
 from collect_cli.domain.text_forms import (
     PLACEHOLDER,
+    compact,
     digits_form,
+    is_cjk,
     fold,
     letter_text,
     letters_of,
+    markup_problem,
+    reordering_character,
 )
 
 PURPOSES = ("predue_reminder", "overdue_notice", "formal_notice", "final_demand", "bureau_notice")
@@ -90,10 +94,12 @@ NO_FACTS = MessageFacts()  # nothing sent, nothing recorded
 _CLAIMS: tuple[tuple[str, re.Pattern, str, object], ...] = tuple(
     (name, re.compile(pattern), needs, proven) for name, pattern, needs, proven in (
         ("a letter was sent",
-         r"另函|(已|曾|已经).{0,16}(寄送|寄出|邮寄|发出|发送|送达|寄发).{0,12}(函|信件|书面通知|正式通知|通知书|告知书)"
+         r"另函|(已|曾|已经).{0,16}(寄送|寄出|邮寄|发出|发送|送达|寄发|寄了|寄过|寄给|寄去|寄到|投递).{0,12}"
+         r"(函|信|书面通知|正式通知|通知书|告知书)|(应已|应该已|想必已|已经|已)(经)?收到.{0,12}(函|信|书面通知|正式通知|通知书|告知书)"
          r"|(we|wehave|weve|wealready)(sent|mailed|posted)(you)?(a|our|an)?(formal|final|separate|written)?"
          r"(letter|notice)|inourletter|ourletter(of|dated|sent)|our(earlier|previous|last)letter"
-         r"|letter(was|has been|hasbeen|had been)sent|separateletter|underseparatecover",
+         r"|letter(was|has been|hasbeen|had been)sent|separateletter|underseparatecover|ourletterto"
+         r"|(received|receive|got)(our|the)(formal|final|written)?(letter|notice)",
          "a letter of this episode sent", lambda f: f.letter_sent_on is not None),
         ("a final letter was sent",
          r"(已|曾).{0,16}(寄送|寄出|邮寄|发出|发送|送达).{0,8}(最终|最后)|(sent|mailed|posted)(you)?(a|our|the)?final",
@@ -107,11 +113,13 @@ _CLAIMS: tuple[tuple[str, re.Pattern, str, object], ...] = tuple(
         ("we wrote before",
          r"(此前|之前|先前|日前|前期|曾经|曾)(我们|我司|本公司)?(已|已经|曾)?(多次)?(向您|对您)?"
          r"(提醒|通知|告知|催告|发送|联系|致函|去函)|(已|曾)(于.{0,12})?(提醒|通知|告知|催告|联系)(过)?您"
-         r"|再次(提醒|通知|告知|催告)|再度提醒|又一次(提醒|通知)"
+         r"|再次(提醒|通知|告知|催告)|再度提醒|(又|再)一次(提醒|通知|告知|催告)|第(二|三|四|五|2|3|4|5|n)次"
+         r"|(再|又)(提醒|通知)(您|你)"
          r"|(we|wehave|weve|wehad|asweve|aswe|wealready)(already)?(written|wrote|reminded|contacted|told|notified)"
          r"|(reminded|wrote to|written to|contacted)you(before|previously|already|earlier)"
          r"|previously(sent|written|wrote|reminded|notified)|(previous|earlier|last)(notice|reminder|message)"
-         r"|remindyouagain|againremind",
+         r"|remindyouagain|againremind|(second|third|fourth|2nd|3rd|4th|another|further|followup)"
+         r"(notice|reminder|letter|message|attempt)|(once|yet)again",
          "a collection message of this episode sent", lambda f: f.notices_sent >= 1),
         ("the account was passed to an agency",
          r"(移交|转交|委托|交由|外包|转给).{0,10}(第三方|催收机构|催收公司|外包|律师事务所|律所|合作机构|专业机构)"
@@ -120,13 +128,17 @@ _CLAIMS: tuple[tuple[str, re.Pattern, str, object], ...] = tuple(
          r"|placedwith",
          "a placement with an agency", lambda f: f.placed_with is not None),
         ("legal action was filed",
-         r"(已|已经|现已)(向法院|向人民法院)?(起诉|立案|提起诉讼|提起仲裁|申请仲裁|申请强制执行|申请执行|提交法院|诉至法院)"
+         r"(已|已经|现已)(被)?(向法院|向人民法院)?(起诉|立案|提起诉讼|提起仲裁|申请仲裁|申请强制执行|申请执行|提交法院|诉至法院)"
+         r"|(法院|仲裁委|法庭).{0,4}(已|已经)(受理|立案|判决|开庭)|(已|已经)(进入|启动|开始)(司法|诉讼|法律|仲裁)(程序|流程)"
+         r"|(已|已经).{0,6}(移交|转交|交给|交由|委托)(给)?.{0,6}(律师|法务|法律部|诉讼)"
          r"|(legalaction|lawsuit|claim|case|proceedings)(was|has been|hasbeen|have been|havebeen|is|are)"
-         r"(filed|started|commenced|taken|brought|issued)|we(have)?(sued|filed)|filed(a)?(lawsuit|claim|case)",
+         r"(filed|started|commenced|taken|brought|issued)|we(have)?(sued|filed)|filed(a)?(lawsuit|claim|case)"
+         r"|(started|commenced|begun|begin|initiated|taken|brought)(legal|court)(action|proceedings|steps)"
+         r"|(being|been)sued|(with|to)(our|the)?(lawyers|attorneys|solicitors|legalteam|legaldepartment)",
          "a lawsuit filed", lambda f: f.legal_filed_on is not None),
         ("the account was reported to the credit bureau",
-         r"(已|已经|现已)(上报|报送|录入|纳入|提交).{0,8}(征信|信用信息)|征信.{0,4}(已|已经)(上报|报送|录入|有记录)"
-         r"|(have|has been|hasbeen|was|were)reported(you|this|it|youraccount|theaccount)?to(the|a)?credit",
+         r"(已|已经|现已)(被)?(上报|报送|录入|纳入|提交|报).{0,8}(征信|信用信息)|征信.{0,4}(已|已经)(上报|报送|录入|有记录)"
+         r"|(have|has been|hasbeen|was|were|been|being)reported(you|this|it|youraccount|theaccount)?to(the|a)?credit",
          "a credit-bureau file holding the account", lambda f: f.bureau_reported_on is not None),
     )
 )
@@ -140,15 +152,16 @@ _REPORTING = ("报送", "上报", "报告", "提供", "记录", "report")
 _DEBT_NOTICE = ("attempttocollectadebt", "fromadebtcollector", "催收债务", "债务催收")
 _OPT_OUT = ("replystop", "textstop", "sendstop", "optout", "unsubscribe", "回复stop", "回复td", "回复退订", "退订回",
             "回td", "回t退订")
-_BRACKETS = re.compile(r"[【】〖〗〘〙〚〛]|^\s*\[[^\]]{1,16}\]")
+_BRACKETS = re.compile(r"[【】〖〗〘〙〚〛〔〕]|^\s*\[[^\]]{1,16}\]|\[[^\]]{1,16}\]\s*$")
 _LONG_NUMBER = 10  # digits: a phone (CN mobile 11, US 10), an ID (18) or a card number (15-19)
 
 
 def readable(text: str, channel: str) -> tuple[str, str]:
-    """(what the recipient sees, every text the message carries)."""
+    """(what the recipient sees, what else the message carries: a letter's comments, attributes
+    and hidden parts, judged too)."""
     if channel == "letter":
         return letter_text(text)
-    return text, text
+    return text, ""
 
 
 def judge(text: str, *, channel: str, purpose: str, rules: str, context: Mapping[str, object], lexicon: Lexicon,
@@ -159,13 +172,29 @@ def judge(text: str, *, channel: str, purpose: str, rules: str, context: Mapping
     for them, the engine's figures may stand side by side without making a long number, and
     the ledger fields (name, address) are judged by their own checks, not as wording, since
     real names and addresses contain sounds and words (龚安, 公安局宿舍) that wording must not."""
-    seen, everything = readable(text, channel)
+    seen, unseen = readable(text, channel)
     folded_seen = fold(seen)
-    folded_all = folded_seen if everything is seen else fold(everything)
+    folded_all = folded_seen + ("\n" + fold(unseen) if unseen else "")
     found: list[Refusal] = []
-    wording = _cut(folded_all + ("\n" + fold(signature) if signature else ""), [context.get(k) for k in LEDGER_FIELDS])
-    forms = Forms.of(wording, folded=True)
-    terms = lexicon.find(forms, rules=("SAY-1", "SAY-6", "SAY-7") if facts.time_barred else ("SAY-1", "SAY-6"))
+    odd = reordering_character(text)
+    if odd:
+        found.append(Refusal("SAY-1", f"holds {odd}, a character that reorders or replaces what is read"))
+    markup = markup_problem(text) if channel == "letter" else None
+    if markup:
+        found.append(Refusal("SAY-1", f"the letter's markup can show other text than its words ({markup}); a "
+                                      "letter is judged as printed, so it may only lay text out"))
+    signed = "\n" + fold(signature) if signature else ""
+    address, name = context.get("address"), context.get("borrower_name")
+    terms: dict = {}
+    rules_ = ("SAY-1", "SAY-6", "SAY-7") if facts.time_barred else ("SAY-1", "SAY-6")
+    for folded in (folded_seen + signed, fold(unseen)):  # as printed, and what a letter carries besides
+        if not folded:
+            continue
+        # the address is judged by its own check (real ones name police stations and courts); the
+        # name is in the text as spelled (a name 要坐 makes 你要坐牢) but not by sound (龚安 is no 公安)
+        spelled = _cut(folded, [address])
+        terms.update(dict.fromkeys(lexicon.find(Forms.spelled(spelled), rules=rules_, spelled=True)))
+        terms.update(dict.fromkeys(lexicon.find(Forms.of(_cut(spelled, [name]), folded=True), rules=rules_)))
     for rule, why in (("SAY-1", "threat, insult, false authority, shaming or pressure"),
                       ("SAY-6", "marketing in a notification"),
                       ("SAY-7", "legal action on a time-barred debt (LIM-1)")):
@@ -178,13 +207,13 @@ def judge(text: str, *, channel: str, purpose: str, rules: str, context: Mapping
         problem = check(str(value), lexicon) if value else None
         if problem:
             found.append(Refusal("SAY-4" if "digits" in problem else "SAY-1", f"the {field.replace('_', ' ')} {problem}"))
-    number = _long_number(folded_all, [context.get(k) for k in ENGINE_VALUES])
+    number = _long_number(folded_all + signed, [context.get(k) for k in ENGINE_VALUES])
     if number:
         found.append(Refusal("SAY-4", f"an unmasked number {number[:3]}… ({len(number)} digits): mask phone, ID "
                                       "and card numbers (尾号1234)"))
     if channel == "sms" and _BRACKETS.search(folded_seen):
         found.append(Refusal("SAY-5", "no 【】 in an SMS body: the channel adds the 【signature】"))
-    letters = forms.letters
+    letters = letters_of(_cut(folded_all, [address, name]))
     for claim, pattern, needs, proven in _CLAIMS:
         if pattern.search(letters) and not proven(facts):
             found.append(Refusal("SAY-8", f"states that {claim}, but no record shows {needs}"))
@@ -227,12 +256,14 @@ def long_number(text: str, known: Iterable[object] = ()) -> str | None:
 
 def _long_number(folded: str, known: Iterable[object]) -> str | None:
     digits = digits_form(_cut(folded, known))
-    runs = ("".join(filter(str.isdigit, m.group(0))) for m in _DIGIT_RUN.finditer(digits))
+    runs = ("".join(ch for ch in m.group(0) if ch.isdigit() or ch in _DIGIT_LETTERS) for m in _DIGIT_RUN.finditer(digits))
     return max((r for r in runs if len(r) >= _LONG_NUMBER), key=len, default=None)
 
 
 # digits with nothing but spaces and punctuation between them (a letter or a cut ends the run)
-_DIGIT_RUN = re.compile(rf"\d(?:[^\w{PLACEHOLDER}]*\d)*")
+# ... and l, i, o among digits read as 1, 1, 0 ("l38l2345678")
+_DIGIT_LETTERS = "lio"
+_DIGIT_RUN = re.compile(rf"[{_DIGIT_LETTERS}]?\d(?:(?:[^\w{PLACEHOLDER}]|[{_DIGIT_LETTERS}])*\d)*[{_DIGIT_LETTERS}]?")
 
 
 def shows_value(folded: str, value: object, name: str) -> bool:
@@ -284,6 +315,16 @@ def _tells_bureau(shown: str) -> bool:
 _NAME_MARKS = set(" .'-·•‧・’ʼ")
 _WEB = re.compile(r"www\.|https?|\.(com|cn|net|org|top|xyz|info|io|me|co|cc|vip|app|shop|site)\b")
 MAX_NAME = 50
+MAX_HAN_NAME = 6  # a Chinese name: 2-4 characters, up to 6 with compound surnames; longer ones use ·
+USUAL_HAN_NAME = 4  # a longer one is also judged by sound (a short one shares its sound with everything)
+_NUMERAL_RUN = re.compile(r"\d{4}")  # 张一, 李三 are names; four numerals in a row are a number
+
+
+def _stem(word: str) -> str:
+    for suffix in ("ies", "es", "s", "ing", "ed"):
+        if word.endswith(suffix) and len(word) - len(suffix) >= 3:
+            return word[: -len(suffix)] + ("y" if suffix == "ies" else "")
+    return word
 
 
 @lru_cache(maxsize=4096)
@@ -303,21 +344,51 @@ def name_problem(name: str, lexicon: Lexicon) -> str | None:
         return f"holds {odd!r} (U+{ord(odd):04X}), which no name has"
     if _WEB.search(folded):
         return "holds a web address"
+    if _NUMERAL_RUN.search(digits_form(folded)):
+        return "holds digits (a number is no part of a name)"
+    parts = [t for t in re.split(r"[\s.'\-·•‧・’ʼ\u00b7]+", folded) if t]
+    longest = max((len(t) for t in parts if all(map(is_cjk, t))), default=0)
+    if longest > MAX_HAN_NAME:
+        return f"has more than {MAX_HAN_NAME} Chinese characters without a separator (·): a sentence, not a name"
+    if longest > USUAL_HAN_NAME:  # long enough to say something: heard as well as read
+        said = lexicon.find(Forms.of(folded, folded=True), rules=("SAY-1", "SAY-6"))
+        if said:
+            return f"holds the word {said[0].word!r}"
     tokens = re.findall(r"[^\W\d_]+", folded)
     runs = ["".join(tokens[i:j]) for i in range(len(tokens)) for j in range(i + 1, min(len(tokens), i + 4) + 1)]
+    runs += [_stem(r) for r in runs if r.isascii()]  # "deadbeats" is "deadbeat"
     term = lexicon.in_name(letters_of(folded), runs)
     if term is not None:
         return f"holds the word {term.word!r}"
     return None
 
 
-_INSULTS = ("insult", "threat or pressure", "configured")
+# Words real addresses hold (a police station, a court, a prison, a school, a work unit's
+# housing): an address is no message, so only these may stand in one.
+PLACE_WORDS = {"公安", "派出所", "检察院", "法院", "监狱", "看守所", "学校", "单位", "村委", "居委会", "政府部门", "法庭",
+               "司法", "执行局", "仲裁", "律师", "police", "court", "prison", "jail", "school", "arrest"}
+# What a place never says: the reader or the writer, and sentences.
+_PERSONAL = re.compile(r"[你您我]|(?<![a-z])(you|your|we)(?![a-z])")
+_SENTENCE = re.compile(r"[。！？!?]")
 
 
 @lru_cache(maxsize=4096)
 def address_problem(address: str, lexicon: Lexicon) -> str | None:
-    """Why a postal address cannot be printed on a letter: an insult or threat in it. Real
-    addresses name police stations, courts and prisons, so those words are allowed; a full
-    phone number in it is found by SAY-4 on the whole letter."""
-    words = [t.word for t in lexicon.find(Forms.of(address), rules=("SAY-1",)) if t.category in _INSULTS]
-    return f"holds the word {words[0]!r}" if words else None
+    """Why a postal address cannot be printed on a letter: wording in it (SAY-1, SAY-6) other
+    than the names of places, the reader or the writer addressed, or a sentence. Words are
+    found as spelled only (解放路 must not sound like 家访); a full phone number in it is found
+    by SAY-4 on the whole letter."""
+    folded = fold(address)
+    words = [t.word for t in lexicon.find(Forms.of(folded, folded=True), rules=("SAY-1", "SAY-6", "SAY-7"),
+                                          spelled=True)
+             if compact(t.word) not in _PLACES]
+    if words:
+        return f"holds the word {words[0]!r}"
+    if _PERSONAL.search(folded):
+        return "speaks to someone (你, 您, 我, you, we): an address names a place"
+    if _SENTENCE.search(folded):
+        return "holds a sentence: an address names a place"
+    return None
+
+
+_PLACES = {compact(w) for w in PLACE_WORDS}

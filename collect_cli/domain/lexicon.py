@@ -20,27 +20,32 @@ from collect_cli.domain.text_forms import (
     compact,
     fold,
     is_cjk,
+    han_of,
     leet_forms,
     letters_of,
     phonetic,
+    soundings,
+    without_digits,
 )
 
 SAY1 = {
     "arrest or prison": (
         "坐牢", "蹲监狱", "进监狱", "送进监狱", "监狱", "牢房", "牢饭", "大牢", "入狱", "坐监", "班房", "判刑",
         "拘留", "拘役", "刑拘", "逮捕", "抓捕", "抓人", "抓你", "抓起来", "关起来", "手铐", "通缉", "刑事责任",
-        "刑事案件", "追究刑事", "犯罪", "罪犯", "诈骗", "涉嫌", "恶意透支", "拒执罪",
+        "刑事案件", "追究刑事", "犯罪", "罪犯", "诈骗", "涉嫌", "恶意透支", "拒执罪", "局子", "看守所", "通辑",
+        "坐大牢", "吃牢饭",
         "arrest", "jail", "prison", "imprison", "behind bars", "lock you up", "locked up", "detain",
         "detention", "custody", "criminal", "crime", "felony", "warrant", "handcuff", "penitentiary",
-        "prosecute", "prosecution", "fraud",
+        "prosecute", "prosecution", "fraud", "bailiff", "cops", "behind the bars",
     ),
     "false authority": (
         "公安", "警察", "警方", "民警", "刑警", "经侦", "网警", "派出所", "检察院", "检察官", "传票", "法官", "法警",
-        "执法人员", "执法部门", "司法机关", "政府部门",
+        "执法人员", "执法部门", "司法机关", "政府部门", "报警", "报案",
         "police", "sheriff", "marshal", "law enforcement", "summons", "subpoena",
     ),
     "public shaming or third parties": (
-        "曝光", "公之于众", "公示", "挂网", "网上公布", "朋友圈", "微信群", "发到群", "通讯录", "联系人", "通知亲友",
+        "曝光", "暴光", "公之于众", "公示", "挂网", "网上公布", "朋友圈", "微信群", "发到群", "通讯录", "通知联系人",
+        "你的联系人", "您的联系人", "联系人都", "所有联系人", "通知亲友", "你妈", "你爸", "您的母亲", "您的父亲",
         "亲朋好友", "亲友", "家人", "家属", "亲属", "父母", "爸妈", "配偶", "老婆", "老公", "子女", "孩子",
         "单位", "领导", "老板", "同事", "邻居", "村委", "居委会", "学校", "黑名单", "失信", "丢人", "丢脸",
         "身败名裂", "社死",
@@ -48,13 +53,16 @@ SAY1 = {
         "address book", "your family", "family members", "relatives", "your parents", "your spouse",
         "your wife", "your husband", "your children", "your kids", "your employer", "your boss",
         "your manager", "coworkers", "co-workers", "colleagues", "your workplace", "your neighbours",
-        "your neighbors", "your friends", "blacklist",
+        "your neighbors", "your friends", "blacklist", "your mom", "your mother", "your dad", "your father",
+        "your mum",
     ),
     "insult": (
         "老赖", "赖账", "骗子", "无赖", "垃圾", "废物", "畜生", "王八", "混蛋", "去死", "不要脸", "人渣", "败类",
         "傻逼", "傻b", "贱人", "滚蛋", "狗东西", "白眼狼", "没良心", "丧尽天良", "死全家", "穷鬼", "蠢货",
+        # homophones of insults too short to be found by their sound
+        "辣鸡", "拉圾", "垃鸡", "傻比", "煞笔", "傻叉", "沙雕", "老癞", "剑人", "贱货", "畜牲", "王巴",
         "deadbeat", "you loser", "you scum", "idiot", "stupid", "you liar", "thief", "cheater", "fraudster",
-        "worthless", "you are pathetic", "bitch", "bastard", "moron",
+        "worthless", "you are pathetic", "bitch", "bastard", "moron", "thieving", "thieves", "scumbag",
     ),
     "threat or pressure": (
         "后果自负", "后果严重", "严重后果", "走着瞧", "等着瞧", "小心点", "别怪我", "对你不客气", "暴力", "弄死", "打断",
@@ -87,11 +95,12 @@ SAY7 = {
     "legal action": (
         "起诉", "诉讼", "法院", "法律途径", "合法途径", "司法途径", "司法程序", "法律程序", "法律手段", "法律行动",
         "法律责任", "强制执行", "仲裁", "律师", "立案", "判决", "财产保全", "查封", "冻结", "拍卖", "维护自身权益",
-        "依法追偿", "依法追究",
+        "依法追偿", "依法追究", "告你", "告您", "法庭", "官司", "依法处理", "法律后果", "司法", "执行局",
         "lawsuit", "sue you", "we will sue", "to sue", "in court", "to court", "the court", "a court",
         "court action", "court order", "legal action", "legal proceedings", "legal steps", "legal means",
         "attorney", "lawyer", "solicitor", "litigation", "judgment", "judgement", "garnish", "seize",
-        "the law allow", "further steps", "further action", "arbitration", "enforcement",
+        "the law allow", "further steps", "further action", "arbitration", "enforcement", "may sue", "could sue",
+        "will sue", "suing you", "stand trial", "on trial", "to trial", "judge", "courthouse", "tribunal",
     ),
 }
 
@@ -99,10 +108,16 @@ MIN_SOUND = 5  # a word is also found by its sound when that is at least this ma
 # Words whose sound is also that of everyday words (限时 xianshi: 显示 "shows", 同事 tongshi:
 # 同时 "at the same time", 牢饭 laofan: 劳烦 "may we trouble you"): found only as spelled.
 SPELLED_ONLY = {"限时", "同事", "公示", "牢饭", "牢房", "通缉", "可借", "立即借", "再借", "网警", "暴力", "畜生", "村委",
-                "拍卖", "冻结", "班房", "大牢", "贱人", "拘留"}
+                "拍卖", "冻结", "班房", "大牢", "贱人", "拘留",
+                # 领到 (received), 行径 (conduct), 外方 (the foreign side), 劳工 (labour), 经查 (on checking)
+                "领导", "刑警", "外访", "老公", "警察", "局子", "告你", "告您", "官司", "司法",
+                # homophones listed as spelled: their own sound is the word's
+                "辣鸡", "拉圾", "垃鸡", "傻比", "煞笔", "傻叉", "沙雕", "老癞", "剑人", "贱货", "畜牲", "王巴", "通辑", "暴光"}
 # Everyday phrases that contain a listed word but say something else ("beware of fraud").
 BENIGN = ("谨防诈骗", "防范诈骗", "警惕诈骗", "防止诈骗", "预防诈骗", "谨防电信诈骗", "防范电信诈骗", "反诈骗", "防诈骗",
-          "beware of fraud", "beware of scams", "protect yourself from fraud")
+          "谨防电信网络诈骗", "防范电信网络诈骗", "警惕电信网络诈骗", "电信网络诈骗", "金额单位", "计量单位", "单位元",
+          "单位:元", "无手续费", "免手续费", "不收取手续费", "不收手续费", "联系人工", "经查",
+          "beware of fraud", "beware of scams", "protect yourself from fraud", "warranty", "warranties")
 
 
 @dataclass(frozen=True)
@@ -119,6 +134,8 @@ class Forms:
     letters: str  # compact: letters and digits only
     leet: tuple[str, str]  # digits and symbols read as letters
     sound: str  # Chinese as pinyin
+    han: str = ""  # the Chinese characters only (a sign, a digit or a letter between two is skipped)
+    sounds: tuple[str, ...] = ()  # more ways it sounds: the Chinese only, pinyin without tone numbers
 
     @classmethod
     def of(cls, text: str, folded: bool = False) -> Forms:
@@ -127,7 +144,17 @@ class Forms:
         letters = _without_benign(letters_of(folded))
         # digits and symbols are read as letters only where they touch a Latin letter ("p0l1ce")
         leet = tuple(map(_without_benign, leet_forms(folded))) if _LEET_SPOT.search(folded) else (letters, letters)
-        return cls(letters, leet, phonetic(letters))
+        sound = phonetic(letters)
+        han = han_of(letters)
+        sounds = tuple(f for f in dict.fromkeys((phonetic(han), without_digits(sound))) if f != sound)
+        return cls(letters, leet, sound, han if han != letters else "", sounds)
+
+    @classmethod
+    def spelled(cls, folded: str) -> Forms:
+        """The forms `Lexicon.find(spelled=True)` reads: as written, and its Chinese alone."""
+        letters = _without_benign(letters_of(folded))
+        han = han_of(letters)
+        return cls(letters, (letters, letters), "", han if han != letters else "")
 
 
 _LEET_SPOT = re.compile(r"[a-z][\W\d_]*[0-9@$!|€]|[0-9@$!|€][\W\d_]*[a-z]")
@@ -165,9 +192,9 @@ class Lexicon:
             if any(map(is_cjk, spelled)):
                 if term.word in SPELLED_ONLY:
                     continue
-                sound = phonetic(spelled)
-                if len(sound) >= MIN_SOUND:
-                    self._add(self._sound, sound, term)
+                for sound in soundings(spelled):
+                    if len(sound) >= MIN_SOUND:
+                        self._add(self._sound, sound, term)
             else:
                 self._add(self._latin, spelled, term)
 
@@ -194,13 +221,19 @@ class Lexicon:
                     return term
         return next((self._latin_words[w] for w in words if w in self._latin_words), None)
 
-    def find(self, forms: Forms, rules: Iterable[str] | None = None) -> list[Term]:
-        """The terms the text contains, in any of its forms (of the given rules only)."""
+    def find(self, forms: Forms, rules: Iterable[str] | None = None, spelled: bool = False) -> list[Term]:
+        """The terms the text contains, in any of its forms (of the given rules only); `spelled`:
+        only as written (letters, and the Chinese characters alone), not by sound or leetspeak."""
         wanted = set(rules) if rules is not None else None
         hits: dict[Term, None] = {}
-        scans = [(self._letters, forms.letters), (self._sound, forms.sound)]
-        scans += [(self._latin, leet) for leet in dict.fromkeys(forms.leet) if leet != forms.letters]
+        scans = [(self._letters, forms.letters), (self._letters, forms.han)]
+        if not spelled:
+            scans.append((self._sound, forms.sound))
+            scans += [(self._sound, sound) for sound in forms.sounds]
+            scans += [(self._latin, leet) for leet in dict.fromkeys(forms.leet) if leet != forms.letters]
         for index, text in scans:
+            if not text:
+                continue
             # the pairs of characters that start a term and are in the text: the fewer to look
             # for, the index's keys or the text's pairs (built in C)
             keys = [k for k in index if k in text] if len(index) < len(text) else \

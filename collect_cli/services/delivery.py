@@ -166,6 +166,10 @@ def _recheck(msg, acc: Account | None, records: BatchRecords | None, now: dateti
         return refusal
     if not _inside_window(acc, settings, now):
         return None
+    if msg.channel == "letter" and situation.recipient != msg.recipient:
+        # the address block of the printed letter is the old one: a window envelope would go there
+        return Refusal("ADDR", "the postal address changed after the letter was rendered; the next run renders "
+                               "it again for the new one")
     return situation.recipient
 
 

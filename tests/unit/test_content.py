@@ -292,11 +292,158 @@ def test_the_sound_table_reads_pypinyins_data_either_way(monkeypatch):
 
     from collect_cli.domain import text_forms
 
-    direct = text_forms._pinyin_table()
-    text_forms._pinyin_table.cache_clear()
+    direct = text_forms._readings()
+    text_forms._readings.cache_clear()
     monkeypatch.setattr(importlib.util, "find_spec", lambda name: None)
     try:
-        assert text_forms._pinyin_table() == direct
+        assert text_forms._readings() == direct
     finally:
-        text_forms._pinyin_table.cache_clear()
+        text_forms._readings.cache_clear()
+    direct = {code: readings[0] for code, readings in direct.items()}
     assert direct[ord("坐")] == direct[ord("座")] == "zuo" and direct[ord("訊")] == "xun"
+
+
+# A second corpus, of the ways a reader still reads a word that the first forms split or hide.
+READ_ANYWAY = {
+    "right-to-left override": "\u202e。牢坐会就还不\u202c",
+    "right-to-left isolate": "\u2067牢坐\u2069",
+    "object replacement character": "坐\ufffc牢",
+    "a stroke between": "坐丨牢",
+    "a kana mark between": "坐ー牢",
+    "an emoji between": "坐😀牢",
+    "a latin letter between": "曝x光",
+    "a digit between": "拘1留",
+    "a polyphone's other reading": "暴光你",
+    "a homophone of 还": "借新换旧",
+    "pinyin with tone numbers": "zuo4 lao2",
+    "short homophone of an insult": "辣鸡",
+    "slang for the police": "进局子",
+    "English slang for the police": "call the cops",
+    "telling the family": "告诉你妈",
+    "English: the family": "we will tell your mother",
+    "an insult in the plural": "thieves",
+}
+
+
+@pytest.mark.parametrize("case", READ_ANYWAY)
+def test_words_a_reader_reads_anyway_are_suppressed_say1(tmp_path, case):
+    msg = rendered(tmp_path, CLEAN + READ_ANYWAY[case])
+    assert "SAY-1" in rules(msg), (case, msg.body)
+
+
+LETTER = "<p>" + CLEAN + "</p>"
+
+
+@pytest.mark.parametrize("markup", [
+    "<p>坐<!--x-->牢</p>",  # a comment splits the word in the source, not on paper
+    '<p>坐<span style="font-size:0">x</span>牢</p>',
+    "<style>.t::after{content:'\\5750\\7262'}</style><p class=t></p>",
+    "<p><bdo dir=rtl>牢坐就还不</bdo></p>",
+    '<p dir="rtl">牢坐</p>',
+    "<style>p.fine{display:none}</style><p class=fine>x</p>",
+    "<style>p{display:\\6e one}</style>",
+    '<p style="color:#ffffff">x</p>',
+    '<p style="position:absolute;left:-9999px">x</p>',
+    '<p style="margin-left:-9999px">x</p>',
+    '<p style="flex-direction:row-reverse">x</p>',
+    "<details><summary>x</summary>坐牢</details>",
+    "<noscript>坐牢</noscript>",
+    '<img src="data:image/svg+xml,<svg><text>坐牢</text></svg>">',
+    "<svg><text>x</text></svg>",
+])
+def test_a_letters_markup_may_only_lay_text_out(tmp_path, markup):
+    assert rendered(tmp_path, LETTER, channel="letter").refusals == []
+    msg = rendered(tmp_path, LETTER + markup, channel="letter")
+    assert "SAY-1" in rules(msg), (markup, msg.refusals)
+
+
+def test_a_letter_keeps_plain_layout(tmp_path):
+    letter = ('<!doctype html><html><head><meta charset="utf-8"><style>body{font-family:serif;max-width:40em;'
+              'margin:3em auto;line-height:1.7}h1{text-align:center;font-size:1.4em}td{border:1px solid #333}'
+              '</style></head><body><h1>通知</h1><table><tr><td colspan="2">' + CLEAN + '</td></tr></table>'
+              '<p style="text-align:right;color:#222">落款</p></body></html>')
+    assert rendered(tmp_path, letter, channel="letter").refusals == []
+
+
+@pytest.mark.parametrize("claim,facts", [
+    ("您已被起诉，法院已受理。", MessageFacts(legal_filed_on=date(2026, 11, 1))),
+    ("您的案件已进入司法程序。", MessageFacts(legal_filed_on=date(2026, 11, 1))),
+    ("您的欠款已移交法务部处理。", MessageFacts(legal_filed_on=date(2026, 11, 1))),
+    ("We have started legal proceedings.", MessageFacts(legal_filed_on=date(2026, 11, 1))),
+    ("You are being sued.", MessageFacts(legal_filed_on=date(2026, 11, 1))),
+    ("您已被上报征信。", MessageFacts(bureau_reported_on=date(2026, 11, 1))),
+    ("You have been reported to the credit bureau.", MessageFacts(bureau_reported_on=date(2026, 11, 1))),
+    ("我们已给您寄了一封信。", MessageFacts(letter_sent_on=date(2026, 11, 1))),
+    ("您应已收到我司的正式通知。", MessageFacts(letter_sent_on=date(2026, 11, 1))),
+    ("第二次通知：", MessageFacts(notices_sent=1)),
+    ("再一次提醒您，", MessageFacts(notices_sent=1)),
+    ("This is our second notice.", MessageFacts(notices_sent=1)),
+])
+def test_more_statements_of_fact_need_their_record_say8(tmp_path, claim, facts):
+    assert "SAY-8" in rules(rendered(tmp_path, CLEAN + claim)), claim
+    assert "SAY-8" not in rules(rendered(tmp_path, CLEAN + claim, facts=facts)), claim
+
+
+@pytest.mark.parametrize("text", ["否则我们将告你，法庭见，让你吃官司。", "我们将依法处理，法律后果自负。", "We may sue you.",
+                                  "You could stand trial."])
+def test_more_legal_wording_on_time_barred_debts_say7(tmp_path, text):
+    assert "SAY-7" in rules(rendered(tmp_path, CLEAN + text, facts=MessageFacts(time_barred=True))), text
+
+
+@pytest.mark.parametrize("number", ["壹叁捌壹贰參肆伍陆柒捌", "138○○○○1234", "l38l2345678", "138ー1234ー5678", "138丨1234丨5678"])
+def test_more_spellings_of_full_numbers_say4(tmp_path, number):
+    assert "SAY-4" in rules(rendered(tmp_path, CLEAN + f"请联系{{{{ '{number}' }}}}")), number
+
+
+def test_the_signature_is_judged_for_numbers_too(tmp_path):
+    base = Messaging().texts["zh_CN"].__dict__
+    settings = Settings(messaging=Messaging(texts={"zh_CN": LocaleTexts(**{**base, "sms_signature": "13812345678"}),
+                                                    "en": Messaging().texts["en"]}))
+    assert "SAY-4" in rules(rendered(tmp_path, CLEAN, settings=settings))
+
+
+@pytest.mark.parametrize("body", ["〔通知〕" + CLEAN, CLEAN + "[催收中心]"])
+def test_more_brackets_say5(tmp_path, body):
+    assert "SAY-5" in rules(rendered(tmp_path, body))
+
+
+@pytest.mark.parametrize("address,rule", [
+    ("北京市朝阳区建国路4号 你涉嫌诈骗即将被逮捕", "SAY-1"),
+    ("上海市1号 借新还旧找我们", "SAY-1"),
+    ("上海市1号 提额优惠 限时领取红包", "SAY-1"),  # SAY-6 words: the address check is SAY-1's
+    ("上海市1号。请尽快还款！", "SAY-1"),
+    ("上海市1号 你快还钱", "SAY-1"),
+])
+def test_an_address_names_a_place_and_says_nothing(tmp_path, address, rule):
+    letter = "<p>{{ address }}</p>" + LETTER
+    assert rule in rules(rendered(tmp_path, letter, channel="letter", acc=account(address=address))), address
+
+
+@pytest.mark.parametrize("name,problem", [
+    ("张伟你要座牢", "word"), ("Thieving Deadbeats", "word"), ("傻比", "word"), ("李一三八一二三四五六七八", "digits"),
+    ("张伟要坐牢了啊", "sentence"), ("Wang Deadbeats", "word"), ("欧阳慕容雪晴", None), ("张一", None), ("阿卜杜拉·买买提", None),
+])
+def test_names_that_say_something(name, problem):
+    got = name_problem(name, LEXICON)
+    assert (got is None) if problem is None else (problem in got), got
+
+
+def test_a_name_stays_in_the_text_as_spelled(tmp_path):
+    """The name is no cover: 要坐 followed by 牢 reads 坐牢; but no word is made across a name
+    (坐王小明牢 says nothing)."""
+    assert "SAY-1" in rules(rendered(tmp_path, CLEAN + "你{{ borrower_name }}牢", acc=account(name="要坐")))
+    assert rendered(tmp_path, CLEAN + "坐{{ borrower_name }}牢").refusals == []
+
+
+@pytest.mark.parametrize("text", [
+    "如需帮助请联系人工客服，请注意防范电信网络诈骗。", "经查，您本期款项尚未到账。", "金额单位：元。", "本次还款无手续费。",
+    "领到还款凭证后请妥善保管。", "本金按合同计收罚息。",
+])
+def test_everyday_wording_that_sounds_like_a_listed_word(tmp_path, text):
+    assert rendered(tmp_path, CLEAN + text).refusals == [], text
+
+
+def test_a_real_address_is_not_heard_as_wording(tmp_path):
+    letter = "<p>{{ address }}</p>" + LETTER
+    for address in ("湖南省长沙市天心区解放路985号26栋808室", "北京市东城区正义路1号最高人民法院宿舍", "上海市第一中学教工宿舍"):
+        assert rendered(tmp_path, letter, channel="letter", acc=account(address=address)).refusals == [], address

@@ -152,6 +152,8 @@ _REPORTING = ("报送", "上报", "报告", "提供", "记录", "report")
 _DEBT_NOTICE = ("attempttocollectadebt", "fromadebtcollector", "催收债务", "债务催收")
 _OPT_OUT = ("replystop", "textstop", "sendstop", "optout", "unsubscribe", "回复stop", "回复td", "回复退订", "退订回",
             "回td", "回t退订")
+# a required statement that is denied is not made ("this is not an attempt to collect a debt")
+_NEGATED = re.compile(r"(not|never|no|nt)(an|a)?attempttocollect|(donot|dont|never|no)(need(to)?)?(reply|text|send)")
 _BRACKETS = re.compile(r"[【】〖〗〘〙〚〛〔〕]|^\s*\[[^\]]{1,16}\]|\[[^\]]{1,16}\]\s*$")
 _LONG_NUMBER = 10  # digits: a phone (CN mobile 11, US 10), an ID (18) or a card number (15-19)
 
@@ -221,7 +223,7 @@ def judge(text: str, *, channel: str, purpose: str, rules: str, context: Mapping
     if missing:
         found.append(Refusal("SAY-2", f"a {purpose} must show {', '.join(missing)} (the values, in the text)"))
     if rules == "us":
-        shown = letters_of(folded_seen)
+        shown = _NEGATED.sub(PLACEHOLDER, letters_of(folded_seen))
         if purpose in COLLECTION_PURPOSES and not any(p in shown for p in _DEBT_NOTICE):
             found.append(Refusal("SAY-3", 'under the us rules a collection message says "This is an attempt to '
                                           'collect a debt"'))

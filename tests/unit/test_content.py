@@ -447,3 +447,13 @@ def test_a_real_address_is_not_heard_as_wording(tmp_path):
     letter = "<p>{{ address }}</p>" + LETTER
     for address in ("湖南省长沙市天心区解放路985号26栋808室", "北京市东城区正义路1号最高人民法院宿舍", "上海市第一中学教工宿舍"):
         assert rendered(tmp_path, letter, channel="letter", acc=account(address=address)).refusals == [], address
+
+
+def test_a_denied_disclosure_is_not_made_say3(tmp_path):
+    us = Settings(contact=ContactRules(rules="us"))
+    english = ("{{ borrower_name }}: {{ creditor_name }} loan {{ loan_ref }} has {{ amount_overdue }} overdue as of "
+               "{{ as_of }}. Pay: {{ payment_channels }}. Dispute: {{ dispute_channel }} / {{ service_phone }}. ")
+    denied = english + "This is not an attempt to collect a debt. Do not reply STOP."
+    assert "SAY-3" in rules(rendered(tmp_path, denied, settings=us, locale="en"))
+    made = english + "This is an attempt to collect a debt. Reply STOP to opt out."
+    assert rendered(tmp_path, made, settings=us, locale="en").refusals == []

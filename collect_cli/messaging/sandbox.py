@@ -8,26 +8,53 @@ the timer can stop them. Every operation that can make a value much larger than 
 is checked here against what its result would be, before it runs: no string, sequence or
 buffer a template builds may be longer than a whole message (MAX_VALUE), no integer wider
 than MAX_INT_BITS.
+
+The mechanism, in five places (every way a template makes a value passes one of them):
+- every filter (`_bounded`): its input is a bounded list when lazy, and no larger than a
+  message; its integer arguments are no wider than a message; where its result can grow with
+  the product of two sizes (a width times the lines, an argument times the links, the items
+  of `sum`…) the size is predicted before it runs; its result is checked after it;
+- every call (`Sandbox.call`: globals, macros, str/list/dict methods, which are
+  allow-listed): the arguments together no larger than a message, the known growing methods
+  predicted, the result checked;
+- every operator (`call_binop`, `checked_concat`): predicted, and the result checked;
+- every list, tuple or dict written in a template (`checked_value`): no larger than a
+  message however often it holds the same value, so that aliasing (`[b, b]`, `[c, c]`…)
+  cannot make a value that prints exponentially larger than it takes in memory;
+- every buffer (blocks, macros, `self.block()`, namespace attributes): bounded as it fills.
+Since every value a template holds is thus at most a message, an operation linear in its
+inputs (escape, upper, str() of a list, split, dictsort…) can build at most a small multiple
+of a message before the check after it refuses the result; only operations that multiply
+sizes need a prediction, and each has one.
 """
 
 from __future__ import annotations
 
+import pprint
 import re
+import types
+from collections.abc import Iterable, Iterator, MappingView
 from functools import wraps
+from numbers import Number
 
 from jinja2 import StrictUndefined
 from jinja2.compiler import CodeGenerator
 from jinja2.exceptions import SecurityError
+from jinja2.filters import make_attrgetter
+from jinja2.runtime import LoopContext, Undefined
 from jinja2.sandbox import (
     ImmutableSandboxedEnvironment,
     SandboxedEscapeFormatter,
     SandboxedFormatter,
 )
-from markupsafe import Markup
+from jinja2.utils import Cycler, Joiner, Namespace, pass_environment
+from markupsafe import Markup, escape
 
 MAX_VALUE = 20_000  # characters: as long as a whole message may be (templates.MAX_OUTPUT_CHARS)
 MAX_INT_BITS = 4096  # about 1,200 digits; money is text in the context, days are small numbers
 MAX_POWER = 64
+MAX_DEPTH = 32  # nesting of lists, dicts, namespaces: a message's data is a few levels deep
+MAX_INT_DIGITS = MAX_INT_BITS * 3 // 10 + 2  # digits of the widest integer |int may read (base 10)
 
 # The str methods a message template may call; the others (expandtabs, translate, encode…)
 # have no use in a message and ways to grow a text that are not worth bounding.
@@ -37,29 +64,61 @@ STR_METHODS = frozenset({
     "isalnum", "isspace", "isupper", "islower", "isnumeric", "isdecimal", "istitle", "replace", "join", "format",
     "format_map", "center", "ljust", "rjust", "zfill", "partition", "rpartition", "removeprefix", "removesuffix",
 })
+# The methods of the other built-in values, the same way: read-only and no larger than their
+# object. Not `int.to_bytes(10**9)` (a buffer of any size), not `dict.fromkeys` (any iterable).
+METHODS = {
+    str: STR_METHODS,
+    list: frozenset({"count", "index", "copy"}),
+    tuple: frozenset({"count", "index"}),
+    dict: frozenset({"get", "items", "keys", "values", "copy"}),
+    range: frozenset({"count", "index"}),
+    int: frozenset({"bit_length", "bit_count", "is_integer", "as_integer_ratio", "conjugate"}),
+    float: frozenset({"is_integer", "as_integer_ratio", "conjugate", "hex"}),
+}
+_BUILTIN_VALUES = (str, bytes, bytearray, memoryview, list, tuple, dict, set, frozenset, range, int, float, complex,
+                   MappingView)
 
 
 def too_large(what: str) -> SecurityError:
     return SecurityError(f"{what} is too large for a message")
 
 
-def size_of(value, budget: int = MAX_VALUE) -> int:
-    """About how many characters `value` takes when printed; past `budget`, any number above it."""
+def size_of(value, budget: int = MAX_VALUE, indent: int = 0, _depth: int = 0) -> int:
+    """About how many characters `value` takes when printed (or, `indent` > 0, as JSON indented
+    by that much a level); past `budget`, any number above it. Every object a template can
+    reach that holds other values is measured by what it holds, however it prints: a namespace,
+    a cycler, a joiner, a dict view, a range (by its items: what it is when made a list). A
+    value held many times counts as many times: that is how often it is printed."""
     if isinstance(value, str):
         return len(value)
     if isinstance(value, bool) or value is None:
         return 5
     if isinstance(value, int):
         return value.bit_length() // 3 + 1
-    if isinstance(value, list | tuple | set | frozenset | dict):
+    if isinstance(value, range):
+        try:
+            count = len(value)
+        except OverflowError:
+            return budget + 1
+        widest = max(abs(value.start), abs(value.stop))
+        return count * (widest.bit_length() // 3 + 3 + indent * (_depth + 1))
+    if isinstance(value, Namespace):
+        value = object.__getattribute__(value, "_Namespace__attrs")
+    elif isinstance(value, Cycler):
+        value = value.items
+    elif isinstance(value, Joiner):
+        return len(value.sep) if isinstance(value.sep, str) else 24
+    if isinstance(value, list | tuple | set | frozenset | dict | MappingView):
+        if _depth >= MAX_DEPTH:
+            return budget + 1  # nested deeper than any message's data (or holding itself)
         total = 2
         items = value.items() if isinstance(value, dict) else value
         for item in items:
-            total += size_of(item, budget - total) + 2
+            total += size_of(item, budget - total, indent, _depth + 1) + 2 + (indent * (_depth + 1) + 1 if indent else 0)
             if total > budget:
                 return budget + 1
         return total
-    return 24  # a number, a date: short when printed
+    return 24  # a number, a date, a loop, a macro: short when printed
 
 
 def _check_size(size: int, what: str) -> None:
@@ -70,6 +129,14 @@ def _check_size(size: int, what: str) -> None:
 def _check_int(value, what: str) -> None:
     if isinstance(value, int) and not isinstance(value, bool) and value.bit_length() > MAX_INT_BITS:
         raise too_large(what)
+
+
+def check_value(value, what: str):
+    """`value`, when it prints no longer than a message and is no wider an integer than
+    MAX_INT_BITS: the check every result passes."""
+    _check_int(value, what)
+    _check_size(size_of(value), what)
+    return value
 
 
 def _check_width(width, what: str = "a width") -> None:
@@ -128,20 +195,42 @@ class BoundedBuffer(list):
     in a buffer, not streamed, so the buffer itself stops at the limit."""
 
     size = 0
+    what = "the output of a block"
 
     def append(self, item):
         self.size += len(item) if isinstance(item, str) else size_of(item)
-        _check_size(self.size, "the output of a block")
+        _check_size(self.size, self.what)
         super().append(item)
 
     def extend(self, items):
         for item in items:
             self.append(item)
 
+    def write(self, text):  # a stream, for pprint
+        self.append(text)
+
+
+def bounded_concat(parts) -> str:
+    """"".join(parts), stopped at the limit as the parts come: what `self.block()` renders."""
+    buffer = BoundedBuffer()
+    buffer.extend(parts)
+    return "".join(buffer)
+
+
+class BoundedNamespace(Namespace):
+    """namespace(): its attributes together no larger than a message (it prints them all)."""
+
+    def __setitem__(self, name, value):
+        attrs = dict(object.__getattribute__(self, "_Namespace__attrs"))
+        attrs[name] = value
+        _check_size(size_of(attrs), "a namespace")
+        super().__setitem__(name, value)
+
 
 class _Generator(CodeGenerator):
-    """Compiled templates keep block output in bounded buffers and check the size of every
-    `~` concatenation before joining it."""
+    """Compiled templates keep block output in bounded buffers, check the size of every
+    `~` concatenation before joining it, and of every list, tuple and dict written in the
+    template once it is made (each of its items was bounded, but not how often it holds one)."""
 
     def buffer(self, frame):
         frame.buffer = self.temporary_identifier()
@@ -158,6 +247,23 @@ class _Generator(CodeGenerator):
             self.write(", ")
         self.write("))")
 
+    def _checked(self, visit, node, frame):
+        self.write("environment.checked_value(")
+        visit(node, frame)
+        self.write(")")
+
+    def visit_List(self, node, frame):
+        self._checked(super().visit_List, node, frame)
+
+    def visit_Dict(self, node, frame):
+        self._checked(super().visit_Dict, node, frame)
+
+    def visit_Tuple(self, node, frame):
+        if node.ctx == "load":  # not the names a {% set a, b = … %} or a loop assigns
+            self._checked(super().visit_Tuple, node, frame)
+        else:
+            super().visit_Tuple(node, frame)
+
 
 def take(iterable) -> list:
     """The items of an iterator as a list, stopped as soon as they would print longer than a
@@ -171,8 +277,15 @@ def take(iterable) -> list:
 
 
 _SIZED = (str, list, tuple, dict, range, int, float, bool, type(None))
-# Filters that return a lazy sequence: their result is taken as a bounded list.
-_LAZY = {"map", "select", "reject", "selectattr", "rejectattr", "batch", "slice", "unique"}
+
+
+def _input(value, what: str):
+    """A filter's input or a built-in's argument: a lazy one (a generator, an iterator, a
+    loop, a dict view) as a bounded list; any other no larger than a message."""
+    if isinstance(value, Undefined) or not isinstance(value, Iterable) or isinstance(value, (*_SIZED, Namespace)):
+        _check_size(size_of(value), what)
+        return value
+    return take(value)
 
 
 def _predict_replace(s: str, old, new, count=-1) -> int:
@@ -184,31 +297,117 @@ def _predict_replace(s: str, old, new, count=-1) -> int:
     return len(s) + hits * (len(new) - len(old))
 
 
-def _predict_join(sep, items) -> int:
+def _predict_join(sep, items, what: str = "a join") -> int:
     size = 0
     for n, item in enumerate(items):
         size += size_of(item) + (len(sep) if n and isinstance(sep, str) else 0)
-        _check_size(size, "a join")
+        _check_size(size, what)
     return size
 
 
-def _bounded_filters(filters: dict) -> dict:
+def _attributes(environment, items, attribute):
+    """The items, or each one's `attribute` as |join, |sum and |map(attribute=…) take it."""
+    if attribute is None:
+        return items
+    getter = make_attrgetter(environment, attribute)
+    return [getter(item) for item in items]
+
+
+def _length(value) -> int:
+    return len(value) if isinstance(value, str) else 0
+
+
+def _predict_indent(s, width=4, first=False, blank=False) -> int:
+    """Each line (str.splitlines: \\v, \\f, \\x1c… end lines too) gains the indent, escaped if
+    the text is markup."""
+    markup, s = isinstance(s, Markup), str(s)
+    pad = len(escape(width) if markup else width) if isinstance(width, str) else \
+        width if isinstance(width, int) and not isinstance(width, bool) else 0
+    lines = len(s.splitlines()) + 1
+    return len(s) + lines * (max(pad, 0) + 1)
+
+
+def _predict_wordwrap(s, width=79, break_long_words=True, wrapstring=None, *a, **k) -> int:
+    """Every break but one per paragraph follows at least `width` characters of the text over
+    two lines: at most 2·len/width breaks, plus one per paragraph, and never more than one per
+    character; each break is a `wrapstring`."""
+    s = str(s)
+    step = max(width, 1) if isinstance(width, int) else 1
+    breaks = min(2 * len(s) // step + len(s.splitlines()) + 2, len(s) + 2)
+    return len(s) + breaks * (len(wrapstring) if isinstance(wrapstring, str) else 1)
+
+
+def _predict_urlize(value, trim_url_limit=None, nofollow=False, target=None, rel=None, extra_schemes=None) -> int:
+    """A word becomes a link only if it has a dot, an @ or a scheme's colon; each link repeats
+    the word (href and text) and carries the escaped target and rel."""
+    s = str(value)
+    extra = 6 * (_length(target) + _length(rel)) + sum(map(_length, extra_schemes or ())) + 80
+    return len(s) + sum(2 * len(w) + extra for w in s.split() if "." in w or "@" in w or ":" in w)
+
+
+def _bounded_int(func):
+    """|int: a text of more digits than the widest integer allowed is refused as such, not read
+    (Python's own digit limit would make |int quietly give its default)."""
+
+    @wraps(func)
+    def checked(value, default=0, base=10):
+        if isinstance(value, str):
+            digits = len(value.strip().replace("_", ""))
+            per_digit = {2: 1, 8: 3, 16: 4}.get(base, 3.3 if base in (0, 10) else 1)
+            if digits * per_digit > MAX_INT_BITS + 8:
+                raise too_large(f"a number of {digits:,} digits")
+        return func(value, default, base)
+
+    return checked
+
+
+@pass_environment
+def _bounded_sum(environment, iterable, attribute=None, start=0):
+    """|sum: of numbers as it is; of lists (a `start` that is not a number) only when all it
+    joins is no larger than a message: Python's sum() joins them in one call the timer cannot stop."""
+    items = _attributes(environment, iterable, attribute)
+    if not isinstance(start, Number):
+        _predict_join("", [start, *items], "the result of sum")
+    return sum(items, start)
+
+
+def _bounded_pprint(value):
+    """|pprint, written into a bounded buffer: its indentation (the width of the keys above a
+    value, on every line) can make the text far larger than the value."""
+    out = BoundedBuffer()
+    out.what = "the result of pprint"
+    pprint.PrettyPrinter(stream=out).pprint(value)
+    return "".join(out)[:-1]
+
+
+def _replacement(name: str, func):
+    """The filters whose own code cannot be bounded from outside, replaced; the others as they are."""
+    if name == "sum":
+        return _bounded_sum
+    if name == "pprint":
+        return _bounded_pprint
+    if name == "int":
+        return _bounded_int(func)
+    return func
+
+
+def _bounded_filters(filters: dict, environment) -> dict:
     """Every filter: an iterator it is given is taken as a bounded list, a lazy sequence it
     returns too; an integer argument wider than a message (a width, a count) is refused; and
     where a result can be much larger than the inputs, its size is predicted first."""
     predict = {
         "center": lambda v, width=80, *a, **k: max(size_of(v), width if isinstance(width, int) else 0),
-        "indent": lambda v, width=4, *a, **k: size_of(v) * (1 + (len(width) if isinstance(width, str) else
-                                                                   width if isinstance(width, int) else 0)),
+        "indent": _predict_indent,
         "replace": lambda v, old="", new="", count=None, *a, **k: _predict_replace(str(v), old, new,
                                                                                       -1 if count is None else count),
-        "wordwrap": lambda v, width=79, break_long_words=True, wrapstring=None, *a, **k:
-            size_of(v) * (1 + (len(wrapstring) if isinstance(wrapstring, str) else 1)),
-        "tojson": lambda v, indent=None, *a, **k: size_of(v) * (1 + (indent if isinstance(indent, int) else 0)),
-        "join": lambda v, d="", *a, **k: _predict_join(d, v),
+        "wordwrap": _predict_wordwrap,
+        "tojson": lambda v, indent=None, *a, **k: size_of(v, indent=len(indent) if isinstance(indent, str) else
+                                                          indent if isinstance(indent, int) else 0),
+        "join": lambda v, d="", attribute=None, *a, **k: _predict_join(d, _attributes(environment, v, attribute)),
         "format": lambda v, *args, **kwargs: check_printf(str(v), args or kwargs) or 0,
+        "urlize": _predict_urlize,
     }
-    return {name: _bounded(func, name, predict.get(name)) for name, func in filters.items()}
+    return {name: _bounded(_replacement(name, func), name, predict.get(name)) for name, func in filters.items()}
 
 
 def _bounded(func, name: str, predict):
@@ -217,15 +416,19 @@ def _bounded(func, name: str, predict):
     @wraps(func)
     def checked(*args, **kwargs):
         head, given = (args[:1], list(args[1:])) if passes_context else ((), list(args))
-        if given and not isinstance(given[0], _SIZED):
-            given[0] = take(given[0])
-        if name != "format":
-            for value in (*given[1:], *kwargs.values()):
+        what = f"the input of {name}"
+        if given and not (name in ("length", "count") and isinstance(given[0], LoopContext)):
+            given[0] = _input(given[0], what)
+        for value in (*given[1:], *kwargs.values()):
+            if name != "format":
                 _check_width(value, f"an argument of {name}")
+            _check_size(size_of(value), f"an argument of {name}")
         if predict is not None and given:
             _check_size(predict(*given, **kwargs), f"the result of {name}")
         result = func(*head, *given, **kwargs)
-        return take(result) if name in _LAZY else result
+        if isinstance(result, Iterator) and not isinstance(result, LoopContext):
+            return take(result)  # map, select, batch, items, reverse…: lazy, taken as a bounded list
+        return check_value(result, f"the result of {name}")
 
     return checked
 
@@ -233,13 +436,15 @@ def _bounded(func, name: str, predict):
 class Sandbox(ImmutableSandboxedEnvironment):
     """Jinja2's immutable sandbox with every size bound of this module."""
 
-    intercepted_binops = frozenset({"*", "**", "+", "%"})
+    intercepted_binops = frozenset({"*", "**", "+", "-", "%"})
     code_generator_class = _Generator
+    concat = staticmethod(bounded_concat)  # what self.block() joins a block's output with
 
     def __init__(self, **options):
         super().__init__(**options)
-        self.filters = _bounded_filters(self.filters)
+        self.filters = _bounded_filters(self.filters, self)
         self.globals.pop("lipsum", None)  # paragraphs of filler text: nothing a message says
+        self.globals["namespace"] = BoundedNamespace
 
     @staticmethod
     def new_buffer() -> BoundedBuffer:
@@ -248,11 +453,17 @@ class Sandbox(ImmutableSandboxedEnvironment):
     @staticmethod
     def checked_concat(join, parts):
         _check_size(sum(size_of(p) for p in parts), "a joined text")
-        return join(parts)
+        return check_value(join(parts), "a joined text")
+
+    @staticmethod
+    def checked_value(value):
+        return check_value(value, "a list or dict")
 
     def is_safe_attribute(self, obj, attr, value) -> bool:
-        if isinstance(obj, str) and callable(value) and attr not in STR_METHODS:
-            return False
+        if callable(value) and isinstance(obj, _BUILTIN_VALUES):
+            allowed = next((names for kind, names in METHODS.items() if isinstance(obj, kind)), frozenset())
+            if attr not in allowed:
+                return False
         return super().is_safe_attribute(obj, attr, value)
 
     def wrap_str_format(self, value):
@@ -274,6 +485,9 @@ class Sandbox(ImmutableSandboxedEnvironment):
         return bounded
 
     def call(__self, __context, __obj, *args, **kwargs):  # noqa: N805 - Jinja2's signature
+        if isinstance(__obj, types.BuiltinFunctionType | type):  # dict(…), a str or dict method
+            args = tuple(_input(a, "an argument") for a in args)
+        _check_size(sum(size_of(a) for a in (*args, *kwargs.values())), "the arguments of a call")
         owner = getattr(__obj, "__self__", None)
         if isinstance(owner, str):
             name = getattr(__obj, "__name__", "")
@@ -282,10 +496,11 @@ class Sandbox(ImmutableSandboxedEnvironment):
             elif name == "replace" and len(args) >= 2:
                 _check_size(_predict_replace(owner, *args[:3]), "the result of replace")
             elif name == "join" and args:
-                items = args[0] if isinstance(args[0], _SIZED) else take(args[0])
-                _predict_join(owner, items)
-                args = (items, *args[1:])
-        return super().call(__context, __obj, *args, **kwargs)
+                _predict_join(owner, args[0])
+        result = super().call(__context, __obj, *args, **kwargs)
+        if isinstance(result, range):  # range(…): lazy; a filter or a list it is put in bounds it
+            return result
+        return check_value(result, "the result of a call")
 
     def call_binop(self, context, operator, left, right):
         if operator == "**":
@@ -306,9 +521,8 @@ class Sandbox(ImmutableSandboxedEnvironment):
                 _check_size(size_of(left) + size_of(right), "a joined value")
         elif operator == "%" and isinstance(left, str):
             check_printf(left, right)
-        result = super().call_binop(context, operator, left, right)
-        _check_int(result, "a number")
-        return result
+        return check_value(super().call_binop(context, operator, left, right), "a number" if isinstance(
+            left, int | float) and isinstance(right, int | float) else "the result of an operator")
 
 
 def sandbox(html: bool) -> Sandbox:

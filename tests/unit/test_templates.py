@@ -207,3 +207,117 @@ def test_sandbox_refuses_escapes_and_runaways(tmp_path, attack):
     assert mine.poll(5), f"the child died (exit {child.exitcode})"
     assert mine.recv() == "refused"
     assert "TPL" in {f.rule for f in lint_findings(src, Settings())}
+
+
+def run_bounded(src, headroom: int = 256 * 1024**2) -> tuple[str, str, float, int]:
+    """Render `src` in a forked child with `headroom` bytes of address space more than it has:
+    (outcome, message, seconds, peak bytes Python allocated while rendering)."""
+
+    def attempt(conn):
+        import resource
+        import time
+        import tracemalloc
+
+        from collect_cli.messaging.templates import _compiled as compiled
+
+        with open("/proc/self/status") as fh:
+            size = next(int(line.split()[1]) * 1024 for line in fh if line.startswith("VmSize:"))
+        resource.setrlimit(resource.RLIMIT_AS, (size + headroom, size + headroom))
+        compiled(src.text, src.channel == "letter")  # what is measured is rendering, not compiling
+        tracemalloc.start()
+        started = time.monotonic()
+        try:
+            render(src, {"borrower_name": "x"})
+            outcome, message = "rendered", ""
+        except TemplateProblem as exc:
+            outcome, message = ("ran out of memory" if "MemoryError" in str(exc) else "refused"), str(exc)
+        except MemoryError:
+            outcome, message = "ran out of memory", ""
+        seconds = time.monotonic() - started
+        conn.send((outcome, message, seconds, tracemalloc.get_traced_memory()[1]))
+
+    context = multiprocessing.get_context("fork")
+    mine, theirs = context.Pipe(duplex=False)
+    child = context.Process(target=attempt, args=(theirs,))
+    child.start()
+    child.join(timeout=20)
+    if child.is_alive():
+        child.kill()
+        pytest.fail("the template ran on past 20 s: no time bound")
+    assert mine.poll(5), f"the child died (exit {child.exitcode})"
+    return mine.recv()
+
+
+B300 = ", ".join(["b"] * 300)
+LOOP_ON_B = "{% for x in [b, 1] %}{% if loop.last %}{{ EXPR }}{% endif %}{% endfor %}"  # loop.previtem is b
+
+
+@pytest.mark.parametrize("attack", [
+    # the attacker review: sum of lists, urlize's arguments, a long list made a text
+    pytest.param("{% set b = range(100000)|list %}{{ [" + B300 + "]|sum(start=[]) }}", id="sum-of-lists"),
+    pytest.param("{{ ('www.a.com ' * 2000)|urlize(target='😀' * 19000, rel='😀' * 19000) }}", id="urlize-arguments"),
+    pytest.param("{{ range(100000)|list|string }}", id="range-list-string"),
+    # sum and join of what items hold (a loop holds its previous item), predicted before joining
+    pytest.param("{% set b = [0] * 3000 %}"
+                 + LOOP_ON_B.replace("EXPR", "([loop] * 700)|sum(attribute='previtem', start=[])"), id="sum-attribute"),
+    pytest.param("{% set b = '😀' * 19000 %}"
+                 + LOOP_ON_B.replace("EXPR", "([loop] * 700)|join(attribute='previtem')|length"), id="join-attribute"),
+    # urlize: the links times its arguments; indent and wordwrap: the lines times the indent
+    pytest.param("{% set t = 'x' * 19000 %}{{ ('www.a.com ' * 1000)|urlize(target=t)|length }}", id="urlize-target"),
+    pytest.param("{{ ('a\n' * 9000)|indent(20000)|length }}", id="indent-lines"),
+    pytest.param("{{ ('a\x0b' * 9000)|indent(20000)|length }}", id="indent-splitlines"),
+    pytest.param("{{ ('a ' * 9000)|wordwrap(1, wrapstring='y' * 19000)|length }}", id="wordwrap-breaks"),
+    # pprint indents each line by the keys above it; tojson by its indent times the depth
+    pytest.param("{% set k = '😀' * 9000 %}{% set v = 'a ' * 5000 %}{{ {k: v}|pprint|length }}", id="pprint-indent"),
+    pytest.param("{{ ([1] * 3000)|tojson('😀' * 19000)|length }}", id="tojson-text-indent"),
+    pytest.param("{{ ([1] * 3000)|tojson(19000)|length }}", id="tojson-indent"),
+    # the same value held many times prints many times: lists, tuples, dicts, namespaces
+    pytest.param("{% set b = 'x' * 20000 %}{% set a = [b, b, b, b, b, b, b, b] %}{% set c = [a, a, a, a, a, a, a, a] %}"
+                 "{% set d = [c, c, c, c, c, c, c, c] %}{{ d }}", id="aliased-lists"),
+    pytest.param("{% set b = 'x' * 20000 %}{{ (b, b) }}", id="aliased-tuple"),
+    pytest.param("{% set b = 'x' * 20000 %}{{ {'a': b, 'b': b} }}", id="aliased-dict"),
+    pytest.param("{% set ns = namespace(a='x' * 19000) %}{{ [ns, ns] }}", id="aliased-namespace"),
+    pytest.param("{% set b = 'x' * 19000 %}{% set ns = namespace() %}{% for i in range(100) %}{% set ns.a = b %}"
+                 "{% set ns.c = b %}{% endfor %}{{ ns }}", id="namespace-attributes"),
+    pytest.param("{% set b = 'x' * 19000 %}{{ cycler(" + B300 + ").items|string|length }}", id="cycler-arguments"),
+    pytest.param("{% set b = 'x' * 19000 %}{% macro m() %}{{ varargs }}{% endmacro %}{{ m(" + B300 + ") }}",
+                 id="macro-varargs"),
+    # self.block() renders a whole block at once, not streamed
+    pytest.param("{{ self.b()|length }}{% block b %}{% for i in range(100000) %}{{ 'x' * 20000 }}{% endfor %}"
+                 "{% endblock %}", id="self-block"),
+    # methods of other built-in values than str: a buffer of any size, a dict of any iterable
+    pytest.param("{{ (1).to_bytes(10**9, 'big')|length }}", id="int-to-bytes"),
+    pytest.param("{{ {}.fromkeys(range(100000), 'x')|length }}", id="dict-fromkeys"),
+    # every filter's, call's and operator's result: no longer than a message, no wider than an integer may be
+    pytest.param("{{ ('ab' * 10000)|list }}", id="filter-result"),
+    pytest.param("{{ ('a b ' * 5000).split() }}", id="call-result"),
+    pytest.param("{% set ns = namespace(x=(2**64)**32 * (2**64)**30) %}{% for i in range(200) %}"
+                 "{% set ns.x = ns.x - (0 - ns.x) %}{% endfor %}{{ ns.x }}", id="subtraction"),
+    pytest.param("{{ ('1' * 5000)|int }}", id="int-digits"),
+])
+def test_sandbox_bounds_every_builtin(tmp_path, attack):
+    """Each is refused by a bound, before what it asks for is built: not by the timer, not by
+    running out of memory, in well under a second, and Python never holds much more than a
+    message while rendering it."""
+    src = read_template(write_template(tmp_path, "evil", "sms", "overdue_notice", attack))
+    outcome, message, seconds, peak = run_bounded(src)
+    assert outcome == "refused", (outcome, message)
+    assert "too large" in message or "unsafe" in message, message
+    assert seconds < 2, f"took {seconds:.1f} s"
+    assert peak < 2 * 1024**2, f"built {peak / 1024**2:.1f} MB"  # a message: 20,000 characters, 80 kB at most
+
+
+def test_bounds_keep_the_builtins_working(tmp_path):
+    """The same filters, globals and methods at a message's size render as in plain Jinja2."""
+    body = ("{{ range(5)|list|string }}|{{ range(3)|string }}|{{ [[1], [2, 3]]|sum(start=[]) }}|{{ [1, 2]|sum }}|"
+            "{{ [{'v': 1}, {'v': 2}]|sum(attribute='v') }}|{{ [{'n': 'a'}, {'n': 'b'}]|join(',', attribute='n') }}|"
+            "{{ 'see www.example.com'|urlize(target='_blank') }}|{{ 'a\nb'|indent(2) }}|{{ 'aa bb cc'|wordwrap(5) }}|"
+            "{{ {'a': [1, 2]}|pprint }}|{{ {'a': [1]}|tojson(1) }}|{{ '42'|int }}|{{ {'a': 1}|items|list }}|"
+            "{% set ns = namespace(n=0) %}{% for i in range(4) %}{% set ns.n = ns.n + i %}{% endfor %}{{ ns.n }}|"
+            "{% for x in 'ab' %}{{ loop.index }}{{ loop|length }}{% endfor %}|{{ {'x': 1}.get('x') }}|{{ 7 - 2 }}|"
+            "{% block b %}B{% endblock %}{{ self.b() }}|{{ (5).bit_length() }}|{% set a, b = 1, 2 %}{{ (a, b) }}")
+    src = read_template(write_template(tmp_path, "ok", "sms", "overdue_notice", body))
+    assert render(src, {}) == (
+        '[0, 1, 2, 3, 4]|range(0, 3)|[1, 2, 3]|3|3|a,b|see <a href="https://www.example.com" rel="noopener" '
+        'target="_blank">www.example.com</a>|a\n  b|aa bb\ncc|{\'a\': [1, 2]}|{\n "a": [\n  1\n ]\n}|42|'
+        "[('a', 1)]|6|1222|1|5|BB|3|(1, 2)")

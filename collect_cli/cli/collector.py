@@ -53,7 +53,10 @@ def log_command(
     debt in 7 days or within 7 days of a conversation (WHEN-4). A supervisor may override
     these with --override REASON (recorded). What the borrower initiates (--inbound, a reply)
     is always recorded. A reply that says STOP, 退订 or unsubscribe (or --outcome opt-out)
-    places an opt-out on that channel (HOLD-2), for the borrower and their number.
+    places an opt-out on that channel (HOLD-2), for the borrower and their number; an
+    opt-out on a call or visit places one on SMS and one on e-mail. An outbound call to a
+    number another borrower id shares, not confirmed, is refused (WHO-4). --override needs
+    a real reason; --party "" is an error.
     A promise holds automated reminders until its date + grace (HOLD-4); a dispute puts the
     loan on hold (HOLD-1). With --party the person is a recorded contact person (WHO-2,
     WHO-5): asked only to help reach the borrower, once the borrower is recorded unreachable
@@ -79,14 +82,15 @@ def log_command(
     who = agent_name(app, agent)
     logged = log_contact(engine=app.engine(), settings=app.settings, loan_id=loan, channel=channel, outcome=outcome,
                          agent=who, now=moment(now, app), note=note, promise_amount=amount, promise_on=day,
-                         override=override, party=party[:100] if party else None, inbound=inbound)
+                         override=override, party=party[:100] if party is not None else None, inbound=inbound)
     text = f"{loan}: {channel} {outcome} logged (contact {logged.contact_id}, by {who})"
     if logged.promise_id:
         text += f"; promise {logged.promise_id}: {fmt(amount)} by {day.isoformat()}, reminders held till then"
     if logged.overridden:
         text += f"; override recorded: {logged.overridden}"
     if logged.opt_out:
-        text += f"; opt-out hold {logged.opt_out} placed (HOLD-2)"
+        text += (f"; opt-out hold{'s' if len(logged.opt_out) > 1 else ''} "
+                 f"{', '.join(str(i) for i in logged.opt_out)} placed (HOLD-2)")
     render.note(text)
     if party:
         render.note(THIRD_PARTY_SCRIPT)

@@ -74,9 +74,10 @@ def placements_export_command(
 ) -> None:
     """Write what an agency needs for the accounts placed with it, and nothing more (PIPL):
     loan, name, phone, days past due, overdue amount. Only accounts the contact policy lets
-    it work go in: still delinquent, under no dispute or no-contact hold (HOLD-1, HOLD-3);
-    the others are listed as held back. --as-of may not be after today. What was shared with
-    whom is recorded in the audit.
+    it work go in: delinquent as of --as-of and still today, under no dispute or no-contact
+    hold (HOLD-1, HOLD-3), with a phone that did not opt out (HOLD-2) and is not shared with
+    another borrower id unconfirmed (WHO-4); the others are listed as held back, with why.
+    --as-of may not be after today. What was shared with whom is recorded in the audit.
 
     Example: collect placements export --agency "Acme Recoveries" --output acme-2026-11-20.csv
     """
@@ -84,7 +85,7 @@ def placements_export_command(
     day = not_after_today(as_of_date(as_of, app_.today()), app_.today())
     engine = app_.engine()
     with engine.connect() as conn:
-        placed = placement_rows(conn, agency=agency, as_of=day, settings=app_.settings)
+        placed = placement_rows(conn, agency=agency, as_of=day, settings=app_.settings, today=app_.today())
     rows = placed.rows
     render.export_csv(output, PLACEMENT_FIELDS, rows)
     if placed.held_back:

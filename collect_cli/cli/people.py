@@ -14,7 +14,7 @@ from collect_cli.cli.render import Format
 from collect_cli.domain.people import RELATIONS
 from collect_cli.domain.pii import mask_phone, mask_point
 from collect_cli.errors import UsageError
-from collect_cli.ledger.values import parse_phone
+from collect_cli.ledger.values import email_point, parse_phone
 from collect_cli.services.contacts import add_person
 from collect_cli.services.numbers import confirm_number, shared_numbers
 from collect_cli.store import queries as q
@@ -32,7 +32,7 @@ def add_command(
     name: Annotated[str, typer.Option(help="Their name.")],
     relation: Annotated[str, typer.Option(help=" | ".join(RELATIONS))],
     source: Annotated[str, typer.Option(help="Where their number came from (WHO-3), e.g. 'loan application form'.")],
-    phone: Annotated[str | None, typer.Option(help="Their number (any common spelling).")] = None,
+    phone: Annotated[str | None, typer.Option(help="Their number (any common spelling); required (WHO-3).")] = None,
     note: Annotated[str | None, typer.Option(help="Anything else.")] = None,
     agent: Agent = None,
 ) -> None:
@@ -125,6 +125,8 @@ def confirm_command(
             point = parse_phone(point)
         except ValueError as exc:
             raise typer.BadParameter(str(exc), param_hint="NUMBER") from None
+    else:
+        point = email_point(point)
     app_ = ctx.obj
     confirm_number(engine=app_.engine(), point=point, borrower_id=borrower, note=note, agent=agent_name(app_, agent),
                    now=app_.utcnow())

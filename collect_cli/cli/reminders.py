@@ -105,8 +105,9 @@ def hold_command(
     bankruptcy, deceased, legal and complaint (HOLD-3) hold every loan of the borrower: no
     contact at all, and the queue shows them to supervisors only. An opt-out (HOLD-2) holds
     the borrower's SMS or e-mail on every loan, and the number or e-mail on file under any
-    borrower id. HOLD-1 and HOLD-3 also keep the accounts out of the credit-bureau file and
-    agency placements. A hold ending in the past is refused (exit 2).
+    borrower id; without --channel it is placed as two holds, SMS on the phone and e-mail on
+    the address, and the ids are shown. HOLD-1 and HOLD-3 also keep the accounts out of the
+    credit-bureau file and agency placements. A hold ending in the past is refused (exit 2).
 
     Example: collect hold L00000044 --reason dispute --note "says payment of 10-05 missing"
     """
@@ -122,8 +123,15 @@ def hold_command(
     placed = place_hold(engine=app.engine(), loan_id=loan, reason=_reason(reason), channel=_channel(channel),
                         until=end, note=note, actor=(by or app.operator())[:64], now=app.utcnow(),
                         today=_today(now, app))
-    render.note(f"{loan}: {reason} hold {placed.hold_id} placed on {placed.scope}"
-                + (f" until {end.isoformat()}" if end else ""))
+    if len(placed.hold_ids) > 1:
+        which = ", ".join(f"{i} ({c})" if c else str(i) for i, c in zip(placed.hold_ids, placed.channels,
+                                                                         strict=True))
+        render.note(f"{loan}: {reason} holds {which} placed on {placed.scope}"
+                    + (f" until {end.isoformat()}" if end else "")
+                    + "; release one with --id N or --channel sms|email")
+    else:
+        render.note(f"{loan}: {reason} hold {placed.hold_id} placed on {placed.scope}"
+                    + (f" until {end.isoformat()}" if end else ""))
 
 
 def release_command(

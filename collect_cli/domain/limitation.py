@@ -22,15 +22,24 @@ def add_years(day: date, years: int) -> date:
 
 def limitation_ends(oldest_unpaid_due: date | None, renewals: Mapping[str, Iterable[date]], *, years: int,
                     renewed_by: Iterable[str]) -> date | None:
-    """The last day legal action may be threatened; None when nothing is overdue."""
+    """The last day legal action may be threatened; None when nothing is overdue.
+
+    Renewals are walked in date order: one made while the period is still running restarts
+    it from its day; once the period has run out, nothing later revives it (a payment, a
+    promise, a logged call or the tool's own message after expiry renews nothing: the
+    stricter reading; whether a debtor waived the defence is counsel's call, not the tool's)."""
     if oldest_unpaid_due is None:
         return None
     start = oldest_unpaid_due + timedelta(days=1)
-    for kind in renewed_by:
-        for day in renewals.get(kind, ()):
-            if day > start:
-                start = day
-    return add_years(start, years) - timedelta(days=1)
+    ends = add_years(start, years) - timedelta(days=1)
+    days = sorted({day for kind in set(renewed_by) for day in renewals.get(kind, ())})
+    for day in days:
+        if day > ends:
+            break  # expired: nothing after it revives the claim
+        if day > start:
+            start = day
+            ends = add_years(start, years) - timedelta(days=1)
+    return ends
 
 
 def time_barred(as_of: date, ends: date | None) -> bool:

@@ -63,11 +63,13 @@ class Situation:
     purpose: str | None = None  # automated: what the message is for
     promise: PromiseFact | None = None  # a promise to pay that holds reminders (HOLD-4)
     recipient: str | None = None  # automated: the number, e-mail or postal address it goes to
-    shared_recipient: bool = False  # WHO-4: another borrower id has that number, not confirmed
+    shared_recipient: bool = False  # WHO-4: another borrower id has that number (or address), not confirmed
     sms_today: int = 0  # WHEN-5: the most the borrower or that number has in the borrower's day
     sms_7_days: int = 0
     # calls and visits
     local_time: time | None = None  # the person's local time
+    # WHEN-6: a borrower of unknown zone: the local time in every zone the lender serves (zone, time)
+    served_times: tuple[tuple[str, time], ...] = ()
     connected: bool = True  # the call reached someone (what the queue assumes of a call to make)
     connected_today: int = 0  # WHEN-2: connected calls with the borrower today
     attempts_today: int = 0  # WHEN-3: dial attempts to this number today
@@ -78,6 +80,7 @@ class Situation:
     borrower_unreachable: tuple[bool, str] = (False, "")
     # the bureau file and placements
     dpd: int = 0
+    dpd_today: int | None = None  # placements: days past due on the real day of the export
     notice_sent_on: date | None = None  # REC-2: the pre-notice, as the recipient's day
     as_of: date | None = None
     notice_days: int = 14
@@ -143,10 +146,16 @@ def _automated(channel: str, s: Situation) -> Refusal | None:
 
 
 def _window(s: Situation) -> Refusal | None:
+    """WHEN-1 in the borrower's zone; WHEN-6: when it is unknown, in every served zone."""
     start, end = s.rules.window
     if s.local_time is not None and not start <= s.local_time < end:
         return Refusal("WHEN-1", f"{s.local_time:%H:%M} is outside the contact window {start:%H:%M}-{end:%H:%M}",
                        True)
+    for zone, local in s.served_times:
+        if not start <= local < end:
+            return Refusal("WHEN-6", f"the borrower's time zone is unknown and it is {local:%H:%M} in {zone}, "
+                                     f"a zone the lender serves: outside the contact window "
+                                     f"{start:%H:%M}-{end:%H:%M} (WHEN-1)", True)
     return None
 
 
@@ -154,6 +163,9 @@ def _call(kind: str, s: Situation) -> Refusal | None:
     refusal = _no_contact(s, overridable=True) or _window(s)
     if refusal or kind != "call":
         return refusal
+    if s.shared_recipient:
+        return Refusal("WHO-4", "the number is also another borrower's and not confirmed whose it is: no call "
+                                "about a debt to it (a supervisor may allow one to confirm identity)", True)
     if s.attempts_today >= MAX_DIAL_ATTEMPTS:
         return Refusal("WHEN-3", f"{s.attempts_today} dial attempts to this number today (limit {MAX_DIAL_ATTEMPTS})",
                        True)
@@ -212,9 +224,21 @@ def _bureau(s: Situation) -> Refusal | None:
 
 
 def _placement(s: Situation) -> Refusal | None:
+    """AGY-3: an agency gets only accounts it may work, delinquent as of the file's date and on
+    the day the file is made, and no number it may not use: an account whose phone opted out
+    (HOLD-2) or is another borrower's too, not confirmed (WHO-4), is held back with the reason."""
     refusal = _held_back(s)
     if refusal:
         return refusal
     if s.dpd <= 0:
         return Refusal("AGY-3", "the account is not delinquent: an agency gets only accounts it can collect")
+    if s.dpd_today is not None and s.dpd_today <= 0:
+        return Refusal("AGY-3", "the account is not delinquent today (repaid or brought current since the "
+                                "file's date): an agency gets only accounts it can collect")
+    for h in s.holds:
+        if h.reason == "opt-out" and h.channel in (None, "sms"):
+            return Refusal("HOLD-2", f"the borrower's number opted out (hold {h.id}): it is not handed to an agency")
+    if s.shared_recipient:
+        return Refusal("WHO-4", "the borrower's number is also another borrower's and not confirmed whose it is: "
+                                "it is not handed to an agency")
     return None

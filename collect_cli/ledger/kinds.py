@@ -154,7 +154,7 @@ def _specs(kind: str, opts: ParseOptions) -> tuple[Spec, ...]:
             ("disbursed_on", "disbursed_on", day),
             ("annual_rate_ppm", "annual_rate", v.parse_rate),
             ("product", "product", _product),
-            ("email", "email", partial(v.parse_optional_text, limit=320)),
+            ("email", "email", v.parse_email),
             ("address", "address", partial(v.parse_optional_text, limit=1000)),
             ("locale", "locale", v.parse_locale),
             ("timezone", "timezone", v.parse_timezone),

@@ -114,6 +114,29 @@ def parse_phone(text: str) -> str:
     raise ValueError(f"{_shown(text)} is neither an 11-digit mainland mobile nor an E.164 number (+country…)")
 
 
+def email_point(text: str) -> str:
+    """An e-mail as opt-outs, caps and shared-number checks compare it (WHO-4): NFKC, outer
+    spaces stripped, lower case, so " B6@Example.COM " and "b6@example.com" are one address."""
+    return unicodedata.normalize("NFKC", text).strip().lower()
+
+
+_EMAIL = re.compile(r"[^@\s]+@[^@\s]+")
+
+
+def parse_email(text: str) -> str | None:
+    """An e-mail address, normalised (email_point); empty -> None. It must look like
+    local@domain: one @, something either side, no spaces or invisible characters."""
+    s = email_point(text)
+    if not s:
+        return None
+    if len(s) > 320:
+        raise ValueError("is longer than 320 characters")
+    if not _EMAIL.fullmatch(s) or any(unicodedata.category(ch)[0] in "CZ" for ch in s) or s.endswith(".") \
+            or ".." in s.partition("@")[2] or s.partition("@")[2].startswith("."):
+        raise ValueError(f"{_shown(text)} is not an e-mail address (local@domain, no spaces)")
+    return s
+
+
 def parse_rate(text: str) -> int | None:
     """'0.1825' or '18.25%' -> 182500 parts per million; empty -> None."""
     s = text.strip()

@@ -182,20 +182,48 @@ class BatchRecords:
 CALL_HISTORY_DAYS = 8  # what the call rules look back on (WHEN-4's seven days and a margin)
 
 
+def call_zones(account: Account, settings: Settings) -> tuple[ZoneInfo, ...]:
+    """WHEN-6: the zones a call's window must hold in: the borrower's, or, when it is unknown,
+    every zone the lender serves (as the nightly run and `send` plan messages)."""
+    if account.timezone:
+        return (ZoneInfo(account.timezone),)
+    return tuple(ZoneInfo(z) for z in (settings.contact.served_timezones or (settings.timezone,)))
+
+
+def shared_unconfirmed(conn: Connection, accounts: Sequence[Account]) -> set[str]:
+    """WHO-4: the loans whose borrower's phone number is on file for another borrower id too and
+    has not been confirmed as this borrower's (one query per batch)."""
+    phones = sorted({a.phone for a in accounts if a.phone})
+    shared = q.shared_points(conn, phones)
+    confirmed = q.confirmed_owners(conn, list(shared))
+    return {a.loan_id for a in accounts if a.phone in shared and confirmed.get(a.phone) != a.borrower_id}
+
+
 def call_situation(acc: Account, *, holds: tuple[HoldFact, ...], contacts: Sequence, now: datetime,
-                   settings: Settings, number: str | None, connected: bool = True) -> Situation:
+                   settings: Settings, number: str | None, connected: bool = True,
+                   shared: bool = False) -> Situation:
     """A call (or visit) to `number` about `acc` at `now`: the borrower's day so far, in their zone.
-    `contacts` are the borrower's and that number's recent contacts (contacts_around)."""
+    `contacts` are the borrower's and that number's recent contacts (contacts_around); `shared`:
+    the number is the borrower's own and another borrower id's too, not confirmed (WHO-4)."""
     zone = zone_of(acc, settings)
     today = local_day(now, zone)
+    moment = now.replace(tzinfo=UTC)
+    zones = call_zones(acc, settings)
+    if acc.timezone or not settings.contact.served_timezones:
+        local, served = moment.astimezone(zone).time(), ()
+    else:  # WHEN-6: the window must hold in every served zone
+        local, served = None, tuple((z.key, moment.astimezone(z).time()) for z in zones)
     outbound = [c for c in contacts if c.channel == "call" and c.direction == "out" and c.at <= now]
     theirs = [c for c in outbound if c.borrower_id == acc.borrower_id and c.party is None]
     # a call recorded before numbers were kept went to the borrower's phone
     dialled = [c for c in outbound if (c.number or (acc.phone if c.party is None else None)) == number]
     about_it = [c for c in theirs if c.loan_id == acc.loan_id]
-    talks = [local_day(c.at, zone) for c in about_it if c.outcome in CONNECTED]
+    # WHEN-4: any conversation about the debt, whoever started it (an inbound call, a visit)
+    talks = [local_day(c.at, zone) for c in contacts
+             if c.at <= now and c.borrower_id == acc.borrower_id and c.party is None and c.loan_id == acc.loan_id
+             and c.channel in ("call", "visit") and c.outcome in CONNECTED]
     return Situation(
-        holds=holds, local_time=now.replace(tzinfo=UTC).astimezone(zone).time(), connected=connected,
+        holds=holds, local_time=local, served_times=served, connected=connected, shared_recipient=shared,
         connected_today=sum(c.outcome in CONNECTED and local_day(c.at, zone) == today for c in theirs),
         attempts_today=sum(local_day(c.at, zone) == today for c in dialled),
         calls_7_days=sum((today - local_day(c.at, zone)).days < 7 for c in about_it),

@@ -3,9 +3,11 @@
 An outbound call or visit is asked of the contact policy at the moment it is logged (holds,
 the window, the daily caps, WHEN-4 under the us rules); a supervisor may override what is
 overridable, and the override is recorded with its reason. What the borrower initiates (a
-reply, a call they made) is always recorded. A reply that says STOP places an opt-out. A
-third party is a recorded contact person (people.py), asked to help only when the borrower
-is recorded unreachable, and never again once they refused.
+reply, a call they made) is always recorded. A reply that says STOP places an opt-out, and
+so does an opt-out outcome on any channel (a reply: that channel; a call or visit: SMS and
+e-mail). A third party is a recorded contact person (people.py) with a number and its
+source, asked to help only when the borrower is recorded unreachable, and never again once
+they refused.
 """
 
 from __future__ import annotations
@@ -19,10 +21,10 @@ from sqlalchemy import Connection, Engine
 from collect_cli.config import Settings
 from collect_cli.domain.compliance import Refusal
 from collect_cli.domain.money import fmt
-from collect_cli.domain.people import RELATIONS, Attempt, name_key, unreachable
+from collect_cli.domain.people import RELATIONS, address_book_word, borrower_attempt, name_key, unreachable
 from collect_cli.domain.policy import CONNECTED, PersonFact, decide
 from collect_cli.domain.replies import stop_keyword
-from collect_cli.domain.text_forms import fold
+from collect_cli.domain.text_forms import compact, fold, is_cjk
 from collect_cli.errors import Refused, UsageError
 from collect_cli.ledger.values import parse_phone
 from collect_cli.services.contact_facts import (
@@ -30,6 +32,7 @@ from collect_cli.services.contact_facts import (
     call_situation,
     hold_facts,
     local_day,
+    shared_unconfirmed,
     zone_of,
 )
 from collect_cli.services.holds import add_hold
@@ -41,6 +44,7 @@ REPLIES = {"sms-reply": "sms", "email-reply": "email"}
 OUTCOMES = ("reached", "no-answer", "wrong-number", "promise", "refused", "dispute", "paid-claim", "third-party",
             "opt-out")
 REACHABILITY_DAYS = 45  # how far back the borrower's attempts are read to judge them unreachable
+OVERRIDE_MIN_WEIGHT = 4  # a supervisor's reason: 4 letters or digits at least (a Chinese character counts 2)
 
 
 @dataclass(frozen=True)
@@ -48,7 +52,7 @@ class Logged:
     contact_id: int
     promise_id: int | None
     overridden: str | None  # the rule a supervisor overrode
-    opt_out: int | None = None  # the hold a STOP reply placed
+    opt_out: tuple[int, ...] = ()  # the opt-out holds a STOP reply or an opt-out outcome placed
 
 
 THIRD_PARTY_SCRIPT = ("WHO-2: you are speaking with someone other than the borrower. Only ask them to help "
@@ -63,6 +67,11 @@ def log_contact(*, engine: Engine, settings: Settings, loan_id: str, channel: st
     """Record one contact (and its promise); refuse an outbound one the policy forbids now.
 
     `party` names a recorded contact person (their id, name or number), not the borrower."""
+    if party is not None and not party.strip():
+        raise UsageError("--party: name the recorded contact person (their id, name or number); leave it out "
+                         "for the borrower")
+    if override is not None:
+        override = check_override(override)
     if (outcome == "promise") != (promise_amount is not None):
         raise UsageError("--outcome promise goes with --promise AMOUNT --on DATE, and only with it")
     if party is not None and outcome in ("promise", "paid-claim", "dispute", "opt-out"):
@@ -108,13 +117,27 @@ def log_contact(*, engine: Engine, settings: Settings, loan_id: str, channel: st
         if outcome == "dispute":  # HOLD-1 at once: no collection until it is answered
             add_hold(conn, loan_id=loan_id, reason="dispute", channel=None, until=None,
                      note=note or f"disputed on a {channel}", actor=agent, now=now)
-        opt_out = None
+        opt_out: tuple[int, ...] = ()
         keyword = stop_keyword(note) if channel in REPLIES else None
-        if channel in REPLIES and (keyword or outcome == "opt-out"):  # HOLD-2, with the keyword and the time
-            said = f"reply {note!r}" + (f" (keyword {keyword})" if keyword else "") if note else "opt-out reply"
-            opt_out = add_hold(conn, loan_id=loan_id, reason="opt-out", channel=REPLIES[channel], until=None,
-                               note=f"{said} at {now:%Y-%m-%d %H:%M} UTC", actor=agent, now=now).hold_id
+        if keyword or outcome == "opt-out":  # HOLD-2, with the keyword and the time
+            if channel in REPLIES:
+                said = f"reply {note!r}" + (f" (keyword {keyword})" if keyword else "") if note else "opt-out reply"
+            else:
+                said = f"opt-out on a {channel}" + (f": {note!r}" if note else "")
+            # a reply opts out of its channel; asked on a call or a visit, of SMS and e-mail both
+            opt_out = add_hold(conn, loan_id=loan_id, reason="opt-out", channel=REPLIES.get(channel), until=None,
+                               note=f"{said} at {now:%Y-%m-%d %H:%M} UTC", actor=agent, now=now).hold_ids
     return Logged(contact_id, promise_id, overridden, opt_out)
+
+
+def check_override(reason: str) -> str:
+    """A supervisor's override needs a real reason, recorded with it: not blank, a few words."""
+    text = reason.strip()
+    weight = sum(2 if is_cjk(ch) else 1 for ch in compact(text))
+    if weight < OVERRIDE_MIN_WEIGHT:
+        raise UsageError(f"--override {reason!r}: give the supervisor's reason in a few words; it is recorded "
+                         "with the contact")
+    return text[:200]
 
 
 def _account(conn: Connection, loan_id: str, now: datetime, settings: Settings) -> Account:
@@ -136,13 +159,22 @@ def _judge(conn: Connection, acc: Account, channel: str, outcome: str, person, n
     facts = hold_facts(holds)
     since = now - timedelta(days=max(CALL_HISTORY_DAYS, REACHABILITY_DAYS if person is not None else 0))
     contacts = q.contacts_around(conn, [acc.borrower_id], [number] if number else [], since)
+    # WHO-4: a call to the borrower's number that another borrower id shares, not confirmed
+    shared = channel == "call" and person is None and acc.loan_id in shared_unconfirmed(conn, [acc])
     situation = call_situation(acc, holds=facts, contacts=contacts, now=now, settings=settings, number=number,
-                               connected=channel == "call" and outcome in CONNECTED)
+                               connected=channel == "call" and outcome in CONNECTED, shared=shared)
     if person is None:
         return decide(channel, situation)
-    refused = q.refused_persons(conn, [person.id], [person.phone] if person.phone else [])
-    attempts = [Attempt(c.at, c.outcome in CONNECTED, c.outcome == "wrong-number") for c in contacts
-                if c.borrower_id == acc.borrower_id and c.party is None and c.channel in ("call", "visit")]
+    if channel == "call" and not person.phone:
+        return Refusal("WHO-3", f"no number is recorded for {person.name}: record it with its source first "
+                                "(collect people add)")
+    # a refusal binds to the person under any spelling or sound of their name, and to their number
+    same = [p.id for p in q.persons_of(conn, acc.borrower_id) if name_key(p.name) == name_key(person.name)]
+    refused = q.refused_persons(conn, sorted({person.id, *same}), [person.phone] if person.phone else [])
+    attempts = [a for c in contacts if c.borrower_id == acc.borrower_id and c.party is None
+                for a in [borrower_attempt(at=c.at, channel=c.channel, inbound=c.direction == "in",
+                                           connected=c.outcome in CONNECTED, wrong_number=c.outcome == "wrong-number",
+                                           number=c.number, phone=acc.phone)] if a is not None]
     situation = replace(situation, person=PersonFact(person.name, person.relation, bool(refused)),
                         borrower_unreachable=unreachable(attempts, now, settings.contact.unreachable_days))
     return decide("third-party", situation)
@@ -156,7 +188,8 @@ def _person(conn: Connection, acc: Account, party: str):
         number = parse_phone(party)
     except ValueError:
         number = None
-    found = [p for p in people if str(p.id) == wanted or p.name_key == name_key(party)
+    key = name_key(party)
+    found = [p for p in people if str(p.id) == wanted or (key and name_key(p.name) == key)
              or (number and p.phone == number)]
     if not found:
         raise UsageError(f"WHO-3: {party!r} is not a recorded contact person of borrower {acc.borrower_id}; "
@@ -187,22 +220,35 @@ def _check_promise(amount: int, on: date | None, today: date, settings: Settings
 
 def add_person(*, engine: Engine, loan_id: str, name: str, phone: str | None, relation: str, source: str,
                note: str | None, agent: str, now: datetime) -> int:
-    """Record a contact person of the loan's borrower (WHO-3: the number with its source)."""
+    """Record a contact person of the loan's borrower (WHO-3: the number with its source, never
+    a phone's address book). Someone recorded already under any spelling or sound of the name,
+    or at that number, is not recorded twice; one who refused to help is never recorded again
+    (WHO-2)."""
     if relation not in RELATIONS:
         raise UsageError(f"--relation: one of {', '.join(RELATIONS)}")
     if not name_key(name):
         raise UsageError("--name: a name, please")
-    if not source.strip() or "通讯录" in source or "address book" in source.casefold() or "phonebook" in \
-            source.casefold().replace(" ", ""):
+    if not phone:
+        raise UsageError("WHO-3: a contact person is recorded with their number (--phone) and where it came from "
+                         "(--source); a call to someone without a recorded number cannot be counted or checked")
+    book = address_book_word(source)
+    if not compact(source) or book:
         raise UsageError("WHO-3: every number needs its source (the application form, the borrower, a guarantee "
-                         "contract…); numbers from a phone's address book may not be used")
+                         "contract…); numbers from a phone's address book may not be used"
+                         + (f" (the source names {book!r})" if book else ""))
     with engine.begin() as conn:
         borrower = q.borrower_of(conn, loan_id)
         if borrower is None:
             raise UsageError(f"no loan {loan_id!r}")
         key = name_key(name)
-        if any(p.name_key == key or (phone and p.phone == phone) for p in q.persons_of(conn, borrower)):
-            raise UsageError(f"{name} (or that number) is already recorded for borrower {borrower}")
+        known = q.persons_of(conn, borrower)
+        same = [p for p in known if name_key(p.name) == key or p.phone == phone]
+        if same and q.refused_persons(conn, [p.id for p in same], []):
+            raise Refused(f"WHO-2: {name} refused to help before (as contact person "
+                          f"{', '.join(str(p.id) for p in same)}); they are never contacted again")
+        if same:
+            raise UsageError(f"{name} (or that number) is already recorded for borrower {borrower} as contact person "
+                             f"{same[0].id} ({same[0].name}); log a call with --party {same[0].id}")
         person_id = q.add_person(conn, borrower_id=borrower, name=name.strip()[:100], name_key=key, phone=phone,
                                  source=source.strip()[:200], relation=relation, note=note, agent=agent, at=now)
         q.add_audit(conn, [{"at": now, "agent": agent, "action": "contact person", "loan_id": loan_id,

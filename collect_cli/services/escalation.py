@@ -14,7 +14,7 @@ from collect_cli.domain.money import fmt
 from collect_cli.domain.plans import broken
 from collect_cli.domain.policy import Situation, decide
 from collect_cli.errors import UsageError
-from collect_cli.services.contact_facts import hold_facts
+from collect_cli.services.contact_facts import hold_facts, shared_unconfirmed
 from collect_cli.services.portfolio import iter_accounts
 from collect_cli.store import queries as q
 
@@ -64,18 +64,26 @@ class Placements:
     held_back: list[dict]  # loan_id, reason: placed with it, but the contact policy keeps them out
 
 
-def placement_rows(conn: Connection, *, agency: str, as_of: date, settings: Settings) -> Placements:
+def placement_rows(conn: Connection, *, agency: str, as_of: date, settings: Settings,
+                   today: date | None = None) -> Placements:
     """The accounts placed with `agency` (their latest stage) that the contact policy lets it
-    work: still delinquent, under no dispute or no-contact hold; with what the agency needs."""
+    work: delinquent as of `as_of` and still on `today` (the real day the file is made), under
+    no dispute or no-contact hold, with a number it may use (no opt-out, not shared
+    unconfirmed); with what the agency needs."""
     ids = sorted(loan for loan, r in q.current_stages(conn).items() if r.stage == "agency" and r.agency == agency)
     if not ids:
         return Placements([], [])
     accounts = list(iter_accounts(conn, as_of=as_of, settings=settings, loan_ids=ids))
-    holds = q.active_holds(conn, ids, sorted({a.borrower_id for a in accounts}), as_of)
+    today = max(today or as_of, as_of)
+    current = {a.loan_id: a.state.dpd for a in iter_accounts(conn, as_of=today, settings=settings, loan_ids=ids)}
+    points = [p for a in accounts for p in (a.phone, a.email) if p]
+    holds = q.active_holds(conn, ids, sorted({a.borrower_id for a in accounts}), as_of, points)
+    shared = shared_unconfirmed(conn, accounts)
     rows, held = [], []
     for a in accounts:
         refusal = decide("placement", Situation(
-            holds=hold_facts(holds[a.loan_id]), dpd=a.state.dpd))
+            holds=hold_facts(holds[a.loan_id]), dpd=a.state.dpd, dpd_today=current.get(a.loan_id, 0),
+            shared_recipient=a.loan_id in shared))
         if refusal is not None:
             held.append({"loan_id": a.loan_id, "reason": str(refusal)})
             continue

@@ -8,6 +8,7 @@ from itertools import groupby
 from sqlalchemy import Connection, Engine
 
 from collect_cli.errors import UsageError
+from collect_cli.ledger.values import email_point
 from collect_cli.store import queries as q
 
 
@@ -20,6 +21,8 @@ def shared_numbers(conn: Connection) -> list[dict]:
 
 def confirm_number(*, engine: Engine, point: str, borrower_id: str, note: str | None, agent: str,
                    now: datetime) -> None:
+    if "@" in point:
+        point = email_point(point)  # WHO-4: one address however it is spelled
     with engine.begin() as conn:
         owners = q.shared_points(conn, [point]).get(point)
         if not owners:

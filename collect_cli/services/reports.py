@@ -20,7 +20,7 @@ from collect_cli.domain.segments import CallRecord, segment
 from collect_cli.errors import UsageError
 from collect_cli.services.analyst import add
 from collect_cli.services.analytics import fold_book, positions_on
-from collect_cli.services.contact_facts import CALL_HISTORY_DAYS, call_situation, hold_facts
+from collect_cli.services.contact_facts import CALL_HISTORY_DAYS, call_situation, hold_facts, shared_unconfirmed
 from collect_cli.services.portfolio import Account, iter_accounts
 from collect_cli.store import queries as q
 
@@ -133,6 +133,7 @@ def work_queue(conn: Connection, *, as_of: date, settings: Settings, limit: int 
         history = q.contacts_of(conn, ids, history_since(as_of))
         recent = q.contacts_around(conn, borrower_ids, phones, now - timedelta(days=CALL_HISTORY_DAYS))
         _, behind = q.borrower_loan_counts(conn, as_of, borrower_ids)  # late loans of every product
+        shared = shared_unconfirmed(conn, batch)
         scored = []
         for acc in batch:
             facts = hold_facts(holds[acc.loan_id])
@@ -142,7 +143,7 @@ def work_queue(conn: Connection, *, as_of: date, settings: Settings, limit: int 
                 if not supervisor:
                     continue
             call = decide("call", call_situation(acc, holds=facts, contacts=recent, now=now, settings=settings,
-                                                 number=acc.phone))
+                                                 number=acc.phone, shared=acc.loan_id in shared))
             entry = _queue_entry(acc, settings, as_of, pays[acc.loan_id], promises[acc.loan_id],
                                  history[acc.loan_id], max(behind[acc.borrower_id] - 1, 0),
                                  call_now="yes" if call is None else call.rule,

@@ -400,7 +400,7 @@ def test_no_legal_wording_on_a_time_barred_debt(cli, tmp_path):
                                         "NEW,B2,李四,13800000002,300,2021-12-31,北京市1号\n", encoding="utf-8")
     (tmp_path / "inst.csv").write_text("loan_id,seq,due_on,principal_due,interest_due\n"
                                        "OLD,1,2022-01-31,300,5\nNEW,1,2022-01-31,300,5\n", encoding="utf-8")
-    (tmp_path / "pay.csv").write_text("payment_id,loan_id,paid_on,amount\nP1,NEW,2025-06-01,5\n", encoding="utf-8")
+    (tmp_path / "pay.csv").write_text("payment_id,loan_id,paid_on,amount\nP1,NEW,2024-06-01,5\n", encoding="utf-8")
     assert cli("import", str(tmp_path / "loans.csv"), str(tmp_path / "inst.csv"), str(tmp_path / "pay.csv")).exit_code == 0
     (tmp_path / "collect.toml").write_text('[[strategy]]\nstep = "late_letter"\nbucket = "M7+"\nmin_days = 181\n'
                                            'channel = "letter"\ntemplate = "m3_final"\npurpose = "final_demand"\n'
@@ -409,7 +409,7 @@ def test_no_legal_wording_on_a_time_barred_debt(cli, tmp_path):
     send(cli, "2026-02-01T09:00")
     bodies = dict(sql(cli, "SELECT loan_id, body FROM outbox WHERE status = 'sent'"))
     assert "合法途径" not in bodies["OLD"]  # 4 years since it fell due, nothing renewed it
-    assert "合法途径" in bodies["NEW"]  # a payment in 2025 renewed the period
+    assert "合法途径" in bodies["NEW"]  # a payment in 2024, while the period ran, renewed it
     mine = tmp_path / "mine"
     mine.mkdir()
     (mine / "m3_final.zh_CN.j2").write_text("{#-\nchannel: letter\npurpose: final_demand\n-#}\n<p>" + NOTICE +

@@ -8,6 +8,7 @@ from datetime import date
 from sqlalchemy import Connection, Row, and_, func, insert, or_, select
 
 from collect_cli.domain.compliance import BORROWER_WIDE
+from collect_cli.ledger.values import email_point
 from collect_cli.store.queries.base import (
     _insert_many,
     _per_loan,
@@ -35,8 +36,10 @@ def active_holds(conn: Connection, loan_ids: Sequence[str], borrower_ids: Sequen
     if not loan_ids:
         return out
     owners = or_(holds.c.loan_id.in_(list(loan_ids)), holds.c.borrower_id.in_(list(borrower_ids)))
+    # an e-mail however it was spelled on file (WHO-4): opt-outs store it normalised
+    points = {p for p in points if p} | {email_point(p) for p in points if p and "@" in p}
     if points:
-        owners = or_(owners, holds.c.point.in_(sorted(set(points))))
+        owners = or_(owners, holds.c.point.in_(sorted(points)))
     placed = {r.id: r for r in conn.execute(select(holds).where(owners, holds.c.action == "place")
                                             .order_by(holds.c.id))}
     released: set[int] = set()
@@ -52,9 +55,11 @@ def active_holds(conn: Connection, loan_ids: Sequence[str], borrower_ids: Sequen
                        .join(borrowers, borrowers.c.borrower_id == loans.c.borrower_id)
                        .where(loans.c.loan_id.in_(list(loan_ids)))).all()
     for loan_id, borrower_id, phone, email in who:
+        mine = {p for p in (phone, email, email_point(email) if email else None) if p}
         out[loan_id] = [r for r in in_force if r.loan_id == loan_id
                         or (r.reason in BORROWER_WIDE and r.borrower_id == borrower_id)
-                        or (r.reason == "opt-out" and r.point is not None and r.point in (phone, email))]
+                        or (r.reason == "opt-out" and r.point is not None
+                            and (r.point if "@" not in r.point else email_point(r.point)) in mine)]
     return out
 
 

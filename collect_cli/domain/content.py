@@ -195,8 +195,8 @@ def judge(text: str, *, channel: str, purpose: str, rules: str, context: Mapping
         # the address is judged by its own check (real ones name police stations and courts); the
         # name is in the text as spelled (a name 要坐 makes 你要坐牢) but not by sound (龚安 is no 公安)
         spelled = _cut(folded, [address])
-        terms.update(dict.fromkeys(lexicon.find(Forms.spelled(spelled), rules=rules_, spelled=True)))
-        terms.update(dict.fromkeys(lexicon.find(Forms.of(_cut(spelled, [name]), folded=True), rules=rules_)))
+        terms.update(dict.fromkeys(lexicon.find(Forms.spelled(spelled), rules=rules_,
+                                                heard=Forms.of(_cut(spelled, [name]), folded=True))))
     for rule, why in (("SAY-1", "threat, insult, false authority, shaming or pressure"),
                       ("SAY-6", "marketing in a notification"),
                       ("SAY-7", "legal action on a time-barred debt (LIM-1)")):

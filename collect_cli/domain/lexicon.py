@@ -221,16 +221,19 @@ class Lexicon:
                     return term
         return next((self._latin_words[w] for w in words if w in self._latin_words), None)
 
-    def find(self, forms: Forms, rules: Iterable[str] | None = None, spelled: bool = False) -> list[Term]:
-        """The terms the text contains, in any of its forms (of the given rules only); `spelled`:
-        only as written (letters, and the Chinese characters alone), not by sound or leetspeak."""
+    def find(self, forms: Forms, rules: Iterable[str] | None = None, spelled: bool = False,
+             heard: Forms | None = None) -> list[Term]:
+        """The terms the text contains, in any of its forms (of the given rules only). `spelled`:
+        only as written (letters, and the Chinese characters alone), not by sound or leetspeak;
+        `heard`: the forms to read by sound and leetspeak instead (the text with its name cut)."""
         wanted = set(rules) if rules is not None else None
         hits: dict[Term, None] = {}
         scans = [(self._letters, forms.letters), (self._letters, forms.han)]
         if not spelled:
-            scans.append((self._sound, forms.sound))
-            scans += [(self._sound, sound) for sound in forms.sounds]
-            scans += [(self._latin, leet) for leet in dict.fromkeys(forms.leet) if leet != forms.letters]
+            heard = heard or forms
+            scans.append((self._sound, heard.sound))
+            scans += [(self._sound, sound) for sound in heard.sounds]
+            scans += [(self._latin, leet) for leet in dict.fromkeys(heard.leet) if leet != heard.letters]
         for index, text in scans:
             if not text:
                 continue

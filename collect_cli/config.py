@@ -161,6 +161,10 @@ class EscalationRules:
     legal_amount: int = 20_000  # yuan overdue, at or over
     second_default_days: int = 365  # a new default within this many days of the last one
     agency_dpd: int = 90  # days past due, over
+    # the floor of every rule: days past due in the current episode before a stage is proposed
+    # (a barely late borrower is never proposed for outside placement or legal action)
+    agency_min_dpd: int = 61
+    legal_min_dpd: int = 91
 
 
 @dataclass(frozen=True)

@@ -196,7 +196,7 @@ def test_bureau_cells_are_safe_to_open_in_excel():
 def test_escalation_candidates_escalate_and_placement_export(cli, book, tmp_path):
     import csv
 
-    (tmp_path / "collect.toml").write_text("[escalation]\nlegal_amount = 200\n", encoding="utf-8")
+    (tmp_path / "collect.toml").write_text("[escalation]\nlegal_amount = 200\nlegal_min_dpd = 30\n", encoding="utf-8")
     got = {r["loan_id"]: r for r in json.loads(cli("escalations", "--as-of", "2026-03-05", "--format", "json").stdout)}
     assert got["L1"]["stage"] == "legal" and "at or over 200" in got["L1"]["rule"]  # 210.00 overdue
     late = {r["loan_id"]: r for r in json.loads(cli("escalations", "--as-of", "2026-05-05", "--format", "json").stdout)}

@@ -139,6 +139,8 @@ def test_a_broken_plan_is_an_escalation_rule(cli, book):
         rows = json.loads(cli("escalations", "--as-of", as_of, "--format", "json").stdout)
         return {r["loan_id"]: (r["stage"], r["rule"]) for r in rows}
     assert "L4" not in rules("2026-04-20")  # 15 days late: not yet broken
+    assert "L4" not in rules("2026-04-21")  # broken, but 16 days past due is below legal's floor (91)
+    (book / "collect.toml").write_text("[escalation]\nlegal_min_dpd = 15\n", encoding="utf-8")
     stage, rule = rules("2026-04-21")["L4"]
     assert stage == "legal" and rule.startswith("plan of 2026-03-05 broken: 16 days past due")
     assert card(cli, "L4", "2026-04-21")["plans"][0]["status"] == "broken"

@@ -166,11 +166,16 @@ def _call(kind: str, s: Situation) -> Refusal | None:
     if s.shared_recipient:
         return Refusal("WHO-4", "the number is also another borrower's and not confirmed whose it is: no call "
                                 "about a debt to it (a supervisor may allow one to confirm identity)", True)
+    return _caps(s)
+
+
+def _caps(s: Situation) -> Refusal | None:
+    """WHEN-2..4: the calls of the day and of the week, counted for the person called."""
     if s.attempts_today >= MAX_DIAL_ATTEMPTS:
         return Refusal("WHEN-3", f"{s.attempts_today} dial attempts to this number today (limit {MAX_DIAL_ATTEMPTS})",
                        True)
     if s.connected and s.connected_today >= MAX_CONNECTED_CALLS:
-        return Refusal("WHEN-2", f"{s.connected_today} connected calls with the borrower today "
+        return Refusal("WHEN-2", f"{s.connected_today} connected calls today with the person called "
                                  f"(limit {MAX_CONNECTED_CALLS})", True)
     if s.rules.rules == "us":
         if s.calls_7_days >= MAX_CALLS_7_DAYS:
@@ -196,9 +201,7 @@ def _third_party(s: Situation) -> Refusal | None:
         if not unreachable:
             return Refusal("WHO-5", f"a contact person is asked to help only when the borrower is recorded "
                                     f"unreachable: {why}")
-    return _window(s) or (Refusal("WHEN-3", f"{s.attempts_today} dial attempts to this number today "
-                                            f"(limit {MAX_DIAL_ATTEMPTS})", True)
-                          if s.attempts_today >= MAX_DIAL_ATTEMPTS else None)
+    return _window(s) or _caps(s)
 
 
 def _held_back(s: Situation) -> Refusal | None:

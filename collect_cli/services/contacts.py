@@ -22,6 +22,7 @@ from collect_cli.config import Settings
 from collect_cli.domain.compliance import Refusal
 from collect_cli.domain.money import fmt
 from collect_cli.domain.people import RELATIONS, address_book_word, borrower_attempt, name_key, unreachable
+from collect_cli.domain.pii import mask_phone
 from collect_cli.domain.policy import CONNECTED, PersonFact, decide
 from collect_cli.domain.replies import stop_keyword
 from collect_cli.domain.text_forms import compact, fold, is_cjk
@@ -168,6 +169,9 @@ def _judge(conn: Connection, acc: Account, channel: str, outcome: str, person, n
     if channel == "call" and not person.phone:
         return Refusal("WHO-3", f"no number is recorded for {person.name}: record it with its source first "
                                 "(collect people add)")
+    if channel == "call" and q.owners_of_points(conn, [person.phone]):
+        return Refusal("WHO-4", f"the number recorded for {person.name} is on file as a borrower's own: call it "
+                                "as that borrower's, under their limits")
     # a refusal binds to the person under any spelling or sound of their name, and to their number
     same = [p.id for p in q.persons_of(conn, acc.borrower_id) if name_key(p.name) == name_key(person.name)]
     refused = q.refused_persons(conn, sorted({person.id, *same}), [person.phone] if person.phone else [])
@@ -176,8 +180,22 @@ def _judge(conn: Connection, acc: Account, channel: str, outcome: str, person, n
                                            connected=c.outcome in CONNECTED, wrong_number=c.outcome == "wrong-number",
                                            number=c.number, phone=acc.phone)] if a is not None]
     situation = replace(situation, person=PersonFact(person.name, person.relation, bool(refused)),
-                        borrower_unreachable=unreachable(attempts, now, settings.contact.unreachable_days))
+                        borrower_unreachable=unreachable(attempts, now, settings.contact.unreachable_days),
+                        **_person_calls(contacts, person.id, acc, now, settings))
     return decide("third-party", situation)
+
+
+def _person_calls(contacts, person_id: int, acc: Account, now: datetime, settings: Settings) -> dict:
+    """WHEN-2 and WHEN-4 counted for the contact person called (a guarantor owes the debt; a
+    call to anyone about it counts), in the borrower's zone: their connected calls today,
+    calls about the debt in 7 days, and the days since the last conversation with them."""
+    zone = zone_of(acc, settings)
+    today = local_day(now, zone)
+    theirs = [c for c in contacts if c.person_id == person_id and c.channel == "call" and c.at <= now]
+    talks = [local_day(c.at, zone) for c in theirs if c.outcome in CONNECTED]
+    return {"connected_today": sum(local_day(c.at, zone) == today for c in theirs if c.outcome in CONNECTED),
+            "calls_7_days": sum((today - local_day(c.at, zone)).days < 7 for c in theirs if c.direction == "out"),
+            "conversation_days_ago": (today - max(talks)).days if talks else None}
 
 
 def _person(conn: Connection, acc: Account, party: str):
@@ -240,6 +258,11 @@ def add_person(*, engine: Engine, loan_id: str, name: str, phone: str | None, re
         borrower = q.borrower_of(conn, loan_id)
         if borrower is None:
             raise UsageError(f"no loan {loan_id!r}")
+        owners = q.owners_of_points(conn, [phone]).get(phone)
+        if owners:
+            raise UsageError(f"WHO-4: {mask_phone(phone)} is on file as the number of borrower "
+                             f"{', '.join(sorted(owners))}: a call to it is a call to a borrower, logged without "
+                             "--party, under that borrower's limits")
         key = name_key(name)
         known = q.persons_of(conn, borrower)
         same = [p for p in known if name_key(p.name) == key or p.phone == phone]

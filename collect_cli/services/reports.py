@@ -20,7 +20,14 @@ from collect_cli.domain.segments import CallRecord, segment
 from collect_cli.errors import UsageError
 from collect_cli.services.analyst import add
 from collect_cli.services.analytics import fold_book, positions_on
-from collect_cli.services.contact_facts import CALL_HISTORY_DAYS, call_situation, hold_facts, shared_unconfirmed
+from collect_cli.services.contact_facts import (
+    CALL_HISTORY_DAYS,
+    call_situation,
+    hold_facts,
+    local_day,
+    shared_unconfirmed,
+    zone_of,
+)
 from collect_cli.services.portfolio import Account, iter_accounts
 from collect_cli.store import queries as q
 
@@ -127,7 +134,10 @@ def work_queue(conn: Connection, *, as_of: date, settings: Settings, limit: int 
         ids = [a.loan_id for a in batch]
         borrower_ids = sorted({a.borrower_id for a in batch})
         phones = [a.phone for a in batch if a.phone]
-        holds = q.active_holds(conn, ids, borrower_ids, as_of, phones + [a.email for a in batch if a.email])
+        # a hold "until D" holds through D in the borrower's zone, as `log` judges it: read from
+        # the day before and kept while the borrower's own day has not passed its end
+        holds = q.active_holds(conn, ids, borrower_ids, as_of - timedelta(days=1),
+                               phones + [a.email for a in batch if a.email])
         pays = q.payments_of(conn, ids, as_of)
         promises = q.promises_of(conn, ids)
         history = q.contacts_of(conn, ids, history_since(as_of))
@@ -136,7 +146,8 @@ def work_queue(conn: Connection, *, as_of: date, settings: Settings, limit: int 
         shared = shared_unconfirmed(conn, batch)
         scored = []
         for acc in batch:
-            facts = hold_facts(holds[acc.loan_id])
+            day = min(as_of, local_day(now, zone_of(acc, settings)))
+            facts = hold_facts([h for h in holds[acc.loan_id] if h.until is None or h.until >= day])
             barring = next((h for h in facts if h.rule in ("HOLD-1", "HOLD-3")), None)
             if barring is not None:
                 held += 1

@@ -298,3 +298,51 @@ def test_the_queue_shows_who4_for_a_shared_unconfirmed_number(cli, book, tmp_pat
                                                      "--format", "json").stdout)}
     assert queue["L1"]["call_now"] == "WHO-4" and queue["L8"]["call_now"] == "WHO-4"
     assert queue["L2"]["call_now"] == "yes"
+
+
+# --- a second review ----------------------------------------------------------------------------
+
+def test_a_borrowers_own_number_is_no_contact_persons(cli, book):
+    """Recording the borrower's (or any borrower's) number as a contact person's would get round
+    the shared-number block and the borrower's call limits."""
+    r = person(cli, "L1", "张三丰", "138-0000-0001", code=2)
+    assert "WHO-4" in r.stderr and "138****0001" in r.stderr and "13800000001" not in r.stderr
+    assert "WHO-4" in person(cli, "L1", "李五", "13800000002", code=2).stderr  # another borrower's
+
+
+def guarantor(cli, loan: str, phone: str):
+    r = cli("people", "add", loan, "--name", "钱担保", "--phone", phone, "--relation", "guarantor",
+            "--source", "guarantee contract")
+    assert r.exit_code == 0, r.stderr
+
+
+def test_calls_to_a_contact_person_count_against_them_when2(cli, book):
+    guarantor(cli, "L1", "13900000077")
+    for minute in ("01", "02", "03"):
+        log(cli, "L1", "--party", "钱担保", "--channel", "call", "--outcome", "reached", at=f"2026-02-02T10:{minute}")
+    r = log(cli, "L1", "--party", "钱担保", "--channel", "call", "--outcome", "reached", at="2026-02-02T10:04", code=6)
+    assert "WHEN-2" in r.stderr
+    log(cli, "L1", "--party", "钱担保", "--channel", "call", "--outcome", "reached", at="2026-02-03T10:00")  # a new day
+
+
+def test_calls_to_a_contact_person_count_against_them_when4(cli, book, tmp_path):
+    (tmp_path / "collect.toml").write_text('[contact]\nrules = "us"\nwindow = ["08:00", "21:00"]\n', encoding="utf-8")
+    guarantor(cli, "L1", "13900000077")
+    log(cli, "L1", "--party", "钱担保", "--channel", "call", "--outcome", "reached", at="2026-02-02T10:00")
+    r = log(cli, "L1", "--party", "钱担保", "--channel", "call", "--outcome", "no-answer", at="2026-02-05T10:00", code=6)
+    assert "WHEN-4" in r.stderr and "conversation" in r.stderr
+    log(cli, "L1", "--party", "钱担保", "--channel", "call", "--outcome", "no-answer", at="2026-02-09T10:00")
+
+
+def test_the_queue_keeps_a_hold_through_its_last_day_in_the_borrowers_zone(cli, book):
+    """L3 is in Los Angeles: a dispute until 02-01 still holds at 09:00 on 02-02 in Shanghai
+    (17:00 on 02-01 there), in the queue as in `log`."""
+    assert cli("hold", "L3", "--reason", "dispute", "--until", "2026-02-01", "--now", "2026-02-01T10:00").exit_code == 0
+
+    def queued(at: str) -> set[str]:
+        r = cli("queue", "--as-of", "2026-02-02", "--now", at, "--format", "json")
+        return {e["loan_id"] for e in json.loads(r.stdout)}
+
+    assert "L3" not in queued("2026-02-02T09:00")
+    log(cli, "L3", "--channel", "call", "--outcome", "reached", at="2026-02-02T09:00", code=6)
+    assert "L3" in queued("2026-02-03T01:00")  # 09:00 on 02-02 in Los Angeles: the hold has ended

@@ -200,9 +200,8 @@ def add_confirmation(conn: Connection, **row) -> None:
     conn.execute(insert(confirmations).values(**row))
 
 
-def shared_points(conn: Connection, points: Sequence[str]) -> dict[str, set[str]]:
-    """Of these phone numbers and e-mails, those on file for more than one borrower id, with
-    the ids (WHO-4)."""
+def owners_of_points(conn: Connection, points: Sequence[str]) -> dict[str, set[str]]:
+    """Of these phone numbers and e-mails, those on file for a borrower, with the borrower ids."""
     points = sorted({p for p in points if p})
     out: dict[str, set[str]] = {}
     if not points:
@@ -210,7 +209,13 @@ def shared_points(conn: Connection, points: Sequence[str]) -> dict[str, set[str]
     for column in (borrowers.c.phone, borrowers.c.email):
         for point, borrower_id in conn.execute(select(column, borrowers.c.borrower_id).where(column.in_(points))):
             out.setdefault(point, set()).add(borrower_id)
-    return {p: ids for p, ids in out.items() if len(ids) > 1}
+    return out
+
+
+def shared_points(conn: Connection, points: Sequence[str]) -> dict[str, set[str]]:
+    """Of these phone numbers and e-mails, those on file for more than one borrower id, with
+    the ids (WHO-4)."""
+    return {p: ids for p, ids in owners_of_points(conn, points).items() if len(ids) > 1}
 
 
 def confirmed_owners(conn: Connection, points: Sequence[str]) -> dict[str, str]:

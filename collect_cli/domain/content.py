@@ -26,6 +26,7 @@ from collect_cli.domain.text_forms import (
     fold,
     letter_text,
     letters_of,
+    foreign_character,
     markup_problem,
     reordering_character,
 )
@@ -96,10 +97,12 @@ _CLAIMS: tuple[tuple[str, re.Pattern, str, object], ...] = tuple(
         ("a letter was sent",
          r"另函|(已|曾|已经).{0,16}(寄送|寄出|邮寄|发出|发送|送达|寄发|寄了|寄过|寄给|寄去|寄到|投递).{0,12}"
          r"(函|信|书面通知|正式通知|通知书|告知书)|(应已|应该已|想必已|已经|已)(经)?收到.{0,12}(函|信|书面通知|正式通知|通知书|告知书)"
+         r"|(已|已经|曾)(于.{0,12})?(向您|给您|对您)?(致函|去函|发函)|(寄给|寄送给|发给)(您|你)的.{0,8}(函|信)"
          r"|(we|wehave|weve|wealready)(sent|mailed|posted)(you)?(a|our|an)?(formal|final|separate|written)?"
          r"(letter|notice)|inourletter|ourletter(of|dated|sent)|our(earlier|previous|last)letter"
          r"|letter(was|has been|hasbeen|had been)sent|separateletter|underseparatecover|ourletterto"
-         r"|(received|receive|got)(our|the)(formal|final|written)?(letter|notice)",
+         r"|(received|receive|got)(our|the)(formal|final|written)?(letter|notice)|furthertoour"
+         r"|(letter|notice)we(mailed|sent|posted|wrote)|ourcorrespondence|ourprevious",
          "a letter of this episode sent", lambda f: f.letter_sent_on is not None),
         ("a final letter was sent",
          r"(已|曾).{0,16}(寄送|寄出|邮寄|发出|发送|送达).{0,8}(最终|最后)|(sent|mailed|posted)(you)?(a|our|the)?final",
@@ -111,34 +114,42 @@ _CLAIMS: tuple[tuple[str, re.Pattern, str, object], ...] = tuple(
          r"|repeatedly(reminded|contacted|written|wrote|asked|told)",
          "two collection messages of this episode sent", lambda f: f.notices_sent >= 2),
         ("we wrote before",
-         r"(此前|之前|先前|日前|前期|曾经|曾)(我们|我司|本公司)?(已|已经|曾)?(多次)?(向您|对您)?"
-         r"(提醒|通知|告知|催告|发送|联系|致函|去函)|(已|曾)(于.{0,12})?(提醒|通知|告知|催告|联系)(过)?您"
-         r"|再次(提醒|通知|告知|催告)|再度提醒|(又|再)一次(提醒|通知|告知|催告)|第(二|三|四|五|2|3|4|5|n)次"
-         r"|(再|又)(提醒|通知)(您|你)"
+         r"(此前|之前|先前|日前|前期)((我们|我司|本公司)(已|已经|曾)?|已|已经|曾)(多次)?(向您|对您)?"
+         r"(提醒|通知|告知|催告|发送|联系|致函|去函)|曾(经)?(多次)?(向您|对您)?(提醒|通知|告知|催告|联系)"
+         r"|(已|曾)(于.{0,12})?(电话|短信)?(提醒|通知|告知|催告|联系)(过)?您|上(次|回|一次)的?.{0,6}(短信|通知|提醒|来电|电话|信)"
+         r"|再次(提醒|通知|告知|催告)|再度提醒|(又|再)一次(提醒|通知|告知|催告)"
+         r"|第(二|三|四|五|2|3|4|5|n)次(提醒|通知|催告|告知|致函|来函|发送|联系)"
          r"|(we|wehave|weve|wehad|asweve|aswe|wealready)(already)?(written|wrote|reminded|contacted|told|notified)"
          r"|(reminded|wrote to|written to|contacted)you(before|previously|already|earlier)"
          r"|previously(sent|written|wrote|reminded|notified)|(previous|earlier|last)(notice|reminder|message)"
-         r"|remindyouagain|againremind|(second|third|fourth|2nd|3rd|4th|another|further|followup)"
-         r"(notice|reminder|letter|message|attempt)|(once|yet)again",
+         r"|remindyouagain|againremind|(second|third|fourth|2nd|3rd|4th|another|followup)"
+         r"(notice|reminder|letter|message|attempt)|(once|yet)again|despiteour|youhavenotreplied|didnotreply",
          "a collection message of this episode sent", lambda f: f.notices_sent >= 1),
         ("the account was passed to an agency",
          r"(移交|转交|委托|交由|外包|转给).{0,10}(第三方|催收机构|催收公司|外包|律师事务所|律所|合作机构|专业机构)"
          r"|(passed|referred|handed|assigned|transferred|sent)(over|on)?to(a|an|our|the)?"
          r"(collectionagency|agency|thirdparty|debtcollector|collector|solicitor|lawyer|attorney|lawfirm)"
-         r"|placedwith",
+         r"|placedwith|(由|交由|转由).{0,8}(催收|外包|第三方).{0,6}(团队|机构|公司)?(接管|处理|跟进)"
+         r"|(handled|managed|collected)by(an|a|our)?(outside|external|thirdparty)",
          "a placement with an agency", lambda f: f.placed_with is not None),
         ("legal action was filed",
          r"(已|已经|现已)(被)?(向法院|向人民法院)?(起诉|立案|提起诉讼|提起仲裁|申请仲裁|申请强制执行|申请执行|提交法院|诉至法院)"
          r"|(法院|仲裁委|法庭).{0,4}(已|已经)(受理|立案|判决|开庭)|(已|已经)(进入|启动|开始)(司法|诉讼|法律|仲裁)(程序|流程)"
          r"|(已|已经).{0,6}(移交|转交|交给|交由|委托)(给)?.{0,6}(律师|法务|法律部|诉讼)"
+         r"|(已|已经)?(将|把)?.{0,8}(提交|诉至|起诉至|移送)(至|到)?(法院|仲裁)|(案件|诉讼).{0,4}(已|已经)(被|由)?(法院)?(受理|立案)"
          r"|(legalaction|lawsuit|claim|case|proceedings)(was|has been|hasbeen|have been|havebeen|is|are)"
          r"(filed|started|commenced|taken|brought|issued)|we(have)?(sued|filed)|filed(a)?(lawsuit|claim|case)"
          r"|(started|commenced|begun|begin|initiated|taken|brought)(legal|court)(action|proceedings|steps)"
-         r"|(being|been)sued|(with|to)(our|the)?(lawyers|attorneys|solicitors|legalteam|legaldepartment)",
+         r"|(being|been)sued|(with|to)(our|the)?(lawyers|attorneys|solicitors|legalteam|legaldepartment)"
+         r"|lodgedwith(the)?court|(solicitors|lawyers|attorneys)(have been|hasbeen|havebeen|were|are)instructed"
+         r"|judg(e)?ment(was|has been|hasbeen)(entered|obtained|granted)",
          "a lawsuit filed", lambda f: f.legal_filed_on is not None),
         ("the account was reported to the credit bureau",
          r"(已|已经|现已)(被)?(上报|报送|录入|纳入|提交|报).{0,8}(征信|信用信息)|征信.{0,4}(已|已经)(上报|报送|录入|有记录)"
-         r"|(have|has been|hasbeen|was|were|been|being)reported(you|this|it|youraccount|theaccount)?to(the|a)?credit",
+         r"|(已|已经)(被)?(征信系统|信用报告|征信报告).{0,4}(记录|记入|收录)|(已|已经)(记入|录入|计入).{0,6}(信用报告|征信)"
+         r"|(have|has been|hasbeen|was|were|been|being)reported(you|this|it|youraccount|theaccount)?to(the|a)?credit"
+         r"|(appears|shows|listed|recorded)on(your)?credit(report|file)|(notified|informed|told)(the)?"
+         r"(creditbureau|creditbureaus|creditreference|experian|equifax|transunion)",
          "a credit-bureau file holding the account", lambda f: f.bureau_reported_on is not None),
     )
 )
@@ -181,6 +192,10 @@ def judge(text: str, *, channel: str, purpose: str, rules: str, context: Mapping
     odd = reordering_character(text)
     if odd:
         found.append(Refusal("SAY-1", f"holds {odd}, a character that reorders or replaces what is read"))
+    foreign = foreign_character(_without(text + (signature or ""), [context.get(k) for k in LEDGER_FIELDS]))
+    if foreign:
+        found.append(Refusal("SAY-1", f"holds {foreign}, of a script this message is not written in: it can only "
+                                      "stand for a letter or a character it looks like"))
     markup = markup_problem(text) if channel == "letter" else None
     if markup:
         found.append(Refusal("SAY-1", f"the letter's markup can show other text than its words ({markup}); a "
@@ -233,6 +248,14 @@ def judge(text: str, *, channel: str, purpose: str, rules: str, context: Mapping
         found.append(Refusal("REC-2", "a formal notice tells the borrower before adverse data goes to the credit "
                                       "bureau; this text does not"))
     return found
+
+
+def _without(text: str, values: Iterable[object]) -> str:
+    """`text` without these values as written (the ledger fields: a name may be in any script)."""
+    for value in values:
+        if value:
+            text = text.replace(str(value), " ")
+    return text
 
 
 def _cut(folded: str, values: Iterable[object]) -> str:

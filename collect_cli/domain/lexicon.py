@@ -96,11 +96,13 @@ SAY7 = {
         "起诉", "诉讼", "法院", "法律途径", "合法途径", "司法途径", "司法程序", "法律程序", "法律手段", "法律行动",
         "法律责任", "强制执行", "仲裁", "律师", "立案", "判决", "财产保全", "查封", "冻结", "拍卖", "维护自身权益",
         "依法追偿", "依法追究", "告你", "告您", "法庭", "官司", "依法处理", "法律后果", "司法", "执行局",
+        "支付令", "诉前调解", "诉讼调解", "限制高消费", "失信被执行", "被执行人", "督促程序",
         "lawsuit", "sue you", "we will sue", "to sue", "in court", "to court", "the court", "a court",
         "court action", "court order", "legal action", "legal proceedings", "legal steps", "legal means",
         "attorney", "lawyer", "solicitor", "litigation", "judgment", "judgement", "garnish", "seize",
         "the law allow", "further steps", "further action", "arbitration", "enforcement", "may sue", "could sue",
         "will sue", "suing you", "stand trial", "on trial", "to trial", "judge", "courthouse", "tribunal",
+        "ccj", "small claims", "levy", "writ of", "file suit", "bailiffs", "debt claim",
     ),
 }
 

@@ -30,6 +30,9 @@ _LOOKALIKES = str.maketrans({
     # Armenian, IPA and others that pass for Latin letters
     "օ": "o", "ս": "u", "ց": "g", "հ": "h", "ո": "n", "ռ": "n", "ք": "p", "ɑ": "a", "ɡ": "g", "ı": "i",
     "ȷ": "j", "ɩ": "i", "ʋ": "u",
+    # Latin letters with a stroke or a slash, which have no base letter to fold to
+    "ø": "o", "ł": "l", "đ": "d", "ħ": "h", "ŧ": "t", "ƀ": "b", "ɨ": "i", "ʉ": "u", "ƶ": "z", "ǥ": "g", "ɍ": "r",
+    "ꝁ": "k", "ŀ": "l", "ɇ": "e", "ȼ": "c", "ɉ": "j",
     # small capitals
     "ᴀ": "a", "ʙ": "b", "ᴄ": "c", "ᴅ": "d", "ᴇ": "e", "ɢ": "g", "ʜ": "h", "ɪ": "i", "ᴊ": "j", "ᴋ": "k",
     "ʟ": "l", "ᴍ": "m", "ɴ": "n", "ᴏ": "o", "ᴘ": "p", "ʀ": "r", "ꜱ": "s", "ᴛ": "t", "ᴜ": "u", "ᴠ": "v",
@@ -70,10 +73,37 @@ class _Folded(dict):
 _FOLD = _Folded()
 
 
+@lru_cache(maxsize=1)
+def _to_simplified():
+    import opencc  # traditional characters read as the simplified ones they are (領導 is 领导)
+
+    return opencc.OpenCC("t2s").convert
+
+
 def fold(text: str) -> str:
     """NFKC (full-width letters and digits, ideographic spaces, circled and mathematical
-    letters), invisible characters removed, accents stripped, look-alikes folded, case folded."""
-    return unicodedata.normalize("NFKC", text).translate(_FOLD)
+    letters), traditional Chinese as simplified, invisible characters removed, accents
+    stripped, look-alikes folded, case folded."""
+    normal = unicodedata.normalize("NFKC", text)
+    if _ANY_CJK.search(normal):
+        normal = _to_simplified()(normal)
+    return normal.translate(_FOLD)
+
+
+# The characters a message of ours is written in: Latin (with accents), digits, punctuation
+# and symbols, Chinese and its punctuation, full-width forms, enclosed numbers, emoji. Any
+# other script (Greek, Cyrillic, Cherokee, Lisu, kana, radicals standing for characters…)
+# can only be there to look like a letter or a character it is not.
+_WRITTEN_IN = re.compile(
+    "[^\u0000-\u02ff\u0300-\u036f\u1e00-\u1eff\u2000-\u2bff\u3000-\u303f\u3200-\u33ff\u3400-\u4dbf"
+    "\u4e00-\u9fff\uf900-\ufaff\ufe00-\ufe0f\ufe30-\ufe4f\ufe50-\ufe6f\uff00-\uffef\U0001f000-\U0001faff"
+    "\U00020000-\U0003134f\U000e0000-\U000e007f]")
+
+
+def foreign_character(text: str) -> str | None:
+    """The first character (after NFKC) of a script no message of ours is written in."""
+    m = _WRITTEN_IN.search(unicodedata.normalize("NFKC", text))
+    return f"{m.group(0)!r} (U+{ord(m.group(0)):04X}, {unicodedata.name(m.group(0), 'unnamed')})" if m else None
 
 
 # Stands where a text was cut out (a ledger field, an everyday phrase): it survives every form
@@ -198,7 +228,7 @@ def reordering_character(text: str) -> str | None:
 _NUMERALS = {**{c: str(i) for i, c in enumerate("〇一二三四五六七八九")},
              **{c: str(i) for i, c in enumerate("零壹贰叁肆伍陆柒捌玖")},
              **{c: str(i) for i, c in enumerate("○壹貳參肆伍陸柒捌玖")},  # traditional forms, ○ for zero
-             "◯": "0", "⚪": "0", "幺": "1", "两": "2", "兩": "2", "叄": "3", "弎": "3",
+             "◯": "0", "⚪": "0", "幺": "1", "两": "2", "兩": "2", "叄": "3", "弎": "3", "参": "3",
              # lines that stand between digit groups as a dash
              "ー": "-", "ｰ": "-", "丨": "-"}
 
@@ -261,21 +291,38 @@ class _Reader(HTMLParser):
 
 
 def letter_text(html: str) -> tuple[str, str]:
-    """(what a printed letter shows, what else it carries) of an HTML letter."""
+    """(what a printed letter shows, what else it carries) of an HTML letter; markup that cannot
+    be read (markup_problem refuses it) is taken as it is written."""
+    if _unclosed_tag(html):
+        return html, ""
     reader = _Reader()
-    reader.feed(html)
-    reader.close()
+    try:
+        reader.feed(html)
+        reader.close()
+    except Exception:  # html.parser gives up on some broken markup with an AssertionError
+        return html, ""
     return "".join(reader.visible), "\n".join(reader.unseen)
 
 
+# A "<" with no ">" before the next "<": html.parser takes time quadratic in such input, and
+# a browser reads it in its own way. Found in one linear pass.
+_LOOSE_LT = re.compile(r"<[^<>]*(?=<|\Z)")
+
+
+def _unclosed_tag(html: str) -> bool:
+    return _LOOSE_LT.search(html) is not None
+
+
 # A letter is judged as printed, so its markup may only lay text out: no element, attribute
-# or style that hides, reorders, generates or draws text (an image says what no check reads).
+# or style that hides, reorders, generates or draws text (an image says what no check reads;
+# a table's <thead> prints before the rows written above it).
 _LETTER_TAGS = {"html", "head", "meta", "title", "style", "body", "p", "br", "div", "span", "strong", "b", "em", "i",
-                "u", "h1", "h2", "h3", "h4", "h5", "h6", "table", "thead", "tbody", "tfoot", "tr", "td", "th",
+                "u", "h1", "h2", "h3", "h4", "h5", "h6", "table", "tbody", "tr", "td", "th",
                 "caption", "colgroup", "col", "ul", "ol", "li", "hr", "section", "header", "footer", "address",
                 "blockquote", "sup", "sub", "small", "a"}
 _LETTER_ATTRS = {"style", "class", "id", "lang", "charset", "colspan", "rowspan", "href", "width", "align"}
-# CSS properties that only lay out or set type; each value is checked below where it could hide
+# CSS properties that only lay out or set type, each with the lengths it may take (px, after
+# converting units) so that nothing is moved off the page, squeezed or blown up.
 _LAYOUT = {"font-family", "font-size", "font-weight", "font-style", "line-height", "text-align", "text-decoration",
            "margin", "margin-top", "margin-bottom", "margin-left", "margin-right", "padding", "padding-top",
            "padding-bottom", "padding-left", "padding-right", "border", "border-top", "border-bottom",
@@ -283,15 +330,41 @@ _LAYOUT = {"font-family", "font-size", "font-weight", "font-style", "line-height
            "border-color", "width", "max-width", "min-width", "page-break-before", "page-break-after",
            "page-break-inside", "break-before", "break-after", "break-inside", "vertical-align", "list-style",
            "list-style-type", "text-indent", "letter-spacing", "size", "color"}
+_LENGTHS = {  # property prefix -> (least, most) in px; a percentage counts as that share of 800px
+    "margin": (0, 200), "padding": (0, 200), "text-indent": (0, 100), "letter-spacing": (0, 4),
+    "border": (0, 10), "width": (40, 1000), "max-width": (40, 1000), "min-width": (0, 1000), "font-size": (10, 64),
+    "line-height": (12, 200), "size": (0, 10_000),
+}
+_UNITS = {"px": 1.0, "pt": 4 / 3, "pc": 16.0, "in": 96.0, "cm": 37.8, "mm": 3.78, "em": 16.0, "rem": 16.0,
+          "ex": 8.0, "ch": 8.0, "%": 8.0}
+_LENGTH = re.compile(r"(?<![#\w.])(-?\d*\.?\d+)([a-z%]*)")  # not the digits of a colour (#333)
 _CSS_COMMENT = re.compile(r"/\*.*?\*/", re.S)
-_RULE = re.compile(r"([^{}]*)\{([^{}]*)\}")
 _SELECTOR = re.compile(r"^[\w\s.#,>*-]*$")
 _NEGATIVE = re.compile(r"(?<![\w.])-\s*\d")
-_FONT_SIZE = re.compile(r"^(\d*\.?\d+)(pt|px|em|rem|%)$")
-_MIN_FONT = {"pt": 8.0, "px": 10.0, "em": 0.7, "rem": 0.7, "%": 70.0}
+_FONT_WORDS = ("small", "medium", "large", "x-large", "xx-large", "larger", "inherit")
 _DARK = {"black", "navy", "darkblue", "darkred", "maroon", "darkgreen", "dimgray", "dimgrey", "gray", "grey",
          "darkslategray", "darkslategrey", "midnightblue", "inherit", "currentcolor"}
 _HEX = re.compile(r"^#([0-9a-f]{3}|[0-9a-f]{6})$")
+_SIGN_FONTS = ("symbol", "ding", "marlett", "emoji", "webding", "wingding")
+
+
+def _rules(css: str) -> list[tuple[str, str]] | None:
+    """A style block as (selector, declarations) pairs, in one pass; None when it is not plain
+    rules."""
+    chunks = css.split("}")
+    if chunks[-1].strip():
+        return None
+    out = []
+    for chunk in chunks[:-1]:
+        selector, brace, body = chunk.partition("{")
+        if not brace or "{" in body:
+            return None
+        out.append((selector, body))
+    return out
+
+
+def _shown(text: str) -> str:
+    return text if len(text) <= 40 else text[:40] + "…"
 
 
 def _css_problem(css: str, block: bool) -> str | None:
@@ -299,8 +372,8 @@ def _css_problem(css: str, block: bool) -> str | None:
     if "\\" in css or "@" in css.replace("@page", "") or "url(" in css.casefold() or "expression" in css.casefold():
         return "style escapes, rules or urls"
     if block:
-        rules = _RULE.findall(css)
-        if _RULE.sub("", css).strip():
+        rules = _rules(css)
+        if rules is None:
             return "a style block that is not plain rules"
         if any(not _SELECTOR.match(sel.replace("@page", "")) for sel, _ in rules):
             return "a style selector other than element, class or id (:before, :after, [attr])"
@@ -313,18 +386,37 @@ def _css_problem(css: str, block: bool) -> str | None:
         name, _, value = declaration.partition(":")
         name, value = name.strip().casefold(), " ".join(value.casefold().split()).replace("!important", "").strip()
         if name not in _LAYOUT:
-            return f"the style {name!r}, which can hide, move, reorder or add text"
+            return f"the style {_shown(name)!r}, which can hide, move, reorder or add text"
         if name.startswith(("margin", "text-indent", "letter-spacing", "padding")) and _NEGATIVE.search(value):
             return f"a negative {name}, which can move text off the page"
-        if name == "font-size":
-            m = _FONT_SIZE.match(value)
-            if not (value in ("small", "medium", "large", "x-large", "xx-large", "larger", "inherit")
-                    or (m and float(m.group(1)) >= _MIN_FONT[m.group(2)])):
-                return f"font-size {value}, too small to read"
-        if name == "font-family" and any(w in value for w in ("symbol", "dings", "marlett", "emoji")):
-            return f"font-family {value}: a font that draws other signs than the letters"
+        problem = _length_problem(name, value)
+        if problem:
+            return problem
+        if name == "font-family" and any(w in value for w in _SIGN_FONTS):
+            return f"font-family {_shown(value)}: a font that draws other signs than the letters"
         if name == "color" and not _dark(value):
-            return f"color {value}: text is printed dark on white"
+            return f"color {_shown(value)}: text is printed dark on white"
+    return None
+
+
+def _length_problem(name: str, value: str) -> str | None:
+    """A length outside what the property needs to lay text out (off the page, squeezed, tiny)."""
+    bounds = next((b for prefix, b in _LENGTHS.items() if name == prefix or name.startswith(prefix + "-")), None)
+    if bounds is None or (name == "font-size" and value in _FONT_WORDS) or value in ("auto", "normal", "inherit"):
+        return None
+    least, most = bounds
+    for number, unit in _LENGTH.findall(value):
+        size = float(number)
+        if name == "line-height" and not unit:
+            size *= 16  # a multiple of the font size
+        elif unit not in _UNITS:
+            if unit or size != 0:
+                return f"{name} {_shown(value)}: a length in {unit or 'no unit'}"
+            size = 0.0
+        else:
+            size *= _UNITS[unit]
+        if size < least and not (size == 0 and least == 0) or size > most:
+            return f"{name} {_shown(value)}: outside what lays a letter out ({least}-{most}px)"
     return None
 
 
@@ -350,12 +442,17 @@ class _MarkupCheck(HTMLParser):
 
     def handle_starttag(self, tag, attrs):
         if tag not in _LETTER_TAGS:
-            self._flag(f"the element <{tag}>")
+            self._flag(f"the element <{_shown(tag)}>")
         for name, value in attrs:
             if name not in _LETTER_ATTRS:
-                self._flag(f"the attribute {name}=")
+                self._flag(f"the attribute {_shown(name)}=")
             elif name == "style":
                 problem = _css_problem(value or "", block=False)
+                if problem:
+                    self._flag(problem)
+            elif name == "width":
+                problem = _length_problem("width", (value or "").strip().casefold() + (
+                    "" if (value or "").strip().endswith("%") else "px"))
                 if problem:
                     self._flag(problem)
             elif name == "href" and not (value or "").strip().casefold().startswith(("http:", "https:", "mailto:",
@@ -385,7 +482,12 @@ class _MarkupCheck(HTMLParser):
 
 def markup_problem(html: str) -> str | None:
     """Why a letter's markup could show a reader other text than its words say (None: plain)."""
+    if _unclosed_tag(html):
+        return "a \"<\" that opens no tag (write &lt;)"
     check = _MarkupCheck()
-    check.feed(html)
-    check.close()
+    try:
+        check.feed(html)
+        check.close()
+    except Exception:  # html.parser gives up on some broken markup with an AssertionError
+        return "markup that cannot be read"
     return check.problem

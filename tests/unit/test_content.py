@@ -457,3 +457,60 @@ def test_a_denied_disclosure_is_not_made_say3(tmp_path):
     assert "SAY-3" in rules(rendered(tmp_path, denied, settings=us, locale="en"))
     made = english + "This is an attempt to collect a debt. Reply STOP to opt out."
     assert rendered(tmp_path, made, settings=us, locale="en").refusals == []
+
+
+# A second review's classes: scripts a message is not written in, traditional characters,
+# markup that moves or hides text by its lengths, broken markup, and more statements.
+@pytest.mark.parametrize("text", ["上⻔", "pøłice", "ꓮꓣꓣꓰꓢꓔ", "ᏢᎾᏞᏆᏟᎬ", "jaił", "通知你的領導", "牢飯", "網警", "賤人"])
+def test_other_scripts_and_traditional_spellings_say1(tmp_path, text):
+    assert "SAY-1" in rules(rendered(tmp_path, CLEAN + text)), text
+
+
+def test_a_name_in_another_script_is_no_foreign_wording(tmp_path):
+    assert rendered(tmp_path, CLEAN, acc=account(name="Иван Петров")).refusals == []
+
+
+@pytest.mark.parametrize("markup", [
+    '<p style="margin-left:30000px">x</p>', '<p style="text-indent:5000px">x</p>', '<p style="line-height:0">x</p>',
+    '<p style="width:0">x</p>', '<p style="font-size:9999pt">x</p>', '<p style="font-family:Zapf Dingbats">x</p>',
+    '<table width="30000"><tr><td>x</td></tr></table>', "<table><tbody><tr><td>x</td></tr></tbody>"
+    "<thead><tr><td>y</td></tr></thead></table>", '<p style="letter-spacing:40px">x</p>',
+    '<p style="border-left:3000px solid #000">x</p>', "<p>附注<![ 见背面</p>",
+])
+def test_markup_that_moves_squeezes_or_breaks_text(tmp_path, markup):
+    assert "SAY-1" in rules(rendered(tmp_path, LETTER + markup, channel="letter")), markup
+
+
+def test_broken_markup_is_refused_quickly_not_parsed_for_minutes():
+    import time
+
+    from collect_cli.domain.text_forms import letter_text, markup_problem
+
+    start = time.perf_counter()
+    for html in ("<a\n" * 6000, "<style>" + "a" * 20000 + "</style>", "<p>附注<![ 见背面</p>"):
+        assert markup_problem(html) is not None
+        letter_text(html)
+    assert time.perf_counter() - start < 1
+
+
+@pytest.mark.parametrize("claim", [
+    "我司已于11月1日向您致函。", "我司已将您的案件提交至法院。", "上周寄给您的催款函请查收。", "案件已由法院受理。",
+    "您的逾期已被征信系统记录。", "已记入个人信用报告。", "您的欠款已由专业催收团队接管。", "上次短信您未回复。",
+    "Further to our correspondence, ", "Despite our reminders, ", "Our solicitors have been instructed.",
+    "Judgment was entered.", "It appears on your credit report.", "We have informed Experian.",
+    "Your account is handled by an outside collection agency.",
+])
+def test_statements_of_fact_in_other_phrasings_say8(tmp_path, claim):
+    assert "SAY-8" in rules(rendered(tmp_path, CLEAN + claim)), claim
+
+
+@pytest.mark.parametrize("text", ["请于2026-12-03之前通知我们。", "如有变动，我们会再通知您。", "Valid until further notice.",
+                                  "这是您的第2次分期。"])
+def test_what_is_not_a_statement_of_fact(tmp_path, text):
+    assert "SAY-8" not in rules(rendered(tmp_path, CLEAN + text)), text
+
+
+@pytest.mark.parametrize("text", ["我们将申请支付令。", "将进行诉前调解。", "将被限制高消费。", "财产将被拍賣。", "You may get a CCJ.",
+                                  "We may file suit.", "We can take you to small claims."])
+def test_legal_steps_in_other_words_on_time_barred_debts_say7(tmp_path, text):
+    assert "SAY-7" in rules(rendered(tmp_path, CLEAN + text, facts=MessageFacts(time_barred=True))), text

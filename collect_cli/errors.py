@@ -27,6 +27,10 @@ class StoreError(CollectError):
     """The database cannot be opened, migrated or written (exit 1)."""
 
 
+class NoStore(UsageError):
+    """--db names no store: a command that reads creates none (exit 2)."""
+
+
 class Refused(CollectError):
     """A rule forbids the action (exit 6): a contact outside the window or over the caps, a
     plan the eligibility rules refuse. The message starts with the rule id."""

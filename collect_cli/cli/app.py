@@ -59,9 +59,10 @@ class App:
     settings: Settings
     _engine: Engine | None = field(default=None, repr=False)
 
-    def engine(self) -> Engine:
+    def engine(self, create: bool = False) -> Engine:
+        """The store; `create`: make it when there is none (import, db upgrade, demo --import)."""
         if self._engine is None:
-            self._engine = open_engine(self.settings.db)
+            self._engine = open_engine(self.settings.db, create)
         return self._engine
 
     def today(self) -> date:

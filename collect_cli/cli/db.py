@@ -22,7 +22,7 @@ def upgrade_command(ctx: typer.Context) -> None:
 
     Example: collect --db /srv/collect/collect.db db upgrade
     """
-    engine = ctx.obj.engine()  # opening migrates
+    engine = ctx.obj.engine(create=True)  # opening migrates (and makes a new store)
     typer.echo(f"{ctx.obj.db_display}: at revision {current_revision(engine)} (head)")
 
 
@@ -32,7 +32,7 @@ def current_command(ctx: typer.Context) -> None:
 
     Example: collect db current
     """
-    engine = create_store_engine(ctx.obj.settings.db)
+    engine = create_store_engine(ctx.obj.settings.db, create=False)
     current, head = current_revision(engine), head_revision()
     state = "up to date" if current == head else f"behind head {head}: run `collect db upgrade`"
     typer.echo(f"{ctx.obj.db_display}: revision {current or 'none (empty database)'}, {state}")

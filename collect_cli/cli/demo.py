@@ -49,7 +49,7 @@ def generate_command(
         render.note(f"{kind}: {count:,} rows")
     if do_import:
         with render.file_progress() as progress:
-            results = import_files(engine=app_.engine(),
+            results = import_files(engine=app_.engine(create=True),
                                    paths=[files.loans, files.installments, files.payments],
                                    options=ImportOptions(), now=app_.utcnow, progress=progress)
         for r in results:

@@ -55,7 +55,7 @@ def import_command(
     app = ctx.obj
     options = ImportOptions(kind=kind, encoding=encoding, date_format=date_format, rejects=rejects, force=force,
                             name_problem=name_check(app.settings), names=app.settings.ledger.suspicious_names)
-    engine = app.engine()
+    engine = app.engine(create=True)
     with render.file_progress() as progress:
         results = import_files(engine=engine, paths=files, options=options, now=app.utcnow, progress=progress)
     _render(results, fmt)

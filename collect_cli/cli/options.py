@@ -27,7 +27,23 @@ def _note_show_pii(ctx: typer.Context, value: bool) -> bool:
 
 ShowPii = Annotated[bool, typer.Option("--show-pii", callback=_note_show_pii,
                                        help="Show full phone numbers (masked by default; recorded in the audit).")]
-Product = Annotated[str | None, typer.Option("--product", help="Only loans of this product.")]
+def _known_product(ctx: typer.Context, value: str | None) -> str | None:
+    """--product must name a product of the ledger: a typo would print zeros."""
+    app = ctx.find_root().obj
+    if value is None or app is None:
+        return value
+    from collect_cli.store import queries as q
+
+    with app.engine().connect() as conn:
+        known = q.products(conn)
+    if value not in known:
+        raise typer.BadParameter(f"{value!r} is not a product of the ledger; known: {', '.join(known) or 'none'}",
+                                 param_hint="--product")
+    return value
+
+
+Product = Annotated[str | None, typer.Option("--product", callback=_known_product,
+                                             help="Only loans of this product (one the ledger knows).")]
 
 
 def as_of_date(value: str | None, today: date) -> date:
@@ -76,6 +92,13 @@ def moment(value: str | None, app) -> datetime:
     if t.tzinfo is None:
         t = t.replace(tzinfo=app.settings.zone)
     try:
-        return t.astimezone(UTC).replace(tzinfo=None)
+        utc = t.astimezone(UTC).replace(tzinfo=None)
     except (OverflowError, ValueError):
-        raise typer.BadParameter(f"{value!r} is out of range", param_hint="--now") from None
+        utc = None
+    if utc is None or not MOMENTS[0] <= utc.year <= MOMENTS[1]:  # days are added to it, in every zone
+        raise typer.BadParameter(f"{value!r} is out of range ({MOMENTS[0]} to {MOMENTS[1]})",
+                                 param_hint="--now") from None
+    return utc
+
+
+MOMENTS = (1900, 9000)  # the years a moment given may fall in

@@ -15,7 +15,7 @@ from sqlalchemy import Connection, Engine, create_engine, event, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError, SQLAlchemyError
 
-from collect_cli.errors import StoreError, UsageError
+from collect_cli.errors import NoStore, StoreError, UsageError
 
 SQLITE_BUSY_TIMEOUT_MS = 15_000
 
@@ -37,7 +37,13 @@ def display_url(db: str) -> str:
         return "<invalid database URL>"
 
 
-def create_store_engine(db: str) -> Engine:
+_HOW_TO_CREATE = ("a store is made by `collect import FILE…`, `collect db upgrade` or `collect demo generate "
+                  "--import`")
+
+
+def create_store_engine(db: str, create: bool = True) -> Engine:
+    """The engine for `db`; an SQLite file is made (owner-only) only when `create`: a command
+    that reads refuses a path that is not there (a typo must not print an empty book)."""
     url = database_url(db)
     try:
         parsed = make_url(url)
@@ -50,6 +56,8 @@ def create_store_engine(db: str) -> Engine:
             if not folder.is_dir():
                 raise StoreError(f"database {path}: folder {folder} does not exist")
             if not Path(path).exists():
+                if not create:
+                    raise NoStore(f"database {path} does not exist; {_HOW_TO_CREATE}")
                 # owner-only: the store holds personal and financial data
                 os.close(os.open(path, os.O_CREAT | os.O_WRONLY, 0o600))
         # few cached statements: ours are batches whose SQL differs with the batch size, and
@@ -102,12 +110,17 @@ def upgrade(engine: Engine) -> None:
     command.upgrade(alembic_config(engine), "head")
 
 
-def open_engine(db: str) -> Engine:
-    """The engine for `db`, migrated to the current schema (created on first use)."""
-    engine = create_store_engine(db)
+def open_engine(db: str, create: bool = True) -> Engine:
+    """The engine for `db`, migrated to the current schema; a new store is made only when
+    `create` (import, db upgrade, demo generate --import), else a database without one is
+    refused."""
+    engine = create_store_engine(db, create)
     try:
         current = current_revision(engine)
         head = head_revision()
+        if current is None and not create:
+            engine.dispose()
+            raise NoStore(f"database {display_url(db)} holds no collect store; {_HOW_TO_CREATE}")
         if current != head:
             known = {s.revision for s in ScriptDirectory.from_config(alembic_config()).walk_revisions()}
             if current is not None and current not in known:

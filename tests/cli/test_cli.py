@@ -43,7 +43,21 @@ def test_python_dash_m_runs_the_same_cli():
     assert r.returncode == 0 and r.stdout.startswith("collect ")
 
 
+def test_a_command_that_reads_creates_no_store(tmp_path):
+    """A typo in --db is an error naming the path (exit 2), not an empty book printed as zeros."""
+    missing = tmp_path / "sampel.db"
+    for args in (["report", "buckets"], ["queue"], ["account", "L1"], ["outbox"], ["audit"], ["db", "current"],
+                 ["run-reminders", "--dry-run"], ["hold", "L1", "--reason", "dispute"]):
+        r = runner.invoke(app, ["--db", str(missing), *args])
+        assert r.exit_code == 2 and str(missing) in r.stderr and "does not exist" in r.stderr, (args, r.stderr)
+        assert not missing.exists()
+    missing.touch()  # a file that holds no store: refused as well
+    r = runner.invoke(app, ["--db", str(missing), "report", "buckets"])
+    assert r.exit_code == 2 and "holds no collect store" in r.stderr
+
+
 def test_new_database_is_created_and_migrated_on_first_use(cli):
+    assert "head" in cli("db", "upgrade").stdout
     r = cli("report", "buckets", "--as-of", "2026-01-31", "--format", "json")
     assert r.exit_code == 0, r.stderr
     assert [b["accounts"] for b in json.loads(r.stdout)] == [0] * 8
@@ -89,6 +103,7 @@ def test_password_of_a_database_url_is_never_printed():
     (["plan", "L1", "--installments", "0"], "--installments"),
 ])
 def test_bad_option_values_exit_2(cli, args, message):
+    assert cli("db", "upgrade").exit_code == 0
     r = cli(*args)
     assert r.exit_code == 2, r.output
     assert message in r.stderr and "Traceback" not in r.stderr
@@ -101,6 +116,7 @@ def test_configuration_file(tmp_path, cli):
         '[[buckets]]\nname = "late"\nmin = 1\n'
         '[[strategy]]\nstep = "notice"\nbucket = "late"\nmin_days = 1\nchannel = "sms"\ntemplate = "m1_notice"\n',
         encoding="utf-8")
+    assert cli("db", "upgrade").exit_code == 0
     r = cli("report", "buckets", "--as-of", "2026-01-31", "--format", "json")
     assert [b["bucket"] for b in json.loads(r.stdout)] == ["current", "late"]
 
@@ -177,3 +193,13 @@ def test_templates_lint_cli_exit_codes(tmp_path):
     assert {"SAY-1", "SAY-2"} <= rules
     r = runner.invoke(app, ["templates", "lint", str(tmp_path / "nope")])
     assert r.exit_code == 2
+
+
+def test_an_unknown_product_is_an_error_listing_the_known_ones(cli, tmp_path):
+    (tmp_path / "loans.csv").write_text("loan_id,borrower_id,borrower_name,phone,principal,disbursed_on,product\n"
+                                        "L1,B1,王小明,13800000001,300,2025-12-31,消费贷\n", encoding="utf-8")
+    assert cli("import", str(tmp_path / "loans.csv")).exit_code == 0
+    for args in (["report", "buckets"], ["queue"], ["report", "rolls"], ["report", "vintages"]):
+        r = cli(*args, "--product", "NOPE")
+        assert r.exit_code == 2 and "'NOPE' is not a product" in r.stderr and "消费贷" in r.stderr, (args, r.stderr)
+    assert cli("report", "buckets", "--product", "消费贷").exit_code == 0

@@ -82,6 +82,8 @@ def test_an_export_never_replaces_the_store_or_a_ledger_file(tmp_path, sqlite_db
 
 def test_a_moment_out_of_range_is_a_usage_error(sqlite_db):
     cli = Cli(sqlite_db)
+    assert cli("db", "upgrade").exit_code == 0
     for args in (["run-reminders"], ["queue"], ["send"], ["hold", "L1", "--reason", "dispute"]):
-        r = cli(*args, "--now", "0001-01-01T00:00")
-        assert r.exit_code == 2 and "out of range" in r.stderr and "Traceback" not in r.stdout + r.stderr
+        for moment in ("0001-01-01T00:00", "9999-12-31T23:00+00:00", "9999-12-31T12:00"):
+            r = cli(*args, "--now", moment)
+            assert r.exit_code == 2 and "out of range" in r.stderr and "Traceback" not in r.stdout + r.stderr

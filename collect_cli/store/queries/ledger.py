@@ -281,6 +281,12 @@ def stream_installments(conn: Connection, as_of: date, *, product: str | None = 
     yield from conn.execute(stmt.execution_options(stream_results=True, yield_per=5000))
 
 
+def products(conn: Connection) -> list[str]:
+    """The products the ledger knows."""
+    return list(conn.execute(select(loans.c.product).where(loans.c.product.is_not(None)).distinct()
+                             .order_by(loans.c.product)).scalars())
+
+
 def _loan_filter(as_of: date, product: str | None, loan_ids: Sequence[str] | None):
     conds = [loans.c.disbursed_on <= as_of]
     if product:

@@ -279,8 +279,16 @@ def long_number(text: str, known: Iterable[object] = ()) -> str | None:
     return _long_number(fold(text), known)
 
 
+_NUMBER_WORDS = {w: str(i) for i, w in enumerate(("zero", "one", "two", "three", "four", "five", "six", "seven",
+                                                    "eight", "nine"))} | {"oh": "0"}
+_NUMBER_WORD = re.compile(r"(?<![a-z])(" + "|".join(_NUMBER_WORDS) + r")(?![a-z])")
+
+
 def _long_number(folded: str, known: Iterable[object]) -> str | None:
-    digits = digits_form(_cut(folded, known))
+    # a number may be spelled out in words ("one three eight …")
+    spelled = _NUMBER_WORD.sub(lambda m: _NUMBER_WORDS[m.group(1)], folded) if "o" in folded or "e" in folded \
+        else folded
+    digits = digits_form(_cut(spelled, known))
     runs = ("".join(ch for ch in m.group(0) if ch.isdigit() or ch in _DIGIT_LETTERS) for m in _DIGIT_RUN.finditer(digits))
     return max((r for r in runs if len(r) >= _LONG_NUMBER), key=len, default=None)
 

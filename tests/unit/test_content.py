@@ -514,3 +514,9 @@ def test_what_is_not_a_statement_of_fact(tmp_path, text):
                                   "We may file suit.", "We can take you to small claims."])
 def test_legal_steps_in_other_words_on_time_barred_debts_say7(tmp_path, text):
     assert "SAY-7" in rules(rendered(tmp_path, CLEAN + text, facts=MessageFacts(time_barred=True))), text
+
+
+def test_a_number_spelled_in_words_say4(tmp_path):
+    msg = rendered(tmp_path, CLEAN + "Call one three eight zero zero one three eight zero zero zero.", locale="zh_CN")
+    assert "SAY-4" in rules(msg)
+    assert "SAY-4" not in rules(rendered(tmp_path, CLEAN + "Pay one or two instalments."))

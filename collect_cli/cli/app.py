@@ -14,7 +14,7 @@ from typer.core import TyperGroup
 
 from collect_cli import __version__
 from collect_cli.cli import render
-from collect_cli.cli.options import SHOWN_PII
+from collect_cli.cli.options import COMMAND_WORDS
 from collect_cli.config import Settings, load_settings
 from collect_cli.errors import CollectError
 from collect_cli.store import queries as q
@@ -26,11 +26,11 @@ class CollectGroup(TyperGroup):
 
     def invoke(self, ctx):
         # the command and its arguments, after the global options (so never --db's value)
-        words = [*getattr(ctx, "_protected_args", []), *ctx.args]
+        # the command and its arguments, after the global options (so never --db's value), for
+        # the audit of --show-pii
+        ctx.meta[COMMAND_WORDS] = [*getattr(ctx, "_protected_args", []), *ctx.args]
         try:
-            result = super().invoke(ctx)
-            _audit_shown_pii(ctx, words)
-            return result
+            return super().invoke(ctx)
         except CollectError as exc:
             render.error(str(exc))
             raise typer.Exit(exc.exit_code) from None
@@ -40,16 +40,6 @@ class CollectGroup(TyperGroup):
         except KeyboardInterrupt:
             render.error("interrupted; the file being imported was rolled back")
             raise typer.Exit(130) from None
-
-
-def _audit_shown_pii(ctx, words: list[str]) -> None:
-    """Full phone numbers were shown (--show-pii): who, when and by which command goes in the
-    audit."""
-    if not ctx.meta.get(SHOWN_PII) or not isinstance(ctx.obj, App) or ctx.obj._engine is None:
-        return
-    with ctx.obj.engine().begin() as conn:
-        q.add_audit(conn, [{"at": datetime.now(UTC).replace(tzinfo=None), "agent": App.operator(), "action": "show-pii",
-                            "loan_id": None, "detail": "collect " + " ".join(words)}])
 
 
 @dataclass
@@ -83,6 +73,13 @@ class App:
     def utcnow() -> datetime:
         """Now as the store keeps times: naive UTC."""
         return datetime.now(UTC).replace(tzinfo=None)
+
+    def record_shown_pii(self, words: list[str]) -> None:
+        """--show-pii: who asked, when and by which command goes in the audit, before the
+        command prints anything (a pipe cut by `| head` cannot skip it)."""
+        with self.engine().begin() as conn:
+            q.add_audit(conn, [{"at": self.utcnow(), "agent": self.operator(), "action": "show-pii",
+                                "loan_id": None, "detail": "collect " + " ".join(words)}])
 
     @property
     def db_display(self) -> str:

@@ -16,12 +16,14 @@ AsOf = Annotated[
                  help="Compute as of this date (2026-01-31); default: today in the configured time zone."),
 ]
 FormatOpt = Annotated[Format, typer.Option("--format", "-f", help="Output: table, json or csv.")]
-SHOWN_PII = "collect.show_pii"  # set in the root context's meta when --show-pii is given
+COMMAND_WORDS = "collect.words"  # the root context's meta: the command line after the global options
 
 
 def _note_show_pii(ctx: typer.Context, value: bool) -> bool:
-    if value:  # the command's group records it in the audit once the command has run
-        ctx.find_root().meta[SHOWN_PII] = True
+    """--show-pii is recorded in the audit as it is parsed, before the command prints anything."""
+    root = ctx.find_root()
+    if value and root.obj is not None:
+        root.obj.record_shown_pii(root.meta.get(COMMAND_WORDS, []))
     return value
 
 

@@ -86,3 +86,23 @@ def test_files_holding_personal_data_are_owner_only(tmp_path):
     assert cli("import", str(loans)).exit_code == 3
     for made in (tmp_path / "new.db", tmp_path / "loans.rejects.csv"):
         assert made.stat().st_mode & 0o077 == 0, made
+
+
+def test_show_pii_is_audited_before_anything_is_printed_even_into_a_cut_pipe(tmp_path):
+    """`… --show-pii | head -1`: the pipe closes after a line, the command dies of it, and the
+    audit still says who asked to see the numbers (it is written before the first line)."""
+    import shutil
+    import sqlite3
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    db = tmp_path / "s.db"
+    shutil.copy(Path(__file__).resolve().parents[2] / "sample.db", db)
+    command = (f"'{sys.executable}' -m collect_cli --db '{db}' queue --as-of {AS_OF} --all --show-pii --format csv "
+               "| head -1")
+    out = subprocess.run(["sh", "-c", command], capture_output=True, text=True, timeout=120)
+    assert out.stdout.count("\n") == 1
+    with sqlite3.connect(db) as con:
+        shown = con.execute("SELECT detail FROM audit WHERE action = 'show-pii'").fetchall()
+    assert len(shown) == 1 and "queue" in shown[0][0] and str(db) not in shown[0][0]

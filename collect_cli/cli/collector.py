@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import os
+from datetime import timedelta
 from typing import Annotated
 
 import typer
 
 from collect_cli.cli import render
-from collect_cli.cli.options import FormatOpt, Now, moment
+from collect_cli.cli.options import FormatOpt, Now, date_option, moment
 from collect_cli.cli.render import Format
 from collect_cli.domain.money import fmt
 from collect_cli.ledger.values import parse_date, parse_money
@@ -18,6 +19,8 @@ from collect_cli.services.contacts import (
     THIRD_PARTY_SCRIPT,
     log_contact,
 )
+from collect_cli.errors import UsageError
+from collect_cli.services.contact_facts import day_start
 from collect_cli.store import queries as q
 
 Agent = Annotated[str | None, typer.Option("--agent", envvar="COLLECT_AGENT", show_envvar=True,
@@ -129,19 +132,43 @@ def promises_command(
 def audit_command(
     ctx: typer.Context,
     loan: Annotated[str | None, typer.Option(help="Only this loan.")] = None,
+    borrower: Annotated[str | None, typer.Option(help="Only the loans of this borrower.")] = None,
+    agent: Annotated[str | None, typer.Option(help="Only what this agent, operator or job did.")] = None,
+    action: Annotated[str | None, typer.Option(
+        help="Only this action: contact, promise, hold, release, refused, show-pii, escalate, plan, "
+             "bureau export, placement export…, import, message.")] = None,
+    start: Annotated[str | None, typer.Option("--from", metavar="DATE", help="From this day (configured zone).")] = None,
+    end: Annotated[str | None, typer.Option("--to", metavar="DATE", help="To this day, included.")] = None,
+    limit: Annotated[int, typer.Option(min=0, help="The latest N entries (0: all).")] = 1000,
     fmt_: FormatOpt = Format.table,
 ) -> None:
-    """Who changed what and when: contacts, promises, holds, releases, settled promises.
+    """Who did what and when, in the order it was recorded: contacts, promises, holds and
+    releases, refusals, overrides, assignments, plans, escalations, exports, --show-pii, every
+    import (file, hash, counts, operator) and every status change of a message.
 
-    Example: collect audit --loan L00000044
+    Example: collect audit --loan L00000044 --from 2026-11-01 --action contact
     """
-    with ctx.obj.engine().connect() as conn:
-        rows = q.audit_entries(conn, loan)
-    records = [{"at": r.at.isoformat(sep=" ", timespec="seconds") + " UTC", "agent": r.agent, "action": r.action,
-                "loan_id": r.loan_id, "detail": r.detail} for r in rows]
+    app_ = ctx.obj
+    first, last = date_option(start, "--from"), date_option(end, "--to")
+    if first and last and first > last:
+        raise typer.BadParameter(f"{start} is after --to {end}", param_hint="--from")
+    zone = app_.settings.zone
+    since = day_start(first, zone) if first else None
+    until = day_start(last + timedelta(days=1), zone) if last else None
+    with app_.engine().connect() as conn:
+        loans = [loan] if loan else None
+        if borrower:
+            mine = q.loans_of_borrower(conn, borrower)
+            if not mine:
+                raise UsageError(f"--borrower: no borrower {borrower!r}")
+            loans = [x for x in mine if loan in (None, x)]
+        rows = q.audit_trail(conn, loan_ids=loans, agent=agent, action=action, since=since, until=until,
+                             limit=limit or None)
+    records = [{"at": r["at"].isoformat(sep=" ", timespec="seconds") + " UTC", "agent": r["agent"],
+                "action": r["action"], "loan_id": r["loan_id"], "detail": r["detail"]} for r in rows]
     fields = ["at", "agent", "action", "loan_id", "detail"]
     if fmt_ is not Format.table:
         render.records_out(fmt_, records, fields)
         return
-    render.table(f"Audit ({len(records)})", [(f, "left") for f in fields],
-                 ([r[f] or "" for f in fields] for r in records))
+    render.table(f"Audit ({len(records)}{', the latest' if limit and len(records) == limit else ''})",
+                 [(f, "left") for f in fields], ([r[f] or "" for f in fields] for r in records))

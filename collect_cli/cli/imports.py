@@ -17,6 +17,7 @@ from collect_cli.services.importer import (
     name_check,
 )
 from collect_cli.services.numbers import shared_numbers
+from collect_cli.store import queries as q
 
 HELP = """Import ledger CSV files (loans, installments, payments) into the store.
 
@@ -28,8 +29,33 @@ file again changes nothing. Rejected rows go to FILE.rejects.csv beside the inpu
 Exit codes: 0 all rows imported; 3 some rows rejected; 2 a file unusable (nothing of it
 written); 1 any other failure.
 
+`collect import history` lists the files imported so far (latest first), with their hash,
+counts and operator (as does `collect audit --action import`).
+
 Example: collect import loans.csv installments.csv payments.csv
 """
+
+
+HISTORY_FIELDS = ["batch", "started_at", "file", "kind", "encoding", "sha256", "read", "inserted", "updated",
+                  "unchanged", "rejected", "operator"]
+
+
+def _history(app, fmt: Format) -> None:
+    with app.engine().connect() as conn:
+        rows = q.import_history(conn)
+    records = [{"batch": r.id, "started_at": r.started_at.isoformat(sep=" ", timespec="seconds") + " UTC",
+                "file": r.file_name, "kind": r.kind, "encoding": r.encoding, "sha256": r.sha256, "read": r.rows_read,
+                "inserted": r.inserted, "updated": r.updated, "unchanged": r.unchanged, "rejected": r.rejected,
+                "operator": r.operator} for r in rows]
+    if fmt is not Format.table:
+        render.records_out(fmt, records, HISTORY_FIELDS)
+        return
+    shown = [f for f in HISTORY_FIELDS if f != "sha256"]
+    render.table(f"Imports ({len(records)})",
+                 [(f, "right" if f in ("batch", "read", "inserted", "updated", "unchanged", "rejected") else "left")
+                  for f in shown + ["sha256"]],
+                 ([*(f"{r[f]:,}" if isinstance(r[f], int) and f != "batch" else str(r[f]) for f in shown),
+                   r["sha256"][:12] + "…"] for r in records))
 
 
 def import_command(
@@ -46,8 +72,12 @@ def import_command(
         help="Where rejected rows go: a file (one input) or a folder.")] = None,
     force: Annotated[bool, typer.Option(
         "--force", help="Import a file again even if the same content was imported before.")] = False,
-    fmt: Annotated[Format, typer.Option("--format", "-f", help="Summary as table or json.")] = Format.table,
+    fmt: Annotated[Format, typer.Option("--format", "-f", help="Summary as table or json (history: csv too).")] = \
+        Format.table,
 ) -> None:
+    if [str(f) for f in files] == ["history"] and not files[0].exists():
+        _history(ctx.obj, fmt)
+        return
     if kind is not None and kind not in ("loans", "installments", "payments"):
         raise typer.BadParameter(f"{kind!r} is not loans, installments or payments", param_hint="--kind")
     if fmt is Format.csv:

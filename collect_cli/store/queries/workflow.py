@@ -16,12 +16,15 @@ from collect_cli.store.queries.base import (
     _upsert,
     assignments,
     audit,
+    batches,
     borrowers,
     confirmations,
     contacts,
     escalations,
+    events,
     holds,
     loans,
+    outbox,
     persons,
     promises,
 )
@@ -123,6 +126,64 @@ def audit_entries(conn: Connection, loan_id: str | None = None) -> list[Row]:
     if loan_id:
         stmt = stmt.where(audit.c.loan_id == loan_id)
     return conn.execute(stmt).all()
+
+
+AUDIT_SOURCES = ("import", "message")  # actions that come from the import batches and the outbox events
+
+
+def audit_trail(conn: Connection, *, loan_ids: Sequence[str] | None = None, agent: str | None = None,
+                action: str | None = None, since=None, until=None, limit: int | None = None) -> list[dict]:
+    """The audit, the imports and every message status change, in the order they were recorded
+    (the latest `limit`, oldest first). `loan_ids` None: every loan (and the imports); since and
+    until: naive UTC bounds, until exclusive."""
+    def bounded(stmt, at, who):
+        if since is not None:
+            stmt = stmt.where(at >= since)
+        if until is not None:
+            stmt = stmt.where(at < until)
+        if agent is not None:
+            stmt = stmt.where(who == agent)
+        stmt = stmt.order_by(at.desc(), *stmt.selected_columns[:1])
+        return stmt.limit(limit) if limit else stmt
+
+    rows: list[dict] = []
+    if action not in AUDIT_SOURCES:
+        stmt = select(audit.c.id, audit.c.at, audit.c.agent, audit.c.action, audit.c.loan_id, audit.c.detail)
+        if action is not None:
+            stmt = stmt.where(audit.c.action == action)
+        if loan_ids is not None:
+            stmt = stmt.where(audit.c.loan_id.in_(list(loan_ids)))
+        rows += [dict(r._mapping, source=0) for r in conn.execute(bounded(stmt, audit.c.at, audit.c.agent))]
+    if action in (None, "message"):
+        stmt = (select(events.c.id, events.c.at, events.c.actor.label("agent"), outbox.c.loan_id, events.c.status,
+                       events.c.reason, events.c.message_id, outbox.c.channel, outbox.c.step)
+                .join(outbox, outbox.c.id == events.c.message_id))
+        if loan_ids is not None:
+            stmt = stmt.where(outbox.c.loan_id.in_(list(loan_ids)))
+        for r in conn.execute(bounded(stmt, events.c.at, events.c.actor)):
+            rows.append({"id": r.id, "at": r.at, "agent": r.agent, "action": "message", "loan_id": r.loan_id,
+                         "detail": f"message {r.message_id} ({r.channel} {r.step}): {r.status}"
+                                   + (f": {r.reason}" if r.reason else ""), "source": 1})
+    if action in (None, "import") and loan_ids is None:
+        stmt = select(batches)
+        for r in conn.execute(bounded(stmt, batches.c.started_at, batches.c.operator)):
+            rows.append({"id": r.id, "at": r.started_at, "agent": r.operator, "action": "import", "loan_id": None,
+                         "detail": f"{r.file_name} ({r.kind}, {r.encoding}), sha256 {r.sha256[:12]}…: {r.rows_read} read, "
+                                   f"{r.inserted} new, {r.updated} updated, {r.unchanged} unchanged, "
+                                   f"{r.rejected} rejected", "source": 2})
+    rows.sort(key=lambda r: (r["at"], r["source"], r["id"]))
+    return rows[-limit:] if limit else rows
+
+
+def loans_of_borrower(conn: Connection, borrower_id: str) -> list[str]:
+    return list(conn.execute(select(loans.c.loan_id).where(loans.c.borrower_id == borrower_id)
+                             .order_by(loans.c.loan_id)).scalars())
+
+
+def import_history(conn: Connection, limit: int | None = None) -> list[Row]:
+    """The import batches, latest first."""
+    stmt = select(batches).order_by(batches.c.started_at.desc(), batches.c.id.desc())
+    return conn.execute(stmt.limit(limit) if limit else stmt).all()
 
 
 def contacts_of(conn: Connection, loan_ids: Sequence[str], since) -> dict[str, list[Row]]:

@@ -175,6 +175,7 @@ class Settings:
     buckets: tuple[Bucket, ...] = DEFAULT_BUCKETS
     queue: QueueWeights = field(default_factory=QueueWeights)
     strategy: tuple[Step, ...] = DEFAULT_STRATEGY
+    strategy_problem: str | None = None  # why the strategy does not fit the buckets (checked_strategy)
     messaging: Messaging = field(default_factory=Messaging)
     contact: ContactRules = field(default_factory=ContactRules)
     delivery: Delivery = field(default_factory=Delivery)
@@ -191,6 +192,14 @@ class Settings:
     @property
     def zone(self) -> ZoneInfo:
         return ZoneInfo(self.timezone)
+
+    def checked_strategy(self) -> tuple[Step, ...]:
+        """The strategy, for what sends or renders messages (run-reminders, templates lint and
+        preview): one that does not fit the configured buckets is refused there, saying how to
+        fix it; every other command works with such a configuration."""
+        if self.strategy_problem:
+            raise ConfigError(self.strategy_problem)
+        return self.strategy
 
 
 def load_settings(*, db: str | None = None, config: str | None = None) -> Settings:
@@ -262,9 +271,11 @@ def _parse(data: dict[str, Any], path: Path | None) -> dict[str, Any]:
         out["strategy"] = _parse_strategy(data["strategy"], buckets, handover, bad)
     else:
         missing = {b for s in DEFAULT_STRATEGY for b in s.buckets} - {b.name for b in buckets}
-        if missing:
-            raise bad("strategy", f"the default strategy uses bucket(s) {', '.join(sorted(missing))}; "
-                                  "define [[strategy]] steps for your buckets")
+        if missing:  # refused only where a strategy is used: reports and the queue need none
+            out["strategy_problem"] = str(bad(
+                "strategy", f"the default strategy uses bucket(s) {', '.join(sorted(missing))}, which your "
+                            "[[buckets]] do not define: add [[strategy]] steps for your buckets (README, Reminders) "
+                            "or keep the bucket names M0-M3; commands that send nothing work as they are"))
     if "messaging" in data:
         out["messaging"] = _parse_messaging(data["messaging"], path, bad)
     if "contact" in data:

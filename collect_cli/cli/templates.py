@@ -72,7 +72,7 @@ def lint_command(
         problems += lint_texts(settings.messaging.texts, settings.messaging.service_phone, settings.messaging.lexicon,
                                str(settings.config_path or "configuration"))
     purposes: dict[str, set[str]] = {}
-    for step in settings.strategy:
+    for step in settings.checked_strategy():
         purposes.setdefault(step.template, set()).add(step.purpose)
     findings = problems + [f for src in sorted(sources, key=lambda s: str(s.path))
                            for purpose in sorted(purposes.get(src.name) or {src.purpose or ""})
@@ -114,7 +114,7 @@ def preview_command(
             loan: payments})
         facts = records.message_facts(account, _episode(account, payments, day))
     src = template_for(TemplateSet(app_.settings.messaging.template_dirs), name, locale or account.locale)
-    step = next((s for s in app_.settings.strategy if s.template == name), None)
+    step = next((s for s in app_.settings.checked_strategy() if s.template == name), None)
     purpose = step.purpose if step else src.purpose or "overdue_notice"
     msg = compose(account, src, app_.settings, purpose=purpose, penalty=penalty_for(account, payments, app_.settings),
                   facts=facts)

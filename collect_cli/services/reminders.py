@@ -81,7 +81,7 @@ def run_reminders(*, engine: Engine, settings: Settings, as_of: date, now: datet
                   dry_run: bool = False) -> RunSummary:
     """Queue what the strategy asks for on `as_of`. `now` (naive UTC) sets send_after."""
     templates = TemplateSet(settings.messaging.template_dirs)
-    chosen = _templates_of(settings.strategy, templates)
+    chosen = _templates_of(settings.checked_strategy(), templates)
     # each template as its step sends it: what it must say follows from the step's purpose
     lint = {(step.name, str(src.path)): lint_findings(src, settings, step.purpose)
             for step in settings.strategy for src in chosen[step.name].values()}

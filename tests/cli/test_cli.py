@@ -129,7 +129,6 @@ def test_configuration_file(tmp_path, cli):
     ('[[buckets]]\nname = "a"\nmin = 0\nmax = 0\n[[buckets]]\nname = "b"\nmin = 2\n', "buckets"),
     ('[queue]\ndpd_weigth = 5', "queue.dpd_weigth"),
     ('grace_days = [', "not valid TOML"),
-    ('[[buckets]]\nname = "a"\nmin = 0\nmax = 0\n[[buckets]]\nname = "b"\nmin = 1\n', "strategy"),
     ('[[strategy]]\nstep = "x"\nbucket = "M9"\nmin_days = 1\nchannel = "sms"\ntemplate = "t"\n', "strategy[1].bucket"),
     ('[[strategy]]\nstep = "x"\nbucket = "M1"\nchannel = "sms"\ntemplate = "t"\n', "strategy[1]"),
     ('[[strategy]]\nstep = "x"\nbucket = "M1"\nmin_days = 1\nchannel = "fax"\ntemplate = "t"\n', "strategy[1].channel"),
@@ -203,3 +202,20 @@ def test_an_unknown_product_is_an_error_listing_the_known_ones(cli, tmp_path):
         r = cli(*args, "--product", "NOPE")
         assert r.exit_code == 2 and "'NOPE' is not a product" in r.stderr and "消费贷" in r.stderr, (args, r.stderr)
     assert cli("report", "buckets", "--product", "消费贷").exit_code == 0
+
+
+def test_custom_buckets_need_a_strategy_only_where_one_is_used(tmp_path, cli, book):
+    """Renamed buckets: every report, the queue and the account card work; run-reminders and
+    templates lint refuse, naming the key and how to fix it (issue 13, item 8)."""
+    (tmp_path / "collect.toml").write_text('[[buckets]]\nname = "ok"\nmin = 0\nmax = 0\n'
+                                           '[[buckets]]\nname = "late"\nmin = 1\n', encoding="utf-8")
+    report = json.loads(cli("report", "buckets", "--as-of", "2026-03-05", "--format", "json").stdout)
+    assert [b["bucket"] for b in report] == ["ok", "late"] and report[1]["accounts"] > 0
+    for args in (["queue", "--as-of", "2026-03-05"], ["account", "L1", "--as-of", "2026-03-05"],
+                 ["report", "rolls", "--from", "2026-02-01", "--to", "2026-03-05"], ["escalations", "--as-of", "2026-03-05"],
+                 ["report", "classification", "--as-of", "2026-03-05"], ["send", "--now", "2026-03-05T09:00"]):
+        r = cli(*args)
+        assert r.exit_code == 0, (args, r.stderr)
+    for args in (["run-reminders", "--as-of", "2026-03-05", "--now", "2026-03-05T02:00"], ["templates", "lint"]):
+        r = cli(*args)
+        assert r.exit_code == 2 and "strategy" in r.stderr and "[[strategy]]" in r.stderr, (args, r.stderr)

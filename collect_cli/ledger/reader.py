@@ -6,6 +6,7 @@ import codecs
 import csv
 import hashlib
 import io
+import re
 import sys
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -87,11 +88,55 @@ def sniff(path: Path, encoding: str | None = None) -> Sniffed:
                     del decoders[name]
     except OSError as exc:
         raise UnusableInput(f"{path}: cannot read: {exc.strerror}") from None
+    if not forced and not bom:
+        _one_encoding(path)  # before "undecodable": a file in two encodings says where it changes
     if not decoders:
         where = ", ".join(f"{n} fails at {w}" for n, w in failed.items())
         raise UnusableInput(f"{path}: undecodable bytes ({where}); use --encoding if you know it")
     chosen = next(iter(decoders))
     return Sniffed(encoding=chosen, sha256=digest.hexdigest(), size=size)
+
+
+# what a Chinese ledger row holds besides ASCII: Latin-1 (¥, ·), punctuation, Chinese
+_NOT_CHINESE = re.compile("[^\x00-\xff\u2000-\u206f\u2100-\u214f\u3000-\u303f\u3400-\u9fff\uff00-\uffef]")
+_HAN = re.compile("[\u3400-\u9fff]")
+
+
+def _chinese(text: str) -> bool:
+    """Chinese text: a Chinese character at least, and nothing a Chinese ledger row does not hold."""
+    return _HAN.search(text) is not None and _NOT_CHINESE.search(text) is None
+
+
+def _line_encoding(line: bytes) -> str | None:
+    """The encoding a non-ASCII line is Chinese text in: UTF-8 first (GB18030 bytes seldom form
+    valid UTF-8, and then not Chinese: 郑梅 in GB18030 reads as "֣÷"), else GB18030 (which
+    decodes any bytes, UTF-8 included); None when it is Chinese in neither."""
+    for name in ("utf-8", "gb18030"):
+        try:
+            if _chinese(line.decode(name)):
+                return name
+        except UnicodeDecodeError:
+            pass
+    return None
+
+
+def _one_encoding(path: Path) -> None:
+    """A file whose Chinese rows are in two encodings is refused, naming the first line of the
+    second one: decoded as one, the other's rows would be stored as mojibake (张三 as 寮犱笁)."""
+    first: dict[str, int] = {}
+    with path.open("rb") as fh:
+        for number, line in enumerate(fh, 1):
+            if line.isascii():
+                continue
+            name = _line_encoding(line)
+            if name is not None:
+                first.setdefault(name, number)
+            if len(first) == 2:
+                was, now = sorted(first, key=first.get)
+                show = {"utf-8": "UTF-8", "gb18030": "GB18030"}
+                raise UnusableInput(f"{path}: line {first[now]}: mixed encodings: {show[was]} text before this "
+                                    f"line, {show[now]} here; export the whole file in one encoding (nothing was "
+                                    "imported)")
 
 
 @dataclass

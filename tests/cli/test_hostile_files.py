@@ -130,3 +130,30 @@ def test_any_file_is_imported_whole_or_not_at_all(store, tmp_path, rows, encodin
         assert after == before
     else:
         assert len(after) - len(before) == summary["inserted"]
+
+
+# Issue 13, item 5: a file mixing encodings is refused with the line where it changes, in both
+# directions, never stored as mojibake.
+_SURNAMES = "王李张刘陈杨黄赵吴周徐孙马朱胡郭何高林罗郑梁谢宋唐许韩冯邓曹彭曾肖田董袁潘于蒋蔡余杜叶程苏魏吕丁任沈姚卢姜崔钟谭陆汪范金石廖贾夏韦付方白邹孟熊秦邱江尹薛闫段雷侯龙史陶黎贺顾毛郝龚邵万钱严覃武戴莫孔向汤"
+_GIVEN = "伟芳娜秀英敏静丽强磊军洋勇艳杰娟涛明超秀兰霞平刚桂英华建国志强晓红玉兰春梅海燕丹萍鹏辉玲"
+_NAMES = st.builds(lambda s, g: s + g, st.sampled_from(_SURNAMES), st.text(_GIVEN, min_size=1, max_size=2))
+
+
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(names=st.lists(_NAMES, min_size=2, max_size=8), odd=st.integers(min_value=0), main=st.sampled_from(
+    ["gb18030", "utf-8"]))
+def test_a_file_mixing_encodings_is_refused_at_the_line_where_it_changes(tmp_path_factory, names, odd, main):
+    other = "utf-8" if main == "gb18030" else "gb18030"
+    at = odd % len(names)
+    folder = tmp_path_factory.mktemp("mixed")
+    rows = [f"L{i},B{i},{name},138{i:08d},300,2025-12-31\n".encode(other if i == at else main)
+            for i, name in enumerate(names)]
+    (folder / "loans.csv").write_bytes(b"loan_id,borrower_id,borrower_name,phone,principal,disbursed_on\n"
+                                       + b"".join(rows))
+    cli = Cli(str(folder / "c.db"))
+    r = cli("import", str(folder / "loans.csv"))
+    assert r.exit_code == 2 and "mixed encodings" in r.stderr, (main, at, names, r.stderr)
+    changed = int(r.stderr.split("line ")[1].split(":")[0])
+    assert changed in (at + 2, 3)  # the odd row, or the row after it when the odd one came first
+    with sqlite3.connect(folder / "c.db") as con:
+        assert con.execute("SELECT count(*) FROM borrowers").fetchone()[0] == 0  # nothing stored

@@ -11,8 +11,9 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 class Gateway:
     """A local SMS gateway that answers with a scripted list of status codes (then 200)."""
 
-    def __init__(self, script: list[int | str]):
+    def __init__(self, script: list[int | str], error: dict | None = None):
         self.script = list(script)
+        self.error = error or {"error": "x"}
         self.requests: list[tuple[dict, dict]] = []
         gateway = self
 
@@ -27,7 +28,7 @@ class Gateway:
                 self.send_response(action)
                 self.send_header("Content-Type", "application/json")
                 self.end_headers()
-                self.wfile.write(json.dumps({"id": f"gw-{body['id']}"} if action == 200 else {"error": "x"}).encode())
+                self.wfile.write(json.dumps({"id": f"gw-{body['id']}"} if action == 200 else gateway.error).encode())
 
             def log_message(self, *args):
                 pass

@@ -10,7 +10,7 @@ from collect_cli.cli import render
 from collect_cli.cli.options import AsOf, FormatOpt, ShowPii, as_of_date
 from collect_cli.cli.render import Format
 from collect_cli.domain.money import fmt, fmt_grouped
-from collect_cli.domain.pii import mask_phone
+from collect_cli.domain.pii import mask_address, mask_phone, mask_text
 from collect_cli.services.account import account_card
 
 
@@ -33,6 +33,8 @@ def account_command(
         card = account_card(conn, loan_id=loan, as_of=day, settings=app.settings)
     main = card.accounts[0]
     phone = main.phone if show_pii else mask_phone(main.phone)
+    free = (lambda text: text) if show_pii else mask_text  # notes and labels: numbers typed into them
+    address = main.address if show_pii else mask_address(main.address)
     loans = [{"loan_id": a.loan_id, "product": a.product, "principal": fmt(a.principal),
               "disbursed_on": a.disbursed_on.isoformat(), "status": a.state.status, "dpd": a.state.dpd,
               "bucket": a.state.bucket, "classification": a.state.classification, "overdue": fmt(a.state.overdue),
@@ -44,7 +46,7 @@ def account_command(
                  "overdue": bool(p.unpaid and p.installment.due_on < day)} for p in main.state.positions]
     data = {
         "as_of": day.isoformat(),
-        "borrower": {"borrower_id": main.borrower_id, "name": main.borrower_name, "phone": phone,
+        "borrower": {"borrower_id": main.borrower_id, "name": main.borrower_name, "phone": phone, "address": address,
                      "locale": main.locale, "timezone": main.timezone or app.settings.timezone,
                      # WHO-4: on file for other borrower ids too, not confirmed as theirs: no debt message
                      "shared_phone": card.shared.get("phone", []), "shared_email": card.shared.get("email", []),
@@ -53,10 +55,10 @@ def account_command(
         "payments": [{"payment_id": p.payment_id, "loan_id": p.loan_id, "paid_on": p.paid_on.isoformat(),
                       "amount": fmt(p.amount)} for p in card.payments],
         "messages": [{"id": m.id, "loan_id": m.loan_id, "step": m.step, "channel": m.channel, "status": m.status,
-                      "as_of": m.as_of.isoformat(), "reason": m.reason} for m in card.messages],
+                      "as_of": m.as_of.isoformat(), "reason": free(m.reason)} for m in card.messages],
         "contacts": [{"at": c.at.isoformat(sep=" ", timespec="minutes") + " UTC", "loan_id": c.loan_id,
-                      "channel": c.channel, "outcome": c.outcome, "party": c.party or "borrower",
-                      "agent": c.agent, "note": c.note,
+                      "channel": c.channel, "outcome": c.outcome, "party": free(c.party) or "borrower",
+                      "agent": c.agent, "note": free(c.note),
                       "override": c.override} for c in card.contacts],
         "promises": [{"loan_id": p.loan_id, "amount": fmt(p.amount), "due_on": p.due_on.isoformat(),
                       "status": p.status, "paid": fmt(p.paid)} for p in card.promises],
@@ -69,7 +71,8 @@ def account_command(
                    "amount": fmt(p.amount), "first_due": p.first_due.isoformat(), "status": status, "by": p.agent}
                   for x in card.plans for p, status in [(x["plan"], x["status"])]],
         "people": [{"id": p.id, "name": p.name, "relation": p.relation,
-                    "phone": p.phone if show_pii else mask_phone(p.phone), "source": p.source} for p in card.people],
+                    "phone": p.phone if show_pii else mask_phone(p.phone), "source": free(p.source)}
+                   for p in card.people],
     }
     if fmt_ is not Format.table:
         render.json_out(data)
@@ -81,7 +84,7 @@ def account_command(
         flags.append(f"the name {b['name_check']}: messages greet the borrower neutrally")
     render.panel(f"{b['name']} ({b['borrower_id']}) as of {day.isoformat()}",
                  [f"phone {b['phone']}   language {b['locale']}   time zone {b['timezone']}",
-                  f"address {main.address or '-'}", *flags])
+                  f"address {b['address'] or '-'}", *flags])
     render.table("Loans", [("loan", "left"), ("product", "left"), ("status", "left"), ("dpd", "right"),
                            ("bucket", "left"), ("class", "left"), ("overdue", "right"), ("outstanding", "right"),
                            ("next due", "left")],

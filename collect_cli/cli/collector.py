@@ -9,18 +9,19 @@ from typing import Annotated
 import typer
 
 from collect_cli.cli import render
-from collect_cli.cli.options import FormatOpt, Now, date_option, moment
+from collect_cli.cli.options import FormatOpt, Now, ShowPii, date_option, moment
 from collect_cli.cli.render import Format
 from collect_cli.domain.money import fmt
+from collect_cli.domain.pii import mask_text
+from collect_cli.errors import UsageError
 from collect_cli.ledger.values import parse_date, parse_money
+from collect_cli.services.contact_facts import day_start
 from collect_cli.services.contacts import (
     CHANNELS,
     OUTCOMES,
     THIRD_PARTY_SCRIPT,
     log_contact,
 )
-from collect_cli.errors import UsageError
-from collect_cli.services.contact_facts import day_start
 from collect_cli.store import queries as q
 
 Agent = Annotated[str | None, typer.Option("--agent", envvar="COLLECT_AGENT", show_envvar=True,
@@ -140,6 +141,7 @@ def audit_command(
     start: Annotated[str | None, typer.Option("--from", metavar="DATE", help="From this day (configured zone).")] = None,
     end: Annotated[str | None, typer.Option("--to", metavar="DATE", help="To this day, included.")] = None,
     limit: Annotated[int, typer.Option(min=0, help="The latest N entries (0: all).")] = 1000,
+    show_pii: ShowPii = False,
     fmt_: FormatOpt = Format.table,
 ) -> None:
     """Who did what and when, in the order it was recorded: contacts, promises, holds and
@@ -165,7 +167,8 @@ def audit_command(
         rows = q.audit_trail(conn, loan_ids=loans, agent=agent, action=action, since=since, until=until,
                              limit=limit or None)
     records = [{"at": r["at"].isoformat(sep=" ", timespec="seconds") + " UTC", "agent": r["agent"],
-                "action": r["action"], "loan_id": r["loan_id"], "detail": r["detail"]} for r in rows]
+                "action": r["action"], "loan_id": r["loan_id"],
+                "detail": r["detail"] if show_pii else mask_text(r["detail"])} for r in rows]
     fields = ["at", "agent", "action", "loan_id", "detail"]
     if fmt_ is not Format.table:
         render.records_out(fmt_, records, fields)

@@ -10,13 +10,14 @@ from collect_cli.cli import render
 from collect_cli.cli.options import FormatOpt, Now, ShowPii, moment
 from collect_cli.cli.render import Format
 from collect_cli.domain.money import fmt
-from collect_cli.domain.pii import mask_phone
+from collect_cli.domain.pii import mask_address, mask_email, mask_phone, mask_text
 from collect_cli.domain.strategy import CHANNELS
 from collect_cli.errors import UsageError
 from collect_cli.services.delivery import send_due
 from collect_cli.store import queries as q
 
 STATUSES = ("queued", "sent", "failed", "suppressed", "cancelled", "skipped")
+_MASKS = {"sms": mask_phone, "email": mask_email, "letter": mask_address}
 FIELDS = ["id", "loan_id", "step", "episode", "channel", "status", "reason", "recipient", "as_of",
           "amount_overdue", "send_after", "attempts", "provider_ref", "template"]
 
@@ -39,8 +40,8 @@ def outbox_command(
         rows = q.list_messages(conn, status=status, loan_id=loan, limit=limit or None)
     records = [{
         "id": r.id, "loan_id": r.loan_id, "step": r.step, "episode": r.episode, "channel": r.channel,
-        "status": r.status, "reason": r.reason,
-        "recipient": r.recipient if show_pii or r.channel != "sms" else mask_phone(r.recipient),
+        "status": r.status, "reason": r.reason if show_pii else mask_text(r.reason),
+        "recipient": r.recipient if show_pii else _MASKS.get(r.channel, mask_text)(r.recipient),
         "as_of": r.as_of.isoformat(), "amount_overdue": fmt(r.amount_overdue),
         "send_after": r.send_after.isoformat(sep=" ", timespec="minutes") + " UTC" if r.send_after else None,
         "attempts": r.attempts, "provider_ref": r.provider_ref, "template": r.template,

@@ -22,11 +22,11 @@ from collect_cli.domain.text_forms import (
     PLACEHOLDER,
     compact,
     digits_form,
-    is_cjk,
     fold,
+    foreign_character,
+    is_cjk,
     letter_text,
     letters_of,
-    foreign_character,
     markup_problem,
     reordering_character,
 )

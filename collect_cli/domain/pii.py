@@ -5,6 +5,9 @@ Names are shown: a collector greets the borrower by name; numbers identify and a
 
 from __future__ import annotations
 
+import re
+import unicodedata
+
 
 def mask_phone(phone: str | None) -> str:
     """'+8613812345678' -> '+86 138****5678'; other E.164 numbers keep country code and last 4."""
@@ -29,3 +32,32 @@ def mask_email(email: str | None) -> str:
 def mask_point(point: str | None) -> str:
     """A phone number or an e-mail, masked."""
     return mask_email(point) if point and "@" in point else mask_phone(point)
+
+
+# Numbers typed into free text (notes, party labels, a provider's error body): a run of nine
+# or more digits (a phone, an ID, a card; not a date or a loan id), with the spaces, dashes,
+# brackets and + people write between them; an ID number may end in X. E-mail addresses too.
+_NUMBER_IN_TEXT = re.compile(r"(?<![\w.,])\+?\(?\d(?:[\s\-()]*\d){8,}(?:[\s\-]*[xX](?![a-zA-Z]))?")
+_EMAIL_IN_TEXT = re.compile(r"[\w.+-]+@[\w-]+(?:\.[\w-]+)+")
+
+
+def mask_text(text: str | None) -> str | None:
+    """Free text with the phone, ID and card numbers and e-mails in it masked (the last four
+    digits kept, as a collector says 尾号1234)."""
+    if not text:
+        return text
+    normal = unicodedata.normalize("NFKC", text)  # full-width digits are digits
+
+    def number(m: re.Match) -> str:
+        digits = re.sub(r"\D", "", m.group(0))
+        return "*" * max(len(digits) - 4, 3) + digits[-4:]
+
+    return _EMAIL_IN_TEXT.sub(lambda m: mask_email(m.group(0)), _NUMBER_IN_TEXT.sub(number, normal))
+
+
+def mask_address(address: str | None) -> str:
+    """A postal address with only its first part shown (the city, not the door)."""
+    if not address:
+        return ""
+    keep = min(6, max(len(address) // 3, 1))
+    return address[:keep] + "****"

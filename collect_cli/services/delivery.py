@@ -25,7 +25,7 @@ from collect_cli.config import Settings
 from collect_cli.domain.compliance import Refusal
 from collect_cli.domain.money import fmt
 from collect_cli.domain.notice import ENGINE_FIELDS, engine_values
-from collect_cli.domain.pii import mask_phone
+from collect_cli.domain.pii import mask_phone, mask_text
 from collect_cli.domain.policy import decide
 from collect_cli.messaging.senders import FileSender, HttpSender, Outgoing, SmtpSender
 from collect_cli.services.contact_facts import BatchRecords, local_day, zone_of
@@ -227,9 +227,11 @@ def _deliver(msg, acc: Account, recipient: str, sender, settings: Settings, summ
                                    as_of=msg.as_of))
     status = "queued" if outcome.status == "retry" else outcome.status
     {"sent": summary.sent, "failed": summary.failed, "queued": summary.deferred}[status][msg.channel] += 1
-    row = {"id": msg.id, "status": status, "reason": outcome.reason, "recipient": recipient,
+    # a provider's error body may quote the number or the text: scrubbed before it is stored
+    reason = mask_text(outcome.reason)[:500] if outcome.reason else outcome.reason
+    row = {"id": msg.id, "status": status, "reason": reason, "recipient": recipient,
            "attempts": msg.attempts + outcome.attempts, "provider_ref": outcome.provider_ref}
-    event = outcome.reason or f"attempts {outcome.attempts}, ref {outcome.provider_ref}"
+    event = reason or f"attempts {outcome.attempts}, ref {outcome.provider_ref}"
     if recipient != msg.recipient:  # WHO-1: the ledger's number or address now, not the one queued for
         shown = mask_phone(msg.recipient) if msg.channel == "sms" else "an earlier address"
         event += f"; recipient from the ledger in force (queued for {shown})"

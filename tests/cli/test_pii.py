@@ -106,3 +106,56 @@ def test_show_pii_is_audited_before_anything_is_printed_even_into_a_cut_pipe(tmp
     with sqlite3.connect(db) as con:
         shown = con.execute("SELECT detail FROM audit WHERE action = 'show-pii'").fetchall()
     assert len(shown) == 1 and "queue" in shown[0][0] and str(db) not in shown[0][0]
+
+
+def test_numbers_in_free_text_addresses_and_provider_errors_are_masked(cli, tmp_path):
+    """Issue 13, item 5: a number typed into a note or a party label, a letter's or an e-mail's
+    recipient and the account card's address are masked unless --show-pii; a provider's error
+    body is scrubbed before it is stored."""
+    from datetime import datetime
+
+    from collect_cli.config import Delivery, Settings
+    from collect_cli.services.delivery import send_due
+    from collect_cli.store.database import open_engine
+    from tests.cli.ledger_book import INSTALLMENTS, LOANS, run
+    from tests.servers import Gateway
+
+    for name, content in (("loans.csv", LOANS), ("inst.csv", INSTALLMENTS)):
+        (tmp_path / name).write_text(content, encoding="utf-8")
+    assert cli("import", str(tmp_path / "loans.csv"), str(tmp_path / "inst.csv")).exit_code == 0
+    assert cli("log", "L1", "--channel", "call", "--outcome", "no-answer", "--now", "2026-03-05T10:00",
+               "--note", "wife says new number 139-1234-5678, id 11010519491231002X").exit_code == 0
+    card = cli("account", "L1", "--as-of", "2026-03-05", "--format", "json")
+    data = json.loads(card.stdout)
+    assert "139-1234-5678" not in card.stdout and "5678" in data["contacts"][0]["note"]
+    assert "11010519491231002X" not in card.stdout
+    assert data["borrower"]["address"] != "上海市黄浦区1号" and data["borrower"]["address"].endswith("****")
+    shown = json.loads(cli("account", "L1", "--as-of", "2026-03-05", "--format", "json", "--show-pii").stdout)
+    assert "139-1234-5678" in shown["contacts"][0]["note"] and shown["borrower"]["address"] == "上海市黄浦区1号"
+    assert cli("hold", "L2", "--reason", "complaint", "--note", "complained from 13712345678").exit_code == 0
+    audit = cli("audit", "--format", "csv")
+    assert audit.exit_code == 0 and "13712345678" not in audit.stdout and "5678" in audit.stdout
+    assert "13712345678" in cli("audit", "--format", "csv", "--show-pii").stdout
+    run(cli, "2026-03-05")
+    letters = [m for m in json.loads(cli("outbox", "--format", "json", "--limit", "0").stdout) if m["channel"] == "letter"]
+    assert letters and all("上海市黄浦区1号" not in (m["recipient"] or "") for m in letters)
+    gw = Gateway([400] * 20, error={"error": "number +8613800000001 is blocked"})
+    try:
+        settings = Settings(delivery=Delivery(senders={"sms": "http", "letter": "file", "email": "file"},
+                                              http_url=gw.url, http_max_attempts=1, http_backoff_ms=10,
+                                              spool_dir=tmp_path / "spool"))
+        engine = open_engine(cli.db)
+        send_due(engine=engine, settings=settings, clock=lambda: datetime(2026, 3, 5, 2, 0))
+        engine.dispose()
+    finally:
+        gw.close()
+    from sqlalchemy import create_engine, text
+
+    from collect_cli.store.database import database_url
+
+    check = create_engine(database_url(cli.db))
+    with check.connect() as conn:
+        stored = [r for (r,) in conn.execute(text("SELECT reason FROM outbox WHERE status = 'failed'"))]
+        events = [r for (r,) in conn.execute(text("SELECT reason FROM outbox_events WHERE status = 'failed'"))]
+    check.dispose()
+    assert stored and all("8613800000001" not in r and "0001" in r for r in stored + events)

@@ -9,7 +9,7 @@ import typer
 
 from collect_cli.cli import render
 from collect_cli.cli.render import Format
-from collect_cli.errors import EXIT_OK, EXIT_REJECTED_ROWS, EXIT_UNUSABLE, UsageError
+from collect_cli.errors import EXIT_OK, EXIT_REJECTED_ROWS, EXIT_UNUSABLE
 from collect_cli.services.importer import (
     FileResult,
     ImportOptions,
@@ -72,7 +72,7 @@ def import_command(
         help="Where rejected rows go: a file (one input) or a folder.")] = None,
     force: Annotated[bool, typer.Option(
         "--force", help="Import a file again even if the same content was imported before.")] = False,
-    fmt: Annotated[Format, typer.Option("--format", "-f", help="Summary as table or json (history: csv too).")] = \
+    fmt: Annotated[Format, typer.Option("--format", "-f", help="Summary as table, json or csv.")] = \
         Format.table,
 ) -> None:
     if [str(f) for f in files] == ["history"] and not files[0].exists():
@@ -80,8 +80,6 @@ def import_command(
         return
     if kind is not None and kind not in ("loans", "installments", "payments"):
         raise typer.BadParameter(f"{kind!r} is not loans, installments or payments", param_hint="--kind")
-    if fmt is Format.csv:
-        raise UsageError("--format: import prints its summary as table or json")
     app = ctx.obj
     options = ImportOptions(kind=kind, encoding=encoding, date_format=date_format, rejects=rejects, force=force,
                             name_problem=name_check(app.settings), names=app.settings.ledger.suspicious_names)
@@ -120,6 +118,10 @@ def _render(results: list[FileResult], fmt: Format) -> None:
                         "a web address, lexicon words): imported, and messages greet them neutrally")
     if fmt is Format.json:
         render.json_out([_as_json(r) for r in results])
+        return
+    if fmt is Format.csv:  # the same fields as the JSON, a row per file
+        records = [{k: "; ".join(v) if isinstance(v, list) else v for k, v in _as_json(r).items()} for r in results]
+        render.records_out(fmt, records, list(records[0]))
         return
     render.table(
         "Import",

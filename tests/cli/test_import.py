@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import csv
+import io
 import json
 import os
 from pathlib import Path
@@ -337,3 +338,13 @@ def test_phone_numbers_are_masked_unless_show_pii(cli, tmp_path):
         assert "+86 138****5678" in out and "13812345678" not in out, fmt
     out = cli("report", "accounts", "--as-of", "2026-03-01", "--show-pii", "--format", "csv").stdout
     assert "+8613812345678" in out
+
+
+def test_the_import_summary_as_csv_has_the_jsons_fields(cli, tmp_path):
+    pay = write(tmp_path / "pay.csv", PAYMENTS)
+    loans = write(tmp_path / "loans.csv", LOANS_ZH)
+    as_json = json.loads(cli("import", str(loans), "--format", "json").stdout)
+    r = cli("import", str(pay), "--format", "csv")
+    assert r.exit_code in (0, 3), r.stderr
+    rows = list(csv.DictReader(io.StringIO(r.stdout)))
+    assert list(rows[0]) == list(as_json[0]) and rows[0]["kind"] == "payments" and rows[0]["read"] == "2"

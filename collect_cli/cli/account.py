@@ -14,11 +14,16 @@ from collect_cli.domain.pii import mask_address, mask_phone, mask_text
 from collect_cli.services.account import account_card
 
 
+SECTIONS = ("borrower", "loans", "schedule", "payments", "messages", "contacts", "promises", "holds", "plans", "people")
+
+
 def account_command(
     ctx: typer.Context,
     loan: Annotated[str, typer.Argument(help="Any loan of the borrower.")],
     as_of: AsOf = None,
     show_pii: ShowPii = False,
+    section: Annotated[str | None, typer.Option(
+        help=f"With --format csv: the section to print ({', '.join(SECTIONS)}).")] = None,
     fmt_: FormatOpt = Format.table,
 ) -> None:
     """The account card: the borrower, every loan of theirs as of the date, the schedule with
@@ -27,6 +32,11 @@ def account_command(
 
     Example: collect account L00000044 --as-of 2026-11-20
     """
+    if fmt_ is Format.csv and section not in SECTIONS:
+        raise typer.BadParameter(f"a card is many tables: name one with --section ({', '.join(SECTIONS)}), or use "
+                                 "--format json for all of it", param_hint="--section")
+    if section is not None and fmt_ is not Format.csv:
+        raise typer.BadParameter("--section goes with --format csv", param_hint="--section")
     app = ctx.obj
     day = as_of_date(as_of, app.today())
     with app.engine().connect() as conn:
@@ -74,8 +84,16 @@ def account_command(
                     "phone": p.phone if show_pii else mask_phone(p.phone), "source": free(p.source)}
                    for p in card.people],
     }
-    if fmt_ is not Format.table:
+    if fmt_ is Format.json:
         render.json_out(data)
+        return
+    if fmt_ is Format.csv:
+        rows = [data["borrower"]] if section == "borrower" else data[section]
+        if not rows:
+            render.note(f"{section}: none")
+            return
+        render.records_out(fmt_, ({k: "; ".join(v) if isinstance(v, list) else v for k, v in r.items()} for r in rows),
+                           list(rows[0]))
         return
     b = data["borrower"]
     flags = [f"{kind} also on file for {', '.join(ids)}: no debt message until confirmed (WHO-4)"

@@ -219,3 +219,17 @@ def test_custom_buckets_need_a_strategy_only_where_one_is_used(tmp_path, cli, bo
     for args in (["run-reminders", "--as-of", "2026-03-05", "--now", "2026-03-05T02:00"], ["templates", "lint"]):
         r = cli(*args)
         assert r.exit_code == 2 and "strategy" in r.stderr and "[[strategy]]" in r.stderr, (args, r.stderr)
+
+
+def test_the_account_card_as_csv_is_one_section(cli, book):
+    import csv
+    import io
+
+    r = cli("account", "L1", "--as-of", "2026-03-05", "--format", "csv")
+    assert r.exit_code == 2 and "--section" in r.stderr  # a card is many tables: CSV is one of them
+    r = cli("account", "L1", "--as-of", "2026-03-05", "--format", "csv", "--section", "schedule")
+    rows = list(csv.DictReader(io.StringIO(r.stdout)))
+    assert r.exit_code == 0 and [x["seq"] for x in rows] == ["1", "2", "3"] and not r.stdout.lstrip().startswith("{")
+    whole = json.loads(cli("account", "L1", "--as-of", "2026-03-05", "--format", "json").stdout)
+    assert list(rows[0]) == list(whole["schedule"][0])
+    assert cli("account", "L1", "--section", "loans").exit_code == 2  # --section goes with csv

@@ -52,7 +52,8 @@ COMMANDS = [
 @pytest.mark.parametrize("args", COMMANDS, ids=lambda a: " ".join(a[:2]))
 def test_no_command_prints_a_full_phone_number(sample, args, fmt):
     loan = a_late_loan(sample)
-    r = sample(*[a.replace("{loan}", loan) for a in args], "--format", fmt)
+    extra = ["--section", "borrower"] if args[0] == "account" and fmt == "csv" else []  # a card's CSV is a section
+    r = sample(*[a.replace("{loan}", loan) for a in args], "--format", fmt, *extra)
     assert r.exit_code in (0, 6), r.stderr  # 6: a plan refused by a rule still prints why
     shown = FULL_PHONE.findall(r.stdout + r.stderr)
     assert not shown, shown[:3]

@@ -96,7 +96,7 @@ def export_csv(path: Path, header: Sequence[str], records: Iterable[dict[str, An
     try:
         fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)  # personal data: owner only
         with open(fd, "w", encoding="utf-8-sig", newline="") as fh:
-            w = csv.writer(fh)
+            w = csv.writer(fh, lineterminator="\n")  # as --format csv prints it
             w.writerow(header)
             w.writerows([excel_safe(r[h]) for h in header] for r in records)
         os.replace(tmp, path)

@@ -70,7 +70,7 @@ def buckets_command(ctx: typer.Context, as_of: AsOf = None, product: Product = N
     app_ = ctx.obj
     if as_of is not None and (start is not None or end is not None):
         raise UsageError("--as-of is one date; --from/--to a range: give one or the other")
-    if start is not None or end is not None or chart is not None or output is not None:
+    if start is not None or end is not None or chart is not None:
         first, last = _range(start, end or as_of, app_)
         with app_.engine().connect() as conn:
             rep = analyst.bucket_trend(conn, analyst.dates_between(first, last, every), settings=app_.settings,
@@ -85,8 +85,13 @@ def buckets_command(ctx: typer.Context, as_of: AsOf = None, product: Product = N
          "outstanding": fmt(r.outstanding), "share_pct": _pct(r.share), "as_of": day.isoformat()}
         for r in rep.rows
     ]
+    fields = ["bucket", "accounts", "overdue", "outstanding", "share_pct", "as_of"]
+    if output is not None:  # exactly what --format csv prints, into the file
+        render.export_csv(output, fields, records)
+        render.note(f"buckets as of {day.isoformat()}: written to {output}")
+        return
     if fmt_ is not Format.table:
-        render.records_out(fmt_, records, ["bucket", "accounts", "overdue", "outstanding", "share_pct", "as_of"])
+        render.records_out(fmt_, records, fields)
         return
     t = rep.total
     render.table(

@@ -233,3 +233,12 @@ def test_the_account_card_as_csv_is_one_section(cli, book):
     whole = json.loads(cli("account", "L1", "--as-of", "2026-03-05", "--format", "json").stdout)
     assert list(rows[0]) == list(whole["schedule"][0])
     assert cli("account", "L1", "--section", "loans").exit_code == 2  # --section goes with csv
+
+
+@pytest.mark.parametrize("report", [["buckets", "--as-of", "2026-03-05"], ["rolls", "--from", "2026-02-01", "--to",
+                                    "2026-03-05"], ["classification", "--as-of", "2026-03-05"]])
+def test_output_to_a_file_is_what_format_csv_prints(cli, book, tmp_path, report):
+    out = tmp_path / "r.csv"
+    assert cli("report", *report, "-o", str(out)).exit_code == 0
+    printed = cli("report", *report, "--format", "csv").stdout
+    assert out.read_text(encoding="utf-8-sig") == printed  # the file only adds the BOM Excel needs

@@ -132,6 +132,11 @@ def _render(results: list[FileResult], fmt: Format) -> None:
           f"{r.updated:,}", f"{r.unchanged:,}", f"{r.rejected:,}", str(r.rejects_path or "")]
          for r in results),
     )
+    render.summary(f"import: {len(results)} file(s), {sum(r.rows_read for r in results):,} rows read, "
+                   f"{sum(r.inserted for r in results):,} new, {sum(r.updated for r in results):,} updated, "
+                   f"{sum(r.unchanged for r in results):,} unchanged, {sum(r.rejected for r in results):,} rejected"
+                   + (f", {sum(r.status == 'unusable' for r in results)} unusable"
+                      if any(r.status == "unusable" for r in results) else ""), fmt)
 
 
 def _as_json(r: FileResult) -> dict:

@@ -98,6 +98,6 @@ def send_command(
              ", ".join(f"{k} {v}" for k, v in sorted(s.deferred.items()))],
             ["waiting for the contact window", s.waiting, ""],
         ])
-    render.note(f"send: {sum(s.sent.values()):,} sent, {sum(s.failed.values()):,} failed, "
-                f"{sum(s.cancelled.values()):,} cancelled, {sum(s.deferred.values()):,} deferred, "
-                f"{s.waiting:,} waiting")
+    render.summary(f"send: {sum(s.sent.values()):,} sent, {sum(s.failed.values()):,} failed, "
+                   f"{sum(s.cancelled.values()):,} cancelled, {sum(s.deferred.values()):,} deferred, "
+                   f"{s.waiting:,} waiting", fmt_)

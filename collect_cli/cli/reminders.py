@@ -67,10 +67,10 @@ def run_command(
               ", ".join(f"{k} {v}" for k, v in r["suppressed_by_rule"].items()), r["skipped"]] for r in rows),
             footer=["total", total["queued"], total["suppressed"], "", total["skipped"]],
         )
-    render.note(f"run-reminders {day.isoformat()}: {summary.accounts:,} open loans, {total['queued']:,} queued, "
-                f"{total['suppressed']:,} suppressed, {total['skipped']:,} skipped"
-                + "".join(f", promises {k} {v}" for k, v in sorted(summary.promises.items()))
-                + (" (dry run)" if dry_run else ""))
+    render.summary(f"run-reminders {day.isoformat()}: {summary.accounts:,} open loans, {total['queued']:,} queued, "
+                   f"{total['suppressed']:,} suppressed, {total['skipped']:,} skipped"
+                   + "".join(f", promises {k} {v}" for k, v in sorted(summary.promises.items()))
+                   + (" (dry run)" if dry_run else ""), fmt_)
     raise typer.Exit(summary.exit_code)
 
 

@@ -50,6 +50,15 @@ def note(message: str) -> None:
     err.print(message, markup=False, soft_wrap=True, style="dim" if err.is_terminal else None)
 
 
+def summary(message: str, fmt: Format) -> None:
+    """A command's one-line summary: data, on stdout after its table (so `… | tail -1` is the
+    summary); with --format json or csv on stderr, which keeps stdout the document."""
+    if fmt is Format.table:
+        out_console().print(message, markup=False, soft_wrap=True)
+    else:
+        note(message)
+
+
 def table(title: str | None, columns: Sequence[tuple[str, str]], rows: Iterable[Sequence[Any]],
           footer: Sequence[Any] | None = None) -> None:
     """columns: (header, justify); footer: a total row, set apart."""

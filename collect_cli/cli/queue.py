@@ -118,6 +118,7 @@ def assign_command(
     as_of: AsOf = None,
     by: Annotated[str | None, typer.Option(help="Who assigns (default: the login name).")] = None,
     now: Now = None,
+    fmt_: FormatOpt = Format.table,
 ) -> None:
     """Spread today's queue over the agents: most urgent first, an account stays with the agent
     who last worked it, the rest to whoever has fewest, up to --capacity each.
@@ -132,8 +133,7 @@ def assign_command(
     day = as_of_date(as_of, _local_day(at, app_))
     result = assign(engine=app_.engine(), settings=app_.settings, as_of=day, now=at, agents=[n[:64] for n in names],
                     capacity=capacity, by=(by or app_.operator())[:64])
-    render.table(f"Assigned for {day.isoformat()}", [("agent", "left"), ("accounts", "right")],
-                 ([a, len(ids)] for a, ids in result.items()))
+    _assigned(day, result, fmt_, f"Assigned for {day.isoformat()}")
 
 
 @app.command("take")
@@ -143,6 +143,7 @@ def take_command(
     limit: Annotated[int, typer.Option(min=1, help="How many accounts to take.")] = 10,
     as_of: AsOf = None,
     now: Now = None,
+    fmt_: FormatOpt = Format.table,
 ) -> None:
     """Take the next most urgent accounts nobody has today (safe with many agents at once).
 
@@ -152,4 +153,18 @@ def take_command(
     at = moment(now, app_)
     day = as_of_date(as_of, _local_day(at, app_))
     got = take(engine=app_.engine(), settings=app_.settings, as_of=day, now=at, agent=agent[:64], limit=limit)
-    render.json_out({"agent": agent, "day": day.isoformat(), "loans": got})
+    _assigned(day, {agent: got}, fmt_, f"Taken by {agent} for {day.isoformat()}")
+
+
+def _assigned(day, result: dict[str, list[str]], fmt_: Format, title: str) -> None:
+    """Who got which accounts: a row per account (csv), per agent (table), or the lists (json)."""
+    if fmt_ is Format.json:
+        render.json_out({"day": day.isoformat(), "agents": result,
+                         **({"agent": next(iter(result)), "loans": next(iter(result.values()))}
+                            if len(result) == 1 else {})})
+    elif fmt_ is Format.csv:
+        render.csv_out(["day", "agent", "loan_id"], ([day.isoformat(), a, loan] for a, ids in result.items()
+                                                    for loan in ids))
+    else:
+        render.table(title, [("agent", "left"), ("accounts", "right"), ("loans", "left")],
+                     ([a, len(ids), " ".join(ids)] for a, ids in result.items()))

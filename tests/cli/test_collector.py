@@ -256,3 +256,19 @@ def test_who2_third_parties_only_help_reach_the_borrower(cli, book):
     listed = cli("people", "list", "L1", "--format", "json")
     [person] = json.loads(listed.stdout)
     assert person["refused"] is True and "0009" in person["phone"] and "13900000009" not in listed.stdout
+
+
+def test_queue_take_and_assign_print_in_every_format(cli, book):
+    import csv
+    import io
+
+    taken = json.loads(cli("queue", "take", "--agent", "wang", "--limit", "1", "--as-of", "2026-02-05", "--now",
+                           "2026-02-05T10:00", "--format", "json").stdout)
+    assert taken["agent"] == "wang" and len(taken["loans"]) == 1 and taken["agents"] == {"wang": taken["loans"]}
+    r = cli("queue", "assign", "--agents", "li,zhao", "--capacity", "1", "--as-of", "2026-02-05", "--now",
+            "2026-02-05T10:00", "--format", "csv")
+    rows = list(csv.DictReader(io.StringIO(r.stdout)))
+    assert r.exit_code == 0 and {x["agent"] for x in rows} <= {"li", "zhao"} and all(x["loan_id"] for x in rows)
+    table = cli("queue", "take", "--agent", "qian", "--limit", "1", "--as-of", "2026-02-05", "--now",
+                "2026-02-05T10:00")
+    assert table.exit_code == 0 and "Taken by qian" in table.stdout

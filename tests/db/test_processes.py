@@ -276,7 +276,7 @@ def small_book(db, tmp_path):
 
 def test_two_agents_taking_work_at_once_never_get_the_same_account(small_book, tmp_path):
     takers = [collect(small_book, "queue", "take", "--agent", agent, "--limit", "25", "--as-of", AS_OF,
-                      "--now", "2026-11-20T09:00", cwd=tmp_path) for agent in ("wang", "li")]
+                      "--now", "2026-11-20T09:00", "--format", "json", cwd=tmp_path) for agent in ("wang", "li")]
     got = []
     for p in takers:
         out, err = p.communicate(timeout=300)

@@ -13,7 +13,6 @@ from collect_cli.domain.money import fmt, fmt_grouped
 from collect_cli.domain.pii import mask_address, mask_phone, mask_text
 from collect_cli.services.account import account_card
 
-
 SECTIONS = ("borrower", "loans", "schedule", "payments", "messages", "contacts", "promises", "holds", "plans", "people")
 
 

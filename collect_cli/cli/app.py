@@ -140,7 +140,7 @@ def _register() -> None:
     app.command("import", help=imports.HELP, no_args_is_help=True)(imports.import_command)
     app.command("run-reminders", help=reminders.RUN_HELP)(reminders.run_command)
     app.command("send")(outbox.send_command)
-    app.command("outbox")(outbox.outbox_command)
+    app.add_typer(outbox.outbox_app, name="outbox")
     app.add_typer(queue.app, name="queue")
     app.command("account")(account.account_command)
     app.command("log")(collector.log_command)

@@ -27,13 +27,18 @@ def outbox_command(
     status: Annotated[str | None, typer.Option(help=f"Only this status: {', '.join(STATUSES)}.")] = None,
     loan: Annotated[str | None, typer.Option(help="Only this loan.")] = None,
     limit: Annotated[int, typer.Option(min=0, help="At most N messages; 0 for all.")] = 200,
+    body: Annotated[bool, typer.Option("--body", help="With the rendered text of each message.")] = False,
     show_pii: ShowPii = False,
     fmt_: FormatOpt = Format.table,
 ) -> None:
     """List messages: why did this borrower get nothing? (`--status suppressed` gives the rule).
+    `collect outbox show ID` prints one message whole: its text and every event of it.
 
     Example: collect outbox --status suppressed --loan L00000044
+    Example: collect outbox show 12
     """
+    if ctx.invoked_subcommand is not None:
+        return
     if status not in (None, *STATUSES):
         raise typer.BadParameter(f"one of {', '.join(STATUSES)}", param_hint="--status")
     with ctx.obj.engine().connect() as conn:
@@ -45,9 +50,14 @@ def outbox_command(
         "as_of": r.as_of.isoformat(), "amount_overdue": fmt(r.amount_overdue),
         "send_after": r.send_after.isoformat(sep=" ", timespec="minutes") + " UTC" if r.send_after else None,
         "attempts": r.attempts, "provider_ref": r.provider_ref, "template": r.template,
+        **({"body": r.body if show_pii else mask_text(r.body)} if body else {}),
     } for r in rows]
     if fmt_ is not Format.table:
-        render.records_out(fmt_, records, FIELDS)
+        render.records_out(fmt_, records, FIELDS + (["body"] if body else []))
+        return
+    if body:
+        for r in records:
+            render.panel(f"{r['id']} {r['loan_id']} {r['step']} ({r['channel']}, {r['status']})", [r["body"] or ""])
         return
     render.table(f"Outbox ({len(records)} messages)",
                  [("id", "right"), ("loan", "left"), ("step", "left"), ("channel", "left"), ("status", "left"),
@@ -101,3 +111,48 @@ def send_command(
     render.summary(f"send: {sum(s.sent.values()):,} sent, {sum(s.failed.values()):,} failed, "
                    f"{sum(s.cancelled.values()):,} cancelled, {sum(s.deferred.values()):,} deferred, "
                    f"{s.waiting:,} waiting", fmt_)
+
+
+def show_command(
+    ctx: typer.Context,
+    message_id: Annotated[int, typer.Argument(metavar="ID", help="The message (see `collect outbox`).")],
+    show_pii: ShowPii = False,
+    fmt_: FormatOpt = Format.table,
+) -> None:
+    """One message whole: what it was, its rendered text, and every event of it (queued,
+    suppressed, cancelled, sent, each attempt) with the time and who.
+
+    Example: collect outbox show 12
+    """
+    with ctx.obj.engine().connect() as conn:
+        m = q.message(conn, message_id)
+        if m is None:
+            raise UsageError(f"no message {message_id}")
+        history = q.message_history(conn, message_id)
+    free = (lambda text: text) if show_pii else mask_text
+    data = {"id": m.id, "loan_id": m.loan_id, "step": m.step, "episode": m.episode, "channel": m.channel,
+            "status": m.status, "reason": free(m.reason),
+            "recipient": m.recipient if show_pii else _MASKS.get(m.channel, mask_text)(m.recipient),
+            "as_of": m.as_of.isoformat(), "amount_overdue": fmt(m.amount_overdue), "template": m.template,
+            "template_sha256": m.template_hash, "body": free(m.body),
+            "events": [{"at": e.at.isoformat(sep=" ", timespec="seconds") + " UTC", "status": e.status,
+                        "reason": free(e.reason), "by": e.actor} for e in history]}
+    if fmt_ is Format.json:
+        render.json_out(data)
+        return
+    if fmt_ is Format.csv:
+        render.records_out(fmt_, data["events"], ["at", "status", "reason", "by"])
+        return
+    render.panel(f"Message {m.id}: {m.loan_id} {m.step} ({m.channel}), {m.status}",
+                 [f"episode {m.episode}   as of {data['as_of']}   overdue {data['amount_overdue']}   to "
+                  f"{data['recipient'] or '-'}", f"template {m.template}   template sha256 {m.template_hash}",
+                  "", data["body"] or ""])
+    render.table("History", [("at", "left"), ("status", "left"), ("reason", "left"), ("by", "left")],
+                 ([e["at"], e["status"], e["reason"] or "", e["by"]] for e in data["events"]))
+
+
+outbox_app = typer.Typer(help="The outbox: every message the nightly run made, and what became of it.\n\n"
+                              "Example: collect outbox --status suppressed --loan L00000044",
+                         rich_markup_mode=None)
+outbox_app.callback(invoke_without_command=True)(outbox_command)
+outbox_app.command("show")(show_command)

@@ -6,7 +6,6 @@ Names are shown: a collector greets the borrower by name; numbers identify and a
 from __future__ import annotations
 
 import re
-import unicodedata
 
 
 def mask_phone(phone: str | None) -> str:
@@ -37,7 +36,7 @@ def mask_point(point: str | None) -> str:
 # Numbers typed into free text (notes, party labels, a provider's error body): a run of nine
 # or more digits (a phone, an ID, a card; not a date or a loan id), with the spaces, dashes,
 # brackets and + people write between them; an ID number may end in X. E-mail addresses too.
-_NUMBER_IN_TEXT = re.compile(r"(?<![\w.,])\+?\(?\d(?:[\s\-()]*\d){8,}(?:[\s\-]*[xX](?![a-zA-Z]))?")
+_NUMBER_IN_TEXT = re.compile(r"(?<![A-Za-z0-9.,])\+?\(?\d(?:[\s\-()]*\d){8,}(?:[\s\-]*[xX](?![a-zA-Z]))?")
 _EMAIL_IN_TEXT = re.compile(r"[\w.+-]+@[\w-]+(?:\.[\w-]+)+")
 
 
@@ -46,13 +45,13 @@ def mask_text(text: str | None) -> str | None:
     digits kept, as a collector says 尾号1234)."""
     if not text:
         return text
-    normal = unicodedata.normalize("NFKC", text)  # full-width digits are digits
 
     def number(m: re.Match) -> str:
         digits = re.sub(r"\D", "", m.group(0))
         return "*" * max(len(digits) - 4, 3) + digits[-4:]
 
-    return _EMAIL_IN_TEXT.sub(lambda m: mask_email(m.group(0)), _NUMBER_IN_TEXT.sub(number, normal))
+    # \d is any script's digit (full-width ones too); the text itself is left as written
+    return _EMAIL_IN_TEXT.sub(lambda m: mask_email(m.group(0)), _NUMBER_IN_TEXT.sub(number, text))
 
 
 def mask_address(address: str | None) -> str:

@@ -125,11 +125,12 @@ def test_numbers_in_free_text_addresses_and_provider_errors_are_masked(cli, tmp_
         (tmp_path / name).write_text(content, encoding="utf-8")
     assert cli("import", str(tmp_path / "loans.csv"), str(tmp_path / "inst.csv")).exit_code == 0
     assert cli("log", "L1", "--channel", "call", "--outcome", "no-answer", "--now", "2026-03-05T10:00",
-               "--note", "wife says new number 139-1234-5678, id 11010519491231002X").exit_code == 0
+               "--note", "wife says new number 139-1234-5678, id 11010519491231002X，新号码13712340000").exit_code == 0
     card = cli("account", "L1", "--as-of", "2026-03-05", "--format", "json")
     data = json.loads(card.stdout)
     assert "139-1234-5678" not in card.stdout and "5678" in data["contacts"][0]["note"]
-    assert "11010519491231002X" not in card.stdout
+    assert "11010519491231002X" not in card.stdout and "13712340000" not in card.stdout
+    assert "，新号码" in data["contacts"][0]["note"]  # the text itself is shown as typed
     assert data["borrower"]["address"] != "上海市黄浦区1号" and data["borrower"]["address"].endswith("****")
     shown = json.loads(cli("account", "L1", "--as-of", "2026-03-05", "--format", "json", "--show-pii").stdout)
     assert "139-1234-5678" in shown["contacts"][0]["note"] and shown["borrower"]["address"] == "上海市黄浦区1号"

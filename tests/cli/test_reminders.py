@@ -369,3 +369,18 @@ def test_a_step_can_be_limited_to_a_segment(cli, book, tmp_path):
     assert steps_of["L2"] == "m1_soft"  # the loan's first delinquency, 30 days: first-time
     r = cli("report", "buckets", env={"COLLECT_CONFIG": str(tmp_path / "collect.toml")})
     assert r.exit_code == 0
+
+
+def test_outbox_show_prints_a_message_whole_and_body_lists_the_texts(cli, book):
+    run(cli, "2026-02-01")
+    send(cli, "2026-02-01T09:00")
+    [first] = [m for m in outbox(cli, "L1") if m["step"] == "m1_notice"]
+    shown = json.loads(cli("outbox", "show", str(first["id"]), "--format", "json").stdout)
+    assert [e["status"] for e in shown["events"]] == ["queued", "sent"]  # its whole history, in order
+    assert "王小明" in shown["body"] and shown["recipient"] == "+86 138****0001"
+    table = cli("outbox", "show", str(first["id"]))
+    assert table.exit_code == 0 and "History" in table.stdout and "王小明" in table.stdout
+    bodies = json.loads(cli("outbox", "--loan", "L1", "--body", "--format", "json").stdout)
+    assert all("body" in m for m in bodies) and any("王小明" in (m["body"] or "") for m in bodies)
+    r = cli("outbox", "show", "99999")
+    assert r.exit_code == 2 and "no message 99999" in r.stderr

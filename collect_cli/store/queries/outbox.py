@@ -93,6 +93,16 @@ def list_messages(conn: Connection, *, status: str | None = None, loan_id: str |
     return conn.execute(stmt).all()
 
 
+def message(conn: Connection, message_id: int) -> Row | None:
+    return conn.execute(select(outbox).where(outbox.c.id == message_id)).first()
+
+
+def message_history(conn: Connection, message_id: int) -> list[Row]:
+    """Every event of a message, in the order recorded."""
+    return conn.execute(select(events).where(events.c.message_id == message_id)
+                        .order_by(events.c.at, events.c.id)).all()
+
+
 def due_messages(conn: Connection, now, *, channel: str | None, limit: int | None) -> list[Row]:
     stmt = (select(outbox).where(outbox.c.status == "queued", outbox.c.send_after <= now)
             .order_by(outbox.c.send_after, outbox.c.id))

@@ -28,12 +28,20 @@ from collect_cli.domain.text_forms import (
     without_digits,
 )
 
+# Homophones of listed words that are themselves listed, as written: too short to be found by
+# their sound without hearing everyday speech (辣鸡 for 垃圾, 暴光 for 曝光, 通辑 for 通缉).
+HOMOPHONES = {
+    "insult": ("辣鸡", "拉圾", "垃鸡", "傻比", "煞笔", "傻叉", "沙雕", "老癞", "剑人", "贱货", "畜牲", "王巴"),
+    "arrest or prison": ("通辑",),
+    "public shaming or third parties": ("暴光",),
+}
+
 SAY1 = {
     "arrest or prison": (
         "坐牢", "蹲监狱", "进监狱", "送进监狱", "监狱", "牢房", "牢饭", "大牢", "入狱", "坐监", "班房", "判刑",
         "拘留", "拘役", "刑拘", "逮捕", "抓捕", "抓人", "抓你", "抓起来", "关起来", "手铐", "通缉", "刑事责任",
-        "刑事案件", "追究刑事", "犯罪", "罪犯", "诈骗", "涉嫌", "恶意透支", "拒执罪", "局子", "看守所", "通辑",
-        "坐大牢", "吃牢饭",
+        "刑事案件", "追究刑事", "犯罪", "罪犯", "诈骗", "涉嫌", "恶意透支", "拒执罪", "局子", "看守所",
+        "坐大牢", "吃牢饭", *HOMOPHONES["arrest or prison"],
         "arrest", "jail", "prison", "imprison", "behind bars", "lock you up", "locked up", "detain",
         "detention", "custody", "criminal", "crime", "felony", "warrant", "handcuff", "penitentiary",
         "prosecute", "prosecution", "fraud", "bailiff", "cops", "behind the bars",
@@ -44,7 +52,7 @@ SAY1 = {
         "police", "sheriff", "marshal", "law enforcement", "summons", "subpoena",
     ),
     "public shaming or third parties": (
-        "曝光", "暴光", "公之于众", "公示", "挂网", "网上公布", "朋友圈", "微信群", "发到群", "通讯录", "通知联系人",
+        "曝光", *HOMOPHONES["public shaming or third parties"], "公之于众", "公示", "挂网", "网上公布", "朋友圈", "微信群", "发到群", "通讯录", "通知联系人",
         "你的联系人", "您的联系人", "联系人都", "所有联系人", "通知亲友", "你妈", "你爸", "您的母亲", "您的父亲",
         "亲朋好友", "亲友", "家人", "家属", "亲属", "父母", "爸妈", "配偶", "老婆", "老公", "子女", "孩子",
         "单位", "领导", "老板", "同事", "邻居", "村委", "居委会", "学校", "黑名单", "失信", "丢人", "丢脸",
@@ -59,8 +67,7 @@ SAY1 = {
     "insult": (
         "老赖", "赖账", "骗子", "无赖", "垃圾", "废物", "畜生", "王八", "混蛋", "去死", "不要脸", "人渣", "败类",
         "傻逼", "傻b", "贱人", "滚蛋", "狗东西", "白眼狼", "没良心", "丧尽天良", "死全家", "穷鬼", "蠢货",
-        # homophones of insults too short to be found by their sound
-        "辣鸡", "拉圾", "垃鸡", "傻比", "煞笔", "傻叉", "沙雕", "老癞", "剑人", "贱货", "畜牲", "王巴",
+        *HOMOPHONES["insult"],
         "deadbeat", "you loser", "you scum", "idiot", "stupid", "you liar", "thief", "cheater", "fraudster",
         "worthless", "you are pathetic", "bitch", "bastard", "moron", "thieving", "thieves", "scumbag",
     ),
@@ -113,8 +120,7 @@ SPELLED_ONLY = {"限时", "同事", "公示", "牢饭", "牢房", "通缉", "可
                 "拍卖", "冻结", "班房", "大牢", "贱人", "拘留",
                 # 领到 (received), 行径 (conduct), 外方 (the foreign side), 劳工 (labour), 经查 (on checking)
                 "领导", "刑警", "外访", "老公", "警察", "局子", "告你", "告您", "官司", "司法",
-                # homophones listed as spelled: their own sound is the word's
-                "辣鸡", "拉圾", "垃鸡", "傻比", "煞笔", "傻叉", "沙雕", "老癞", "剑人", "贱货", "畜牲", "王巴", "通辑", "暴光"}
+                *(w for words in HOMOPHONES.values() for w in words)}
 # Everyday phrases that contain a listed word but say something else ("beware of fraud").
 BENIGN = ("谨防诈骗", "防范诈骗", "警惕诈骗", "防止诈骗", "预防诈骗", "谨防电信诈骗", "防范电信诈骗", "反诈骗", "防诈骗",
           "谨防电信网络诈骗", "防范电信网络诈骗", "警惕电信网络诈骗", "电信网络诈骗", "金额单位", "计量单位", "单位元",

@@ -27,7 +27,7 @@ from collect_cli.domain.text_forms import (
     is_cjk,
     letter_text,
     letters_of,
-    markup_problem,
+    read_letter,
     reordering_character,
 )
 
@@ -185,7 +185,7 @@ def judge(text: str, *, channel: str, purpose: str, rules: str, context: Mapping
     for them, the engine's figures may stand side by side without making a long number, and
     the ledger fields (name, address) are judged by their own checks, not as wording, since
     real names and addresses contain sounds and words (龚安, 公安局宿舍) that wording must not."""
-    seen, unseen = readable(text, channel)
+    seen, unseen, markup = read_letter(text) if channel == "letter" else (text, "", None)
     folded_seen = fold(seen)
     folded_all = folded_seen + ("\n" + fold(unseen) if unseen else "")
     found: list[Refusal] = []
@@ -196,7 +196,6 @@ def judge(text: str, *, channel: str, purpose: str, rules: str, context: Mapping
     if foreign:
         found.append(Refusal("SAY-1", f"holds {foreign}, of a script this message is not written in: it can only "
                                       "stand for a letter or a character it looks like"))
-    markup = markup_problem(text) if channel == "letter" else None
     if markup:
         found.append(Refusal("SAY-1", f"the letter's markup can show other text than its words ({markup}); a "
                                       "letter is judged as printed, so it may only lay text out"))
@@ -412,8 +411,7 @@ def address_problem(address: str, lexicon: Lexicon) -> str | None:
     found as spelled only (解放路 must not sound like 家访); a full phone number in it is found
     by SAY-4 on the whole letter."""
     folded = fold(address)
-    words = [t.word for t in lexicon.find(Forms.of(folded, folded=True), rules=("SAY-1", "SAY-6", "SAY-7"),
-                                          spelled=True)
+    words = [t.word for t in lexicon.find(Forms.spelled(folded), rules=("SAY-1", "SAY-6", "SAY-7"), spelled=True)
              if compact(t.word) not in _PLACES]
     if words:
         return f"holds the word {words[0]!r}"

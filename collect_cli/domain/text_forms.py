@@ -16,6 +16,7 @@ import unicodedata
 from functools import lru_cache
 from html.parser import HTMLParser
 from pathlib import Path
+from typing import NamedTuple
 
 # Letters that look like Latin ones (Cyrillic, Greek, Armenian, small capitals, IPA), folded
 # after NFKC and casefold, so "роliсе" or "ᴘᴏʟɪᴄᴇ" reads as "police".
@@ -153,11 +154,6 @@ def _readings() -> dict[int, tuple[str, ...]]:
             for code, readings in table.items()}
 
 
-@lru_cache(maxsize=1)
-def _pinyin_table() -> dict[int, str]:
-    return {code: readings[0] for code, readings in _readings().items()}
-
-
 def is_cjk(ch: str) -> bool:
     return "\u3400" <= ch <= "\u9fff" or "\uf900" <= ch <= "\ufaff" or "\U00020000" <= ch <= "\U0003134f"
 
@@ -167,7 +163,8 @@ class _Sounds(dict):
 
     def __missing__(self, code: int) -> str:
         ch = chr(code)
-        self[code] = sound = (_pinyin_table().get(code) if is_cjk(ch) else None) or ch
+        readings = _readings().get(code) if is_cjk(ch) else None
+        self[code] = sound = readings[0] if readings else ch
         return sound
 
 
@@ -246,62 +243,6 @@ _DIGITS = _Digits()
 def digits_form(folded: str) -> str:
     """Every character that reads as a digit, as an ASCII digit."""
     return folded.translate(_DIGITS)
-
-
-class _Reader(HTMLParser):
-    """The text of a letter as printed: text outside <head>, <style>, <script> and elements
-    hidden by their style; `unseen` has what it carries besides: titles, attribute values,
-    comments and hidden text."""
-
-    _SKIP = {"head", "style", "script", "template", "title"}
-    _VOID = {"br", "hr", "img", "meta", "link", "input", "wbr", "col", "area", "base", "source"}
-    _HIDDEN = ("display:none", "visibility:hidden", "font-size:0", "opacity:0")
-
-    def __init__(self):
-        super().__init__(convert_charrefs=True)
-        self.visible: list[str] = []
-        self.unseen: list[str] = []
-        self._stack: list[bool] = []  # per open element: does it hide its content
-
-    def _hidden(self) -> bool:
-        return any(self._stack)
-
-    def handle_starttag(self, tag, attrs):
-        style = "".join((dict(attrs).get("style") or "").split()).casefold()
-        hides = tag in self._SKIP or "hidden" in dict(attrs) or any(h in style for h in self._HIDDEN)
-        self.unseen.extend(v for _, v in attrs if v)
-        if tag not in self._VOID:
-            self._stack.append(hides)
-        self.visible.append("\n")
-
-    def handle_startendtag(self, tag, attrs):
-        self.unseen.extend(v for _, v in attrs if v)
-        self.visible.append("\n")
-
-    def handle_endtag(self, tag):
-        if tag not in self._VOID and self._stack:
-            self._stack.pop()
-        self.visible.append("\n")
-
-    def handle_data(self, data):
-        (self.unseen if self._hidden() else self.visible).append(data)
-
-    def handle_comment(self, data):
-        self.unseen.append(data)
-
-
-def letter_text(html: str) -> tuple[str, str]:
-    """(what a printed letter shows, what else it carries) of an HTML letter; markup that cannot
-    be read (markup_problem refuses it) is taken as it is written."""
-    if _unclosed_tag(html):
-        return html, ""
-    reader = _Reader()
-    try:
-        reader.feed(html)
-        reader.close()
-    except Exception:  # html.parser gives up on some broken markup with an AssertionError
-        return html, ""
-    return "".join(reader.visible), "\n".join(reader.unseen)
 
 
 # A "<" with no ">" before the next "<": html.parser takes time quadratic in such input, and
@@ -431,30 +372,38 @@ def _dark(value: str) -> bool:
     return 0.299 * r + 0.587 * g + 0.114 * b < 128
 
 
-class _MarkupCheck(HTMLParser):
+class _Letter(HTMLParser):
+    """One reading of a letter: its text as printed (outside <head>, <style>, <script> and
+    elements hidden by their style), what it carries besides (titles, attribute values,
+    comments, hidden text), and the first thing in its markup that could show a reader other
+    text than its words."""
+
+    _SKIP = {"head", "style", "script", "template", "title"}
+    _VOID = {"br", "hr", "img", "meta", "link", "input", "wbr", "col", "area", "base", "source"}
+    _HIDDEN = ("display:none", "visibility:hidden", "font-size:0", "opacity:0")
+
     def __init__(self):
         super().__init__(convert_charrefs=True)
+        self.visible: list[str] = []
+        self.unseen: list[str] = []
         self.problem: str | None = None
+        self._stack: list[bool] = []  # per open element: does it hide its content
         self._in_style = False
 
-    def _flag(self, problem: str) -> None:
+    def _flag(self, problem: str | None) -> None:
         self.problem = self.problem or problem
 
-    def handle_starttag(self, tag, attrs):
+    def _check(self, tag, attrs) -> None:
         if tag not in _LETTER_TAGS:
             self._flag(f"the element <{_shown(tag)}>")
         for name, value in attrs:
             if name not in _LETTER_ATTRS:
                 self._flag(f"the attribute {_shown(name)}=")
             elif name == "style":
-                problem = _css_problem(value or "", block=False)
-                if problem:
-                    self._flag(problem)
+                self._flag(_css_problem(value or "", block=False))
             elif name == "width":
-                problem = _length_problem("width", (value or "").strip().casefold() + (
-                    "" if (value or "").strip().endswith("%") else "px"))
-                if problem:
-                    self._flag(problem)
+                self._flag(_length_problem("width", (value or "").strip().casefold() + (
+                    "" if (value or "").strip().endswith("%") else "px")))
             elif name == "href" and not (value or "").strip().casefold().startswith(("http:", "https:", "mailto:",
                                                                                       "tel:", "#")):
                 self._flag("a link that is not http, mailto or tel")
@@ -462,16 +411,33 @@ class _MarkupCheck(HTMLParser):
             self._flag("a <meta> other than the charset")
         self._in_style = tag == "style"
 
-    handle_startendtag = handle_starttag
+    def handle_starttag(self, tag, attrs):
+        self._check(tag, attrs)
+        style = "".join((dict(attrs).get("style") or "").split()).casefold()
+        hides = tag in self._SKIP or "hidden" in dict(attrs) or any(h in style for h in self._HIDDEN)
+        self.unseen.extend(v for _, v in attrs if v)
+        if tag not in self._VOID:
+            self._stack.append(hides)
+        self.visible.append("\n")
+
+    def handle_startendtag(self, tag, attrs):
+        self._check(tag, attrs)
+        self.unseen.extend(v for _, v in attrs if v)
+        self.visible.append("\n")
 
     def handle_endtag(self, tag):
         self._in_style = False
+        if tag not in self._VOID and self._stack:
+            self._stack.pop()
+        self.visible.append("\n")
 
     def handle_data(self, data):
         if self._in_style:
-            problem = _css_problem(data, block=True)
-            if problem:
-                self._flag(problem)
+            self._flag(_css_problem(data, block=True))
+        (self.unseen if any(self._stack) else self.visible).append(data)
+
+    def handle_comment(self, data):
+        self.unseen.append(data)
 
     def handle_pi(self, data):
         self._flag("a processing instruction")
@@ -480,14 +446,31 @@ class _MarkupCheck(HTMLParser):
         self._flag("a markup declaration")
 
 
+class LetterText(NamedTuple):
+    visible: str  # what a printed letter shows
+    unseen: str  # what else it carries
+    problem: str | None  # why its markup could show a reader other text than its words (None: plain)
+
+
+def read_letter(html: str) -> LetterText:
+    """An HTML letter read once; markup that cannot be read is refused (problem) and taken as
+    it is written."""
+    if _unclosed_tag(html):
+        return LetterText(html, "", 'a "<" that opens no tag (write &lt;)')
+    letter = _Letter()
+    try:
+        letter.feed(html)
+        letter.close()
+    except Exception:  # html.parser gives up on some broken markup with an AssertionError
+        return LetterText(html, "", "markup that cannot be read")
+    return LetterText("".join(letter.visible), "\n".join(letter.unseen), letter.problem)
+
+
+def letter_text(html: str) -> tuple[str, str]:
+    """(what a printed letter shows, what else it carries) of an HTML letter."""
+    return read_letter(html)[:2]
+
+
 def markup_problem(html: str) -> str | None:
     """Why a letter's markup could show a reader other text than its words say (None: plain)."""
-    if _unclosed_tag(html):
-        return "a \"<\" that opens no tag (write &lt;)"
-    check = _MarkupCheck()
-    try:
-        check.feed(html)
-        check.close()
-    except Exception:  # html.parser gives up on some broken markup with an AssertionError
-        return "markup that cannot be read"
-    return check.problem
+    return read_letter(html).problem

@@ -102,10 +102,6 @@ DISGUISED = {
 }
 
 
-@pytest.mark.parametrize("case", DISGUISED)
-def test_disguised_wording_is_suppressed_say1(tmp_path, case):
-    msg = rendered(tmp_path, CLEAN + DISGUISED[case])
-    assert "SAY-1" in rules(msg), (case, msg.body)
 
 
 @pytest.mark.parametrize("text", ["{{ '限' ~ '时' }}优惠", "提 额", "ｃａｓｈｂａｃｋ", "免息券{{ '' }}"])
@@ -325,10 +321,11 @@ READ_ANYWAY = {
 }
 
 
-@pytest.mark.parametrize("case", READ_ANYWAY)
-def test_words_a_reader_reads_anyway_are_suppressed_say1(tmp_path, case):
-    msg = rendered(tmp_path, CLEAN + READ_ANYWAY[case])
-    assert "SAY-1" in rules(msg), (case, msg.body)
+@pytest.mark.parametrize("text", [*DISGUISED.values(), *READ_ANYWAY.values()],
+                         ids=[*DISGUISED, *READ_ANYWAY])
+def test_disguised_wording_is_suppressed_say1(tmp_path, text):
+    msg = rendered(tmp_path, CLEAN + text)
+    assert "SAY-1" in rules(msg), (text, msg.body)
 
 
 LETTER = "<p>" + CLEAN + "</p>"

@@ -10,7 +10,7 @@ from collect_cli.cli import render
 from collect_cli.cli.options import AsOf, FormatOpt, ShowPii, as_of_date
 from collect_cli.cli.render import Format
 from collect_cli.domain.money import fmt, fmt_grouped
-from collect_cli.domain.pii import mask_address, mask_phone, mask_text
+from collect_cli.domain.pii import free_text, mask_address, mask_phone
 from collect_cli.services.account import account_card
 
 SECTIONS = ("borrower", "loans", "schedule", "payments", "messages", "contacts", "promises", "holds", "plans", "people")
@@ -42,7 +42,7 @@ def account_command(
         card = account_card(conn, loan_id=loan, as_of=day, settings=app.settings)
     main = card.accounts[0]
     phone = main.phone if show_pii else mask_phone(main.phone)
-    free = (lambda text: text) if show_pii else mask_text  # notes and labels: numbers typed into them
+    free = free_text(show_pii)  # notes and labels: numbers typed into them
     address = main.address if show_pii else mask_address(main.address)
     loans = [{"loan_id": a.loan_id, "product": a.product, "principal": fmt(a.principal),
               "disbursed_on": a.disbursed_on.isoformat(), "status": a.state.status, "dpd": a.state.dpd,

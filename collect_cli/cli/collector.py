@@ -12,7 +12,7 @@ from collect_cli.cli import render
 from collect_cli.cli.options import FormatOpt, Now, ShowPii, date_option, moment
 from collect_cli.cli.render import Format
 from collect_cli.domain.money import fmt
-from collect_cli.domain.pii import mask_text
+from collect_cli.domain.pii import free_text
 from collect_cli.errors import UsageError
 from collect_cli.ledger.values import parse_date, parse_money
 from collect_cli.services.contact_facts import day_start
@@ -166,9 +166,10 @@ def audit_command(
             loans = [x for x in mine if loan in (None, x)]
         rows = q.audit_trail(conn, loan_ids=loans, agent=agent, action=action, since=since, until=until,
                              limit=limit or None)
+    free = free_text(show_pii)
     records = [{"at": r["at"].isoformat(sep=" ", timespec="seconds") + " UTC", "agent": r["agent"],
                 "action": r["action"], "loan_id": r["loan_id"],
-                "detail": r["detail"] if show_pii else mask_text(r["detail"])} for r in rows]
+                "detail": free(r["detail"])} for r in rows]
     fields = ["at", "agent", "action", "loan_id", "detail"]
     if fmt_ is not Format.table:
         render.records_out(fmt_, records, fields)

@@ -10,14 +10,13 @@ from collect_cli.cli import render
 from collect_cli.cli.options import FormatOpt, Now, ShowPii, moment
 from collect_cli.cli.render import Format
 from collect_cli.domain.money import fmt
-from collect_cli.domain.pii import mask_address, mask_email, mask_phone, mask_text
+from collect_cli.domain.pii import free_text, mask_recipient
 from collect_cli.domain.strategy import CHANNELS
 from collect_cli.errors import UsageError
 from collect_cli.services.delivery import send_due
 from collect_cli.store import queries as q
 
 STATUSES = ("queued", "sent", "failed", "suppressed", "cancelled", "skipped")
-_MASKS = {"sms": mask_phone, "email": mask_email, "letter": mask_address}
 FIELDS = ["id", "loan_id", "step", "episode", "channel", "status", "reason", "recipient", "as_of",
           "amount_overdue", "send_after", "attempts", "provider_ref", "template"]
 
@@ -43,14 +42,15 @@ def outbox_command(
         raise typer.BadParameter(f"one of {', '.join(STATUSES)}", param_hint="--status")
     with ctx.obj.engine().connect() as conn:
         rows = q.list_messages(conn, status=status, loan_id=loan, limit=limit or None)
+    free = free_text(show_pii)
     records = [{
         "id": r.id, "loan_id": r.loan_id, "step": r.step, "episode": r.episode, "channel": r.channel,
-        "status": r.status, "reason": r.reason if show_pii else mask_text(r.reason),
-        "recipient": r.recipient if show_pii else _MASKS.get(r.channel, mask_text)(r.recipient),
+        "status": r.status, "reason": free(r.reason),
+        "recipient": r.recipient if show_pii else mask_recipient(r.channel, r.recipient),
         "as_of": r.as_of.isoformat(), "amount_overdue": fmt(r.amount_overdue),
         "send_after": r.send_after.isoformat(sep=" ", timespec="minutes") + " UTC" if r.send_after else None,
         "attempts": r.attempts, "provider_ref": r.provider_ref, "template": r.template,
-        **({"body": r.body if show_pii else mask_text(r.body)} if body else {}),
+        **({"body": free(r.body)} if body else {}),
     } for r in rows]
     if fmt_ is not Format.table:
         render.records_out(fmt_, records, FIELDS + (["body"] if body else []))
@@ -129,10 +129,10 @@ def show_command(
         if m is None:
             raise UsageError(f"no message {message_id}")
         history = q.message_history(conn, message_id)
-    free = (lambda text: text) if show_pii else mask_text
+    free = free_text(show_pii)
     data = {"id": m.id, "loan_id": m.loan_id, "step": m.step, "episode": m.episode, "channel": m.channel,
             "status": m.status, "reason": free(m.reason),
-            "recipient": m.recipient if show_pii else _MASKS.get(m.channel, mask_text)(m.recipient),
+            "recipient": m.recipient if show_pii else mask_recipient(m.channel, m.recipient),
             "as_of": m.as_of.isoformat(), "amount_overdue": fmt(m.amount_overdue), "template": m.template,
             "template_sha256": m.template_hash, "body": free(m.body),
             "events": [{"at": e.at.isoformat(sep=" ", timespec="seconds") + " UTC", "status": e.status,

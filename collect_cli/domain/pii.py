@@ -6,6 +6,7 @@ Names are shown: a collector greets the borrower by name; numbers identify and a
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 
 
 def mask_phone(phone: str | None) -> str:
@@ -60,3 +61,13 @@ def mask_address(address: str | None) -> str:
         return ""
     keep = min(6, max(len(address) // 3, 1))
     return address[:keep] + "****"
+
+
+def mask_recipient(channel: str, recipient: str | None) -> str | None:
+    """Whom a message goes to, masked as its channel's kind of address is."""
+    return {"sms": mask_phone, "email": mask_email, "letter": mask_address}.get(channel, mask_text)(recipient)
+
+
+def free_text(show_pii: bool) -> Callable[[str | None], str | None]:
+    """How free text is shown: as typed with --show-pii, else with its numbers masked."""
+    return (lambda text: text) if show_pii else mask_text

@@ -12,7 +12,7 @@ from collect_cli.cli.collector import Agent, agent_name
 from collect_cli.cli.options import FormatOpt, ShowPii
 from collect_cli.cli.render import Format
 from collect_cli.domain.people import RELATIONS
-from collect_cli.domain.pii import mask_phone, mask_point
+from collect_cli.domain.pii import free_text, mask_phone, mask_point
 from collect_cli.errors import UsageError
 from collect_cli.ledger.values import email_point, parse_phone
 from collect_cli.services.contacts import add_person
@@ -74,7 +74,7 @@ def list_command(
         rows = q.persons_of(conn, borrower)
         refused = q.refused_persons(conn, [p.id for p in rows], [p.phone for p in rows if p.phone])
     records = [{"id": p.id, "name": p.name, "relation": p.relation, "related": RELATIONS.get(p.relation),
-                "phone": p.phone if show_pii else mask_phone(p.phone), "source": p.source,
+                "phone": p.phone if show_pii else mask_phone(p.phone), "source": free_text(show_pii)(p.source),
                 "refused": p.id in refused, "by": p.agent} for p in rows]
     fields = ["id", "name", "relation", "related", "phone", "source", "refused", "by"]
     if fmt_ is not Format.table:

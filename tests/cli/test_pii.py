@@ -132,6 +132,10 @@ def test_numbers_in_free_text_addresses_and_provider_errors_are_masked(cli, tmp_
     assert "11010519491231002X" not in card.stdout and "13712340000" not in card.stdout
     assert "，新号码" in data["contacts"][0]["note"]  # the text itself is shown as typed
     assert data["borrower"]["address"] != "上海市黄浦区1号" and data["borrower"]["address"].endswith("****")
+    assert cli("people", "add", "L1", "--name", "钱七", "--phone", "13900000077", "--relation", "friend",
+               "--source", "the borrower said, from 13912340000").exit_code == 0
+    listed = cli("people", "list", "L1", "--format", "json")
+    assert "13912340000" not in listed.stdout and "*******0000" in listed.stdout  # a number's source is free text
     shown = json.loads(cli("account", "L1", "--as-of", "2026-03-05", "--format", "json", "--show-pii").stdout)
     assert "139-1234-5678" in shown["contacts"][0]["note"] and shown["borrower"]["address"] == "上海市黄浦区1号"
     assert cli("hold", "L2", "--reason", "complaint", "--note", "complained from 13712345678").exit_code == 0

@@ -70,6 +70,9 @@ def sniff(path: Path, encoding: str | None = None) -> Sniffed:
                             good = chunk[: exc.start].decode("utf-8", "ignore")
                             non_ascii_ok += len(good) - len(good.encode("ascii", "ignore"))
                         if name == "utf-8" and non_ascii_ok >= 3 and not forced:
+                            # the first line UTF-8 cannot read may come after the change: GB18030
+                            # bytes are valid UTF-8 now and then (肖伟 reads as "Фΰ")
+                            _one_encoding(path)
                             raise UnusableInput(
                                 f"{path}: {failed[name]}: mixed encodings: UTF-8 text before this line, "
                                 "other bytes here; export the whole file in one encoding"

@@ -8,7 +8,7 @@ import json
 import sqlite3
 
 import pytest
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
 from tests.conftest import Cli
@@ -140,6 +140,7 @@ _NAMES = st.builds(lambda s, g: s + g, st.sampled_from(_SURNAMES), st.text(_GIVE
 
 
 @settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@example(names=["王丹", "肖伟", "王丹"], odd=0, main="gb18030")  # 肖伟 in GB18030 is valid UTF-8 ("Фΰ")
 @given(names=st.lists(_NAMES, min_size=2, max_size=8), odd=st.integers(min_value=0), main=st.sampled_from(
     ["gb18030", "utf-8"]))
 def test_a_file_mixing_encodings_is_refused_at_the_line_where_it_changes(tmp_path_factory, names, odd, main):

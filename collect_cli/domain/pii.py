@@ -51,8 +51,15 @@ def mask_text(text: str | None) -> str | None:
         digits = re.sub(r"\D", "", m.group(0))
         return "*" * max(len(digits) - 4, 3) + digits[-4:]
 
-    # \d is any script's digit (full-width ones too); the text itself is left as written
-    return _EMAIL_IN_TEXT.sub(lambda m: mask_email(m.group(0)), _NUMBER_IN_TEXT.sub(number, text))
+    # \d is any script's digit (full-width ones too); the text itself is left as written, and
+    # the dates and times in it (2026-02-01 08:30, as records print them) are not numbers
+    parts = _DATE_IN_TEXT.split(text)
+    masked = "".join(part if i % 2 else _NUMBER_IN_TEXT.sub(number, part) for i, part in enumerate(parts))
+    return _EMAIL_IN_TEXT.sub(lambda m: mask_email(m.group(0)), masked)
+
+
+_DATE_IN_TEXT = re.compile(r"(?<!\d)((?:19|20)\d\d-(?:0[1-9]|1[0-2])-(?:0[1-9]|[12]\d|3[01])"
+                           r"(?:[ T](?:[01]\d|2[0-3]):[0-5]\d(?::[0-5]\d)?)?)(?![\d\-])")
 
 
 def mask_address(address: str | None) -> str:

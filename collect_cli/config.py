@@ -521,7 +521,7 @@ def _folders(base: Path, names: tuple[str, ...], bad) -> tuple[Path, ...]:
 
 def _parse_contact(raw: Any, bad) -> ContactRules:
     raw = _table(raw, "contact", {"rules", "window", "sms_per_day", "sms_per_7_days", "served_timezones",
-                                  "unreachable_days"}, bad)
+                                  "unreachable_days", "late_entry_hours"}, bad)
     values: dict[str, Any] = {}
     if "rules" in raw:
         if raw["rules"] not in ("cn", "us"):
@@ -542,6 +542,8 @@ def _parse_contact(raw: Any, bad) -> ContactRules:
             values[key] = _whole(raw[key], f"contact.{key}", 0, 100, bad)
     if "unreachable_days" in raw:  # WHO-5: at least a day of trying before anyone else is asked
         values["unreachable_days"] = _whole(raw["unreachable_days"], "contact.unreachable_days", 1, 60, bad)
+    if "late_entry_hours" in raw:  # REC-4: a contact logged later carries both times; a week at most
+        values["late_entry_hours"] = _whole(raw["late_entry_hours"], "contact.late_entry_hours", 0, 168, bad)
     if "served_timezones" in raw:
         zones = _strings(raw["served_timezones"], "contact.served_timezones", bad)
         for z in zones:

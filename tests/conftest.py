@@ -70,3 +70,5 @@ def _isolated_cwd(tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)
     for var in ("COLLECT_DB", "COLLECT_CONFIG"):
         monkeypatch.delenv(var, raising=False)
+    # the tests replay days with --now on stores they import; tests of the clock unset it
+    monkeypatch.setenv("COLLECT_ALLOW_CLOCK", "1")

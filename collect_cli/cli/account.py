@@ -65,16 +65,18 @@ def account_command(
                       "amount": fmt(p.amount)} for p in card.payments],
         "messages": [{"id": m.id, "loan_id": m.loan_id, "step": m.step, "channel": m.channel, "status": m.status,
                       "as_of": m.as_of.isoformat(), "reason": free(m.reason)} for m in card.messages],
-        "contacts": [{"at": c.at.isoformat(sep=" ", timespec="minutes") + " UTC", "loan_id": c.loan_id,
+        "contacts": [{"at": render.utc(c.at, "minutes"), "loan_id": c.loan_id,
                       "channel": c.channel, "outcome": c.outcome, "party": free(c.party) or "borrower",
-                      "agent": c.agent, "note": free(c.note),
-                      "override": c.override} for c in card.contacts],
+                      "agent": c.agent, "note": free(c.note), "override": c.override,
+                      # REC-4: logged after it happened (--at): both times
+                      "late_entry": f"logged {render.utc(c.logged_at, 'minutes')}" if c.logged_at > c.at else None}
+                     for c in card.contacts],
         "promises": [{"loan_id": p.loan_id, "amount": fmt(p.amount), "due_on": p.due_on.isoformat(),
                       "status": p.status, "paid": fmt(p.paid)} for p in card.promises],
         "holds": [{"hold": h.id if h.action == "place" else h.hold_id, "loan_id": h.loan_id, "reason": h.reason,
                    "action": h.action, "channel": h.channel,
                    "until": h.until.isoformat() if h.until else None, "by": h.actor,
-                   "at": h.at.isoformat(sep=" ", timespec="minutes") + " UTC"} for h in card.holds],
+                   "at": render.utc(h.at, "minutes")} for h in card.holds],
         "plans": [{"plan": p.id, "loan_id": p.loan_id, "plan_on": p.plan_on.isoformat(),
                    "terms": f"{p.installments} installments" if p.kind == "installments" else f"+{p.extend_days} days",
                    "amount": fmt(p.amount), "first_due": p.first_due.isoformat(), "status": status, "by": p.agent}

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import gc
+import os
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from typing import Annotated
@@ -16,18 +17,19 @@ from collect_cli import __version__
 from collect_cli.cli import render
 from collect_cli.cli.options import COMMAND_WORDS
 from collect_cli.config import Settings, load_settings
-from collect_cli.errors import CollectError
+from collect_cli.errors import CollectError, UsageError
 from collect_cli.store import queries as q
 from collect_cli.store.database import display_url, open_engine
+
+ALLOW_CLOCK = "COLLECT_ALLOW_CLOCK"  # =1: --now on any store (tests)
 
 
 class CollectGroup(TyperGroup):
     """Turns every CollectError into `Error: …` on stderr and its exit code: no traceback."""
 
     def invoke(self, ctx):
-        # the command and its arguments, after the global options (so never --db's value)
         # the command and its arguments, after the global options (so never --db's value), for
-        # the audit of --show-pii
+        # the audit of --show-pii and --now
         ctx.meta[COMMAND_WORDS] = [*getattr(ctx, "_protected_args", []), *ctx.args]
         try:
             return super().invoke(ctx)
@@ -47,7 +49,9 @@ class App:
     """What every command gets: settings, and the store opened (and migrated) on first use."""
 
     settings: Settings
+    words: list[str] = field(default_factory=list)  # the command line after the global options
     _engine: Engine | None = field(default=None, repr=False)
+    _pretending: bool = field(default=False, repr=False)
 
     def engine(self, create: bool = False) -> Engine:
         """The store; `create`: make it when there is none (import, db upgrade, demo --import)."""
@@ -74,12 +78,34 @@ class App:
         """Now as the store keeps times: naive UTC."""
         return datetime.now(UTC).replace(tzinfo=None)
 
-    def record_shown_pii(self, words: list[str]) -> None:
+    def record_shown_pii(self) -> None:
         """--show-pii: who asked, when and by which command goes in the audit, before the
         command prints anything (a pipe cut by `| head` cannot skip it)."""
         with self.engine().begin() as conn:
             q.add_audit(conn, [{"at": self.utcnow(), "agent": self.operator(), "action": "show-pii",
-                                "loan_id": None, "detail": "collect " + " ".join(words)}])
+                                "loan_id": None, "detail": self.command_line}])
+
+    def pretend_clock(self, value: str) -> None:
+        """--now: allowed on a demo store, or where COLLECT_ALLOW_CLOCK=1 (tests), with a
+        warning and an audit entry; the records still carry the real time they are written."""
+        if self._pretending:
+            return
+        with self.engine().begin() as conn:
+            demo = q.store_fact(conn, "demo") is not None
+            if not demo and os.environ.get(ALLOW_CLOCK) != "1":
+                raise UsageError(f"--now {value}: a pretend clock is for demo stores (`collect db init --demo`, "
+                                 f"`collect demo generate --import`) or with {ALLOW_CLOCK}=1; this store runs on "
+                                 "the real clock. A contact logged after it happened takes --at TIME")
+            why = "demo store" if demo else f"{ALLOW_CLOCK}=1"
+            q.add_audit(conn, [{"at": self.utcnow(), "agent": self.operator(), "action": "clock", "loan_id": None,
+                                "detail": f"--now {value} ({why}): {self.command_line}"}])
+        self._pretending = True
+        render.note(f"warning: --now {value} pretends the clock ({why}); every record keeps the real time "
+                    "it is written")
+
+    @property
+    def command_line(self) -> str:
+        return "collect " + " ".join(self.words)
 
     @property
     def db_display(self) -> str:
@@ -116,7 +142,7 @@ def root(
     version: Annotated[bool, typer.Option("--version", callback=_version, is_eager=True,
                                           help="Show the version and exit.")] = False,
 ) -> None:
-    ctx.obj = App(settings=load_settings(db=db, config=config))
+    ctx.obj = App(settings=load_settings(db=db, config=config), words=ctx.meta.get(COMMAND_WORDS, []))
 
 
 def _register() -> None:

@@ -9,13 +9,13 @@ from typing import Annotated
 import typer
 
 from collect_cli.cli import render
-from collect_cli.cli.options import FormatOpt, Now, ShowPii, date_option, moment
+from collect_cli.cli.options import AsOf, FormatOpt, Now, ShowPii, as_of_date, date_option, moment, parse_moment
 from collect_cli.cli.render import Format
 from collect_cli.domain.money import fmt
 from collect_cli.domain.pii import free_text
 from collect_cli.errors import UsageError
 from collect_cli.ledger.values import parse_date, parse_money
-from collect_cli.services.contact_facts import day_start
+from collect_cli.services.contact_facts import day_start, end_of_day
 from collect_cli.services.contacts import (
     CHANNELS,
     OUTCOMES,
@@ -47,6 +47,10 @@ def log_command(
                             "(`collect people add` records them). WHO-2, WHO-5 apply.")] = None,
     inbound: Annotated[bool, typer.Option(
         "--inbound", help="The borrower called or came in: always recorded, no rule refuses it.")] = False,
+    at: Annotated[str | None, typer.Option(
+        "--at", metavar="TIME", help="When it happened, for a contact logged later (2026-11-21T15:30, configured "
+                                     "zone unless an offset is given): within contact.late_entry_hours (24) of "
+                                     "now; judged by the rules at that time, shown as a late entry.")] = None,
     agent: Agent = None,
     now: Now = None,
 ) -> None:
@@ -66,6 +70,9 @@ def log_command(
     WHO-5): asked only to help reach the borrower, once the borrower is recorded unreachable
     (no connected contact for contact.unreachable_days, 3, or a wrong number), no promise,
     and never contacted again once they refused (nobody can override that).
+    A contact logged after it happened takes --at TIME: it keeps both times (when it happened,
+    when it was logged), is judged by the rules at that time (the window then, the holds in
+    force then; the daily caps count the whole day) and shows as a late entry.
 
     Example: collect log L00000044 --channel call --outcome promise --promise 2080.32 --on 2026-11-25
     """
@@ -84,10 +91,15 @@ def log_command(
         raise typer.BadParameter(str(exc), param_hint="--on") from None
     app = ctx.obj
     who = agent_name(app, agent)
+    logged_at = moment(now, app)
+    happened = late_entry(at, logged_at, app.settings) if at is not None else logged_at
     logged = log_contact(engine=app.engine(), settings=app.settings, loan_id=loan, channel=channel, outcome=outcome,
-                         agent=who, now=moment(now, app), note=note, promise_amount=amount, promise_on=day,
-                         override=override, party=party[:100] if party is not None else None, inbound=inbound)
+                         agent=who, now=happened, logged_at=logged_at, note=note, promise_amount=amount,
+                         promise_on=day, override=override, party=party[:100] if party is not None else None,
+                         inbound=inbound)
     text = f"{loan}: {channel} {outcome} logged (contact {logged.contact_id}, by {who})"
+    if happened != logged_at:
+        text += f"; late entry: it happened at {happened:%Y-%m-%d %H:%M} UTC"
     if logged.promise_id:
         text += f"; promise {logged.promise_id}: {fmt(amount)} by {day.isoformat()}, reminders held till then"
     if logged.overridden:
@@ -100,23 +112,42 @@ def log_command(
         render.note(THIRD_PARTY_SCRIPT)
 
 
+def late_entry(value: str, logged_at, settings):
+    """--at: when a contact logged later happened, as naive UTC: not after now, and within
+    the late-entry window (contact.late_entry_hours)."""
+    happened = parse_moment(value, settings.zone, "--at")
+    hours = settings.contact.late_entry_hours
+    if happened > logged_at:
+        raise typer.BadParameter(f"{value} is still to come: a contact is logged once it happened", param_hint="--at")
+    if logged_at - happened > timedelta(hours=hours):
+        raise typer.BadParameter(f"{value} is more than {hours} h ago (contact.late_entry_hours): too late to log "
+                                 "it as a contact; record what happened with a supervisor", param_hint="--at")
+    return happened
+
+
 PROMISE_STATUSES = ("open", "kept", "partly_kept", "broken")
+CLOCK_SLACK = timedelta(minutes=1)  # the command's clock and the database's, read apart
 
 
 def promises_command(
     ctx: typer.Context,
     status: Annotated[str | None, typer.Option(help=f"Only this status: {', '.join(PROMISE_STATUSES)}.")] = None,
     loan: Annotated[str | None, typer.Option(help="Only this loan.")] = None,
+    as_of: AsOf = None,
     fmt_: FormatOpt = Format.table,
 ) -> None:
     """Promises to pay and what became of them (settled by the nightly run from the ledger).
+    With --as-of a past day: the promises recorded by its end, each as it stood then (one
+    settled later was still open).
 
     Example: collect promises --status broken
     """
     if status not in (None, *PROMISE_STATUSES):
         raise typer.BadParameter(f"one of {', '.join(PROMISE_STATUSES)}", param_hint="--status")
-    with ctx.obj.engine().connect() as conn:
-        rows = q.list_promises(conn, status=status, loan_id=loan)
+    app_ = ctx.obj
+    day = as_of_date(as_of, app_.today())
+    with app_.engine().connect() as conn:
+        rows = q.list_promises(conn, status=status, loan_id=loan, known_by=end_of_day(day, app_.settings.zone), on=day)
     records = [{"id": r.id, "loan_id": r.loan_id, "made_on": r.made_on.isoformat(), "amount": fmt(r.amount),
                 "due_on": r.due_on.isoformat(), "grace_days": r.grace_days, "status": r.status,
                 "paid": fmt(r.paid), "evaluated_on": r.evaluated_on.isoformat() if r.evaluated_on else None,
@@ -138,15 +169,18 @@ def audit_command(
     action: Annotated[str | None, typer.Option(
         help="Only this action: contact, promise, hold, release, refused, show-pii, escalate, plan, "
              "bureau export, placement export…, import, message.")] = None,
-    start: Annotated[str | None, typer.Option("--from", metavar="DATE", help="From this day (configured zone).")] = None,
+    start: Annotated[str | None, typer.Option("--from", metavar="DATE",
+                                              help="From this day (configured zone).")] = None,
     end: Annotated[str | None, typer.Option("--to", metavar="DATE", help="To this day, included.")] = None,
     limit: Annotated[int, typer.Option(min=0, help="The latest N entries (0: all).")] = 1000,
     show_pii: ShowPii = False,
     fmt_: FormatOpt = Format.table,
 ) -> None:
-    """Who did what and when, in the order it was recorded: contacts, promises, holds and
-    releases, refusals, overrides, assignments, plans, escalations, exports, --show-pii, every
-    import (file, hash, counts, operator) and every status change of a message.
+    """Who did what and when, in the order it was recorded (the real time; --from and --to
+    bound it): contacts, promises, holds and releases, refusals, overrides, assignments,
+    plans, escalations, exports, --show-pii, --now, every import (file, hash, counts,
+    operator) and every status change of a message. Where a command ran on a pretend clock
+    (--now, demo stores), `clock` shows the moment it acted as.
 
     Example: collect audit --loan L00000044 --from 2026-11-01 --action contact
     """
@@ -167,10 +201,12 @@ def audit_command(
         rows = q.audit_trail(conn, loan_ids=loans, agent=agent, action=action, since=since, until=until,
                              limit=limit or None)
     free = free_text(show_pii)
-    records = [{"at": r["at"].isoformat(sep=" ", timespec="seconds") + " UTC", "agent": r["agent"],
-                "action": r["action"], "loan_id": r["loan_id"],
-                "detail": free(r["detail"])} for r in rows]
-    fields = ["at", "agent", "action", "loan_id", "detail"]
+    records = [{"recorded_at": render.utc(r["recorded_at"]), "agent": r["agent"], "action": r["action"],
+                "loan_id": r["loan_id"], "detail": free(r["detail"]),
+                # the clock the command acted on, where it was not the real one (--now on a demo store)
+                "clock": render.utc(r["at"]) if abs(r["at"] - r["recorded_at"]) > CLOCK_SLACK else None}
+               for r in rows]
+    fields = ["recorded_at", "agent", "action", "loan_id", "detail", "clock"]
     if fmt_ is not Format.table:
         render.records_out(fmt_, records, fields)
         return

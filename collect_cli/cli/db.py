@@ -2,16 +2,50 @@
 
 from __future__ import annotations
 
+from typing import Annotated
+
 import typer
 
+from collect_cli.errors import UsageError
+from collect_cli.store import queries as q
 from collect_cli.store.database import (
     create_store_engine,
     current_revision,
     head_revision,
 )
 
-app = typer.Typer(help="Database schema: show the revision, upgrade to the current one.\n\nExample: collect db current",
+app = typer.Typer(help="The store: make one, show its schema revision, upgrade it.\n\nExample: collect db current",
                   no_args_is_help=True, rich_markup_mode=None)
+
+
+@app.command("init")
+def init_command(
+    ctx: typer.Context,
+    demo: Annotated[bool, typer.Option("--demo", help="A demo store: --now may pretend the clock on it.")] = False,
+) -> None:
+    """Make a new, empty store at --db (a file, or an empty PostgreSQL database). A demo store
+    is for demonstrations and training: on it --now pretends the clock (audited; records
+    still carry the real time). A store that exists already is left alone (exit 2).
+
+    Example: collect --db training.db db init --demo
+    """
+    app_ = ctx.obj
+    existing = create_store_engine(app_.settings.db, create=True)
+    try:
+        revision = current_revision(existing)
+    finally:
+        existing.dispose()
+    if revision is not None:
+        raise UsageError(f"{app_.db_display} already holds a store (revision {revision}); db init makes a new one")
+    engine = app_.engine(create=True)
+    if demo:
+        with engine.begin() as conn:
+            mark_demo(conn)
+    typer.echo(f"{app_.db_display}: new {'demo ' if demo else ''}store at revision {current_revision(engine)}")
+
+
+def mark_demo(conn) -> None:
+    q.set_store_fact(conn, "demo", "made as a demo store")
 
 
 @app.command("upgrade")

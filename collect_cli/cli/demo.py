@@ -9,11 +9,13 @@ from typing import Annotated
 import typer
 
 from collect_cli.cli import render
+from collect_cli.cli.db import mark_demo
 from collect_cli.cli.imports import exit_code
 from collect_cli.cli.options import AsOf, as_of_date
-from collect_cli.errors import CollectError
+from collect_cli.errors import CollectError, UsageError
 from collect_cli.services.demo import generate_portfolio
 from collect_cli.services.importer import ImportOptions, import_files
+from collect_cli.store import queries as q
 
 app = typer.Typer(help="Demo data: a realistic, deterministic portfolio as ledger CSV files.\n\nExample: collect demo generate demo-data --loans 500",
                   no_args_is_help=True, rich_markup_mode=None)
@@ -26,7 +28,9 @@ def generate_command(
     loans: Annotated[int, typer.Option(min=1, max=10_000_000, help="Number of loans.")] = 2000,
     seed: Annotated[int, typer.Option(help="Random seed: the same seed gives the same files.")] = 20261120,
     as_of: AsOf = None,
-    do_import: Annotated[bool, typer.Option("--import", help="Also import the files into --db.")] = False,
+    do_import: Annotated[bool, typer.Option(
+        "--import", help="Also import the files into --db: a new store, or a demo one; it is marked a demo store "
+                         "(--now may pretend the clock on it).")] = False,
 ) -> None:
     """Write a demo portfolio as the core system would export it on --as-of.
 
@@ -41,15 +45,23 @@ def generate_command(
     day = as_of_date(as_of, app_.today())
     if not date(2000, 1, 1) <= day <= date(2099, 12, 31):  # loans start up to two years earlier
         raise typer.BadParameter("the demo portfolio is made for dates from 2000 to 2099", param_hint="--as-of")
+    engine = app_.engine(create=True) if do_import else None
+    if engine is not None:
+        with engine.begin() as conn:  # a demo store: --now may pretend the clock on it
+            if q.store_fact(conn, "demo") is None:
+                if q.import_history(conn, limit=1):
+                    raise UsageError(f"{app_.db_display} holds a store that is not a demo store: demo data goes "
+                                     "into a new store (collect --db demo.db demo generate DIR --import)")
+                mark_demo(conn)
     try:
         files = generate_portfolio(out_dir, loans=loans, seed=seed, as_of=day)
     except OSError as exc:
         raise CollectError(f"{out_dir}: cannot write the demo files: {exc.strerror}") from None
     for kind, count in files.counts.items():
         render.note(f"{kind}: {count:,} rows")
-    if do_import:
+    if engine is not None:
         with render.file_progress() as progress:
-            results = import_files(engine=app_.engine(create=True),
+            results = import_files(engine=engine,
                                    paths=[files.loans, files.installments, files.payments],
                                    options=ImportOptions(), now=app_.utcnow, progress=progress)
         for r in results:

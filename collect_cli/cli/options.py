@@ -23,7 +23,7 @@ def _note_show_pii(ctx: typer.Context, value: bool) -> bool:
     """--show-pii is recorded in the audit as it is parsed, before the command prints anything."""
     root = ctx.find_root()
     if value and root.obj is not None:
-        root.obj.record_shown_pii(root.meta.get(COMMAND_WORDS, []))
+        root.obj.record_shown_pii()
     return value
 
 
@@ -78,28 +78,36 @@ def date_option(value: str | None, hint: str) -> date | None:
 Now = Annotated[
     str | None,
     typer.Option("--now", metavar="DATETIME",
-                 help="Act as if it were this moment (2026-11-21T09:00, in the configured zone unless an "
-                      "offset is given): for demos and replays. Default: the clock."),
+                 help="Pretend it is this moment (2026-11-21T09:00, in the configured zone unless an offset is "
+                      "given): demo stores only (or COLLECT_ALLOW_CLOCK=1), audited; records keep the real time "
+                      "they are written. Default: the clock."),
 ]
 
 
 def moment(value: str | None, app) -> datetime:
-    """--now as naive UTC, or the clock."""
+    """--now as naive UTC (where a pretend clock is allowed), or the clock."""
     if value is None:
         return app.utcnow()
+    utc = parse_moment(value, app.settings.zone, "--now")
+    app.pretend_clock(value)
+    return utc
+
+
+def parse_moment(value: str, zone, hint: str) -> datetime:
+    """A date and time as naive UTC; in `zone` unless it carries an offset."""
     try:
         t = datetime.fromisoformat(value)
     except ValueError:
-        raise typer.BadParameter(f"{value!r} is not a date and time such as 2026-11-21T09:00", param_hint="--now") from None
+        raise typer.BadParameter(f"{value!r} is not a date and time such as 2026-11-21T09:00", param_hint=hint) from None
     if t.tzinfo is None:
-        t = t.replace(tzinfo=app.settings.zone)
+        t = t.replace(tzinfo=zone)
     try:
         utc = t.astimezone(UTC).replace(tzinfo=None)
     except (OverflowError, ValueError):
         utc = None
     if utc is None or not MOMENTS[0] <= utc.year <= MOMENTS[1]:  # days are added to it, in every zone
         raise typer.BadParameter(f"{value!r} is out of range ({MOMENTS[0]} to {MOMENTS[1]})",
-                                 param_hint="--now") from None
+                                 param_hint=hint) from None
     return utc
 
 

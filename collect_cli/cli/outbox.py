@@ -119,8 +119,10 @@ def show_command(
     show_pii: ShowPii = False,
     fmt_: FormatOpt = Format.table,
 ) -> None:
-    """One message whole: what it was, its rendered text, and every event of it (queued,
-    suppressed, cancelled, sent, each attempt) with the time and who.
+    """One message whole: its rendered text, every version the nightly run wrote of it (a
+    message suppressed or cancelled and queued again keeps what it said before: text,
+    figures, template hash) and every event of it (queued, suppressed, cancelled, sent, each
+    attempt, with the recipient and the provider's reference), with the time and who.
 
     Example: collect outbox show 12
     """
@@ -129,26 +131,51 @@ def show_command(
         if m is None:
             raise UsageError(f"no message {message_id}")
         history = q.message_history(conn, message_id)
+        versions = q.message_versions(conn, message_id)
     free = free_text(show_pii)
+
+    def to(recipient):
+        return recipient if show_pii else mask_recipient(m.channel, recipient)
+
     data = {"id": m.id, "loan_id": m.loan_id, "step": m.step, "episode": m.episode, "channel": m.channel,
-            "status": m.status, "reason": free(m.reason),
-            "recipient": m.recipient if show_pii else mask_recipient(m.channel, m.recipient),
+            "status": m.status, "reason": free(m.reason), "recipient": to(m.recipient),
             "as_of": m.as_of.isoformat(), "amount_overdue": fmt(m.amount_overdue), "template": m.template,
             "template_sha256": m.template_hash, "body": free(m.body),
-            "events": [{"at": e.at.isoformat(sep=" ", timespec="seconds") + " UTC", "status": e.status,
-                        "reason": free(e.reason), "by": e.actor} for e in history]}
+            # every version the nightly run wrote, oldest first: what it said each time
+            "versions": [{"version": i, "at": render.utc(v.at), "recorded_at": render.utc(v.recorded_at),
+                          "status": v.status, "reason": free(v.reason), "recipient": to(v.recipient),
+                          "as_of": v.as_of.isoformat(), "amount_overdue": fmt(v.amount_overdue), "template": v.template,
+                          "template_sha256": v.template_hash, "body": free(v.body)}
+                         for i, v in enumerate(versions, 1)],
+            "events": [{"at": render.utc(e.at), "recorded_at": render.utc(e.recorded_at), "status": e.status,
+                        "reason": free(e.reason), "by": e.actor, "recipient": to(e.recipient),
+                        "provider_ref": e.provider_ref} for e in history]}
     if fmt_ is Format.json:
         render.json_out(data)
         return
+    timeline = sorted([{"recorded_at": v["recorded_at"], "at": v["at"], "what": f"version {v['version']}",
+                        "status": v["status"], "reason": v["reason"], "by": "", "recipient": v["recipient"],
+                        "template_sha256": v["template_sha256"], "amount_overdue": v["amount_overdue"],
+                        "body": v["body"]} for v in data["versions"]]
+                      + [{"recorded_at": e["recorded_at"], "at": e["at"], "what": "event", "status": e["status"],
+                          "reason": e["reason"], "by": e["by"], "recipient": e["recipient"], "template_sha256": None,
+                          "amount_overdue": None, "body": None} for e in data["events"]],
+                      key=lambda r: (r["recorded_at"], r["what"] == "event"))
     if fmt_ is Format.csv:
-        render.records_out(fmt_, data["events"], ["at", "status", "reason", "by"])
+        render.records_out(fmt_, timeline, list(timeline[0]) if timeline else ["recorded_at"])
         return
     render.panel(f"Message {m.id}: {m.loan_id} {m.step} ({m.channel}), {m.status}",
                  [f"episode {m.episode}   as of {data['as_of']}   overdue {data['amount_overdue']}   to "
                   f"{data['recipient'] or '-'}", f"template {m.template}   template sha256 {m.template_hash}",
                   "", data["body"] or ""])
-    render.table("History", [("at", "left"), ("status", "left"), ("reason", "left"), ("by", "left")],
-                 ([e["at"], e["status"], e["reason"] or "", e["by"]] for e in data["events"]))
+    for v in data["versions"][:-1]:  # the latest is the message above
+        render.panel(f"Version {v['version']} of {len(data['versions'])}, written {v['at']}: {v['status']}",
+                     [f"as of {v['as_of']}   overdue {v['amount_overdue']}   to {v['recipient'] or '-'}   "
+                      f"template sha256 {v['template_sha256']}", "", v["body"] or v["reason"] or ""])
+    render.table("History", [("recorded", "left"), ("at", "left"), ("what", "left"), ("status", "left"),
+                             ("reason", "left"), ("by", "left")],
+                 ([r["recorded_at"], r["at"] if r["at"] != r["recorded_at"] else "", r["what"], r["status"],
+                   r["reason"] or "", r["by"]] for r in timeline))
 
 
 outbox_app = typer.Typer(help="The outbox: every message the nightly run made, and what became of it.\n\n"

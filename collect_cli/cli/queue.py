@@ -22,6 +22,7 @@ from collect_cli.domain.money import fmt, fmt_grouped
 from collect_cli.domain.pii import mask_phone
 from collect_cli.domain.segments import ACTIONS
 from collect_cli.services.assignment import assign, take
+from collect_cli.services.contact_facts import end_of_day
 from collect_cli.services.reports import work_queue
 from collect_cli.store import queries as q
 
@@ -70,7 +71,8 @@ def queue_command(
     at = moment(now, app_)
     day = as_of_date(as_of, _local_day(at, app_))
     with app_.engine().connect() as conn:
-        mine = None if agent is None else {k for k, v in q.assigned_on(conn, day).items() if v == agent}
+        mine = None if agent is None else {k for k, v in q.assigned_on(
+            conn, day, end_of_day(day, app_.settings.zone)).items() if v == agent}
         queue = work_queue(conn, as_of=day, settings=app_.settings, limit=None if mine is not None else limit or None,
                            now=at, product=product, include_handover=include_all, supervisor=supervisor)
     entries = queue.entries if mine is None else [e for e in queue.entries if e.account.loan_id in mine]

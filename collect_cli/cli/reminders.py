@@ -35,7 +35,7 @@ def run_command(
 ) -> None:
     app = ctx.obj
     at = moment(now, app)
-    today = at.replace(tzinfo=UTC).astimezone(app.settings.zone).date()
+    today = _local_day(at, app)
     day = as_of_date(as_of, today)
     if day > today and not dry_run:
         raise typer.BadParameter(f"{day.isoformat()} is after today ({today.isoformat()}): messages state the "
@@ -120,9 +120,9 @@ def hold_command(
             raise typer.BadParameter(str(exc), param_hint="--until") from None
     if channel is not None and reason != "opt-out":
         raise typer.BadParameter("only an opt-out names a channel", param_hint="--channel")
+    at = moment(now, app)
     placed = place_hold(engine=app.engine(), loan_id=loan, reason=_reason(reason), channel=_channel(channel),
-                        until=end, note=note, actor=(by or app.operator())[:64], now=app.utcnow(),
-                        today=_today(now, app))
+                        until=end, note=note, actor=(by or app.operator())[:64], now=at, today=_local_day(at, app))
     if len(placed.hold_ids) > 1:
         which = ", ".join(f"{i} ({c})" if c else str(i) for i, c in zip(placed.hold_ids, placed.channels,
                                                                          strict=True))
@@ -153,12 +153,13 @@ def release_command(
     if hold_id is None and reason is None:
         raise typer.BadParameter("name the hold: --id N, or --reason R when only one of them is in force",
                                  param_hint="--id")
+    at = moment(now, app)
     released = release_hold(engine=app.engine(), loan_id=loan, reason=_reason(reason) if reason else None,
                             channel=_channel(channel), hold_id=hold_id, note=note, actor=(by or app.operator())[:64],
-                            now=app.utcnow(), today=_today(now, app))
+                            now=at, today=_local_day(at, app))
     render.note(f"{loan}: hold {released} released")
 
 
-def _today(now: str | None, app):
-    """Today in the configured zone, or the day of --now (demos and replays)."""
-    return moment(now, app).replace(tzinfo=UTC).astimezone(app.settings.zone).date()
+def _local_day(at, app):
+    """The day of a moment (naive UTC) in the configured zone."""
+    return at.replace(tzinfo=UTC).astimezone(app.settings.zone).date()

@@ -88,6 +88,11 @@ def csv_out(header: Sequence[str], rows: Iterable[Sequence[Any]]) -> None:
     w.writerows(rows)
 
 
+def utc(moment, timespec: str = "seconds") -> str | None:
+    """A naive UTC moment as the records print it: 2026-11-20 02:00:00 UTC."""
+    return moment.isoformat(sep=" ", timespec=timespec) + " UTC" if moment is not None else None
+
+
 def excel_safe(value: Any) -> str:
     """A cell starting with = + - @ is written with a leading ' so Excel never runs it as a formula."""
     text = "" if value is None else str(value)

@@ -244,7 +244,7 @@ def promises_report_command(ctx: typer.Context, start: From = None, end: To = No
     app_ = ctx.obj
     first, last = _period(start, end, app_)
     with app_.engine().connect() as conn:
-        rep = activity.promises(conn, first, last, product)
+        rep = activity.promises(conn, first, last, settings=app_.settings, product=product)
     _out(rep, fmt_, chart, output)
 
 
@@ -303,7 +303,7 @@ def all_command(ctx: typer.Context, html_path: Annotated[Path, typer.Option(
             analyst.classification(conn, day, settings=settings, product=product),
             analyst.vintages(conn, day, settings=settings, product=product),
             activity.collections(conn, month_ago + timedelta(days=1), day, settings=settings, product=product),
-            activity.promises(conn, month_ago + timedelta(days=1), day, product),
+            activity.promises(conn, month_ago + timedelta(days=1), day, settings=settings, product=product),
             activity.contacts(conn, month_ago + timedelta(days=1), day, settings=settings, product=product),
             watchlist.watchlist(conn, day, settings=settings, top=20, product=product),
         ]

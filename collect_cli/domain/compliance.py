@@ -27,6 +27,7 @@ class ContactRules:
     sms_per_7_days: int = MAX_SMS_PER_7_DAYS
     served_timezones: tuple[str, ...] = field(default=())  # WHEN-6; empty: the configured zone
     unreachable_days: int = 3  # WHO-5: no connected contact for this long before a contact person is asked
+    late_entry_hours: int = 24  # REC-4: how long after a contact it may still be logged (--at)
 
 
 def check_contact_rules(c: ContactRules) -> None:

@@ -10,6 +10,7 @@ from sqlalchemy import Connection
 from collect_cli.config import Settings
 from collect_cli.domain.content import name_problem
 from collect_cli.errors import UsageError
+from collect_cli.services.contact_facts import end_of_day
 from collect_cli.services.plans import status as plan_status
 from collect_cli.services.portfolio import Account, iter_accounts
 from collect_cli.store import queries as q
@@ -39,17 +40,18 @@ def account_card(conn: Connection, *, loan_id: str, as_of: date, settings: Setti
     if loan_id not in {a.loan_id for a in accounts}:
         raise UsageError(f"{loan_id} was not yet disbursed on {as_of.isoformat()}")
     accounts.sort(key=lambda a: (a.loan_id != loan_id, a.loan_id))
-    # the figures are as of the date (payments after it are left out, like the engine does);
-    # the records of what was done are shown whole
+    # the figures are as of the date (payments after it are left out, like the engine does),
+    # and the records are those made by the end of that day, each as it stood then (REC-4)
+    known = end_of_day(as_of, settings.zone)
     return Card(
         as_of=as_of, loan_id=loan_id, accounts=accounts,
         payments=[p for p in q.payments_list(conn, ids) if p.paid_on <= as_of],
-        messages=[m for i in ids for m in q.list_messages(conn, loan_id=i)],
-        contacts=[c for cs in q.contacts_of(conn, ids, datetime.min).values() for c in cs],
-        promises=[p for ps in q.promises_of(conn, ids).values() for p in ps],
-        holds=q.holds_list(conn, ids),
+        messages=[m for i in ids for m in q.list_messages(conn, loan_id=i, known_by=known)],
+        contacts=[c for cs in q.contacts_of(conn, ids, datetime.min, known).values() for c in cs],
+        promises=[p for ps in q.promises_of(conn, ids, known, as_of).values() for p in ps],
+        holds=q.holds_list(conn, ids, known),
         plans=_plans(conn, accounts, settings),
-        people=q.persons_of(conn, accounts[0].borrower_id),
+        people=q.persons_of(conn, accounts[0].borrower_id, known),
         shared=_shared(conn, accounts[0]),
         name_problem=name_problem(accounts[0].borrower_name, settings.messaging.lexicon),
     )
@@ -64,6 +66,8 @@ def _shared(conn: Connection, account: Account) -> dict[str, list[str]]:
 
 
 def _plans(conn: Connection, accounts: list[Account], settings: Settings) -> list[dict]:
+    """The plans, each with its status as of the date: like the schedule they wrote, they
+    count from their plan date (a plan made after the date shows as `later`)."""
     states = {a.loan_id: a.state for a in accounts}
     in_force = q.schedule_batches(conn, list(states))
     out = []

@@ -4,7 +4,7 @@ what each agent achieved. The ledger decides every verdict as of the end of the 
 from __future__ import annotations
 
 from collections import Counter, defaultdict
-from datetime import UTC, date, datetime, time, timedelta
+from datetime import UTC, date, timedelta
 
 from sqlalchemy import Connection
 
@@ -14,6 +14,7 @@ from collect_cli.domain.timeline import snapshots
 from collect_cli.errors import UsageError
 from collect_cli.services.analyst import Chart, Column, Report, Section, add, share
 from collect_cli.services.analytics import fold_book, iter_book, position_of
+from collect_cli.services.contact_facts import day_start, end_of_day
 from collect_cli.services.portfolio import iter_accounts
 from collect_cli.store import queries as q
 
@@ -92,10 +93,11 @@ def _collected(conn: Connection, start: date, end: date, settings: Settings, pro
     return counts, amounts, month_counts, month_amounts, overdue_before, recovered
 
 
-def promises(conn: Connection, start: date, end: date, product: str | None = None) -> Report:
-    """Promises made from `start` to `end`, judged against the ledger as of `end`, by agent."""
+def promises(conn: Connection, start: date, end: date, *, settings: Settings, product: str | None = None) -> Report:
+    """Promises made from `start` to `end` (as recorded by the end of `end`), judged against
+    the ledger as of `end`, by agent."""
     _check(start, end)
-    made = q.promises_made(conn, start, end, product)
+    made = q.promises_made(conn, start, end, product, known_by=end_of_day(end, settings.zone))
     pays = q.payments_of(conn, sorted({p.loan_id for p in made}), end)
     per_agent: dict[str, Counter] = defaultdict(Counter)
     for p in made:
@@ -129,12 +131,12 @@ def contacts(conn: Connection, start: date, end: date, *, settings: Settings, pr
     promises, and money paid within ATTRIBUTION_DAYS after their contact."""
     _check(start, end)
     zone = settings.zone
-    since = datetime.combine(start, time(0), zone).astimezone(UTC).replace(tzinfo=None)
-    until = datetime.combine(end + timedelta(days=1), time(0), zone).astimezone(UTC).replace(tzinfo=None)
-    sent = q.messages_between(conn, start, end, product)
+    since, until = day_start(start, zone), end_of_day(end, zone)
+    # what had been recorded by the end of the period, each message as it stood then
+    sent = q.messages_between(conn, start, end, product, known_by=until)
     messages = Counter((m.step, m.channel, m.status) for m in sent)
     rules = Counter((m.step, (m.reason or "").split(":")[0]) for m in sent if m.status == "suppressed")
-    logged = q.contacts_in(conn, since, until, product)
+    logged = q.contacts_in(conn, since, until, product, known_by=until)
     outcomes = Counter((c.channel, c.outcome) for c in logged)
     pays = q.payments_of(conn, sorted({c.loan_id for c in logged}), end + timedelta(days=ATTRIBUTION_DAYS))
     per_agent: dict[str, dict] = defaultdict(lambda: {"loans": set(), "contacts": 0, "promises": 0, "collected": 0})

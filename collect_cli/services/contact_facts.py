@@ -55,6 +55,12 @@ def day_start(day: date, zone: ZoneInfo) -> datetime:
     return datetime.combine(day, time(0), zone).astimezone(UTC).replace(tzinfo=None)
 
 
+def end_of_day(day: date, zone: ZoneInfo) -> datetime:
+    """The first moment after `day` in `zone` (naive UTC): a view of a day knows what had been
+    recorded before it (REC-4)."""
+    return day_start(day + timedelta(days=1), zone)
+
+
 class PlannedSms:
     """SMS planned or sent in this run that the store does not show yet, by borrower and number."""
 
@@ -213,7 +219,8 @@ def call_situation(acc: Account, *, holds: tuple[HoldFact, ...], contacts: Seque
         local, served = moment.astimezone(zone).time(), ()
     else:  # WHEN-6: the window must hold in every served zone
         local, served = None, tuple((z.key, moment.astimezone(z).time()) for z in zones)
-    outbound = [c for c in contacts if c.channel == "call" and c.direction == "out" and c.at <= now]
+    # the daily caps count the whole day: a call logged late (--at) sees the calls after it too
+    outbound = [c for c in contacts if c.channel == "call" and c.direction == "out" and local_day(c.at, zone) <= today]
     theirs = [c for c in outbound if c.borrower_id == acc.borrower_id and c.party is None]
     # a call recorded before numbers were kept went to the borrower's phone
     dialled = [c for c in outbound if (c.number or (acc.phone if c.party is None else None)) == number]

@@ -62,12 +62,16 @@ THIRD_PARTY_SCRIPT = ("WHO-2: you are speaking with someone other than the borro
 
 
 def log_contact(*, engine: Engine, settings: Settings, loan_id: str, channel: str, outcome: str, agent: str,
-                now: datetime, note: str | None = None, promise_amount: int | None = None,
-                promise_on: date | None = None, override: str | None = None, party: str | None = None,
-                inbound: bool = False) -> Logged:
-    """Record one contact (and its promise); refuse an outbound one the policy forbids now.
+                now: datetime, logged_at: datetime | None = None, note: str | None = None,
+                promise_amount: int | None = None, promise_on: date | None = None, override: str | None = None,
+                party: str | None = None, inbound: bool = False) -> Logged:
+    """Record one contact (and its promise); refuse an outbound one the policy forbids at `now`,
+    when it happened. `logged_at` (default `now`) is when it is logged: later for a late entry,
+    whose records (audit, holds it places) are of that time.
 
     `party` names a recorded contact person (their id, name or number), not the borrower."""
+    logged_at = logged_at or now
+    late = f"; late entry, it happened at {now:%Y-%m-%d %H:%M} UTC" if logged_at != now else ""
     if party is not None and not party.strip():
         raise UsageError("--party: name the recorded contact person (their id, name or number); leave it out "
                          "for the borrower")
@@ -87,23 +91,24 @@ def log_contact(*, engine: Engine, settings: Settings, loan_id: str, channel: st
         number = person.phone if person is not None else acc.phone
         overridden = None
         if direction == "out":
-            refusal = _judge(conn, acc, channel, outcome, person, number, now, settings)
+            refusal = _judge(conn, acc, channel, outcome, person, number, now, settings, late=logged_at > now)
             if refusal is not None:
                 if not (override and refusal.overridable):
-                    _record_refusal(engine, acc, refusal, channel, agent, now)
+                    _record_refusal(engine, acc, refusal, f"{channel}{late}", agent, logged_at)
                     hint = "; a supervisor may log it with --override REASON" if refusal.overridable else ""
                     raise Refused(f"{refusal}{hint}")
                 overridden = f"{refusal.rule}: {override}"
         label = person.name if person is not None else None
-        contact_id = q.add_contact(conn, loan_id=loan_id, borrower_id=acc.borrower_id, at=now, channel=channel,
+        contact_id = q.add_contact(conn, loan_id=loan_id, borrower_id=acc.borrower_id, at=now, logged_at=logged_at,
+                                   channel=channel,
                                    direction=direction, outcome=outcome, party=label,
                                    person_id=person.id if person is not None else None,
                                    number=number if channel == "call" else None, note=note, agent=agent,
                                    override=overridden)
-        audit = [{"at": now, "agent": agent, "action": "contact", "loan_id": loan_id,
+        audit = [{"at": logged_at, "agent": agent, "action": "contact", "loan_id": loan_id,
                   "detail": f"{channel} {outcome}{' (inbound)' if direction == 'in' else ''}"
                             + (f" (with contact person {person.id}, WHO-2)" if person is not None else "")
-                            + (f"; override {overridden}" if overridden else "")}]
+                            + (f"; override {overridden}" if overridden else "") + late}]
         promise_id = None
         if promise_amount is not None:
             today = local_day(now, zone_of(acc, settings))
@@ -112,12 +117,12 @@ def log_contact(*, engine: Engine, settings: Settings, loan_id: str, channel: st
                                        made_on=today, amount=promise_amount, due_on=promise_on,
                                        grace_days=settings.promises.grace_days, status="open", paid=0,
                                        evaluated_on=None, agent=agent)
-            audit.append({"at": now, "agent": agent, "action": "promise", "loan_id": loan_id,
+            audit.append({"at": logged_at, "agent": agent, "action": "promise", "loan_id": loan_id,
                           "detail": f"{fmt(promise_amount)} by {promise_on.isoformat()}"})
         q.add_audit(conn, audit)
         if outcome == "dispute":  # HOLD-1 at once: no collection until it is answered
             add_hold(conn, loan_id=loan_id, reason="dispute", channel=None, until=None,
-                     note=note or f"disputed on a {channel}", actor=agent, now=now)
+                     note=note or f"disputed on a {channel}", actor=agent, now=logged_at)
         opt_out: tuple[int, ...] = ()
         keyword = stop_keyword(note) if channel in REPLIES else None
         if keyword or outcome == "opt-out":  # HOLD-2, with the keyword and the time
@@ -127,7 +132,7 @@ def log_contact(*, engine: Engine, settings: Settings, loan_id: str, channel: st
                 said = f"opt-out on a {channel}" + (f": {note!r}" if note else "")
             # a reply opts out of its channel; asked on a call or a visit, of SMS and e-mail both
             opt_out = add_hold(conn, loan_id=loan_id, reason="opt-out", channel=REPLIES.get(channel), until=None,
-                               note=f"{said} at {now:%Y-%m-%d %H:%M} UTC", actor=agent, now=now).hold_ids
+                               note=f"{said} at {now:%Y-%m-%d %H:%M} UTC", actor=agent, now=logged_at).hold_ids
     return Logged(contact_id, promise_id, overridden, opt_out)
 
 
@@ -153,10 +158,11 @@ def _account(conn: Connection, loan_id: str, now: datetime, settings: Settings) 
 
 
 def _judge(conn: Connection, acc: Account, channel: str, outcome: str, person, number: str | None, now: datetime,
-           settings: Settings) -> Refusal | None:
-    """The contact policy on this outbound call, visit or third-party contact, at `now`."""
+           settings: Settings, late: bool = False) -> Refusal | None:
+    """The contact policy on this outbound call, visit or third-party contact, at `now`; one
+    logged `late` is judged by the holds recorded by the time it happened."""
     holds = q.active_holds(conn, [acc.loan_id], [acc.borrower_id], local_day(now, zone_of(acc, settings)),
-                           [p for p in (acc.phone, acc.email) if p])[acc.loan_id]
+                           [p for p in (acc.phone, acc.email) if p], known_by=now if late else None)[acc.loan_id]
     facts = hold_facts(holds)
     since = now - timedelta(days=max(CALL_HISTORY_DAYS, REACHABILITY_DAYS if person is not None else 0))
     contacts = q.contacts_around(conn, [acc.borrower_id], [number] if number else [], since)
@@ -191,8 +197,9 @@ def _person_calls(contacts, person_id: int, acc: Account, now: datetime, setting
     calls about the debt in 7 days, and the days since the last conversation with them."""
     zone = zone_of(acc, settings)
     today = local_day(now, zone)
-    theirs = [c for c in contacts if c.person_id == person_id and c.channel == "call" and c.at <= now]
-    talks = [local_day(c.at, zone) for c in theirs if c.outcome in CONNECTED]
+    theirs = [c for c in contacts
+              if c.person_id == person_id and c.channel == "call" and local_day(c.at, zone) <= today]
+    talks = [local_day(c.at, zone) for c in theirs if c.outcome in CONNECTED and c.at <= now]
     return {"connected_today": sum(local_day(c.at, zone) == today for c in theirs if c.outcome in CONNECTED),
             "calls_7_days": sum((today - local_day(c.at, zone)).days < 7 for c in theirs if c.direction == "out"),
             "conversation_days_ago": (today - max(talks)).days if talks else None}

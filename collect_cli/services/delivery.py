@@ -112,7 +112,8 @@ def send_due(*, engine: Engine, settings: Settings, clock: Callable[[], datetime
             with conn.begin():
                 q.update_messages(conn, [{**u, "updated_at": stamp} for u, _ in updates])
                 q.add_events(conn, [{"message_id": u["id"], "at": stamp, "status": u["status"], "reason": event,
-                                     "actor": ACTOR} for u, event in updates])
+                                     "actor": ACTOR, "recipient": u["recipient"], "provider_ref": u["provider_ref"]}
+                                    for u, event in updates])
     return summary
 
 

@@ -14,7 +14,7 @@ from collect_cli.domain.money import fmt
 from collect_cli.domain.plans import broken
 from collect_cli.domain.policy import Situation, decide
 from collect_cli.errors import UsageError
-from collect_cli.services.contact_facts import hold_facts, shared_unconfirmed
+from collect_cli.services.contact_facts import end_of_day, hold_facts, shared_unconfirmed
 from collect_cli.services.portfolio import iter_accounts
 from collect_cli.store import queries as q
 
@@ -26,7 +26,7 @@ PLACEMENT_FIELDS = ["loan_id", "borrower_name", "phone", "dpd", "overdue", "as_o
 def candidates(conn: Connection, *, as_of: date, settings: Settings) -> list[dict]:
     """Delinquent accounts a rule proposes for a stage they are not in yet."""
     late = list(iter_accounts(conn, as_of=as_of, settings=settings, late_only=True))
-    stages = q.current_stages(conn)
+    stages = q.current_stages(conn, known_by=end_of_day(as_of, settings.zone))  # as recorded by that day
     latest_plans = q.latest_plans(conn, as_of)
     out = []
     for first in range(0, len(late), 1000):

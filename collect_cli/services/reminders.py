@@ -201,6 +201,10 @@ class _Job:
                     self._count(decision.step.name, row)
             inserted = q.insert_messages(conn, new)
             q.update_messages(conn, changed)
+            # what each message says is kept for good: a message written again is a new version
+            ids = {(r.loan_id, r.step, r.episode): r.id for r in inserted}
+            q.add_versions(conn, self.now, [{**m, "id": ids[m["loan_id"], m["step"], m["episode"]]} for m in new
+                                            if (m["loan_id"], m["step"], m["episode"]) in ids] + changed)
             q.add_events(conn, [{"message_id": r.id, "at": self.now, "status": r.status, "reason": r.reason,
                                  "actor": ACTOR} for r in inserted]
                          + [{"message_id": r["id"], "at": self.now, "status": r["status"], "reason": r["reason"],

@@ -23,6 +23,7 @@ from collect_cli.services.analytics import fold_book, positions_on
 from collect_cli.services.contact_facts import (
     CALL_HISTORY_DAYS,
     call_situation,
+    end_of_day,
     hold_facts,
     local_day,
     shared_unconfirmed,
@@ -124,6 +125,7 @@ def work_queue(conn: Connection, *, as_of: date, settings: Settings, limit: int 
     Scored a batch at a time as the late loans stream by; with `limit`, only the best so far
     are kept, so memory does not grow with the book."""
     weights = settings.queue
+    known = end_of_day(as_of, settings.zone)  # a past day's queue knows what was recorded by its end
     delinquent = handed_over = held = 0
     best: list[tuple[tuple, QueueEntry]] = []
 
@@ -137,11 +139,11 @@ def work_queue(conn: Connection, *, as_of: date, settings: Settings, limit: int 
         # a hold "until D" holds through D in the borrower's zone, as `log` judges it: read from
         # the day before and kept while the borrower's own day has not passed its end
         holds = q.active_holds(conn, ids, borrower_ids, as_of - timedelta(days=1),
-                               phones + [a.email for a in batch if a.email])
+                               phones + [a.email for a in batch if a.email], known_by=known)
         pays = q.payments_of(conn, ids, as_of)
-        promises = q.promises_of(conn, ids)
-        history = q.contacts_of(conn, ids, history_since(as_of))
-        recent = q.contacts_around(conn, borrower_ids, phones, now - timedelta(days=CALL_HISTORY_DAYS))
+        promises = q.promises_of(conn, ids, known, as_of)
+        history = q.contacts_of(conn, ids, history_since(as_of), known)
+        recent = q.contacts_around(conn, borrower_ids, phones, now - timedelta(days=CALL_HISTORY_DAYS), known)
         _, behind = q.borrower_loan_counts(conn, as_of, borrower_ids)  # late loans of every product
         shared = shared_unconfirmed(conn, batch)
         scored = []
@@ -185,7 +187,7 @@ def _queue_entry(acc: Account, settings: Settings, as_of: date, payments, promis
                  call_now: str, hold: str | None) -> QueueEntry:
     s = acc.state
     zone = ZoneInfo(acc.timezone or settings.timezone)
-    local_day = lambda t: t.replace(tzinfo=UTC).astimezone(zone).date()  # noqa: E731
+    local_day = lambda t: t.replace(tzinfo=UTC).astimezone(zone).date()
     broken = [p for p in promises if p.status == "broken" and p.evaluated_on]
     history = History(
         promise_due_today=any(p.status == "open" and p.due_on == as_of for p in promises),

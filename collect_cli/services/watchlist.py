@@ -16,12 +16,15 @@ from collect_cli.domain.promises import evaluate
 from collect_cli.domain.timeline import snapshots
 from collect_cli.services.analyst import Chart, Column, Report, Section, add
 from collect_cli.services.analytics import engine_ledgers, fold_book, iter_book, ledger_of
+from collect_cli.services.contact_facts import end_of_day
 from collect_cli.store import queries as q
 
 
-def broken_promises_by_loan(conn: Connection, as_of: date, loan_ids=None) -> Counter:
-    """Per loan, its promises broken within the year before `as_of`, judged by the ledger."""
-    made = [p for p in q.promises_made(conn, date.fromordinal(as_of.toordinal() - 365), as_of)
+def broken_promises_by_loan(conn: Connection, as_of: date, settings: Settings, loan_ids=None) -> Counter:
+    """Per loan, its promises broken within the year before `as_of` (as recorded by then),
+    judged by the ledger."""
+    made = [p for p in q.promises_made(conn, date.fromordinal(as_of.toordinal() - 365), as_of,
+                                       known_by=end_of_day(as_of, settings.zone))
             if loan_ids is None or p.loan_id in loan_ids]
     pays = q.payments_of(conn, sorted({p.loan_id for p in made}), as_of)
     out: Counter = Counter()
@@ -35,7 +38,7 @@ def broken_promises_by_loan(conn: Connection, as_of: date, loan_ids=None) -> Cou
 
 def scored(conn: Connection, as_of: date, *, settings: Settings, product: str | None = None) -> list[dict]:
     """Every current open account with its score and reasons, highest first."""
-    broken = broken_promises_by_loan(conn, as_of)
+    broken = broken_promises_by_loan(conn, as_of, settings)
     current, loans_of, late_of = fold_book(conn, _score_part, (as_of, settings, product, broken), add)
     # the borrower's other loans are known only once the whole book went by: add that factor now
     out = []
@@ -104,7 +107,7 @@ def watch_scores(conn: Connection, accounts: list, as_of: date, settings: Settin
         return {}
     ids = [a.loan_id for a in current]
     pays = q.payments_of(conn, ids, as_of)
-    broken = broken_promises_by_loan(conn, as_of, set(ids))
+    broken = broken_promises_by_loan(conn, as_of, settings, set(ids))
     opened, behind = q.borrower_loan_counts(conn, as_of, sorted({a.borrower_id for a in current}))
     out = {}
     for a in current:

@@ -2,6 +2,11 @@
 
 Natural keys of the core system (loan_id, payment_id, borrower_id) are the primary keys:
 they are what operators type and what every export carries.
+
+Every record carries `recorded_at`, the real time it was written (REC-4), stamped by the
+database's clock: no code path sets it, so no pretend clock (--now) and no forgotten
+argument can change it. `at` is the moment on the clock the command acted on, which is the
+real one except on demo stores.
 """
 
 from __future__ import annotations
@@ -20,7 +25,9 @@ from sqlalchemy import (
     Text,
     UniqueConstraint,
 )
+from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+from sqlalchemy.sql.functions import FunctionElement
 
 NAMING = {
     "ix": "ix_%(table_name)s_%(column_0_N_name)s",
@@ -35,6 +42,38 @@ Key = String(64)
 
 class Base(DeclarativeBase):
     metadata = MetaData(naming_convention=NAMING)
+
+
+class db_clock(FunctionElement):
+    """The database's clock as naive UTC, to the millisecond or better."""
+
+    type = DateTime()
+    inherit_cache = True
+
+
+@compiles(db_clock, "sqlite")
+def _sqlite_clock(element, compiler, **kw):
+    return "strftime('%Y-%m-%d %H:%M:%f', 'now')"
+
+
+@compiles(db_clock, "postgresql")
+def _pg_clock(element, compiler, **kw):
+    return "(statement_timestamp() AT TIME ZONE 'UTC')"
+
+
+def recorded_at() -> Mapped[datetime]:
+    """When the row was written, by the real clock (REC-4)."""
+    return mapped_column(DateTime, server_default=db_clock(), nullable=False)
+
+
+class StoreFact(Base):
+    """What the store is, set once when it is made: `demo` marks a demo store, where --now may
+    pretend the clock."""
+
+    __tablename__ = "store_facts"
+    name: Mapped[str] = mapped_column(String(32), primary_key=True)
+    value: Mapped[str] = mapped_column(Text)
+    recorded_at: Mapped[datetime] = recorded_at()
 
 
 class ImportBatch(Base):
@@ -55,6 +94,7 @@ class ImportBatch(Base):
     unchanged: Mapped[int] = mapped_column(Integer, default=0)
     rejected: Mapped[int] = mapped_column(Integer, default=0)
     rejects_path: Mapped[str | None] = mapped_column(Text)
+    recorded_at: Mapped[datetime] = recorded_at()
 
 
 class Borrower(Base):
@@ -136,6 +176,7 @@ class Hold(Base):
     note: Mapped[str | None] = mapped_column(Text)
     actor: Mapped[str] = mapped_column(String(64))
     at: Mapped[datetime] = mapped_column(DateTime)  # UTC
+    recorded_at: Mapped[datetime] = recorded_at()
 
 
 class OutboxMessage(Base):
@@ -165,6 +206,7 @@ class OutboxMessage(Base):
     provider_ref: Mapped[str | None] = mapped_column(Text)
     created_at: Mapped[datetime] = mapped_column(DateTime)
     updated_at: Mapped[datetime] = mapped_column(DateTime)
+    recorded_at: Mapped[datetime] = recorded_at()
 
     __table_args__ = (
         UniqueConstraint("loan_id", "step", "episode"),
@@ -173,8 +215,38 @@ class OutboxMessage(Base):
     )
 
 
+class OutboxVersion(Base):
+    """What a message said each time the nightly run wrote it, append-only (REC-1): the outbox
+    row is its latest version; a message suppressed and queued again later keeps here the
+    text, figures and template it had before."""
+
+    __tablename__ = "outbox_versions"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    message_id: Mapped[int] = mapped_column(ForeignKey("outbox.id"), index=True)
+    at: Mapped[datetime] = mapped_column(DateTime)  # UTC, the run's clock
+    status: Mapped[str] = mapped_column(String(16))  # as written: queued, suppressed, skipped
+    reason: Mapped[str | None] = mapped_column(Text)
+    recipient: Mapped[str | None] = mapped_column(Text)
+    template: Mapped[str | None] = mapped_column(String(200))
+    template_hash: Mapped[str | None] = mapped_column(String(64))
+    body: Mapped[str | None] = mapped_column(Text)
+    as_of: Mapped[date] = mapped_column(Date)
+    amount_overdue: Mapped[int] = mapped_column(Money)
+    amount_due: Mapped[int] = mapped_column(Money)
+    figures: Mapped[str | None] = mapped_column(Text)
+    send_after: Mapped[datetime | None] = mapped_column(DateTime)
+    recorded_at: Mapped[datetime] = recorded_at()
+
+    __table_args__ = (Index("ix_outbox_versions_as_of", "as_of"),)
+
+
+VERSIONED = ("status", "reason", "recipient", "template", "template_hash", "body", "as_of", "amount_overdue",
+             "amount_due", "figures", "send_after")  # the columns of a message each version keeps
+
+
 class OutboxEvent(Base):
-    """Every change of a message and every send attempt, append-only (REC-1)."""
+    """Every change of a message and every send attempt, append-only (REC-1), with the
+    recipient it went to and the provider's reference when it was sent."""
 
     __tablename__ = "outbox_events"
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
@@ -183,6 +255,9 @@ class OutboxEvent(Base):
     status: Mapped[str] = mapped_column(String(16))
     reason: Mapped[str | None] = mapped_column(Text)
     actor: Mapped[str] = mapped_column(String(64))  # the job or the operator
+    recipient: Mapped[str | None] = mapped_column(Text)  # a send attempt: to whom
+    provider_ref: Mapped[str | None] = mapped_column(Text)
+    recorded_at: Mapped[datetime] = recorded_at()
 
 
 class Contact(Base):
@@ -192,7 +267,7 @@ class Contact(Base):
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     loan_id: Mapped[str] = mapped_column(ForeignKey("loans.loan_id"), index=True)
     borrower_id: Mapped[str] = mapped_column(Key, index=True)
-    at: Mapped[datetime] = mapped_column(DateTime)  # UTC
+    at: Mapped[datetime] = mapped_column(DateTime)  # UTC: when it happened (what the call rules count)
     channel: Mapped[str] = mapped_column(String(16))  # call | visit | sms-reply | email-reply
     direction: Mapped[str] = mapped_column(String(8), server_default="out")  # out | in (the borrower's own)
     outcome: Mapped[str] = mapped_column(String(16))
@@ -202,6 +277,8 @@ class Contact(Base):
     note: Mapped[str | None] = mapped_column(Text)
     agent: Mapped[str] = mapped_column(String(64))
     override: Mapped[str | None] = mapped_column(Text)  # "WHEN-2: why" when a supervisor overrode a rule
+    logged_at: Mapped[datetime] = mapped_column(DateTime)  # UTC: when it was logged (later than `at`: a late entry)
+    recorded_at: Mapped[datetime] = recorded_at()
 
 
 class ContactPerson(Base):
@@ -219,6 +296,7 @@ class ContactPerson(Base):
     note: Mapped[str | None] = mapped_column(Text)
     agent: Mapped[str] = mapped_column(String(64))
     at: Mapped[datetime] = mapped_column(DateTime)  # UTC
+    recorded_at: Mapped[datetime] = recorded_at()
 
 
 class NumberConfirmation(Base):
@@ -231,6 +309,7 @@ class NumberConfirmation(Base):
     note: Mapped[str | None] = mapped_column(Text)
     agent: Mapped[str] = mapped_column(String(64))
     at: Mapped[datetime] = mapped_column(DateTime)  # UTC
+    recorded_at: Mapped[datetime] = recorded_at()
 
 
 class Promise(Base):
@@ -250,6 +329,7 @@ class Promise(Base):
     paid: Mapped[int] = mapped_column(Money, default=0)  # paid from made_on to due_on + grace
     evaluated_on: Mapped[date | None] = mapped_column(Date)
     agent: Mapped[str] = mapped_column(String(64))
+    recorded_at: Mapped[datetime] = recorded_at()
 
 
 class AuditEntry(Base):
@@ -262,6 +342,7 @@ class AuditEntry(Base):
     action: Mapped[str] = mapped_column(String(32))
     loan_id: Mapped[str | None] = mapped_column(Key, index=True)
     detail: Mapped[str | None] = mapped_column(Text)
+    recorded_at: Mapped[datetime] = recorded_at()
 
 
 class Assignment(Base):
@@ -274,6 +355,7 @@ class Assignment(Base):
     agent: Mapped[str] = mapped_column(String(64))
     by: Mapped[str] = mapped_column(String(64))
     at: Mapped[datetime] = mapped_column(DateTime)  # UTC
+    recorded_at: Mapped[datetime] = recorded_at()
 
     __table_args__ = (UniqueConstraint("day", "loan_id"), Index("ix_assignments_day_agent", "day", "agent"))
 
@@ -290,6 +372,7 @@ class Escalation(Base):
     note: Mapped[str | None] = mapped_column(Text)
     agent: Mapped[str] = mapped_column(String(64))
     at: Mapped[datetime] = mapped_column(DateTime)  # UTC
+    recorded_at: Mapped[datetime] = recorded_at()
 
 
 class Plan(Base):
@@ -310,3 +393,4 @@ class Plan(Base):
     note: Mapped[str | None] = mapped_column(Text)
     agent: Mapped[str] = mapped_column(String(64))
     at: Mapped[datetime] = mapped_column(DateTime)  # UTC
+    recorded_at: Mapped[datetime] = recorded_at()

@@ -24,7 +24,9 @@ def test_the_audit_filters_and_orders_everything_recorded(cli, book):
                "--agent", "wang").exit_code == 0
     assert cli("hold", "L4", "--reason", "dispute", "--by", "li", "--now", "2026-02-03T10:00").exit_code == 0
     everything = audit(cli, "--limit", "0")
-    assert [e["at"] for e in everything] == sorted(e["at"] for e in everything)  # in the order recorded
+    # in the order recorded, by the real clock (REC-4), whatever the pretend one said
+    assert [e["recorded_at"] for e in everything] == sorted(e["recorded_at"] for e in everything)
+    assert [e["clock"] for e in everything if e["action"] == "hold"] == ["2026-02-03 02:00:00 UTC"]
     actions = {e["action"] for e in everything}
     assert {"import", "message", "contact", "hold"} <= actions
     imports = audit(cli, "--action", "import")
@@ -36,8 +38,8 @@ def test_the_audit_filters_and_orders_everything_recorded(cli, book):
     assert {e["loan_id"] for e in audit(cli, "--borrower", "B4", "--limit", "0")} <= {"L4", "L5"}
     assert any(e["action"] == "hold" for e in audit(cli, "--borrower", "B4"))
     [hold] = [e for e in everything if e["action"] == "hold"]
-    at = datetime.fromisoformat(hold["at"].removesuffix(" UTC")).replace(tzinfo=UTC)
-    local = at.astimezone(ZoneInfo("Asia/Shanghai")).date()  # the period is in the configured zone
+    at = datetime.fromisoformat(hold["recorded_at"].removesuffix(" UTC")).replace(tzinfo=UTC)
+    local = at.astimezone(ZoneInfo("Asia/Shanghai")).date()  # the period: recorded days, configured zone
     day = audit(cli, "--from", local.isoformat(), "--to", local.isoformat(), "--action", "hold")
     assert [e["loan_id"] for e in day] == ["L4"]
     assert audit(cli, "--from", (local + timedelta(days=1)).isoformat(), "--action", "hold") == []

@@ -129,7 +129,7 @@ def test_account_card_shows_every_loan_of_the_borrower_and_what_was_done(cli, bo
     pay(cli, tmp_path, "P1,L4,2026-01-31,105")
     log(cli, "L4", "--channel", "call", "--outcome", "promise", "--promise", "105", "--on", "2026-02-05",
         at="2026-02-02T09:00")
-    cli("hold", "L5", "--reason", "opt-out", "--channel", "sms")
+    cli("hold", "L5", "--reason", "opt-out", "--channel", "sms", "--now", "2026-02-02T09:00")
     r = cli("account", "L5", "--as-of", "2026-02-03", "--format", "json")
     assert r.exit_code == 0, r.stderr
     card = json.loads(r.stdout)

@@ -125,6 +125,7 @@ def test_no_message_claims_a_letter_that_was_not_sent(cli, book, tmp_path):
 
     templates(tmp_path, m2_notice=NOTICE + "我们已另函寄送正式通知。")
     sql(cli, "DELETE FROM outbox_events")
+    sql(cli, "DELETE FROM outbox_versions")
     sql(cli, "DELETE FROM outbox")
     run(cli, "2026-03-05", code=5)
     assert by_step(cli, "L1")["m2_notice"]["reason"].startswith("SAY-8")
@@ -166,7 +167,8 @@ def test_served_zones_that_miss_each_other_on_any_day_of_the_year_are_refused(cl
 # --- 5. one contact policy on every path ----------------------------------------------------------
 
 def test_a_no_contact_hold_stops_calls_the_queue_the_bureau_and_placements(cli, book, tmp_path):
-    assert cli("hold", "L4", "--reason", "complaint", "--note", "under review").exit_code == 0  # borrower-wide
+    assert cli("hold", "L4", "--reason", "complaint", "--note", "under review",
+               "--now", "2026-02-02T09:00").exit_code == 0  # borrower-wide
     r = cli("log", "L5", "--channel", "call", "--outcome", "reached", "--now", "2026-02-02T10:00")
     assert r.exit_code == 6 and "HOLD-3" in r.stderr
     r = cli("log", "L5", "--channel", "call", "--outcome", "reached", "--now", "2026-02-02T10:00",
@@ -243,14 +245,14 @@ def test_a_step_past_the_handover_needs_late_automation_allowed(cli, book, tmp_p
 
 def test_releasing_one_of_two_disputes_leaves_the_other(cli, book):
     for note in ("payment of 01-05 missing", "interest wrong"):
-        assert cli("hold", "L1", "--reason", "dispute", "--note", note).exit_code == 0
+        assert cli("hold", "L1", "--reason", "dispute", "--note", note, "--now", "2026-01-31T10:00").exit_code == 0
     r = cli("release", "L1", "--reason", "dispute")
     assert r.exit_code == 2 and "--id" in r.stderr  # which one?
-    assert cli("release", "L1", "--id", "1", "--note", "payment found").exit_code == 0
+    assert cli("release", "L1", "--id", "1", "--note", "payment found", "--now", "2026-01-31T11:00").exit_code == 0
     run(cli, "2026-02-01")
     assert by_step(cli, "L1")["m1_notice"]["reason"].startswith("HOLD-1")
     assert cli("release", "L1", "--id", "1").exit_code == 2  # released already
-    assert cli("release", "L1", "--id", "2").exit_code == 0
+    assert cli("release", "L1", "--id", "2", "--now", "2026-02-01T11:00").exit_code == 0
     run(cli, "2026-02-02")
     assert by_step(cli, "L1")["m1_notice"]["status"] == "queued"
     card = json.loads(cli("account", "L1", "--as-of", "2026-02-02", "--format", "json").stdout)
@@ -312,6 +314,7 @@ def test_the_daily_sms_cap_follows_the_number_and_the_borrowers_day(cli, book, t
     assert cli("import", str(moved)).exit_code == 0
     assert cli("numbers", "confirm", "13800000002", "--borrower", "B1").exit_code == 0
     sql(cli, "DELETE FROM outbox_events WHERE message_id IN (SELECT id FROM outbox WHERE loan_id = 'L1')")
+    sql(cli, "DELETE FROM outbox_versions WHERE message_id IN (SELECT id FROM outbox WHERE loan_id = 'L1')")
     sql(cli, "DELETE FROM outbox WHERE loan_id = 'L1'")
     r = cli("run-reminders", "--as-of", "2026-02-01", "--now", "2026-02-01T10:00", "--format", "json")
     assert r.exit_code == 0, r.stderr
@@ -417,6 +420,7 @@ def test_no_legal_wording_on_a_time_barred_debt(cli, tmp_path):
     with open(tmp_path / "collect.toml", "a", encoding="utf-8") as fh:
         fh.write('[messaging]\ntemplate_dirs = ["mine"]\n')
     sql(cli, "DELETE FROM outbox_events")
+    sql(cli, "DELETE FROM outbox_versions")
     sql(cli, "DELETE FROM outbox")
     run(cli, "2026-02-01", code=5)
     reasons = dict(sql(cli, "SELECT loan_id, reason FROM outbox"))

@@ -384,3 +384,34 @@ def test_outbox_show_prints_a_message_whole_and_body_lists_the_texts(cli, book):
     assert all("body" in m for m in bodies) and any("王小明" in (m["body"] or "") for m in bodies)
     r = cli("outbox", "show", "99999")
     assert r.exit_code == 2 and "no message 99999" in r.stderr
+
+
+def test_a_message_queued_again_keeps_what_it_said_before(cli, book, tmp_path):
+    """REC-1: the L4 notice, cancelled at send when a payment changed the amount, is queued
+    again with the new figure as a new version; the old text, figure and hash stay."""
+    run(cli, "2026-02-01")
+    pay(cli, tmp_path, "P4,L4,2026-02-01,50")
+    send(cli, "2026-02-01T20:00")
+    run(cli, "2026-02-02")
+    [m] = [m for m in outbox(cli, "L4") if m["step"] == "m1_notice"]
+    shown = json.loads(cli("outbox", "show", str(m["id"]), "--format", "json").stdout)
+    first, second = shown["versions"]
+    assert (first["status"], first["amount_overdue"], second["status"], second["amount_overdue"]) == (
+        "queued", "105.00", "queued", "55.00")
+    assert "105.00" in first["body"] and "55.00" in second["body"] and first["body"] != second["body"]
+    assert first["template_sha256"] == second["template_sha256"] == shown["template_sha256"]
+    assert second["body"] == shown["body"]  # the message is its latest version
+    assert [e["status"] for e in shown["events"]] == ["queued", "cancelled", "queued"]
+    assert shown["events"][1]["reason"].startswith("AMT-1")
+    rows = cli("outbox", "show", str(m["id"]), "--format", "csv").stdout.splitlines()
+    assert rows[0].startswith("recorded_at,at,what") and len(rows) == 1 + 2 + 3  # header, versions, events
+    table = cli("outbox", "show", str(m["id"]))
+    assert "Version 1 of 2" in table.stdout and "105.00" in table.stdout
+
+
+def test_a_sent_message_records_to_whom_and_the_providers_reference(cli, book):
+    run(cli, "2026-02-01")
+    send(cli, "2026-02-01T09:00")
+    [m] = [m for m in outbox(cli, "L1") if m["step"] == "m1_notice"]
+    sent = json.loads(cli("outbox", "show", str(m["id"]), "--format", "json").stdout)["events"][-1]
+    assert sent["status"] == "sent" and sent["recipient"] == "+86 138****0001" and sent["provider_ref"]

@@ -6,16 +6,29 @@ from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
 from sqlalchemy import inspect
 
-from collect_cli.store.database import current_revision, head_revision, open_engine
+from collect_cli.store.database import create_store_engine, current_revision, head_revision, open_engine, upgrade
 from collect_cli.store.models import Base
 
 
 def test_models_and_migrations_agree(db):
-    engine = open_engine(db)
+    """A store migrated from nothing, revision by revision, has the schema of the models that
+    a new store is created from (create_schema), server defaults included."""
+    engine = create_store_engine(db)
+    upgrade(engine)
     with engine.connect() as conn:
-        diff = compare_metadata(MigrationContext.configure(conn, opts={"compare_type": True}), Base.metadata)
+        opts = {"compare_type": True, "compare_server_default": True}
+        diff = compare_metadata(MigrationContext.configure(conn, opts=opts), Base.metadata)
     engine.dispose()
     assert diff == []
+
+
+def test_a_new_store_is_created_at_head_with_the_clock_default(db):
+    engine = open_engine(db)
+    assert current_revision(engine) == head_revision()
+    with engine.begin() as conn:  # the database stamps the recorded time (REC-4)
+        conn.exec_driver_sql("INSERT INTO store_facts (name, value) VALUES ('x', 'y')")
+        assert conn.exec_driver_sql("SELECT recorded_at FROM store_facts").scalar() is not None
+    engine.dispose()
 
 
 def test_first_use_migrates_to_head_and_is_idempotent(db):

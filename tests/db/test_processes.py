@@ -23,7 +23,7 @@ NOW = "2026-11-20T02:00"
 
 
 def collect(db: str, *args: str, cwd) -> subprocess.Popen:
-    env = {k: v for k, v in os.environ.items() if not k.startswith("COLLECT_")}
+    env = {**{k: v for k, v in os.environ.items() if not k.startswith("COLLECT_")}, "COLLECT_ALLOW_CLOCK": "1"}
     return subprocess.Popen([sys.executable, "-m", "collect_cli", "--db", db, *args], cwd=cwd, env=env,
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
 
@@ -98,7 +98,7 @@ def test_two_runs_whose_locks_cannot_see_each_other_still_queue_each_message_onc
     unlocked = ("import contextlib, sys; from collect_cli.services import reminders; "
                 "reminders.run_lock = lambda *a, **k: contextlib.nullcontext(); "
                 "from collect_cli.cli.app import main; sys.argv[0] = 'collect'; main()")
-    env = {k: v for k, v in os.environ.items() if not k.startswith("COLLECT_")}
+    env = {**{k: v for k, v in os.environ.items() if not k.startswith("COLLECT_")}, "COLLECT_ALLOW_CLOCK": "1"}
     runs = [subprocess.Popen([sys.executable, "-c", unlocked, "--db", portfolio, "run-reminders", "--as-of", AS_OF,
                               "--now", NOW, "--format", "json"], cwd=tmp_path, env=env,
                              stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True) for _ in range(2)]
@@ -239,7 +239,7 @@ def test_an_import_killed_anywhere_keeps_whole_files_and_the_rerun_finishes_the_
 def test_send_killed_anywhere_delivers_each_message_once_after_the_rerun(portfolio, tmp_path):
     assert reminders(portfolio, tmp_path).wait(timeout=300) == 0
     engine = create_engine(database_url(portfolio))
-    spooled = lambda: sum(len(f.read_bytes().splitlines()) for f in (tmp_path / "outbox").glob("*.jsonl"))  # noqa: E731
+    spooled = lambda: sum(len(f.read_bytes().splitlines()) for f in (tmp_path / "outbox").glob("*.jsonl"))
     p = collect(portfolio, "send", "--now", "2026-11-20T09:00", cwd=tmp_path)
     with engine.connect() as conn:  # killed in the worst place: delivered, not yet marked sent
         while p.poll() is None and spooled() <= conn.execute(

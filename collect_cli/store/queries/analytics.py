@@ -8,7 +8,19 @@ from itertools import chain
 
 from sqlalchemy import Connection, Integer, Row, cast, func, literal_column, select
 
-from collect_cli.store.queries.base import _in_part, contacts, installments, loans, outbox, payments, promises
+from collect_cli.store.queries.base import (
+    _in_part,
+    contacts,
+    entered_by,
+    installments,
+    loans,
+    outbox,
+    payments,
+    promises,
+    versions,
+)
+from collect_cli.store.queries.outbox import status_known_by
+from collect_cli.store.queries.workflow import promise_columns
 
 
 def _day(conn: Connection, column):
@@ -92,19 +104,28 @@ def _of_product(stmt, table, product: str | None):
     return stmt.where(table.c.loan_id.in_(select(loans.c.loan_id).where(loans.c.product == product)))
 
 
-def promises_made(conn: Connection, start: date, end: date, product: str | None = None) -> list[Row]:
-    stmt = select(promises).where(promises.c.made_on >= start, promises.c.made_on <= end).order_by(promises.c.id)
-    return conn.execute(_of_product(stmt, promises, product)).all()
+def promises_made(conn: Connection, start: date, end: date, product: str | None = None, *,
+                  known_by=None) -> list[Row]:
+    """Promises made from `start` to `end`, as known by `known_by` (their verdicts as of `end`)."""
+    known = select(*promise_columns(end if known_by is not None else None)).where(
+        promises.c.made_on >= start, promises.c.made_on <= end, entered_by(promises, known_by))
+    return conn.execute(_of_product(known, promises, product).order_by(promises.c.id)).all()
 
 
-def messages_between(conn: Connection, start: date, end: date, product: str | None = None) -> list[Row]:
-    """The outbox messages of the nightly runs as of `start` to `end`."""
-    stmt = select(outbox.c.loan_id, outbox.c.step, outbox.c.channel, outbox.c.status, outbox.c.reason).where(
-        outbox.c.as_of >= start, outbox.c.as_of <= end)
+def messages_between(conn: Connection, start: date, end: date, product: str | None = None, *,
+                     known_by=None) -> list[Row]:
+    """The outbox messages the nightly runs as of `start` to `end` wrote (a version of theirs is
+    of those days, written by `known_by`), each with its status as recorded by `known_by` (a
+    message sent the day after was still queued then; one queued again later is still counted)."""
+    written = select(versions.c.message_id).where(versions.c.as_of >= start, versions.c.as_of <= end,
+                                                  entered_by(versions, known_by))
+    stmt = select(outbox.c.loan_id, outbox.c.step, outbox.c.channel, *status_known_by(known_by)).where(
+        outbox.c.id.in_(written))
     return conn.execute(_of_product(stmt, outbox, product)).all()
 
 
-def contacts_in(conn: Connection, since, until, product: str | None = None) -> list[Row]:
-    """Contacts with `since <= at < until` (naive UTC), oldest first."""
-    stmt = select(contacts).where(contacts.c.at >= since, contacts.c.at < until).order_by(contacts.c.at, contacts.c.id)
+def contacts_in(conn: Connection, since, until, product: str | None = None, *, known_by=None) -> list[Row]:
+    """Contacts with `since <= at < until` (naive UTC) logged by `known_by`, oldest first."""
+    stmt = select(contacts).where(contacts.c.at >= since, contacts.c.at < until, entered_by(contacts, known_by)
+                                  ).order_by(contacts.c.at, contacts.c.id)
     return conn.execute(_of_product(stmt, contacts, product)).all()

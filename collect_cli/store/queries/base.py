@@ -15,6 +15,7 @@ from sqlalchemy import (
     insert,
     literal_column,
     select,
+    true,
     update,
 )
 
@@ -33,9 +34,11 @@ from collect_cli.store.models import (
     NumberConfirmation,
     OutboxEvent,
     OutboxMessage,
+    OutboxVersion,
     Payment,
     Plan,
     Promise,
+    StoreFact,
 )
 
 batches = ImportBatch.__table__
@@ -47,6 +50,7 @@ payments = Payment.__table__
 holds = Hold.__table__
 outbox = OutboxMessage.__table__
 events = OutboxEvent.__table__
+versions = OutboxVersion.__table__
 contacts = Contact.__table__
 promises = Promise.__table__
 audit = AuditEntry.__table__
@@ -55,6 +59,20 @@ escalations = Escalation.__table__
 plans = Plan.__table__
 persons = ContactPerson.__table__
 confirmations = NumberConfirmation.__table__
+facts = StoreFact.__table__
+
+
+def entered_by(table, known_by):
+    """The rows of a record table entered by `known_by` (naive UTC), on the clock the command
+    acted on: what a view of a past day may show (REC-4). None: every row."""
+    if known_by is None:
+        return true()
+    if table is promises:  # a promise is entered with its contact
+        return table.c.contact_id.in_(select(contacts.c.id).where(contacts.c.logged_at <= known_by))
+    return table.c[ENTERED_AT.get(table.name, "at")] <= known_by
+
+
+ENTERED_AT = {"contacts": "logged_at", "outbox": "created_at"}  # when a row was entered; elsewhere `at`
 
 
 def _in(conn: Connection, column, keys: Iterable):
@@ -109,11 +127,12 @@ def borrower_zone(conn: Connection, loan_id: str) -> tuple[str, str | None] | No
     return (row.borrower_id, row.timezone) if row else None
 
 
-def _per_loan(conn: Connection, table, loan_ids: Sequence[str]) -> dict[str, list[Row]]:
-    """Per loan, its rows of `table`, oldest first."""
+def _per_loan(conn: Connection, table, loan_ids: Sequence[str], known_by=None, columns=None) -> dict[str, list[Row]]:
+    """Per loan, its rows of `table` (entered by `known_by`), oldest first."""
     out: dict[str, list[Row]] = {i: [] for i in loan_ids}
     if loan_ids:
-        for r in conn.execute(select(table).where(table.c.loan_id.in_(list(loan_ids))).order_by(table.c.id)):
+        stmt = select(*(columns or [table])).where(table.c.loan_id.in_(list(loan_ids)), entered_by(table, known_by))
+        for r in conn.execute(stmt.order_by(table.c.id)):
             out[r.loan_id].append(r)
     return out
 

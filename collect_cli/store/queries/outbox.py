@@ -10,9 +10,12 @@ from collect_cli.store.queries.base import (
     _insert_many,
     _update_many,
     _upsert,
+    entered_by,
     events,
     outbox,
+    versions,
 )
+from collect_cli.store.models import VERSIONED
 
 RECORDED = ("queued", "sent", "failed", "skipped")  # a step in one of these is done for its episode
 
@@ -81,16 +84,49 @@ def add_events(conn: Connection, rows: list[dict]) -> None:
     _insert_many(conn, events, rows)
 
 
+def add_versions(conn: Connection, at, messages: list[dict]) -> None:
+    """A version of each message as just written (`messages`: outbox rows with their id)."""
+    _insert_many(conn, versions, [{"message_id": m["id"], "at": at, **{c: m[c] for c in VERSIONED}}
+                                  for m in messages])
+
+
+def message_versions(conn: Connection, message_id: int) -> list[Row]:
+    """What a message said each time it was written, oldest first."""
+    return conn.execute(select(versions).where(versions.c.message_id == message_id).order_by(versions.c.id)).all()
+
+
 def list_messages(conn: Connection, *, status: str | None = None, loan_id: str | None = None,
-                  limit: int | None = None) -> list[Row]:
-    stmt = select(outbox).order_by(outbox.c.id)
+                  limit: int | None = None, known_by=None) -> list[Row]:
+    """Messages written by `known_by`, each as it stood then: its latest version by then
+    (text, figures, template), and its status and reason as its events had recorded them."""
+    if known_by is None:
+        known = outbox
+    else:
+        latest = (select(func.max(versions.c.id)).where(versions.c.message_id == outbox.c.id,
+                                                        entered_by(versions, known_by))
+                  .correlate(outbox).scalar_subquery())
+        known = (select(*(c for c in outbox.c if c.name not in VERSIONED),
+                        *(versions.c[c] for c in VERSIONED if c not in ("status", "reason")),
+                        *status_known_by(known_by))
+                 .join_from(outbox, versions, versions.c.id == latest).subquery())
+    stmt = select(known).order_by(known.c.id)
     if status:
-        stmt = stmt.where(outbox.c.status == status)
+        stmt = stmt.where(known.c.status == status)
     if loan_id:
-        stmt = stmt.where(outbox.c.loan_id == loan_id)
+        stmt = stmt.where(known.c.loan_id == loan_id)
     if limit:
         stmt = stmt.limit(limit)
     return conn.execute(stmt).all()
+
+
+def status_known_by(known_by) -> tuple:
+    """A message's status and reason as its events had recorded them by `known_by` (None: now)."""
+    if known_by is None:
+        return outbox.c.status, outbox.c.reason
+    last = (select(events.c.status).where(events.c.message_id == outbox.c.id, events.c.at <= known_by)
+            .order_by(events.c.at.desc(), events.c.id.desc()).limit(1))
+    return (last.scalar_subquery().label("status"),
+            last.with_only_columns(events.c.reason).scalar_subquery().label("reason"))
 
 
 def message(conn: Connection, message_id: int) -> Row | None:

@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import date
+from datetime import date, datetime
 
-from sqlalchemy import Connection, Row, and_, func, insert, or_, select
+from sqlalchemy import Connection, Row, and_, case, func, insert, or_, select, true
 
 from collect_cli.domain.compliance import BORROWER_WIDE
 from collect_cli.ledger.values import email_point
@@ -20,8 +20,10 @@ from collect_cli.store.queries.base import (
     borrowers,
     confirmations,
     contacts,
+    entered_by,
     escalations,
     events,
+    facts,
     holds,
     loans,
     outbox,
@@ -31,10 +33,12 @@ from collect_cli.store.queries.base import (
 
 
 def active_holds(conn: Connection, loan_ids: Sequence[str], borrower_ids: Sequence[str], on: date,
-                 points: Sequence[str] = ()) -> dict[str, list[Row]]:
+                 points: Sequence[str] = (), known_by: datetime | None = None) -> dict[str, list[Row]]:
     """Hold instances in force on `on`, per loan: the loan's own; its borrower's (every kind but
     a dispute holds all of a borrower's loans); and opt-outs given for the loan's phone number
-    or e-mail, under any borrower id (WHO-4). An instance ends when a release names it."""
+    or e-mail, under any borrower id (WHO-4). An instance ends when a release names it.
+    `known_by` (naive UTC): only the holds and releases recorded by then (a past view, a
+    contact logged late)."""
     out: dict[str, list[Row]] = {i: [] for i in loan_ids}
     if not loan_ids:
         return out
@@ -43,11 +47,12 @@ def active_holds(conn: Connection, loan_ids: Sequence[str], borrower_ids: Sequen
     points = {p for p in points if p} | {email_point(p) for p in points if p and "@" in p}
     if points:
         owners = or_(owners, holds.c.point.in_(sorted(points)))
-    placed = {r.id: r for r in conn.execute(select(holds).where(owners, holds.c.action == "place")
+    known = holds.c.at <= known_by if known_by is not None else true()
+    placed = {r.id: r for r in conn.execute(select(holds).where(owners, holds.c.action == "place", known)
                                             .order_by(holds.c.id))}
     released: set[int] = set()
     if placed:
-        for r in conn.execute(select(holds).where(holds.c.action == "release", or_(
+        for r in conn.execute(select(holds).where(holds.c.action == "release", known, or_(
                 holds.c.hold_id.in_(sorted(placed)), and_(holds.c.hold_id.is_(None), owners)))):
             if r.hold_id is not None:
                 released.add(r.hold_id)
@@ -103,12 +108,15 @@ def open_promises(conn: Connection, loan_ids: Sequence[str] | None = None) -> li
     return conn.execute(stmt).all()
 
 
-def list_promises(conn: Connection, *, status: str | None = None, loan_id: str | None = None) -> list[Row]:
-    stmt = select(promises).order_by(promises.c.due_on, promises.c.id)
+def list_promises(conn: Connection, *, status: str | None = None, loan_id: str | None = None,
+                  known_by: datetime | None = None, on: date | None = None) -> list[Row]:
+    """Promises made by `known_by`, with their verdicts as of `on` (promise_columns)."""
+    known = select(*promise_columns(on)).where(entered_by(promises, known_by)).subquery()
+    stmt = select(known).order_by(known.c.due_on, known.c.id)
     if status:
-        stmt = stmt.where(promises.c.status == status)
+        stmt = stmt.where(known.c.status == status)
     if loan_id:
-        stmt = stmt.where(promises.c.loan_id == loan_id)
+        stmt = stmt.where(known.c.loan_id == loan_id)
     return conn.execute(stmt).all()
 
 
@@ -134,44 +142,48 @@ AUDIT_SOURCES = ("import", "message")  # actions that come from the import batch
 def audit_trail(conn: Connection, *, loan_ids: Sequence[str] | None = None, agent: str | None = None,
                 action: str | None = None, since=None, until=None, limit: int | None = None) -> list[dict]:
     """The audit, the imports and every message status change, in the order they were recorded
-    (the latest `limit`, oldest first). `loan_ids` None: every loan (and the imports); since and
-    until: naive UTC bounds, until exclusive."""
-    def bounded(stmt, at, who):
+    (the real time, REC-4; the latest `limit`, oldest first), each with `recorded_at` and `at`,
+    the clock the command acted on (a pretend one on demo stores). `loan_ids` None: every loan
+    (and the imports); since and until: naive UTC bounds of the recorded time, until exclusive."""
+    def bounded(stmt, table, who):
+        recorded = table.c.recorded_at
         if since is not None:
-            stmt = stmt.where(at >= since)
+            stmt = stmt.where(recorded >= since)
         if until is not None:
-            stmt = stmt.where(at < until)
+            stmt = stmt.where(recorded < until)
         if agent is not None:
             stmt = stmt.where(who == agent)
-        stmt = stmt.order_by(at.desc(), *stmt.selected_columns[:1])
+        stmt = stmt.order_by(recorded.desc(), table.c.id.desc())
         return stmt.limit(limit) if limit else stmt
 
     rows: list[dict] = []
     if action not in AUDIT_SOURCES:
-        stmt = select(audit.c.id, audit.c.at, audit.c.agent, audit.c.action, audit.c.loan_id, audit.c.detail)
+        stmt = select(audit.c.id, audit.c.recorded_at, audit.c.at, audit.c.agent, audit.c.action, audit.c.loan_id,
+                      audit.c.detail)
         if action is not None:
             stmt = stmt.where(audit.c.action == action)
         if loan_ids is not None:
             stmt = stmt.where(audit.c.loan_id.in_(list(loan_ids)))
-        rows += [dict(r._mapping, source=0) for r in conn.execute(bounded(stmt, audit.c.at, audit.c.agent))]
+        rows += [dict(r._mapping, source=0) for r in conn.execute(bounded(stmt, audit, audit.c.agent))]
     if action in (None, "message"):
-        stmt = (select(events.c.id, events.c.at, events.c.actor.label("agent"), outbox.c.loan_id, events.c.status,
-                       events.c.reason, events.c.message_id, outbox.c.channel, outbox.c.step)
+        stmt = (select(events.c.id, events.c.recorded_at, events.c.at, events.c.actor.label("agent"), outbox.c.loan_id,
+                       events.c.status, events.c.reason, events.c.message_id, outbox.c.channel, outbox.c.step)
                 .join(outbox, outbox.c.id == events.c.message_id))
         if loan_ids is not None:
             stmt = stmt.where(outbox.c.loan_id.in_(list(loan_ids)))
-        for r in conn.execute(bounded(stmt, events.c.at, events.c.actor)):
-            rows.append({"id": r.id, "at": r.at, "agent": r.agent, "action": "message", "loan_id": r.loan_id,
+        for r in conn.execute(bounded(stmt, events, events.c.actor)):
+            rows.append({"id": r.id, "recorded_at": r.recorded_at, "at": r.at, "agent": r.agent, "action": "message",
+                         "loan_id": r.loan_id,
                          "detail": f"message {r.message_id} ({r.channel} {r.step}): {r.status}"
                                    + (f": {r.reason}" if r.reason else ""), "source": 1})
     if action in (None, "import") and loan_ids is None:
-        stmt = select(batches)
-        for r in conn.execute(bounded(stmt, batches.c.started_at, batches.c.operator)):
-            rows.append({"id": r.id, "at": r.started_at, "agent": r.operator, "action": "import", "loan_id": None,
+        for r in conn.execute(bounded(select(batches), batches, batches.c.operator)):
+            rows.append({"id": r.id, "recorded_at": r.recorded_at, "at": r.started_at, "agent": r.operator,
+                         "action": "import", "loan_id": None,
                          "detail": f"{r.file_name} ({r.kind}, {r.encoding}), sha256 {r.sha256[:12]}…: {r.rows_read} read, "
                                    f"{r.inserted} new, {r.updated} updated, {r.unchanged} unchanged, "
                                    f"{r.rejected} rejected", "source": 2})
-    rows.sort(key=lambda r: (r["at"], r["source"], r["id"]))
+    rows.sort(key=lambda r: (r["recorded_at"], r["source"], r["id"]))
     return rows[-limit:] if limit else rows
 
 
@@ -186,28 +198,47 @@ def import_history(conn: Connection, limit: int | None = None) -> list[Row]:
     return conn.execute(stmt.limit(limit) if limit else stmt).all()
 
 
-def contacts_of(conn: Connection, loan_ids: Sequence[str], since) -> dict[str, list[Row]]:
-    """Per loan, its contacts at or after `since` (UTC), oldest first."""
+def contacts_of(conn: Connection, loan_ids: Sequence[str], since, known_by: datetime | None = None
+                ) -> dict[str, list[Row]]:
+    """Per loan, its contacts at or after `since` (UTC) logged by `known_by`, oldest first."""
     out: dict[str, list[Row]] = {i: [] for i in loan_ids}
     if loan_ids:
-        rows = conn.execute(select(contacts).where(contacts.c.loan_id.in_(list(loan_ids)), contacts.c.at >= since)
+        rows = conn.execute(select(contacts).where(contacts.c.loan_id.in_(list(loan_ids)), contacts.c.at >= since,
+                                                   entered_by(contacts, known_by))
                             .order_by(contacts.c.at, contacts.c.id))
         for r in rows:
             out[r.loan_id].append(r)
     return out
 
 
-def promises_of(conn: Connection, loan_ids: Sequence[str]) -> dict[str, list[Row]]:
-    return _per_loan(conn, promises, loan_ids)
+def promises_of(conn: Connection, loan_ids: Sequence[str], known_by: datetime | None = None,
+                on: date | None = None) -> dict[str, list[Row]]:
+    """Per loan, its promises made by `known_by`, each with its verdict as of `on`: one the
+    nightly run settled after that day was still open then."""
+    return _per_loan(conn, promises, loan_ids, known_by, promise_columns(on))
 
 
-def holds_list(conn: Connection, loan_ids: Sequence[str]) -> list[Row]:
-    return conn.execute(select(holds).where(holds.c.loan_id.in_(list(loan_ids))).order_by(holds.c.id)).all()
+def promise_columns(on: date | None) -> list:
+    """The promise as known on `on` (None: now): status, paid and evaluated_on of a later
+    verdict read as still open."""
+    if on is None:
+        return [promises]
+    settled = and_(promises.c.evaluated_on.is_not(None), promises.c.evaluated_on <= on)
+    return [*(c for c in promises.c if c.name not in ("status", "paid", "evaluated_on")),
+            case((settled, promises.c.status), else_="open").label("status"),
+            case((settled, promises.c.paid), else_=0).label("paid"),
+            case((settled, promises.c.evaluated_on), else_=None).label("evaluated_on")]
 
 
-def assigned_on(conn: Connection, day: date) -> dict[str, str]:
+def holds_list(conn: Connection, loan_ids: Sequence[str], known_by: datetime | None = None) -> list[Row]:
+    return conn.execute(select(holds).where(holds.c.loan_id.in_(list(loan_ids)), entered_by(holds, known_by))
+                        .order_by(holds.c.id)).all()
+
+
+def assigned_on(conn: Connection, day: date, known_by: datetime | None = None) -> dict[str, str]:
     """loan_id -> agent for the day."""
-    return dict(conn.execute(select(assignments.c.loan_id, assignments.c.agent).where(assignments.c.day == day)).all())
+    return dict(conn.execute(select(assignments.c.loan_id, assignments.c.agent)
+                             .where(assignments.c.day == day, entered_by(assignments, known_by))).all())
 
 
 def claim(conn: Connection, rows: list[dict]) -> list[str]:
@@ -223,9 +254,10 @@ def add_escalation(conn: Connection, **row) -> None:
     conn.execute(insert(escalations).values(**row))
 
 
-def current_stages(conn: Connection, loan_ids: Sequence[str] | None = None) -> dict[str, Row]:
-    """Per loan (of `loan_ids`, or every loan), its latest escalation."""
-    stmt = select(escalations).order_by(escalations.c.id)
+def current_stages(conn: Connection, loan_ids: Sequence[str] | None = None,
+                   known_by: datetime | None = None) -> dict[str, Row]:
+    """Per loan (of `loan_ids`, or every loan), its latest escalation (entered by `known_by`)."""
+    stmt = select(escalations).where(entered_by(escalations, known_by)).order_by(escalations.c.id)
     if loan_ids is not None:
         stmt = stmt.where(escalations.c.loan_id.in_(list(loan_ids)))
     out: dict[str, Row] = {}
@@ -238,8 +270,9 @@ def add_person(conn: Connection, **row) -> int:
     return conn.execute(insert(persons).values(**row).returning(persons.c.id)).scalar_one()
 
 
-def persons_of(conn: Connection, borrower_id: str) -> list[Row]:
-    return conn.execute(select(persons).where(persons.c.borrower_id == borrower_id).order_by(persons.c.id)).all()
+def persons_of(conn: Connection, borrower_id: str, known_by: datetime | None = None) -> list[Row]:
+    return conn.execute(select(persons).where(persons.c.borrower_id == borrower_id, entered_by(persons, known_by))
+                        .order_by(persons.c.id)).all()
 
 
 def refused_persons(conn: Connection, person_ids: Sequence[int], phones: Sequence[str]) -> set[int]:
@@ -308,11 +341,21 @@ def bureau_reported(conn: Connection, loan_ids: Sequence[str]) -> dict[str, obje
                              .group_by(audit.c.loan_id)).all())
 
 
-def contacts_around(conn: Connection, borrower_ids: Sequence[str], numbers: Sequence[str], since) -> list[Row]:
+def contacts_around(conn: Connection, borrower_ids: Sequence[str], numbers: Sequence[str], since,
+                    known_by: datetime | None = None) -> list[Row]:
     """Contacts with these borrowers, or dialled to these numbers under any borrower id, at or
-    after `since` (UTC), oldest first: what the call rules count (WHEN-2..4)."""
+    after `since` (UTC) and logged by `known_by`, oldest first: what the call rules count
+    (WHEN-2..4)."""
     whose = contacts.c.borrower_id.in_(list(borrower_ids))
     if numbers:
         whose = or_(whose, contacts.c.number.in_([n for n in numbers if n]))
-    return conn.execute(select(contacts).where(whose, contacts.c.at >= since)
+    return conn.execute(select(contacts).where(whose, contacts.c.at >= since, entered_by(contacts, known_by))
                         .order_by(contacts.c.at, contacts.c.id)).all()
+
+
+def store_fact(conn: Connection, name: str) -> str | None:
+    return conn.execute(select(facts.c.value).where(facts.c.name == name)).scalar_one_or_none()
+
+
+def set_store_fact(conn: Connection, name: str, value: str) -> None:
+    conn.execute(insert(facts).values(name=name, value=value))

@@ -71,7 +71,7 @@ def send_command(
     channel: Annotated[str | None, typer.Option(help=f"Only this channel: {', '.join(CHANNELS)}.")] = None,
     limit: Annotated[int, typer.Option(min=0, help="At most N messages; 0 for all due.")] = 0,
     now: Now = None,
-    fmt_: Annotated[Format, typer.Option("--format", "-f", help="Summary as table or json.")] = Format.table,
+    fmt_: FormatOpt = Format.table,
 ) -> None:
     """Deliver queued messages whose time has come, through each channel's sender (file spool
     by default, http or smtp as configured). The gates run again: a message for an account
@@ -95,19 +95,16 @@ def send_command(
     at = moment(now, app) if now is not None else None
     s = send_due(engine=app.engine(), settings=app.settings, clock=(lambda: at) if at else app.utcnow,
                  channel=channel, limit=limit or None)
-    data = {"sent": dict(s.sent), "failed": dict(s.failed), "cancelled": dict(s.cancelled),
-            "deferred": dict(s.deferred), "waiting": s.waiting}
-    if fmt_ is Format.json:
-        render.json_out(data)
+    outcomes = {"sent": s.sent, "failed": s.failed, "cancelled": s.cancelled, "deferred": s.deferred}
+    totals = {k: sum(v.values()) for k, v in outcomes.items()} | {"waiting": s.waiting}
+    rows = [[k, totals[k], ", ".join(f"{c} {n}" for c, n in sorted(v.items()))] for k, v in outcomes.items()]
+    rows.append(["waiting", s.waiting, "for the contact window"])
+    if fmt_ is Format.json:  # per channel (cancelled: per rule), and the totals the table shows
+        render.json_out({**{k: dict(v) for k, v in outcomes.items()}, "waiting": s.waiting, "totals": totals})
+    elif fmt_ is Format.csv:
+        render.csv_out(["outcome", "count", "detail"], rows)
     else:
-        render.table("Send", [("outcome", "left"), ("count", "right"), ("detail", "left")], [
-            ["sent", sum(s.sent.values()), ", ".join(f"{k} {v}" for k, v in sorted(s.sent.items()))],
-            ["failed", sum(s.failed.values()), ", ".join(f"{k} {v}" for k, v in sorted(s.failed.items()))],
-            ["cancelled", sum(s.cancelled.values()), ", ".join(f"{k} {v}" for k, v in sorted(s.cancelled.items()))],
-            ["deferred (provider down)", sum(s.deferred.values()),
-             ", ".join(f"{k} {v}" for k, v in sorted(s.deferred.items()))],
-            ["waiting for the contact window", s.waiting, ""],
-        ])
+        render.table("Send", [("outcome", "left"), ("count", "right"), ("detail", "left")], rows)
     render.summary(f"send: {sum(s.sent.values()):,} sent, {sum(s.failed.values()):,} failed, "
                    f"{sum(s.cancelled.values()):,} cancelled, {sum(s.deferred.values()):,} deferred, "
                    f"{s.waiting:,} waiting", fmt_)

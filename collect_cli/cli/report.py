@@ -83,14 +83,19 @@ def buckets_command(ctx: typer.Context, as_of: AsOf = None, product: Product = N
     records = [
         {"bucket": r.bucket, "accounts": r.accounts, "overdue": fmt(r.overdue),
          "outstanding": fmt(r.outstanding), "share_pct": _pct(r.share), "as_of": day.isoformat()}
-        for r in rep.rows
+        for r in [*rep.rows, rep.total]
     ]
     fields = ["bucket", "accounts", "overdue", "outstanding", "share_pct", "as_of"]
+    # CSV as the table: the buckets and the total row; JSON: the buckets, the total apart
     if output is not None:  # exactly what --format csv prints, into the file
         render.export_csv(output, fields, records)
         render.note(f"buckets as of {day.isoformat()}: written to {output}")
         return
-    if fmt_ is not Format.table:
+    if fmt_ is Format.json:
+        render.json_out({"as_of": day.isoformat(), "buckets": records[:-1], "total": records[-1],
+                         "closed_loans": rep.closed})
+        return
+    if fmt_ is Format.csv:
         render.records_out(fmt_, records, fields)
         return
     t = rep.total

@@ -60,7 +60,9 @@ def test_new_database_is_created_and_migrated_on_first_use(cli):
     assert "head" in cli("db", "upgrade").stdout
     r = cli("report", "buckets", "--as-of", "2026-01-31", "--format", "json")
     assert r.exit_code == 0, r.stderr
-    assert [b["accounts"] for b in json.loads(r.stdout)] == [0] * 8
+    report = json.loads(r.stdout)
+    assert [b["accounts"] for b in report["buckets"]] == [0] * 8
+    assert (report["total"]["bucket"], report["total"]["accounts"], report["closed_loans"]) == ("total", 0, 0)
     assert "up to date" in cli("db", "current").stdout
     assert "head" in cli("db", "upgrade").stdout
 
@@ -118,7 +120,7 @@ def test_configuration_file(tmp_path, cli):
         encoding="utf-8")
     assert cli("db", "upgrade").exit_code == 0
     r = cli("report", "buckets", "--as-of", "2026-01-31", "--format", "json")
-    assert [b["bucket"] for b in json.loads(r.stdout)] == ["current", "late"]
+    assert [b["bucket"] for b in json.loads(r.stdout)["buckets"]] == ["current", "late"]
 
 
 @pytest.mark.parametrize("toml,key", [
@@ -209,7 +211,7 @@ def test_custom_buckets_need_a_strategy_only_where_one_is_used(tmp_path, cli, bo
     templates lint refuse, naming the key and how to fix it (issue 13, item 8)."""
     (tmp_path / "collect.toml").write_text('[[buckets]]\nname = "ok"\nmin = 0\nmax = 0\n'
                                            '[[buckets]]\nname = "late"\nmin = 1\n', encoding="utf-8")
-    report = json.loads(cli("report", "buckets", "--as-of", "2026-03-05", "--format", "json").stdout)
+    report = json.loads(cli("report", "buckets", "--as-of", "2026-03-05", "--format", "json").stdout)["buckets"]
     assert [b["bucket"] for b in report] == ["ok", "late"] and report[1]["accounts"] > 0
     for args in (["queue", "--as-of", "2026-03-05"], ["account", "L1", "--as-of", "2026-03-05"],
                  ["report", "rolls", "--from", "2026-02-01", "--to", "2026-03-05"], ["escalations", "--as-of", "2026-03-05"],

@@ -415,3 +415,13 @@ def test_a_sent_message_records_to_whom_and_the_providers_reference(cli, book):
     [m] = [m for m in outbox(cli, "L1") if m["step"] == "m1_notice"]
     sent = json.loads(cli("outbox", "show", str(m["id"]), "--format", "json").stdout)["events"][-1]
     assert sent["status"] == "sent" and sent["recipient"] == "+86 138****0001" and sent["provider_ref"]
+
+
+def test_the_send_summary_in_each_format_carries_its_totals(cli, book):
+    run(cli, "2026-02-01")
+    data = json.loads(cli("send", "--now", "2026-02-01T09:00", "--format", "json").stdout)
+    assert data["totals"]["sent"] == sum(data["sent"].values()) > 0
+    assert set(data["totals"]) == {"sent", "failed", "cancelled", "deferred", "waiting"}
+    rows = cli("send", "--now", "2026-02-01T09:30", "--format", "csv").stdout.splitlines()
+    assert rows[0] == "outcome,count,detail" and [r.split(",")[0] for r in rows[1:]] == [
+        "sent", "failed", "cancelled", "deferred", "waiting"]

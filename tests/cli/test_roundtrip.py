@@ -114,8 +114,13 @@ def test_reports_match_independent_computation(book3k):
                for a in json.loads(r.stdout)}
         assert got == want, as_of
 
-        buckets = json.loads(cli("report", "buckets", "--as-of", as_of.isoformat(), "--format", "json").stdout)
+        report = json.loads(cli("report", "buckets", "--as-of", as_of.isoformat(), "--format", "json").stdout)
+        buckets, total = report["buckets"], report["total"]
         assert [b["bucket"] for b in buckets] == ["M0", "M1", "M2", "M3", "M4", "M5", "M6", "M7+"]
+        # the total the table shows, in the JSON too, and the sum of the buckets
+        assert total["accounts"] == sum(b["accounts"] for b in buckets)
+        assert fen(total["overdue"]) == sum(fen(b["overdue"]) for b in buckets)
+        assert fen(total["outstanding"]) == sum(fen(b["outstanding"]) for b in buckets)
         for b in buckets:
             members = [s for s in want.values() if s["bucket"] == b["bucket"]]
             assert b["accounts"] == len(members)

@@ -93,6 +93,11 @@ def moment(value: str | None, app) -> datetime:
     return utc
 
 
+def day_of(at: datetime, app) -> date:
+    """The day a moment (naive UTC) falls on in the configured zone: today, by --now or the clock."""
+    return at.replace(tzinfo=UTC).astimezone(app.settings.zone).date()
+
+
 def parse_moment(value: str, zone, hint: str) -> datetime:
     """A date and time as naive UTC; in `zone` unless it carries an offset."""
     try:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from datetime import UTC
 from typing import Annotated
 
 import typer
@@ -15,6 +14,7 @@ from collect_cli.cli.options import (
     Product,
     ShowPii,
     as_of_date,
+    day_of,
     moment,
 )
 from collect_cli.cli.render import Format
@@ -69,7 +69,7 @@ def queue_command(
         return
     app_ = ctx.obj
     at = moment(now, app_)
-    day = as_of_date(as_of, _local_day(at, app_))
+    day = as_of_date(as_of, day_of(at, app_))
     with app_.engine().connect() as conn:
         mine = None if agent is None else {k for k, v in q.assigned_on(
             conn, day, end_of_day(day, app_.settings.zone)).items() if v == agent}
@@ -108,9 +108,6 @@ def queue_command(
     )
 
 
-def _local_day(at, app_):
-    return at.replace(tzinfo=UTC).astimezone(app_.settings.zone).date()
-
 
 @app.command("assign")
 def assign_command(
@@ -132,7 +129,7 @@ def assign_command(
         raise typer.BadParameter("a comma-separated list of distinct names", param_hint="--agents")
     app_ = ctx.obj
     at = moment(now, app_)
-    day = as_of_date(as_of, _local_day(at, app_))
+    day = as_of_date(as_of, day_of(at, app_))
     result = assign(engine=app_.engine(), settings=app_.settings, as_of=day, now=at, agents=[n[:64] for n in names],
                     capacity=capacity, by=(by or app_.operator())[:64])
     _assigned(day, result, fmt_, f"Assigned for {day.isoformat()}")
@@ -153,7 +150,7 @@ def take_command(
     """
     app_ = ctx.obj
     at = moment(now, app_)
-    day = as_of_date(as_of, _local_day(at, app_))
+    day = as_of_date(as_of, day_of(at, app_))
     got = take(engine=app_.engine(), settings=app_.settings, as_of=day, now=at, agent=agent[:64], limit=limit)
     _assigned(day, {agent: got}, fmt_, f"Taken by {agent} for {day.isoformat()}")
 

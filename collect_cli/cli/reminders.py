@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-from datetime import UTC
 from typing import Annotated
 
 import typer
 
 from collect_cli.cli import render
-from collect_cli.cli.options import AsOf, FormatOpt, Now, as_of_date, moment
+from collect_cli.cli.options import AsOf, FormatOpt, Now, as_of_date, day_of, moment
 from collect_cli.cli.render import Format
 from collect_cli.domain.compliance import HOLD_REASONS
 from collect_cli.ledger.values import parse_date
@@ -35,7 +34,7 @@ def run_command(
 ) -> None:
     app = ctx.obj
     at = moment(now, app)
-    today = _local_day(at, app)
+    today = day_of(at, app)
     day = as_of_date(as_of, today)
     if day > today and not dry_run:
         raise typer.BadParameter(f"{day.isoformat()} is after today ({today.isoformat()}): messages state the "
@@ -122,7 +121,7 @@ def hold_command(
         raise typer.BadParameter("only an opt-out names a channel", param_hint="--channel")
     at = moment(now, app)
     placed = place_hold(engine=app.engine(), loan_id=loan, reason=_reason(reason), channel=_channel(channel),
-                        until=end, note=note, actor=(by or app.operator())[:64], now=at, today=_local_day(at, app))
+                        until=end, note=note, actor=(by or app.operator())[:64], now=at, today=day_of(at, app))
     if len(placed.hold_ids) > 1:
         which = ", ".join(f"{i} ({c})" if c else str(i) for i, c in zip(placed.hold_ids, placed.channels,
                                                                          strict=True))
@@ -156,10 +155,6 @@ def release_command(
     at = moment(now, app)
     released = release_hold(engine=app.engine(), loan_id=loan, reason=_reason(reason) if reason else None,
                             channel=_channel(channel), hold_id=hold_id, note=note, actor=(by or app.operator())[:64],
-                            now=at, today=_local_day(at, app))
+                            now=at, today=day_of(at, app))
     render.note(f"{loan}: hold {released} released")
 
-
-def _local_day(at, app):
-    """The day of a moment (naive UTC) in the configured zone."""
-    return at.replace(tzinfo=UTC).astimezone(app.settings.zone).date()

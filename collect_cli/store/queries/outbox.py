@@ -6,6 +6,7 @@ from collections.abc import Sequence
 
 from sqlalchemy import Connection, Row, func, or_, select
 
+from collect_cli.store.models import VERSIONED
 from collect_cli.store.queries.base import (
     _insert_many,
     _update_many,
@@ -15,7 +16,6 @@ from collect_cli.store.queries.base import (
     outbox,
     versions,
 )
-from collect_cli.store.models import VERSIONED
 
 RECORDED = ("queued", "sent", "failed", "skipped")  # a step in one of these is done for its episode
 

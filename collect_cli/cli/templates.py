@@ -96,8 +96,10 @@ def preview_command(
     loan: Annotated[str, typer.Option("--loan", help="The loan whose figures fill the message.")],
     as_of: AsOf = None,
     locale: Annotated[str | None, typer.Option(help="zh_CN or en; default: the borrower's language.")] = None,
+    fmt_: FormatOpt = Format.table,
 ) -> None:
-    """Render one message for a real account, as run-reminders would on that date.
+    """Render one message for a real account, as run-reminders would on that date: the text
+    on stdout (with --format json or csv, with what it is and why it would be suppressed).
 
     Example: collect templates preview m1_notice --loan L00000044 --as-of 2026-11-20
     """
@@ -118,6 +120,13 @@ def preview_command(
     purpose = step.purpose if step else src.purpose or "overdue_notice"
     msg = compose(account, src, app_.settings, purpose=purpose, penalty=penalty_for(account, payments, app_.settings),
                   facts=facts)
+    if fmt_ is not Format.table:
+        render.records_out(fmt_, [{"template": str(src.path), "channel": src.channel, "purpose": purpose,
+                                   "step": step.name if step else None, "locale": src.locale,
+                                   "sms_parts": msg.sms_parts or None, "body": msg.body,
+                                   "suppressed_by": "; ".join(str(r) for r in msg.refusals) or None}],
+                           ["template", "channel", "purpose", "step", "locale", "sms_parts", "body", "suppressed_by"])
+        return
     parts = f", {msg.sms_parts} SMS part(s) with the signature" if msg.sms_parts else ""
     render.note(f"{src.path} ({src.channel}, {purpose}{' as step ' + step.name if step else ''}, {src.locale}){parts}")
     for refusal in msg.refusals:

@@ -425,3 +425,13 @@ def test_the_send_summary_in_each_format_carries_its_totals(cli, book):
     rows = cli("send", "--now", "2026-02-01T09:30", "--format", "csv").stdout.splitlines()
     assert rows[0] == "outcome,count,detail" and [r.split(",")[0] for r in rows[1:]] == [
         "sent", "failed", "cancelled", "deferred", "waiting"]
+
+
+def test_templates_preview_in_each_format(cli, book):
+    args = ["templates", "preview", "m1_notice", "--loan", "L1", "--as-of", "2026-02-01"]
+    text = cli(*args)
+    [shown] = json.loads(cli(*args, "--format", "json").stdout)
+    assert shown["body"] == text.stdout.strip() and "王小明" in shown["body"]
+    assert (shown["channel"], shown["step"], shown["locale"]) == ("sms", "m1_notice", "zh_CN")
+    rows = cli(*args, "--format", "csv").stdout.splitlines()
+    assert rows[0] == "template,channel,purpose,step,locale,sms_parts,body,suppressed_by"

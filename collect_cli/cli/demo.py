@@ -47,12 +47,10 @@ def generate_command(
         raise typer.BadParameter("the demo portfolio is made for dates from 2000 to 2099", param_hint="--as-of")
     engine = app_.engine(create=True) if do_import else None
     if engine is not None:
-        with engine.begin() as conn:  # a demo store: --now may pretend the clock on it
-            if q.store_fact(conn, "demo") is None:
-                if q.import_history(conn, limit=1):
-                    raise UsageError(f"{app_.db_display} holds a store that is not a demo store: demo data goes "
-                                     "into a new store (collect --db demo.db demo generate DIR --import)")
-                mark_demo(conn)
+        with engine.connect() as conn:
+            if q.store_fact(conn, "demo") is None and q.import_history(conn, limit=1):
+                raise UsageError(f"{app_.db_display} holds a store that is not a demo store: demo data goes "
+                                 "into a new store (collect --db demo.db demo generate DIR --import)")
     try:
         files = generate_portfolio(out_dir, loans=loans, seed=seed, as_of=day)
     except OSError as exc:
@@ -60,6 +58,9 @@ def generate_command(
     for kind, count in files.counts.items():
         render.note(f"{kind}: {count:,} rows")
     if engine is not None:
+        with engine.begin() as conn:  # marked once the files are there: a demo store, --now allowed
+            if q.store_fact(conn, "demo") is None:
+                mark_demo(conn)
         with render.file_progress() as progress:
             results = import_files(engine=engine,
                                    paths=[files.loans, files.installments, files.payments],

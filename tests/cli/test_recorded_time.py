@@ -70,6 +70,10 @@ def test_demo_data_goes_into_a_new_store_which_becomes_a_demo_store(tmp_path, cl
     monkeypatch.delenv("COLLECT_ALLOW_CLOCK")
     r = cli("demo", "generate", str(tmp_path / "d"), "--loans", "20", "--as-of", "2026-11-20", "--import")
     assert r.exit_code == 2 and "not a demo store" in r.stderr  # the store of `book` is a real one
+    failed = Cli(str(tmp_path / "failed.db"))  # files that cannot be written leave no demo store behind
+    assert failed("demo", "generate", "/proc/nope", "--loans", "5", "--import").exit_code == 1
+    r = failed("queue", "--now", "2026-11-20T10:00")
+    assert r.exit_code == 2 and "pretend clock is for demo stores" in r.stderr
     demo = Cli(str(tmp_path / "fresh.db"))
     r = demo("demo", "generate", str(tmp_path / "d2"), "--loans", "20", "--as-of", "2026-11-20", "--import")
     assert r.exit_code == 0, r.stderr

@@ -98,13 +98,15 @@ def send_command(
     outcomes = {"sent": s.sent, "failed": s.failed, "cancelled": s.cancelled, "deferred": s.deferred}
     totals = {k: sum(v.values()) for k, v in outcomes.items()} | {"waiting": s.waiting}
     rows = [[k, totals[k], ", ".join(f"{c} {n}" for c, n in sorted(v.items()))] for k, v in outcomes.items()]
-    rows.append(["waiting", s.waiting, "for the contact window"])
+    rows.append(["waiting", s.waiting, ""])
     if fmt_ is Format.json:  # per channel (cancelled: per rule), and the totals the table shows
         render.json_out({**{k: dict(v) for k, v in outcomes.items()}, "waiting": s.waiting, "totals": totals})
     elif fmt_ is Format.csv:
         render.csv_out(["outcome", "count", "detail"], rows)
     else:
-        render.table("Send", [("outcome", "left"), ("count", "right"), ("detail", "left")], rows)
+        labels = {"deferred": "deferred (provider down)", "waiting": "waiting for the contact window"}
+        render.table("Send", [("outcome", "left"), ("count", "right"), ("detail", "left")],
+                     ([labels.get(r[0], r[0]), *r[1:]] for r in rows))
     render.summary(f"send: {sum(s.sent.values()):,} sent, {sum(s.failed.values()):,} failed, "
                    f"{sum(s.cancelled.values()):,} cancelled, {sum(s.deferred.values()):,} deferred, "
                    f"{s.waiting:,} waiting", fmt_)

@@ -187,7 +187,7 @@ def _queue_entry(acc: Account, settings: Settings, as_of: date, payments, promis
                  call_now: str, hold: str | None) -> QueueEntry:
     s = acc.state
     zone = ZoneInfo(acc.timezone or settings.timezone)
-    local_day = lambda t: t.replace(tzinfo=UTC).astimezone(zone).date()
+    local_day = lambda t: t.replace(tzinfo=UTC).astimezone(zone).date()  # noqa: E731
     broken = [p for p in promises if p.status == "broken" and p.evaluated_on]
     history = History(
         promise_due_today=any(p.status == "open" and p.due_on == as_of for p in promises),

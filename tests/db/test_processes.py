@@ -239,7 +239,7 @@ def test_an_import_killed_anywhere_keeps_whole_files_and_the_rerun_finishes_the_
 def test_send_killed_anywhere_delivers_each_message_once_after_the_rerun(portfolio, tmp_path):
     assert reminders(portfolio, tmp_path).wait(timeout=300) == 0
     engine = create_engine(database_url(portfolio))
-    spooled = lambda: sum(len(f.read_bytes().splitlines()) for f in (tmp_path / "outbox").glob("*.jsonl"))
+    spooled = lambda: sum(len(f.read_bytes().splitlines()) for f in (tmp_path / "outbox").glob("*.jsonl"))  # noqa: E731
     p = collect(portfolio, "send", "--now", "2026-11-20T09:00", cwd=tmp_path)
     with engine.connect() as conn:  # killed in the worst place: delivered, not yet marked sent
         while p.poll() is None and spooled() <= conn.execute(

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import date, datetime
 
-from sqlalchemy import Connection, Row, and_, case, func, insert, or_, select, true
+from sqlalchemy import Connection, Row, and_, case, func, insert, or_, select
 
 from collect_cli.domain.compliance import BORROWER_WIDE
 from collect_cli.ledger.values import email_point
@@ -47,7 +47,7 @@ def active_holds(conn: Connection, loan_ids: Sequence[str], borrower_ids: Sequen
     points = {p for p in points if p} | {email_point(p) for p in points if p and "@" in p}
     if points:
         owners = or_(owners, holds.c.point.in_(sorted(points)))
-    known = holds.c.at <= known_by if known_by is not None else true()
+    known = entered_by(holds, known_by)
     placed = {r.id: r for r in conn.execute(select(holds).where(owners, holds.c.action == "place", known)
                                             .order_by(holds.c.id))}
     released: set[int] = set()

@@ -22,6 +22,7 @@ from collect_cli.domain.compliance import (
 from collect_cli.domain.content import PURPOSES
 from collect_cli.domain.early_warning import WatchWeights
 from collect_cli.domain.lexicon import Lexicon
+from collect_cli.domain.policy import TRANSFER_NOTICE
 from collect_cli.domain.scoring import QueueWeights
 from collect_cli.domain.segments import SEGMENTS
 from collect_cli.domain.strategy import CHANNELS, DEFAULT_STRATEGY, Step
@@ -430,6 +431,15 @@ def _parse_strategy(raw: Any, buckets: tuple[Bucket, ...], handover_dpd: int, ba
         if name in names:
             raise bad(f"{key}.step", f"step {name!r} is defined twice")
         names.add(name)
+        if s.get("purpose") == TRANSFER_NOTICE:  # XFER-1: fires when a transfer is known, in any bucket
+            if extra := sorted({"bucket", "buckets", "min_days", "due_in", "segment", "min_watch_score"} & set(s)):
+                raise bad(f"{key}.{extra[0]}", "a transfer_notice step goes once a transfer to another creditor is "
+                                               "known, whatever the bucket: it takes no bucket and no trigger")
+            if s.get("channel") not in CHANNELS:
+                raise bad(f"{key}.channel", f"must be one of {', '.join(CHANNELS)}")
+            steps.append(Step(name, (), s["channel"], _text(s.get("template"), f"{key}.template", bad, 64),
+                              TRANSFER_NOTICE))
+            continue
         if ("bucket" in s) == ("buckets" in s):
             raise bad(key, 'needs bucket = "M1", or buckets = ["M3", "M4"] for a step of several buckets')
         chosen = (_text(s["bucket"], f"{key}.bucket", bad, 64),) if "bucket" in s else \

@@ -13,7 +13,7 @@ from collect_cli.domain.money import fmt, fmt_grouped
 from collect_cli.domain.pii import free_text, mask_address, mask_phone
 from collect_cli.services.account import account_card
 
-SECTIONS = ("borrower", "loans", "schedule", "payments", "messages", "contacts", "promises", "holds", "plans", "people")
+SECTIONS = ("borrower", "loans", "schedule", "payments", "events", "messages", "contacts", "promises", "holds", "plans", "people")
 
 
 def account_command(
@@ -26,7 +26,8 @@ def account_command(
     fmt_: FormatOpt = Format.table,
 ) -> None:
     """The account card: the borrower, every loan of theirs as of the date, the schedule with
-    what is paid, payments up to the date, and all messages, contacts, promises, holds and
+    what is paid, payments (and reversals) up to the date, the core system's loan events
+    (write-off, transfer, early settlement, delinquency pauses), and all messages, contacts, promises, holds and
     restructuring plans (with their status as of the date).
 
     Example: collect account L00000044 --as-of 2026-11-20
@@ -46,10 +47,12 @@ def account_command(
     address = main.address if show_pii else mask_address(main.address)
     loans = [{"loan_id": a.loan_id, "product": a.product, "principal": fmt(a.principal),
               "disbursed_on": a.disbursed_on.isoformat(), "status": a.state.status, "dpd": a.state.dpd,
+              "calendar_dpd": a.state.calendar_dpd,
               "bucket": a.state.bucket, "classification": a.state.classification, "overdue": fmt(a.state.overdue),
               "outstanding": fmt(a.state.outstanding_principal),
               "next_due_on": a.state.next_due_on.isoformat() if a.state.next_due_on else None}
              for a in card.accounts]
+    reversed_by = {p.reverses: p.payment_id for p in card.payments if p.reverses}
     schedule = [{"seq": p.installment.seq, "due_on": p.installment.due_on.isoformat(),
                  "due": fmt(p.installment.total_due), "paid": fmt(p.paid), "unpaid": fmt(p.unpaid),
                  "overdue": bool(p.unpaid and p.installment.due_on < day)} for p in main.state.positions]
@@ -62,7 +65,12 @@ def account_command(
                      "name_check": card.name_problem},
         "loans": loans, "schedule": schedule,
         "payments": [{"payment_id": p.payment_id, "loan_id": p.loan_id, "paid_on": p.paid_on.isoformat(),
-                      "amount": fmt(p.amount)} for p in card.payments],
+                      "amount": fmt(p.amount), "reverses": p.reverses, "reason": free(p.reason),
+                      "reversed_by": reversed_by.get(p.payment_id)} for p in card.payments],
+        "events": [{"loan_id": loan_id, "event": e.event, "on": e.event_on.isoformat(),
+                    "until": e.until.isoformat() if e.until else None,
+                    "amount": fmt(e.amount) if e.amount is not None else None, "party": e.party,
+                    "reason": free(e.reason), "in_force": e.event_on <= day} for loan_id, e in card.events],
         "messages": [{"id": m.id, "loan_id": m.loan_id, "step": m.step, "channel": m.channel, "status": m.status,
                       "as_of": m.as_of.isoformat(), "reason": free(m.reason)} for m in card.messages],
         "contacts": [{"at": render.utc(c.at, "minutes"), "loan_id": c.loan_id,
@@ -101,20 +109,22 @@ def account_command(
              for kind, ids in (("phone", b["shared_phone"]), ("e-mail", b["shared_email"])) if ids]
     if b["name_check"]:
         flags.append(f"the name {b['name_check']}: messages greet the borrower neutrally")
+    flags += [f"{a.loan_id}: {line}" for a in card.accounts for line in standing_lines(a.state)]
     render.panel(f"{b['name']} ({b['borrower_id']}) as of {day.isoformat()}",
                  [f"phone {b['phone']}   language {b['locale']}   time zone {b['timezone']}",
                   f"address {b['address'] or '-'}", *flags])
     render.table("Loans", [("loan", "left"), ("product", "left"), ("status", "left"), ("dpd", "right"),
                            ("bucket", "left"), ("class", "left"), ("overdue", "right"), ("outstanding", "right"),
                            ("next due", "left")],
-                 ([r["loan_id"], r["product"], r["status"], r["dpd"], r["bucket"] or "", r["classification"] or "",
-                   fmt_grouped(a.state.overdue), fmt_grouped(a.state.outstanding_principal), r["next_due_on"] or ""]
-                  for a, r in zip(card.accounts, loans, strict=True)))
+                 ([r["loan_id"], r["product"], r["status"], _dpd(a.state), r["bucket"] or "",
+                   r["classification"] or "", fmt_grouped(a.state.overdue), fmt_grouped(a.state.outstanding_principal),
+                   r["next_due_on"] or ""] for a, r in zip(card.accounts, loans, strict=True)))
+
     render.table(f"Schedule of {main.loan_id}", [("seq", "right"), ("due on", "left"), ("due", "right"),
                                                  ("paid", "right"), ("unpaid", "right"), ("", "left")],
                  ([r["seq"], r["due_on"], r["due"], r["paid"], r["unpaid"], "overdue" if r["overdue"] else ""]
                   for r in schedule))
-    sections = [("Payments", "payments"), ("Messages", "messages"), ("Contacts", "contacts"),
+    sections = [("Payments", "payments"), ("Loan events", "events"), ("Messages", "messages"), ("Contacts", "contacts"),
                 ("Promises", "promises"), ("Holds", "holds"), ("Plans", "plans"), ("Contact persons", "people")]
     for title, key in sections:
         rows = data[key]
@@ -124,3 +134,28 @@ def account_command(
                          ([r[f] if r[f] is not None else "" for f in fields] for r in rows))
         else:
             render.note(f"{title}: none")
+
+
+def _dpd(state) -> str:
+    """Effective DPD, and the calendar's when a pause made them differ."""
+    return f"{state.dpd} ({state.calendar_dpd} calendar)" if state.calendar_dpd != state.dpd else str(state.dpd)
+
+
+def standing_lines(state) -> list[str]:
+    """What the loan's events mean for it on the card's date, in words."""
+    s, lines = state.standing, []
+    if s.settled_on:
+        lines.append(f"settled early on {s.settled_on.isoformat()}")
+    if s.written_off_on:
+        lines.append(f"written off on {s.written_off_on.isoformat()} ({fmt_grouped(s.written_off)}); still collected")
+    if s.transferred_on:
+        lines.append(f"transferred to {s.transferred_to} on {s.transferred_on.isoformat()}: no longer collected by "
+                     "this lender (XFER-1)")
+    elif s.transfer_ahead:
+        on, party = s.transfer_ahead
+        lines.append(f"to be transferred to {party} on {on.isoformat()}: the borrower is told before (XFER-1)")
+    if s.paused_today:
+        p = s.paused_today
+        lines.append(f"delinquency paused {p.start.isoformat()}..{p.end.isoformat()}"
+                     + (f" ({p.reason})" if p.reason else "") + ": days past due do not age")
+    return lines

@@ -63,7 +63,7 @@ def generate_command(
                 mark_demo(conn)
         with render.file_progress() as progress:
             results = import_files(engine=engine,
-                                   paths=[files.loans, files.installments, files.payments],
+                                   paths=files.paths,
                                    options=ImportOptions(), now=app_.utcnow, progress=progress)
         for r in results:
             render.note(f"{r.path.name}: {r.status}, {r.inserted:,} inserted, {r.rejected:,} rejected")

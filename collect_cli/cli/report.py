@@ -92,15 +92,19 @@ def buckets_command(ctx: typer.Context, as_of: AsOf = None, product: Product = N
         render.note(f"buckets as of {day.isoformat()}: written to {output}")
         return
     if fmt_ is Format.json:
+        w = rep.written_off
         render.json_out({"as_of": day.isoformat(), "buckets": records[:-1], "total": records[-1],
-                         "closed_loans": rep.closed})
+                         "closed_loans": rep.closed, "transferred_loans": rep.transferred,
+                         "written_off": {"accounts": w.accounts, "overdue": fmt(w.overdue),
+                                         "outstanding": fmt(w.outstanding)}})
         return
     if fmt_ is Format.csv:
         render.records_out(fmt_, records, fields)
         return
-    t = rep.total
+    t, w = rep.total, rep.written_off
     render.table(
-        f"Buckets as of {day.isoformat()} ({rep.closed:,} closed loans not counted)",
+        f"Buckets as of {day.isoformat()} ({rep.closed:,} closed"
+        + (f" and {rep.transferred:,} transferred" if rep.transferred else "") + " loans not counted)",
         [("bucket", "left"), ("accounts", "right"), ("overdue", "right"),
          ("outstanding", "right"), ("share %", "right")],
         ([r.bucket, f"{r.accounts:,}", fmt_grouped(r.overdue), fmt_grouped(r.outstanding), _pct(r.share)]
@@ -108,6 +112,9 @@ def buckets_command(ctx: typer.Context, as_of: AsOf = None, product: Product = N
         footer=["total", f"{t.accounts:,}", fmt_grouped(t.overdue), fmt_grouped(t.outstanding),
                 _pct(t.share)],
     )
+    if w.accounts:
+        render.note(f"of them written off (still collected): {w.accounts:,} accounts, overdue "
+                    f"{fmt_grouped(w.overdue)}, outstanding {fmt_grouped(w.outstanding)} (collect report write-offs)")
 
 
 ACCOUNT_FIELDS = ["loan_id", "borrower_id", "borrower_name", "phone", "product", "status", "dpd",

@@ -31,7 +31,7 @@ from collect_cli.domain.text_forms import (
     reordering_character,
 )
 
-PURPOSES = ("predue_reminder", "overdue_notice", "formal_notice", "final_demand", "bureau_notice")
+PURPOSES = ("predue_reminder", "overdue_notice", "formal_notice", "final_demand", "bureau_notice", "transfer_notice")
 COLLECTION_PURPOSES = ("overdue_notice", "formal_notice", "final_demand", "bureau_notice")
 BUREAU_NOTICE_PURPOSES = ("formal_notice", "bureau_notice")  # they must carry the REC-2 pre-notice
 
@@ -41,12 +41,14 @@ REQUIRED = {
                         "service_phone"),
     **{p: ("creditor_name", "borrower_name", "amount_overdue", "as_of", "payment_channels", "dispute_channel",
            "service_phone") for p in COLLECTION_PURPOSES},
+    # XFER-1 (《民法典》 Art 546): who the debt goes to and from when, told by the lender it leaves
+    "transfer_notice": ("creditor_name", "borrower_name", "transfer_party", "transfer_on", "service_phone"),
 }
 # Engine values: figures and dates that may stand beside each other without making a number.
 ENGINE_VALUES = ("as_of", "next_due_on", "amount_overdue", "next_due_amount", "outstanding_principal",
                  "overdue_principal", "overdue_interest", "overdue_fees", "penalty_interest", "loan_ref",
-                 "service_phone", "letter_sent_on", "formal_letter_sent_on", "final_letter_sent_on")
-LEDGER_FIELDS = ("borrower_name", "address")  # data, judged by the field checks below
+                 "service_phone", "letter_sent_on", "formal_letter_sent_on", "final_letter_sent_on", "transfer_on")
+LEDGER_FIELDS = ("borrower_name", "address", "transfer_party")  # data, judged by the field checks below
 
 
 @dataclass(frozen=True)
@@ -304,7 +306,7 @@ def shows_value(folded: str, value: object, name: str) -> bool:
     if value is None or str(value).strip() == "":
         return False
     spellings = {str(value)}
-    if name in ("as_of", "next_due_on"):
+    if name in ("as_of", "next_due_on", "transfer_on"):
         try:
             d = date.fromisoformat(str(value))
             spellings |= {f"{d.year}年{d.month}月{d.day}日", f"{d:%Y/%m/%d}", f"{d:%Y.%m.%d}", f"{d.year}/{d.month}/{d.day}"}

@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from datetime import date
 
 from collect_cli.domain.buckets import DEFAULT_BUCKETS, Bucket, bucket_for, classify
+from collect_cli.domain.loan_events import NO_EVENTS, Standing, paused_days
 
 
 @dataclass(frozen=True)
@@ -47,8 +48,8 @@ class InstallmentPosition:
 @dataclass(frozen=True)
 class LoanState:
     as_of: date
-    status: str  # "open" | "closed"
-    dpd: int
+    status: str  # "open" | "closed" | "transferred" (to another creditor: no longer ours to collect)
+    dpd: int  # effective: calendar days past due less the days delinquency was paused
     delinquent_days: int  # dpd less grace days; decides the bucket
     bucket: str | None  # None when closed
     classification: str | None  # None when closed
@@ -62,6 +63,8 @@ class LoanState:
     next_due_amount: int
     oldest_overdue_seq: int | None
     positions: tuple[InstallmentPosition, ...]
+    calendar_dpd: int = 0  # as the calendar counts, pauses included
+    standing: Standing = NO_EVENTS  # the loan's events as of the date (write-off, transfer, pauses)
 
 
 def allocate(installments: Iterable[Installment], paid: int) -> tuple[list[InstallmentPosition], int]:
@@ -89,10 +92,12 @@ def loan_state(
     *,
     grace_days: int = 0,
     buckets: tuple[Bucket, ...] = DEFAULT_BUCKETS,
+    standing: Standing = NO_EVENTS,
 ) -> LoanState:
-    """The loan as of `as_of`. Payments dated after `as_of` are ignored, so any date replays."""
+    """The loan as of `as_of`. Payments (a reversal is a negative one, on its own day) and
+    events dated after `as_of` are ignored, so any date replays."""
     paid = sum(amount for paid_on, amount in payments if paid_on <= as_of)
-    return state_from_paid(installments, paid, as_of, grace_days=grace_days, buckets=buckets)
+    return state_from_paid(installments, paid, as_of, grace_days=grace_days, buckets=buckets, standing=standing)
 
 
 def state_from_paid(
@@ -103,9 +108,13 @@ def state_from_paid(
     grace_days: int = 0,
     buckets: tuple[Bucket, ...] = DEFAULT_BUCKETS,
     class_floor: str | None = None,
+    standing: Standing = NO_EVENTS,
 ) -> LoanState:
     """As `loan_state`, given the sum of payments up to `as_of` (what the store aggregates).
-    `class_floor`: the classification may not be better than this (a restructured loan)."""
+    `class_floor`: the classification may not be better than this (a restructured loan).
+    `standing`: the loan's events as of `as_of`: settled early, it is closed whatever was left
+    (the core system, the book of record, closed it); transferred, it is no longer this
+    lender's to collect (no bucket); paused days do not age its delinquency."""
     positions, credit = allocate(installments, paid)
     overdue = overdue_principal = total_unpaid = principal_due = principal_paid = 0
     oldest_overdue: InstallmentPosition | None = None
@@ -125,17 +134,24 @@ def state_from_paid(
         elif next_due is None:
             next_due = pos
 
+    if standing.settled_on is not None:  # what was left is no longer owed
+        overdue = overdue_principal = total_unpaid = 0
+        oldest_overdue = next_due = None
+        principal_due = principal_paid
     # A loan without a schedule is not "closed": nothing has been agreed, so nothing is paid off.
-    closed = bool(positions) and total_unpaid == 0
-    dpd = (as_of - oldest_overdue.installment.due_on).days if oldest_overdue else 0
+    closed = (bool(positions) and total_unpaid == 0) or standing.settled_on is not None
+    calendar_dpd = (as_of - oldest_overdue.installment.due_on).days if oldest_overdue else 0
+    dpd = calendar_dpd - paused_days(standing.pauses, oldest_overdue.installment.due_on, as_of) \
+        if oldest_overdue and standing.pauses else calendar_dpd
     delinquent_days = max(0, dpd - grace_days)
+    status = "closed" if closed else "transferred" if standing.transferred_on is not None else "open"
     return LoanState(
         as_of=as_of,
-        status="closed" if closed else "open",
+        status=status,
         dpd=dpd,
         delinquent_days=delinquent_days,
-        bucket=None if closed else bucket_for(delinquent_days, buckets),
-        classification=None if closed else classify(dpd, class_floor),
+        bucket=bucket_for(delinquent_days, buckets) if status == "open" else None,
+        classification=classify(dpd, class_floor) if status == "open" else None,
         overdue=overdue,
         overdue_principal=overdue_principal,
         outstanding_principal=principal_due - principal_paid,
@@ -146,4 +162,6 @@ def state_from_paid(
         next_due_amount=next_due.unpaid if next_due else 0,
         oldest_overdue_seq=oldest_overdue.installment.seq if oldest_overdue else None,
         positions=tuple(positions),
+        calendar_dpd=calendar_dpd,
+        standing=standing,
     )

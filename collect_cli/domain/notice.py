@@ -34,6 +34,8 @@ CONTEXT_DOC = {
     "address": "the borrower's postal address (letters)",
     "disclosure": "sentences the rule set requires (us: SAY-3 debt-collection notice and opt-out); "
                   "empty under cn",
+    "transfer_party": "the creditor the loan is transferred (sold) to, or empty (XFER-1, transfer notices)",
+    "transfer_on": "the day the transfer takes effect (YYYY-MM-DD), or empty",
     # facts of the records (SAY-8): a message states that something happened only under them
     "letter_sent_on": "the day a letter of this delinquency episode was last sent (YYYY-MM-DD), or empty",
     "formal_letter_sent_on": "the day a formal notice letter of this episode was sent, or empty",
@@ -142,5 +144,7 @@ def sample_context(*, locale: str, creditor_name: str, service_phone: str, payme
         "address": "上海市浦东新区世纪大道100号环球金融中心50层5001室" if locale == "zh_CN"
                    else "Suite 5001, 100 Century Avenue, Pudong, Shanghai",
         "disclosure": disclosure,
+        "transfer_party": "上海浦江资产管理股份有限公司" if locale == "zh_CN" else "Pujiang Asset Management Co., Ltd.",
+        "transfer_on": date(2026, 12, 30).isoformat(),
         **facts_context(facts),
     }

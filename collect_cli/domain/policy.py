@@ -18,6 +18,7 @@ from collect_cli.domain.money import fmt_grouped
 AUTOMATED = ("sms", "email", "letter")
 KINDS = (*AUTOMATED, "call", "visit", "third-party", "bureau", "placement")
 
+TRANSFER_NOTICE = "transfer_notice"  # the one message a transferred debt may still get (XFER-1)
 MAX_CONNECTED_CALLS = 3  # WHEN-2, cn: connected voice calls per borrower per day
 MAX_DIAL_ATTEMPTS = 6  # WHEN-3: dial attempts to one number per day
 MAX_CALLS_7_DAYS = 7  # WHEN-4, us: calls about one debt in 7 days
@@ -60,6 +61,7 @@ class Situation:
     """What the records say at the moment of the contact; each path fills what its kind needs."""
 
     holds: tuple[HoldFact, ...] = ()
+    transferred: tuple[date, str] | None = None  # XFER-1: the debt was sold (on, to whom) by the contact's day
     purpose: str | None = None  # automated: what the message is for
     promise: PromiseFact | None = None  # a promise to pay that holds reminders (HOLD-4)
     recipient: str | None = None  # automated: the number, e-mail or postal address it goes to
@@ -90,6 +92,10 @@ class Situation:
 
 def decide(kind: str, s: Situation) -> Refusal | None:
     """None when the contact may happen; else the first rule that stops it."""
+    if s.transferred is not None and s.purpose != TRANSFER_NOTICE:
+        on, party = s.transferred
+        return Refusal("XFER-1", f"the debt was transferred to {party} on {on.isoformat()}: this lender no longer "
+                                 "collects it or tells others about it")
     if kind in AUTOMATED:
         return _automated(kind, s)
     if kind in ("call", "visit"):

@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from datetime import date
 
 from collect_cli.domain.loan_state import LoanState
+from collect_cli.domain.policy import TRANSFER_NOTICE
 
 CHANNELS = ("sms", "letter", "email")
 
@@ -41,6 +42,10 @@ class Step:
 
 
 DEFAULT_STRATEGY: tuple[Step, ...] = (
+    # XFER-1: once a transfer to another creditor is known, in any bucket, before and after its
+    # day; first, so that it has the day's SMS when a collection step qualifies too
+    Step("transfer_sms", (), "sms", "transfer_notice", TRANSFER_NOTICE),
+    Step("transfer_letter", (), "letter", "transfer_letter", TRANSFER_NOTICE),
     Step("predue", ("M0",), "sms", "predue", "predue_reminder", due_in=(1, 3)),
     Step("m1_notice", ("M1",), "sms", "m1_notice", "overdue_notice", min_days=1),
     Step("m1_followup", ("M1",), "sms", "m1_followup", "overdue_notice", min_days=7),
@@ -54,6 +59,9 @@ DEFAULT_STRATEGY: tuple[Step, ...] = (
 def episode_key(step: Step, state: LoanState, episode_start: date | None) -> str | None:
     """What "once" means for a step: per installment for pre-due steps, per delinquency
     episode otherwise. None when the step cannot apply."""
+    if step.purpose == TRANSFER_NOTICE:
+        transfer = state.standing.transfer
+        return f"transfer-{transfer[0].isoformat()}" if transfer else None
     if step.is_predue:
         if state.next_due_on is None:
             return None
@@ -64,7 +72,9 @@ def episode_key(step: Step, state: LoanState, episode_start: date | None) -> str
 def qualifies(step: Step, state: LoanState, segment: str | None = None, watch=None) -> bool:
     """Whether the step's condition holds; `segment` or `watch` (the early-warning score) None
     means "not known yet": a step with such a condition may still fire, and decide() is asked
-    again with them."""
+    again with them. A transfer notice goes once the transfer is known, whatever the bucket."""
+    if step.purpose == TRANSFER_NOTICE:
+        return state.status != "closed" and state.standing.transfer is not None
     if state.status != "open" or state.bucket not in step.buckets:
         return False
     if step.segment is not None and segment is not None and step.segment != segment:
@@ -100,7 +110,8 @@ def decide(steps: Iterable[Step], state: LoanState, episode_start: date | None,
         key = episode_key(step, state, episode_start)
         if key is None or (step.name, key) in recorded:
             continue
-        fresh.setdefault(step.channel, []).append((step, key))
+        # a transfer notice is not superseded by a collection step of its channel, nor they by it
+        fresh.setdefault((step.channel, step.purpose == TRANSFER_NOTICE), []).append((step, key))
     decisions = []
     for candidates in fresh.values():
         candidates.sort(key=lambda c: c[0].rank)

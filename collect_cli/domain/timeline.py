@@ -97,24 +97,39 @@ def snapshots(ledger: Ledger, days: Sequence[int]) -> list[Snapshot]:
     return out
 
 
-def first_past_due(ledger: Ledger, over_days: Sequence[int]) -> list[int | None]:
+def first_past_due(ledger: Ledger, over_days: Sequence[int], *, pauses: Sequence[tuple[int, int]] = (),
+                   until: int | None = None) -> list[int | None]:
     """For each of `over_days`, the first day the loan is more than that many days past due,
     or None.
 
-    Installment i makes the loan that late on day due_i + over + 1 unless it is paid in full
-    by then; the first installment for which it is not gives the day."""
+    Installment i makes the loan that late on the first day its days past due, less the days
+    a pause froze (`pauses`: (start, end) day numbers, days start+1..end frozen), exceed the
+    threshold, unless it is paid in full by then; or later, on a day a reversal (a negative
+    payment) leaves it unpaid again. The earliest over all installments gives the day; none
+    after `until` (the last day the loan is the lender's to be late: settled or sold)."""
     paid_by = ledger.paid_curve().by
+    drops = [d for _, d, a in ledger.payments if a < 0]  # in day order
     found: list[int | None] = [None] * len(over_days)
-    left = len(over_days)
     running = 0
     for _, due, principal, other in ledger.schedule:
         running += principal + other
         for n, over in enumerate(over_days):
-            if found[n] is None:
-                day = due + over + 1
-                if paid_by(day) < running:
-                    found[n] = day
-                    left -= 1
-        if not left:
-            break
+            day = _aged_past(due, over, pauses)
+            if found[n] is not None and found[n] <= day:
+                continue
+            late = next((d for d in (day, *(r for r in drops if r > day)) if paid_by(d) < running), None)
+            if late is not None and (until is None or late <= until) and (found[n] is None or late < found[n]):
+                found[n] = late
+        if not drops and all(f is not None for f in found):
+            break  # without reversals a later installment is late later
     return found
+
+
+def _aged_past(due: int, over: int, pauses: Sequence[tuple[int, int]]) -> int:
+    """The first day more than `over` unfrozen days after `due`."""
+    day = due + over + 1
+    while True:
+        frozen = sum(max(0, min(end, day) - max(start, due)) for start, end in pauses)
+        if day - due - frozen > over:
+            return day
+        day = due + over + 1 + frozen

@@ -1,4 +1,4 @@
-"""The three kinds of ledger file: their columns, Chinese aliases, and how a row is parsed."""
+"""The kinds of ledger file: their columns, Chinese aliases, and how a row is parsed."""
 
 from __future__ import annotations
 
@@ -51,13 +51,32 @@ COLUMNS: dict[str, tuple[Column, ...]] = {
         Column("paid_on", True, ("还款日期", "交易日期")),
         Column("amount", True, ("还款金额", "交易金额")),
     ),
+    # a reversal (冲正) names the payment it undoes and the day; loan_id and amount, when the
+    # export has them, must be the payment's (a reversal is of a whole payment)
+    "reversals": (
+        Column("payment_id", True, ("还款流水号", "交易流水号", "原交易流水号", "原还款流水号")),
+        Column("reversed_on", True, ("冲正日期", "撤销日期")),
+        Column("reversal_id", False, ("冲正流水号",)),
+        Column("loan_id", False, LOAN_ID.aliases),
+        Column("amount", False, ("还款金额", "交易金额")),
+        Column("reason", False, ("原因", "冲正原因", "事由")),
+    ),
+    "loan_events": (
+        LOAN_ID,
+        Column("event", True, ("事件", "事件类型")),
+        Column("event_on", True, ("事件日期", "生效日期")),
+        Column("until", False, ("结束日期", "截止日期")),
+        Column("amount", False, ("核销金额", "金额")),
+        Column("party", False, ("受让方", "受让人", "transferee")),
+        Column("reason", False, ("原因", "冲正原因", "事由")),
+    ),
 }
 
 # Files are imported in this order whatever the order of the arguments: loans first.
-KIND_ORDER = ("loans", "installments", "payments")
+KIND_ORDER = ("loans", "installments", "payments", "reversals", "loan_events")
 
 # A column only one kind has hints at the kind when no kind's required columns are all there.
-_MARKERS = (("payment_id", "payments"), ("seq", "installments"), ("borrower_id", "loans"),
+_MARKERS = (("reversed_on", "reversals"), ("event", "loan_events"), ("payment_id", "payments"), ("seq", "installments"), ("borrower_id", "loans"),
             ("disbursed_on", "loans"), ("due_on", "installments"), ("principal", "loans"))
 
 
@@ -113,6 +132,36 @@ def _positive_money(text: str) -> int:
 
 def _optional_money(text: str) -> int:
     return v.parse_money(text) if text.strip() else 0
+
+
+def _optional(parse: Callable[[str], object], text: str):
+    return parse(text) if text.strip() else None
+
+
+def _optional_key(text: str) -> str | None:
+    return _optional(v.parse_key, text)
+
+
+def _optional_positive_money(text: str) -> int | None:
+    return _optional(_positive_money, text)
+
+
+# What core systems call each loan event (English, and the Chinese of their exports).
+EVENTS = {
+    "write_off": ("write_off", "write-off", "writeoff", "charge_off", "charge-off", "核销"),
+    "transfer": ("transfer", "sale", "sold", "转让", "债权转让"),
+    "settle": ("settle", "settled", "early_settlement", "提前结清", "结清"),
+    "pause": ("pause", "暂停", "暂停计逾"),
+    "resume": ("resume", "恢复", "恢复计逾"),
+}
+_EVENT_NAMES = {name.casefold(): event for event, names in EVENTS.items() for name in names}
+
+
+def _event(text: str) -> str:
+    event = _EVENT_NAMES.get(text.strip().casefold())
+    if event is None:
+        raise ValueError(f"unknown event {text.strip()!r}; one of {', '.join(EVENTS)}")
+    return event
 
 
 def _product(text: str) -> str:
@@ -173,6 +222,23 @@ def _specs(kind: str, opts: ParseOptions) -> tuple[Spec, ...]:
             ("paid_on", "paid_on", day),
             ("amount", "amount", _positive_money),
         ),
+        "reversals": (
+            ("payment_id", "payment_id", v.parse_key),
+            ("reversed_on", "reversed_on", day),
+            ("reversal_id", "reversal_id", _optional_key),
+            ("loan_id", "loan_id", _optional_key),
+            ("amount", "amount", _optional_positive_money),
+            ("reason", "reason", partial(v.parse_optional_text, limit=1000)),
+        ),
+        "loan_events": (
+            ("loan_id", "loan_id", v.parse_key),
+            ("event", "event", _event),
+            ("event_on", "event_on", day),
+            ("until", "until", partial(_optional, day)),
+            ("amount", "amount", _optional_positive_money),
+            ("party", "party", partial(v.parse_optional_text, limit=200)),
+            ("reason", "reason", partial(v.parse_optional_text, limit=1000)),
+        ),
     }[kind]
 
 
@@ -186,7 +252,23 @@ def _check_installment(rec) -> None:
         raise RowError("principal_due", "the installment asks for no money at all")
 
 
-_CHECKS: dict[str, Callable[[tuple], None]] = {"installments": _check_installment}
+def _check_event(rec) -> None:
+    """Each event has what it needs and nothing it cannot use."""
+    needs = {"write_off": "amount", "transfer": "party", "pause": "until"}.get(rec.event)
+    if needs and getattr(rec, needs) is None:
+        raise RowError(needs, f"a {rec.event} event needs its {needs}")
+    if rec.until is not None and rec.event != "pause":
+        raise RowError("until", f"only a pause has an end date, not a {rec.event}")
+    if rec.until is not None and rec.until < rec.event_on:
+        raise RowError("until", f"the pause ends ({rec.until.isoformat()}) before it starts "
+                                f"({rec.event_on.isoformat()})")
+    if rec.amount is not None and rec.event != "write_off":
+        raise RowError("amount", f"only a write-off has an amount, not a {rec.event}")
+    if rec.party is not None and rec.event != "transfer":
+        raise RowError("party", f"only a transfer has a party, not a {rec.event}")
+
+
+_CHECKS: dict[str, Callable[[tuple], None]] = {"installments": _check_installment, "loan_events": _check_event}
 
 # rows -> (the records of the good rows, in order; {position of a bad row: why})
 BatchParser = Callable[[list[list[str]]], tuple[list[tuple], dict[int, "RowError"]]]
@@ -254,4 +336,6 @@ def batch_parser(kind: str, index: dict[str, int], width: int, opts: ParseOption
 
 
 # The key of a record within its kind: a repeated key is an update (or, for payments, a conflict).
-KEYS = {"loans": ("loan_id",), "installments": ("loan_id", "seq"), "payments": ("payment_id",)}
+# A loan's events are written one after another, each judged against those before it.
+KEYS = {"loans": ("loan_id",), "installments": ("loan_id", "seq"), "payments": ("payment_id",),
+        "reversals": ("payment_id",), "loan_events": ("loan_id",)}

@@ -21,7 +21,8 @@ class Card:
     as_of: date
     loan_id: str
     accounts: list[Account]  # every loan of the borrower, the asked one first
-    payments: list
+    payments: list  # a reversal is a payment row of its own, negative, that names the one it reverses
+    events: list  # (loan_id, LoanEvent): write-offs, transfers, settlements, pauses, as the core system sent them
     messages: list
     contacts: list
     promises: list
@@ -46,6 +47,9 @@ def account_card(conn: Connection, *, loan_id: str, as_of: date, settings: Setti
     return Card(
         as_of=as_of, loan_id=loan_id, accounts=accounts,
         payments=[p for p in q.payments_list(conn, ids) if p.paid_on <= as_of],
+        # a transfer ahead is shown: the borrower must be told of it before (XFER-1)
+        events=[(i, e) for i, es in q.events_of(conn, ids).items() for e in es
+                if e.event_on <= as_of or e.event == "transfer"],
         messages=[m for i in ids for m in q.list_messages(conn, loan_id=i, known_by=known)],
         contacts=[c for cs in q.contacts_of(conn, ids, datetime.min, known).values() for c in cs],
         promises=[p for ps in q.promises_of(conn, ids, known, as_of).values() for p in ps],

@@ -17,6 +17,7 @@ from sqlalchemy import Connection
 
 from collect_cli.config import Settings
 from collect_cli.domain.buckets import CLASSIFICATION, CLASSIFICATION_EN
+from collect_cli.domain.loan_events import pauses_of
 from collect_cli.domain.plans import month_after, schedule_before
 from collect_cli.domain.timeline import Ledger, first_past_due
 from collect_cli.errors import UsageError
@@ -123,13 +124,14 @@ def add(a: tuple, b: tuple) -> tuple:
 # --- roll rates --------------------------------------------------------------------------------
 
 def rolls(conn: Connection, start: date, end: date, *, settings: Settings, product: str | None = None) -> Report:
-    """Where the accounts of each bucket on `start` are on `end` (closed is a state), by count
-    and by outstanding principal on `start`; roll-forward (to a worse bucket) and cure (back
-    to M0 or closed) rates per bucket, and the M0→M1→… flow of balances."""
+    """Where the accounts of each bucket on `start` are on `end` (closed is a state, and so is
+    transferred: sold to another creditor, neither cured nor rolled), by count and by
+    outstanding principal on `start`; roll-forward (to a worse bucket) and cure (back to M0 or
+    closed) rates per bucket, and the M0→M1→… flow of balances."""
     if end <= start:
         raise UsageError(f"--to {end.isoformat()} must be after --from {start.isoformat()}")
     names = [b.name for b in settings.buckets]
-    states = [*names, "closed"]
+    states = [*names, "closed", "transferred"]
     pairs, pair_balance, new_loans = fold_book(conn, _roll_pairs, (start, end, settings, product), add)
     count = {a: {t: pairs[(a, t)] for t in states} for a in names}
     balance = {a: {t: pair_balance[(a, t)] for t in states} for a in names}
@@ -137,7 +139,7 @@ def rolls(conn: Connection, start: date, end: date, *, settings: Settings, produ
     summary, flow = [], []
     for a in names:
         n, bal = sum(count[a].values()), sum(balance[a].values())
-        worse = sum(v for s, v in count[a].items() if s != "closed" and rank[s] > rank[a])
+        worse = sum(v for s, v in count[a].items() if s in rank and rank[s] > rank[a])
         cured = count[a][names[0]] + count[a]["closed"] if rank[a] > 0 else None
         summary.append({"bucket": a, "accounts": n, "balance": bal, "stayed": share(count[a][a], n),
                         "rolled_forward": share(worse, n), "cured": None if cured is None else share(cured, n)})
@@ -244,6 +246,7 @@ def _cohorts(conn: Connection, as_of, product, *, part) -> tuple[Counter, Counte
     loans, principal, reached_by = Counter(), Counter(), Counter()
     limit = as_of.toordinal()
     before_plans = _before_plans(conn, part)
+    events = q.events_of(conn, q.event_loan_ids(conn, part))
     for loan in iter_book(conn, product=product, part=part):
         if loan.disbursed > limit:
             continue
@@ -251,15 +254,26 @@ def _cohorts(conn: Connection, as_of, product, *, part) -> tuple[Counter, Counte
         month = f"{start.year:04d}-{start.month:02d}"
         loans[month] += 1
         principal[month] += loan.principal
-        hits = first_past_due(loan.ledger, THRESHOLDS)
+        aging = _aging(events.get(loan.loan_id, ()))
+        hits = first_past_due(loan.ledger, THRESHOLDS, **aging)
         if loan.loan_id in before_plans:  # until its first plan, the schedule of then decides
             first_plan, original = before_plans[loan.loan_id]
             hits = [old if old is not None and old <= first_plan else new if new is not None and new > first_plan
-                    else None for old, new in zip(first_past_due(original, THRESHOLDS), hits, strict=True)]
+                    else None for old, new in zip(first_past_due(original, THRESHOLDS, **aging), hits, strict=True)]
         for t, hit in zip(THRESHOLDS, hits, strict=True):
             if hit is not None and hit <= limit:
                 reached_by[(month, t, _months_on_book(start, date.fromordinal(hit)))] += loan.principal
     return loans, principal, reached_by
+
+
+def _aging(events) -> dict:
+    """How a loan's events bend its ageing: the days pauses froze, and the last day it can be
+    late (the day before an early settlement or a sale)."""
+    if not events:
+        return {}
+    ends = [e.event_on.toordinal() - 1 for e in events if e.event in ("settle", "transfer")]
+    return {"pauses": [(p.start.toordinal(), p.end.toordinal()) for p in pauses_of(events)],
+            "until": min(ends, default=None)}
 
 
 def _before_plans(conn: Connection, part) -> dict[str, tuple[int, Ledger]]:

@@ -1,8 +1,10 @@
 """The whole book replayed on many dates in one pass: the ground under the analyst reports.
 
 Loans, schedules and payments stream from the store in loan order as day numbers and are
-merged here, one loan in memory at a time. The few restructured loans are computed by the
-engine itself on each date (it replays their schedule of then and floors their class).
+merged here, one loan in memory at a time; a reversal is a negative payment on its own day,
+which the lean replay sums like any other. The few restructured loans and loans with loan
+events are computed by the engine itself on each date (it replays their schedule of then,
+floors their class, and knows their write-off, transfer, settlement and pauses).
 """
 
 from __future__ import annotations
@@ -36,13 +38,15 @@ class Position:
     dpd: int
     overdue: int  # minor units
     outstanding: int  # outstanding principal, minor units
-    bucket: str | None  # None when closed
-    classification: str | None  # None when closed
+    bucket: str | None  # None when closed or transferred
+    classification: str | None  # None when closed or transferred
+    status: str = "open"  # open | closed | transferred (sold to another creditor)
+    written_off: bool = False  # written off (核销) by the date: off the books, still collected
 
     @property
     def state(self) -> str:
-        """Its bucket, or "closed"."""
-        return self.bucket or "closed"
+        """Its bucket, or "closed", or "transferred"."""
+        return self.bucket or self.status
 
 
 @dataclass(frozen=True, slots=True)
@@ -84,8 +88,9 @@ def positions_on(conn: Connection, days: Sequence[date], *, settings: Settings, 
                  part: Part = WHOLE) -> Iterator[tuple[BookLoan, list[Position | None]]]:
     """Each loan with its position on each of `days` (None: not yet disbursed then)."""
     ordinals = [d.toordinal() for d in days]
-    # a loan with a plan of any date: the engine replays the schedule in force on each day
-    restructured = q.planned_loan_ids(conn, part)
+    # a loan with a plan of any date, or with loan events (few, both): the engine replays the
+    # schedule in force and the events known on each day
+    restructured = q.engine_loan_ids(conn, part)
     by_engine = _engine_positions(conn, restructured, days, settings) if restructured else {}
     for loan in iter_book(conn, product=product, part=part):
         if loan.loan_id in by_engine:
@@ -98,7 +103,7 @@ def positions_on(conn: Connection, days: Sequence[date], *, settings: Settings, 
 
 def position_of(s: Snapshot, settings: Settings) -> Position:
     if s.closed:
-        return Position(s.dpd, s.overdue, s.outstanding, None, None)
+        return Position(s.dpd, s.overdue, s.outstanding, None, None, "closed")
     return Position(s.dpd, s.overdue, s.outstanding,
                     bucket_for(max(0, s.dpd - settings.grace_days), settings.buckets), classify(s.dpd))
 
@@ -109,7 +114,8 @@ def _engine_positions(conn: Connection, loan_ids: list[str], days: Sequence[date
     for n, day in enumerate(days):
         for a in iter_accounts(conn, as_of=day, settings=settings, loan_ids=loan_ids):
             s = a.state
-            out[a.loan_id][n] = Position(s.dpd, s.overdue, s.outstanding_principal, s.bucket, s.classification)
+            out[a.loan_id][n] = Position(s.dpd, s.overdue, s.outstanding_principal, s.bucket, s.classification,
+                                         s.status, s.standing.written_off_on is not None)
     return out
 
 

@@ -19,7 +19,7 @@ from collect_cli.domain.content import states_bureau_notice
 from collect_cli.domain.episodes import episode_start
 from collect_cli.domain.money import fmt
 from collect_cli.domain.policy import Situation, decide
-from collect_cli.services.contact_facts import hold_facts, local_day, zone_of
+from collect_cli.services.contact_facts import hold_facts, local_day, transferred, zone_of
 from collect_cli.services.portfolio import Account, iter_accounts
 from collect_cli.store import queries as q
 
@@ -48,7 +48,7 @@ def bureau_file(conn: Connection, *, as_of: date, settings: Settings) -> BureauF
         sent = q.sent_messages(conn, ids, bodies=True)
         for a in batch:
             notice = _notice_sent_on(a, sent[a.loan_id], pays[a.loan_id], as_of, settings)
-            situation = Situation(holds=hold_facts(holds[a.loan_id]),
+            situation = Situation(holds=hold_facts(holds[a.loan_id]), transferred=transferred(a),
                                   dpd=a.state.dpd, notice_sent_on=notice, as_of=as_of, notice_days=rules.notice_days,
                                   min_dpd=rules.min_dpd)
             refusal = decide("bureau", situation)

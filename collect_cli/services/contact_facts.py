@@ -41,6 +41,12 @@ def hold_facts(rows) -> tuple[HoldFact, ...]:
     return tuple(HoldFact(h.id, h.reason, h.channel, h.point) for h in rows)
 
 
+def transferred(account: Account) -> tuple[date, str] | None:
+    """XFER-1: the loan's transfer to another creditor, when it is done by the state's date."""
+    s = account.state.standing
+    return (s.transferred_on, s.transferred_to or "") if s.transferred_on is not None else None
+
+
 def zone_of(account: Account, settings: Settings) -> ZoneInfo:
     return ZoneInfo(account.timezone or settings.timezone)
 
@@ -177,7 +183,7 @@ class BatchRecords:
         """The situation of an automated message to `acc` on the borrower's `day`."""
         recipient = recipient_for(channel, acc)
         today, week = self.sms_load(acc, day, exclude) if channel == "sms" else (0, 0)
-        return Situation(holds=self.holds.get(acc.loan_id, ()), purpose=purpose,
+        return Situation(holds=self.holds.get(acc.loan_id, ()), purpose=purpose, transferred=transferred(acc),
                          promise=self.promises.get(acc.loan_id), recipient=recipient,
                          shared_recipient=self.shared(acc, recipient), sms_today=today, sms_7_days=week,
                          rules=self.settings.contact)
@@ -230,7 +236,7 @@ def call_situation(acc: Account, *, holds: tuple[HoldFact, ...], contacts: Seque
              if c.at <= now and c.borrower_id == acc.borrower_id and c.party is None and c.loan_id == acc.loan_id
              and c.channel in ("call", "visit") and c.outcome in CONNECTED]
     return Situation(
-        holds=holds, local_time=local, served_times=served, connected=connected, shared_recipient=shared,
+        holds=holds, transferred=transferred(acc), local_time=local, served_times=served, connected=connected, shared_recipient=shared,
         connected_today=sum(c.outcome in CONNECTED and local_day(c.at, zone) == today for c in theirs),
         attempts_today=sum(local_day(c.at, zone) == today for c in dialled),
         calls_7_days=sum((today - local_day(c.at, zone)).days < 7 for c in about_it),

@@ -26,7 +26,7 @@ from collect_cli.domain.compliance import Refusal
 from collect_cli.domain.money import fmt
 from collect_cli.domain.notice import ENGINE_FIELDS, engine_values
 from collect_cli.domain.pii import mask_phone, mask_text
-from collect_cli.domain.policy import decide
+from collect_cli.domain.policy import TRANSFER_NOTICE, decide
 from collect_cli.messaging.senders import FileSender, HttpSender, Outgoing, SmtpSender
 from collect_cli.services.contact_facts import BatchRecords, local_day, zone_of
 from collect_cli.services.messages import (
@@ -177,6 +177,8 @@ def _recheck(msg, acc: Account | None, records: BatchRecords | None, now: dateti
 def _figures(msg, acc: Account, records: BatchRecords, settings: Settings) -> Refusal | None:
     """AMT-1/AMT-3: what the message states is still today's figure, and still owed."""
     state = acc.state
+    if _purpose(msg) == TRANSFER_NOTICE:  # it states the transfer, no figure: events are never undone
+        return None if state.standing.transfer else Refusal("XFER-1", "no transfer of the loan is on record")
     if msg.episode.startswith("due-"):  # a pre-due reminder: that installment, that amount
         due_on = date.fromisoformat(msg.episode[4:])
         unpaid = sum(p.unpaid for p in state.positions if p.installment.due_on == due_on)

@@ -1,4 +1,5 @@
-"""Deterministic demo portfolio: loans, schedules and payments as CSV exports of a consumer lender's core system."""
+"""Deterministic demo portfolio: loans, schedules, payments, reversals and loan events as CSV
+exports of a consumer lender's core system."""
 
 from __future__ import annotations
 
@@ -16,10 +17,20 @@ __all__ = ["DemoFiles", "generate_portfolio", "PROFILES"]
 LOAN_HEADER = ["借据号", "客户号", "客户姓名", "手机号", "贷款本金", "放款日期", "年利率", "产品", "邮箱", "地址", "语言", "时区"]
 INSTALLMENT_HEADER = ["借据号", "期次", "应还日期", "应还本金", "应还利息", "应还费用"]
 PAYMENT_HEADER = ["payment_id", "loan_id", "paid_on", "amount"]
+REVERSAL_HEADER = ["原交易流水号", "冲正日期", "冲正原因"]
+EVENT_HEADER = ["借据号", "事件类型", "事件日期", "结束日期", "核销金额", "受让方", "原因"]
 
 LOANS_ENCODING = "gb18030"
 INSTALLMENTS_ENCODING = "utf-8-sig"  # UTF-8 with BOM
 PAYMENTS_ENCODING = "utf-8"
+EVENTS_ENCODING = "gb18030"  # reversals and loan events, as the core system's ledger module writes them
+
+# The events are drawn from a generator of their own, so that the loans, schedules and
+# payments of a seed stay what they were before the demo had events.
+_EVENT_SEED = 14
+REVERSAL_PER_MILLE = 4  # payments that bounce or were posted to the wrong loan (冲正)
+_BUYERS = ("上海浦江资产管理股份有限公司", "华融东方资产管理有限公司")
+_PAUSE_REASONS = ("疫情减免", "受灾延缓", "争议核查中")
 
 # Behaviour profiles drawn once per loan: (name, share in per mille).
 PROFILES: tuple[tuple[str, int], ...] = (
@@ -76,7 +87,13 @@ class DemoFiles:
     loans: Path
     installments: Path
     payments: Path
-    counts: dict[str, int]  # rows written per kind: {"loans": n, "installments": n, "payments": n}
+    reversals: Path
+    loan_events: Path
+    counts: dict[str, int]  # rows written per kind: {"loans": n, "installments": n, …}
+
+    @property
+    def paths(self) -> list[Path]:
+        return [self.loans, self.installments, self.payments, self.reversals, self.loan_events]
 
 
 def _yuan(fen: int) -> str:
@@ -254,8 +271,61 @@ def _payments(
     return kept
 
 
+def _events(rng: random.Random, profile: str, schedule, payments: list[tuple[date, int]], disbursed: date,
+            as_of: date) -> tuple[list[tuple[date, int]], list[list[str]]]:
+    """The loan's events as the core system exports them, and its payments as they are with
+    them (an early settlement pays less than the whole schedule): write-offs of loans long past
+    due, transfers (some done, some ahead, so the transfer notice goes), delinquency pauses
+    (some resumed early), early settlements. One draw per decision, whatever the loan."""
+    draws = [rng.random() for _ in range(6)]
+    dues = [(row[1], row[2] + row[3] + row[4]) for row in schedule]
+    total = sum(a for _, a in dues)
+
+    def paid_by(day: date) -> int:
+        return sum(a for d, a in payments if d <= day)
+
+    def oldest_unpaid(day: date) -> date | None:
+        paid, running = paid_by(day), 0
+        for due, amount in dues:
+            running += amount
+            if running > paid:
+                return due
+        return None
+
+    rows: list[list[str]] = []  # [event, on, until, amount, party, reason]
+    if profile == "prepay" and draws[0] < 0.5 and payments:  # settled early: principal left + this month's interest
+        on, _ = payments[-1]
+        paid_before = paid_by(on - timedelta(days=1))
+        running, owed = 0, 0
+        for seq, due, principal, interest, fee in schedule:
+            running += principal + interest + fee
+            if running > paid_before:  # unpaid: its principal, and interest only while it runs
+                owed += principal + (interest + fee if due <= _add_months(on, 1) else 0)
+        payments = [*payments[:-1], (on, min(owed, total - paid_before))]
+        rows.append(["提前结清", on.isoformat(), "", "", "", ""])
+        return payments, rows
+    due = oldest_unpaid(as_of)
+    dpd = (as_of - due).days if due and due < as_of else 0
+    if dpd > 200 and draws[1] < 0.5:  # written off at 180 days past due: the balance left
+        on = due + timedelta(days=181)
+        rows.append(["核销", on.isoformat(), "", _yuan(total - paid_by(on)), "", ""])
+    if 10 <= dpd <= 150 and draws[2] < 0.08:  # relief: ageing paused, now or a while ago
+        start = max(as_of - timedelta(days=int(draws[3] * 40)), due + timedelta(days=1))
+        until = start + timedelta(days=14 + int(draws[4] * 46))
+        rows.append(["暂停计逾", start.isoformat(), until.isoformat(), "", "",
+                     _PAUSE_REASONS[int(draws[5] * 3)]])
+        if draws[4] < 0.2 and start + timedelta(days=7) <= as_of:  # relief ended early
+            rows.append(["恢复计逾", (start + timedelta(days=7)).isoformat(), "", "", "", ""])
+    elif 61 <= dpd <= 400 and draws[2] > 0.9:  # sold to an asset manager: done, or ahead
+        on = as_of + timedelta(days=10) if draws[3] < 0.6 else as_of - timedelta(days=int(draws[3] * 30))
+        if on > disbursed and all(r[1] < on.isoformat() for r in rows):
+            rows.append(["债权转让", on.isoformat(), "", "", _BUYERS[int(draws[4] * 2)], ""])
+    return payments, rows
+
+
 def generate_portfolio(out_dir: Path, *, loans: int = 2000, seed: int = 20261120, as_of: date) -> DemoFiles:
-    """Write loans.csv (GB18030), installments.csv (UTF-8 BOM) and payments.csv (UTF-8) into out_dir.
+    """Write loans.csv (GB18030), installments.csv (UTF-8 BOM), payments.csv (UTF-8),
+    reversals.csv and loan_events.csv (GB18030, Chinese headers) into out_dir.
 
     The same arguments give byte-identical files. Rows are streamed loan by loan, so memory does
     not grow with `loans`.
@@ -267,19 +337,26 @@ def generate_portfolio(out_dir: Path, *, loans: int = 2000, seed: int = 20261120
     loans_path = out_dir / "loans.csv"
     installments_path = out_dir / "installments.csv"
     payments_path = out_dir / "payments.csv"
+    reversals_path, events_path = out_dir / "reversals.csv", out_dir / "loan_events.csv"
     rng = random.Random(seed)
+    event_rng = random.Random(seed * 100 + _EVENT_SEED)
     phone_offset = rng.randrange(100_000_000)
-    n_inst = n_pay = 0
+    n_inst = n_pay = n_rev = n_event = 0
 
     with (
         open(loans_path, "w", encoding=LOANS_ENCODING, newline="") as lf,
         open(installments_path, "w", encoding=INSTALLMENTS_ENCODING, newline="") as inf,
         open(payments_path, "w", encoding=PAYMENTS_ENCODING, newline="") as pf,
+        open(reversals_path, "w", encoding=EVENTS_ENCODING, newline="") as rf,
+        open(events_path, "w", encoding=EVENTS_ENCODING, newline="") as ef,
     ):
         loan_w, inst_w, pay_w = csv.writer(lf), csv.writer(inf), csv.writer(pf)
+        rev_w, event_w = csv.writer(rf), csv.writer(ef)
         loan_w.writerow(LOAN_HEADER)
         inst_w.writerow(INSTALLMENT_HEADER)
         pay_w.writerow(PAYMENT_HEADER)
+        rev_w.writerow(REVERSAL_HEADER)
+        event_w.writerow(EVENT_HEADER)
 
         loan_no = 0
         borrower_no = 0
@@ -310,8 +387,17 @@ def generate_portfolio(out_dir: Path, *, loans: int = 2000, seed: int = 20261120
                 n_inst += len(schedule)
 
                 profile = _PROFILE_TABLE[rng.randrange(1000)]
-                for paid_on, amount in _payments(rng, profile, schedule, disbursed, as_of):
+                paid, events = _events(event_rng, profile, schedule, _payments(rng, profile, schedule, disbursed, as_of),
+                                       disbursed, as_of)
+                for row in events:
+                    event_w.writerow([loan_id, *row])
+                n_event += len(events)
+                for paid_on, amount in paid:
                     n_pay += 1
+                    if event_rng.randrange(1000) < REVERSAL_PER_MILLE and (
+                            back := paid_on + timedelta(days=1 + event_rng.randrange(7))) <= as_of:
+                        rev_w.writerow([f"P{n_pay:09d}", back.isoformat(), event_rng.choice(("退票", "错账"))])
+                        n_rev += 1
                     r = rng.random()
                     if r < 0.02 and amount >= 100_000:
                         text = _yuan_grouped(amount)  # 1,234.50
@@ -321,5 +407,5 @@ def generate_portfolio(out_dir: Path, *, loans: int = 2000, seed: int = 20261120
                         text = _yuan(amount)
                     pay_w.writerow([f"P{n_pay:09d}", loan_id, paid_on.isoformat(), text])
 
-    counts = {"loans": loans, "installments": n_inst, "payments": n_pay}
-    return DemoFiles(loans_path, installments_path, payments_path, counts)
+    counts = {"loans": loans, "installments": n_inst, "payments": n_pay, "reversals": n_rev, "loan_events": n_event}
+    return DemoFiles(loans_path, installments_path, payments_path, reversals_path, events_path, counts)

@@ -14,7 +14,7 @@ from collect_cli.domain.money import fmt
 from collect_cli.domain.plans import broken
 from collect_cli.domain.policy import Situation, decide
 from collect_cli.errors import UsageError
-from collect_cli.services.contact_facts import end_of_day, hold_facts, shared_unconfirmed
+from collect_cli.services.contact_facts import end_of_day, hold_facts, shared_unconfirmed, transferred
 from collect_cli.services.portfolio import iter_accounts
 from collect_cli.store import queries as q
 
@@ -82,7 +82,7 @@ def placement_rows(conn: Connection, *, agency: str, as_of: date, settings: Sett
     rows, held = [], []
     for a in accounts:
         refusal = decide("placement", Situation(
-            holds=hold_facts(holds[a.loan_id]), dpd=a.state.dpd, dpd_today=current.get(a.loan_id, 0),
+            holds=hold_facts(holds[a.loan_id]), transferred=transferred(a), dpd=a.state.dpd, dpd_today=current.get(a.loan_id, 0),
             shared_recipient=a.loan_id in shared))
         if refusal is not None:
             held.append({"loan_id": a.loan_id, "reason": str(refusal)})

@@ -85,6 +85,7 @@ def context_for(account: Account, locale: str, channel: str, settings: Settings,
     """The values a message of `purpose` is rendered from: the engine's (`engine_values`), the
     configuration's, the ledger's name and address, and the facts of the records."""
     texts = texts_for(settings, locale)
+    transfer = account.state.standing.transfer
     return {
         "borrower_name": salutation(account.borrower_name, locale, settings),
         **engine,
@@ -94,6 +95,8 @@ def context_for(account: Account, locale: str, channel: str, settings: Settings,
         "dispute_channel": texts.dispute_channel,
         "address": account.address or "",
         "disclosure": disclosure(rules=settings.contact.rules, locale=locale, purpose=purpose, channel=channel),
+        "transfer_party": transfer[1] if transfer else "",  # XFER-1: the new creditor, and from when
+        "transfer_on": transfer[0].isoformat() if transfer else "",
         **facts_context(facts),
     }
 

@@ -55,6 +55,9 @@ def propose(conn: Connection, *, loan_id: str, plan_on: date, settings: Settings
             raise UsageError(f"no loan {loan_id!r}")
         raise UsageError(f"{loan_id} was not yet disbursed on {plan_on.isoformat()}")
     before = accounts[0].state
+    if before.status == "transferred":  # XFER-1
+        raise UsageError(f"{loan_id} was transferred to {before.standing.transferred_to} on "
+                         f"{before.standing.transferred_on.isoformat()}: it is no longer this lender's to restructure")
     pays = q.payments_of(conn, [loan_id], plan_on)[loan_id]
     broken_promises = [p.due_on for p in q.promises_of(conn, [loan_id])[loan_id]
                        if (v := evaluate(amount=p.amount, made_on=p.made_on, due_on=p.due_on, grace_days=p.grace_days,
@@ -72,7 +75,7 @@ def propose(conn: Connection, *, loan_id: str, plan_on: date, settings: Settings
     except (OverflowError, ValueError):  # past the year 9999
         raise UsageError("the plan's dates would be past the end of the calendar") from None
     after = state_from_paid(schedule, before.paid_to_date, plan_on, grace_days=settings.grace_days,
-                            buckets=settings.buckets)
+                            buckets=settings.buckets, standing=before.standing)
     return Proposal(loan_id, plan_on, kind, before, after, schedule, refusals, installments, extend_days)
 
 

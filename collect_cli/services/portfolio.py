@@ -9,6 +9,7 @@ from datetime import date
 from sqlalchemy import Connection
 
 from collect_cli.config import Settings
+from collect_cli.domain.loan_events import standing
 from collect_cli.domain.loan_state import Installment, LoanState, state_from_paid
 from collect_cli.domain.plans import class_floor, schedule_before
 from collect_cli.store import queries as q
@@ -39,7 +40,8 @@ LATE_CHUNK = 5000  # loan ids per IN list: under every backend's parameter limit
 def iter_accounts(conn: Connection, *, as_of: date, settings: Settings, product: str | None = None,
                   loan_ids: Sequence[str] | None = None, late_only: bool = False) -> Iterator[Account]:
     """Each loan disbursed by `as_of`, in loan_id order, with its state as of `as_of`;
-    with `late_only`, only the loans past due (DPD > 0), chosen by the database.
+    with `late_only`, only the loans past due (DPD > 0) and still this lender's to collect
+    (not transferred), chosen by the database.
 
     Loans and schedules come as two streams with the same filter and the same database order
     and are merged here, so memory holds one loan's schedule at a time, whatever the size of
@@ -54,7 +56,7 @@ def iter_accounts(conn: Connection, *, as_of: date, settings: Settings, product:
         for first in range(0, len(ids), LATE_CHUNK):
             chunk = iter_accounts(conn, as_of=as_of, settings=settings, product=product,
                                   loan_ids=ids[first:first + LATE_CHUNK])
-            yield from (a for a in chunk if a.state.dpd > 0)
+            yield from (a for a in chunk if a.state.dpd > 0 and a.state.status == "open")
         return
     schedules = _schedules(q.stream_installments(conn, as_of, product=product, loan_ids=loan_ids))
     pending = next(schedules, None)
@@ -62,6 +64,7 @@ def iter_accounts(conn: Connection, *, as_of: date, settings: Settings, product:
     # classification, those made after it are undone to replay the schedule of then
     restructured = q.latest_plans(conn, as_of, loan_ids)
     earlier = _schedules_before_plans(conn, as_of, loan_ids)
+    events = q.events_of(conn, loan_ids)  # few: the core system's write-offs, transfers, pauses
     for loan in q.stream_loans(conn, as_of, product=product, loan_ids=loan_ids):
         schedule: list[Installment] = []
         if pending is not None and pending[0] == loan.loan_id:
@@ -85,7 +88,8 @@ def iter_accounts(conn: Connection, *, as_of: date, settings: Settings, product:
             state=state_from_paid(schedule, int(loan.paid), as_of, grace_days=settings.grace_days,
                                   buckets=settings.buckets,
                                   class_floor=plan and class_floor(plan.plan_on, plan.classification, as_of,
-                                                                   settings.plans.observation_days)),
+                                                                   settings.plans.observation_days),
+                                  standing=standing(events.get(loan.loan_id, ()), as_of)),
         )
 
 

@@ -135,9 +135,9 @@ class _Job:
             begin_snapshot(read)
             batch: list[Account] = []
             for acc in iter_accounts(read, as_of=self.as_of, settings=self.settings):
-                if acc.state.status != "open":
+                if acc.state.status == "closed":  # a transferred loan may still owe its transfer notice
                     continue
-                self.summary.accounts += 1
+                self.summary.accounts += acc.state.status == "open"
                 if any(qualifies(step, acc.state) for step in self.settings.strategy):
                     batch.append(acc)
                 if len(batch) >= BATCH:

@@ -48,32 +48,40 @@ class BucketReport:
     rows: list[BucketRow]
     total: BucketRow
     closed: int  # loans closed by as_of, left out of the buckets
+    transferred: int = 0  # loans sold to another creditor by as_of, left out too (XFER-1)
+    written_off: BucketRow | None = None  # of the loans in the buckets, those written off (still collected)
 
 
 def bucket_report(conn: Connection, *, as_of: date, settings: Settings,
                   product: str | None = None) -> BucketReport:
     """From the lean replay of the book (services/analytics.py), in parallel parts when big."""
-    accounts_, overdue, outstanding, closed = fold_book(conn, _bucket_part, (as_of, settings, product), add)
+    accounts_, overdue, outstanding, closed, transferred, written_off = fold_book(
+        conn, _bucket_part, (as_of, settings, product), add)
     rows = [BucketRow(b.name, accounts_[b.name], overdue[b.name], outstanding[b.name]) for b in settings.buckets]
     total = BucketRow("total", sum(r.accounts for r in rows), sum(r.overdue for r in rows),
                       sum(r.outstanding for r in rows))
     for row in (*rows, total):
         row.share = Decimal(row.outstanding) / total.outstanding if total.outstanding else Decimal(0)
-    return BucketReport(as_of=as_of, rows=rows, total=total, closed=closed)
+    return BucketReport(as_of=as_of, rows=rows, total=total, closed=closed, transferred=transferred,
+                        written_off=BucketRow("written off", written_off["accounts"], written_off["overdue"],
+                                              written_off["outstanding"]))
 
 
 def _bucket_part(conn: Connection, as_of: date, settings: Settings, product, *, part) -> tuple:
-    accounts_, overdue, outstanding, closed = Counter(), Counter(), Counter(), 0
+    accounts_, overdue, outstanding, left_out = Counter(), Counter(), Counter(), Counter()
+    written_off = Counter()  # accounts, overdue, outstanding
     for _, (p,) in positions_on(conn, [as_of], settings=settings, product=product, part=part):
         if p is None:
             continue
         if p.bucket is None:
-            closed += 1
+            left_out[p.status] += 1
             continue
         accounts_[p.bucket] += 1
         overdue[p.bucket] += p.overdue
         outstanding[p.bucket] += p.outstanding
-    return accounts_, overdue, outstanding, closed
+        if p.written_off:
+            written_off.update(accounts=1, overdue=p.overdue, outstanding=p.outstanding)
+    return accounts_, overdue, outstanding, left_out["closed"], left_out["transferred"], written_off
 
 
 def accounts(conn: Connection, *, as_of: date, settings: Settings, bucket: str | None = None,

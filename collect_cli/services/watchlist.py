@@ -59,15 +59,16 @@ def _score_part(conn: Connection, as_of: date, settings: Settings, product, brok
     day = as_of.toordinal()
     loans_of, late_of = Counter(), Counter()
     current = []
-    # restructured loans: as the engine sees them on the day (the schedule in force then)
-    by_engine = engine_ledgers(conn, q.planned_loan_ids(conn, part), as_of, settings)
+    # restructured loans and loans with events: as the engine sees them on the day
+    by_engine = engine_ledgers(conn, q.engine_loan_ids(conn, part), as_of, settings)
     for loan in iter_book(conn, part=part):
         if loan.disbursed > day:
             continue
         ledger = loan.ledger
         if loan.loan_id in by_engine:
             acc, ledger = by_engine[loan.loan_id]
-            closed, dpd, outstanding = acc.state.status == "closed", acc.state.dpd, acc.state.outstanding_principal
+            # a transferred loan is no longer the lender's: neither current nor another loan of theirs
+            closed, dpd, outstanding = acc.state.status != "open", acc.state.dpd, acc.state.outstanding_principal
         else:
             s = snapshots(ledger, [day])[0]
             closed, dpd, outstanding = s.closed, s.dpd, s.outstanding

@@ -147,7 +147,12 @@ class InstallmentHistory(Base):
 
 
 class Payment(Base):
-    """A payment is a fact: never overwritten; a different value for its id is a conflict."""
+    """A payment is a fact: never overwritten; a different value for its id is a conflict.
+
+    A reversal (冲正) is a row of its own that `reverses` one payment, dated the day of the
+    reversal, with the payment's amount negated: from that day the two cancel out, and every
+    sum of payments up to a date (the engine's, a report's) replays it without knowing of it.
+    """
 
     __tablename__ = "payments"
     payment_id: Mapped[str] = mapped_column(Key, primary_key=True)
@@ -155,8 +160,30 @@ class Payment(Base):
     paid_on: Mapped[date] = mapped_column(Date)
     amount: Mapped[int] = mapped_column(Money)
     batch_id: Mapped[int] = mapped_column(ForeignKey("import_batches.id"))
+    reverses: Mapped[str | None] = mapped_column(ForeignKey("payments.payment_id"), unique=True)
+    reason: Mapped[str | None] = mapped_column(Text)  # a reversal's, as the core system gave it
 
     __table_args__ = (Index("ix_payments_loan_id_paid_on", "loan_id", "paid_on"),)
+
+
+class LoanEvent(Base):
+    """What the core system did to a loan from a date: written off (核销), transferred to
+    another creditor (债权转让), settled early (提前结清), delinquency paused from `event_on`
+    to `until` (both days paused), or a pause resumed early. Facts: append-only."""
+
+    __tablename__ = "loan_events"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    loan_id: Mapped[str] = mapped_column(ForeignKey("loans.loan_id"), index=True)
+    event: Mapped[str] = mapped_column(String(16))  # write_off | transfer | settle | pause | resume
+    event_on: Mapped[date] = mapped_column(Date)
+    until: Mapped[date | None] = mapped_column(Date)  # pause: its last paused day
+    amount: Mapped[int | None] = mapped_column(Money)  # write_off: the amount written off
+    party: Mapped[str | None] = mapped_column(String(200))  # transfer: the new creditor
+    reason: Mapped[str | None] = mapped_column(Text)
+    batch_id: Mapped[int] = mapped_column(ForeignKey("import_batches.id"))
+    recorded_at: Mapped[datetime] = recorded_at()
+
+    __table_args__ = (UniqueConstraint("loan_id", "event", "event_on"),)
 
 
 class Hold(Base):

@@ -33,7 +33,7 @@ def book3k(request, tmp_path_factory):
         pytest.skip("COLLECT_TEST_PG_URL is not set")
     db = next(databases)
     cli = Cli(db)
-    r = cli("import", str(files.loans), str(files.installments), str(files.payments), "--format", "json")
+    r = cli("import", *map(str, files.paths), "--format", "json")
     assert r.exit_code == 0, r.stderr
     yield cli, files
     next(databases, None)  # the PostgreSQL database is dropped

@@ -22,19 +22,61 @@ def rows(path, encoding):
         return list(csv.DictReader(fh))
 
 
+def payments_by_loan(files) -> dict[str, list[tuple[date, int]]]:
+    """Each loan's payments and, a reversal (冲正) being the payment undone from its day, the
+    payment's amount negated on the day of the reversal."""
+    paid, by_id = defaultdict(list), {}
+    for r in rows(files.payments, "utf-8"):
+        by_id[r["payment_id"]] = (r["loan_id"], fen(r["amount"]))
+        paid[r["loan_id"]].append((date.fromisoformat(r["paid_on"]), fen(r["amount"])))
+    for r in rows(files.reversals, "gb18030"):
+        loan_id, amount = by_id[r["原交易流水号"]]
+        paid[loan_id].append((date.fromisoformat(r["冲正日期"]), -amount))
+    return paid
+
+
+class Events:
+    """The loan events file read alone: settlement and sale days, and the days each pause froze
+    (a pause S..E freezes S+1..E; a resume on R ends it on R), counted one by one."""
+
+    def __init__(self, files):
+        self.settled, self.sold, self.frozen = {}, {}, defaultdict(set)
+        rows_ = rows(files.loan_events, "gb18030")
+        resumed = {(r["借据号"], r["事件日期"]) for r in rows_ if r["事件类型"] == "恢复计逾"}
+        for r in rows_:
+            loan, kind, on = r["借据号"], r["事件类型"], date.fromisoformat(r["事件日期"])
+            if kind == "提前结清":
+                self.settled[loan] = on
+            elif kind == "债权转让":
+                self.sold[loan] = on
+            elif kind == "暂停计逾":
+                end = date.fromisoformat(r["结束日期"])
+                end = min([date.fromisoformat(d) for l_, d in resumed if l_ == loan
+                           and on <= date.fromisoformat(d) <= end], default=end)
+                self.frozen[loan] |= {on + timedelta(days=k) for k in range(1, (end - on).days + 1)}
+
+    def effective(self, loan_id: str, due_on: date, day: date) -> int:
+        """Days past due on `day` of an installment due `due_on`, less the frozen days."""
+        return (day - due_on).days - sum(1 for f in self.frozen.get(loan_id, ()) if due_on < f <= day)
+
+    def last_day(self, loan_id: str) -> date | None:
+        """The last day the loan is the lender's to be late: before its settlement or sale."""
+        ends = [d - timedelta(days=1) for d in (self.settled.get(loan_id), self.sold.get(loan_id)) if d]
+        return min(ends, default=None)
+
+
 class CsvBook:
-    """Schedules and payments read from the CSV files alone, and DPD on any day from them by
-    cumulative sums (not the engine's allocation)."""
+    """Schedules, payments, reversals and loan events read from the CSV files alone, and DPD on
+    any day from them by cumulative sums (not the engine's allocation)."""
 
     def __init__(self, files, loan_ids=None):
-        self.schedule, self.paid = defaultdict(list), defaultdict(list)
+        self.schedule = defaultdict(list)
         for r in rows(files.installments, "utf-8-sig"):
             if loan_ids is None or r["借据号"] in loan_ids:
                 self.schedule[r["借据号"]].append((date.fromisoformat(r["应还日期"]), int(r["期次"]),
                                                  fen(r["应还费用"]) + fen(r["应还利息"]) + fen(r["应还本金"])))
-        for r in rows(files.payments, "utf-8"):
-            if loan_ids is None or r["loan_id"] in loan_ids:
-                self.paid[r["loan_id"]].append((date.fromisoformat(r["paid_on"]), fen(r["amount"])))
+        self.paid = payments_by_loan(files)
+        self.events = Events(files)
         for s in self.schedule.values():
             s.sort()
 
@@ -44,13 +86,14 @@ class CsvBook:
         for due_on, _seq, amount in self.schedule[loan_id]:
             cumulative += amount
             if cumulative > paid:
-                return (day - due_on).days if due_on < day else 0
+                return self.events.effective(loan_id, due_on, day) if due_on < day else 0
         return 0
 
     def first_day_over(self, loan_id: str, over: int, start: date, end: date) -> date | None:
-        """Day by day from `start`: the first day more than `over` days past due, by `end`."""
-        day = start
-        while day <= end:
+        """Day by day from `start`: the first day more than `over` days past due, by `end`
+        (and by the day before the loan was settled or sold)."""
+        day, last = start, min(end, self.events.last_day(loan_id) or end)
+        while day <= last:
             if self.dpd(loan_id, day) > over:
                 return day
             day += timedelta(days=1)
@@ -71,15 +114,16 @@ def expected_states(files, as_of: date) -> dict[str, dict]:
     for r in rows(files.installments, "utf-8-sig"):
         schedule[r["借据号"]].append((date.fromisoformat(r["应还日期"]), int(r["期次"]), fen(r["应还费用"]),
                                       fen(r["应还利息"]), fen(r["应还本金"])))
-    paid = defaultdict(int)
-    for r in rows(files.payments, "utf-8"):
-        if date.fromisoformat(r["paid_on"]) <= as_of:
-            paid[r["loan_id"]] += fen(r["amount"])
+    paid = {loan_id: sum(a for d, a in pays if d <= as_of) for loan_id, pays in payments_by_loan(files).items()}
+    events = Events(files)
     out = {}
     for loan_id, disbursed in loans.items():
         if disbursed > as_of:
             continue
-        p = paid[loan_id]
+        p = paid.get(loan_id, 0)
+        if events.settled.get(loan_id, date.max) <= as_of:  # the core system closed it
+            out[loan_id] = {"status": "closed", "dpd": 0, "bucket": None, "overdue": 0, "outstanding": 0}
+            continue
         cumulative = dpd = overdue_due = principal_left = 0
         for due_on, _seq, fee, interest, principal in sorted(schedule[loan_id]):
             before = cumulative
@@ -90,12 +134,13 @@ def expected_states(files, as_of: date) -> dict[str, dict]:
             if due_on < as_of:
                 overdue_due = cumulative
                 if cumulative > p and dpd == 0:
-                    dpd = (as_of - due_on).days
+                    dpd = events.effective(loan_id, due_on, as_of)
         closed = p >= cumulative
+        sold = events.sold.get(loan_id, date.max) <= as_of
         out[loan_id] = {
-            "status": "closed" if closed else "open",
+            "status": "closed" if closed else "transferred" if sold else "open",
             "dpd": dpd,
-            "bucket": None if closed else bucket_of(dpd),
+            "bucket": None if closed or sold else bucket_of(dpd),
             "overdue": max(overdue_due - p, 0),
             "outstanding": principal_left,
         }
@@ -138,6 +183,7 @@ def test_queue_lists_delinquent_accounts_up_to_handover_most_urgent_first(book3k
     cli, imported = book3k
     want = expected_states(imported, GENERATED_ON)
     delinquent = {k for k, s in want.items() if s["status"] == "open" and s["dpd"] > 0}
+    assert {k for k, s in want.items() if s["status"] == "transferred"}  # sold loans are left out
     r = cli("queue", "--as-of", GENERATED_ON.isoformat(), "--limit", "0", "--format", "json")
     got = json.loads(r.stdout)
     assert {q["loan_id"] for q in got} == {k for k in delinquent if want[k]["dpd"] <= 90}
@@ -172,7 +218,7 @@ def test_the_database_finds_the_late_loans_the_engine_finds(book3k):
 
     engine = open_engine(cli.db)
     for as_of in [*AS_OF_DATES, GENERATED_ON - timedelta(days=700)]:
-        want = {k for k, s in expected_states(imported, as_of).items() if s["dpd"] > 0}
+        want = {k for k, s in expected_states(imported, as_of).items() if s["dpd"] > 0 and s["status"] == "open"}
         with engine.connect() as conn:
             got = {a.loan_id: a.state.dpd for a in iter_accounts(conn, as_of=as_of, settings=Settings(),
                                                                    late_only=True)}
@@ -195,7 +241,7 @@ def test_the_book_replay_matches_the_independent_computation(book3k):
     engine.dispose()
     for n, as_of in enumerate(days):
         want = expected_states(imported, as_of)
-        seen = {k: {"status": "closed" if p.bucket is None else "open", "dpd": p.dpd, "bucket": p.bucket,
+        seen = {k: {"status": p.status, "dpd": p.dpd, "bucket": p.bucket,
                     "overdue": p.overdue, "outstanding": p.outstanding}
                 for k, ps in got.items() if (p := ps[n]) is not None}
         assert seen == want, as_of
@@ -204,18 +250,24 @@ def test_the_book_replay_matches_the_independent_computation(book3k):
 def test_first_day_past_due_matches_a_day_by_day_replay(book3k):
     cli, imported = book3k
     from collect_cli.domain.timeline import first_past_due
+    from collect_cli.services.analyst import _aging
     from collect_cli.services.analytics import iter_book
+    from collect_cli.store import queries as q
     from collect_cli.store.database import open_engine
 
     engine = open_engine(cli.db)
     with engine.connect() as conn:
-        book = [loan for loan in iter_book(conn)][:150]
+        everything, events = list(iter_book(conn)), q.events_of(conn)
     engine.dispose()
+    # 150 loans, and every loan with a reversal or with loan events (pauses, settlements, sales)
+    reversed_ = {loan.loan_id for loan in everything if any(a < 0 for _, _, a in loan.ledger.payments)}
+    book = everything[:150] + [loan for loan in everything[150:] if loan.loan_id in events.keys() | reversed_]
+    assert len(reversed_) > 5 and {e.event for es in events.values() for e in es} >= {"pause", "settle", "transfer"}
     loans = {loan.loan_id: loan for loan in book}
     csv_book = CsvBook(imported, set(loans))
     for loan_id, loan in loans.items():
         for over in (30, 60, 90):
             expected = csv_book.first_day_over(loan_id, over, date.fromordinal(loan.disbursed), GENERATED_ON)
-            hit = first_past_due(loan.ledger, [over])[0]
+            hit = first_past_due(loan.ledger, [over], **_aging(events.get(loan_id, ())))[0]
             assert (hit if hit is not None and hit <= GENERATED_ON.toordinal() else None) == (
                 expected.toordinal() if expected else None), (loan_id, over)

@@ -30,6 +30,8 @@ VALID = {  # valid texts per column, some needing the converter (outer spaces, s
     "product": ["", "消费贷"], "email": ["", "a@b.c"], "address": ["", "北京"], "locale": ["", "en", "zh_CN"],
     "timezone": ["", "Asia/Shanghai"], "seq": ["1", "12"], "principal_due": ["0", "10.5", "1,234.56"],
     "interest_due": ["0", "7"], "fee_due": ["", "1"],
+    "reversed_on": DAY, "reversal_id": ["", "R1"], "reason": ["", "退票"], "event": ["pause", "核销", "transfer"],
+    "event_on": DAY, "until": ["", "2026-03-01"], "party": ["", "资产管理公司"],
 }
 
 

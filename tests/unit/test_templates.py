@@ -12,6 +12,7 @@ import pytest
 
 from collect_cli.config import Settings
 from collect_cli.domain.compliance import ContactRules
+from collect_cli.domain.loan_events import LoanEvent, standing
 from collect_cli.domain.loan_state import Installment, loan_state
 from collect_cli.messaging.templates import (
     TemplateProblem,
@@ -26,10 +27,15 @@ GOLDEN = Path(__file__).parents[1] / "golden"
 SHIPPED = sorted(TemplateSet().all(), key=lambda s: (s.name, s.locale))
 
 
+# the fixed account's loan is to be sold on 2026-12-15 (what a transfer notice states)
+TRANSFER = [LoanEvent("transfer", date(2026, 12, 15), party="上海浦江资产管理股份有限公司")]
+
+
 def account(locale: str) -> Account:
     schedule = [Installment(1, date(2026, 9, 30), 1000_00, 50_00), Installment(2, date(2026, 10, 31), 1000_00, 40_00),
                 Installment(3, date(2026, 11, 30), 1000_00, 30_00)]
-    state = loan_state(schedule, [(date(2026, 10, 5), 300_00)], date(2026, 11, 20))
+    as_of = date(2026, 11, 20)
+    state = loan_state(schedule, [(date(2026, 10, 5), 300_00)], as_of, standing=standing(TRANSFER, as_of))
     return Account(loan_id="L00001234", borrower_id="C1", borrower_name="王小明" if locale == "zh_CN" else "Ming Wang",
                    phone="+8613812345678", email="ming@example.com", address="上海市黄浦区中山东一路1号",
                    locale=locale, timezone=None, product="消费贷", principal=3000_00,

@@ -31,6 +31,7 @@ from collect_cli.store.models import (
     Installment,
     InstallmentHistory,
     Loan,
+    LoanEvent,
     NumberConfirmation,
     OutboxEvent,
     OutboxMessage,
@@ -44,6 +45,7 @@ from collect_cli.store.models import (
 batches = ImportBatch.__table__
 borrowers = Borrower.__table__
 loans = Loan.__table__
+loan_events = LoanEvent.__table__
 installments = Installment.__table__
 history = InstallmentHistory.__table__
 payments = Payment.__table__

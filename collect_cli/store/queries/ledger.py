@@ -11,6 +11,7 @@ from operator import attrgetter
 
 from sqlalchemy import Connection, Row, and_, func, insert, literal, select, update
 
+from collect_cli.domain.loan_events import LoanEvent, overlap, pauses_of
 from collect_cli.domain.money import fmt
 from collect_cli.store.queries.base import (
     _existing,
@@ -23,6 +24,7 @@ from collect_cli.store.queries.base import (
     borrowers,
     history,
     installments,
+    loan_events,
     loans,
     payments,
     plans,
@@ -240,7 +242,128 @@ def _payment_text(p) -> str:
     return f"loan {p['loan_id']}, paid on {p['paid_on'].isoformat()}, amount {fmt(p['amount'])}"
 
 
-WRITERS = {"loans": upsert_loans, "installments": upsert_installments, "payments": insert_payments}
+def reversal_id(payment_id: str) -> str:
+    """The id of a reversal the core system gave none: the payment's, marked (a key is at
+    most 64 characters, so a long one is hashed)."""
+    from hashlib import sha256
+    return f"R-{payment_id}" if len(payment_id) <= 62 else f"R-{sha256(payment_id.encode()).hexdigest()[:40]}"
+
+
+def insert_reversals(conn: Connection, batch_id: int, records: list[tuple]) -> Outcomes:
+    """Each reversal becomes a payments row of its own that `reverses` the payment: its amount
+    negated, dated the day of the reversal. A payment is reversed once; the same reversal
+    again changes nothing, another one is a conflict."""
+    ids = {r.payment_id for r in records}
+    originals = _existing(conn, payments, "payment_id", ids)
+    done = {r["reverses"]: r for r in conn.execute(select(payments).where(_in(conn, payments.c.reverses, ids)))
+            .mappings()}
+    taken = _existing(conn, payments, "payment_id", (r.reversal_id or reversal_id(r.payment_id) for r in records))
+    outcomes, new = [], []
+    for r in records:
+        own_id = r.reversal_id or reversal_id(r.payment_id)
+        paid, before = originals.get(r.payment_id), done.get(r.payment_id)
+        if paid is None:
+            outcomes.append(f"payment_id: unknown payment {r.payment_id!r} (import its payments file first)")
+        elif paid["reverses"] is not None:
+            outcomes.append(f"payment_id: {r.payment_id} is itself the reversal of {paid['reverses']}; "
+                            "a reversal is not reversed (import the payment again under a new payment_id)")
+        elif before is not None:
+            if (before["payment_id"], before["paid_on"]) == (own_id, r.reversed_on):
+                outcomes.append(UNCHANGED)
+            else:
+                outcomes.append(f"payment_id: conflict: {r.payment_id} was already reversed on "
+                                f"{before['paid_on'].isoformat()} (reversal {before['payment_id']}, import batch "
+                                f"{before['batch_id']}); this row says {r.reversed_on.isoformat()} ({own_id})")
+        elif r.loan_id is not None and r.loan_id != paid["loan_id"]:
+            outcomes.append(f"loan_id: payment {r.payment_id} is on loan {paid['loan_id']}, not {r.loan_id}")
+        elif r.amount is not None and r.amount != paid["amount"]:
+            outcomes.append(f"amount: payment {r.payment_id} is of {fmt(paid['amount'])}, not {fmt(r.amount)}; a "
+                            "reversal undoes a whole payment (a partial correction is a new payment)")
+        elif r.reversed_on < paid["paid_on"]:
+            outcomes.append(f"reversed_on: {r.reversed_on.isoformat()} is before the payment was made "
+                            f"({paid['paid_on'].isoformat()})")
+        elif own_id in taken:
+            outcomes.append(f"reversal_id: {own_id} is already the id of another payment")
+        else:
+            taken[own_id] = True
+            new.append({"payment_id": own_id, "loan_id": paid["loan_id"], "paid_on": r.reversed_on,
+                        "amount": -paid["amount"], "reverses": r.payment_id, "reason": r.reason,
+                        "batch_id": batch_id})
+            outcomes.append(INSERTED)
+    _insert_many(conn, payments, new)
+    return outcomes
+
+
+EVENT_FIELDS = ("event", "event_on", "until", "amount", "party", "reason")
+ONCE = {"write_off": "written off", "transfer": "transferred", "settle": "settled early"}
+
+
+def insert_loan_events(conn: Connection, batch_id: int, records: list[tuple]) -> Outcomes:
+    """Loan events are facts, each judged against the loan's events before it: a loan is
+    written off, transferred and settled once at most; pauses never overlap; a resume ends a
+    pause in force; nothing follows a transfer (the loan is the new creditor's)."""
+    ids = {r.loan_id for r in records}
+    disbursed = dict(conn.execute(select(loans.c.loan_id, loans.c.disbursed_on)
+                                  .where(_in(conn, loans.c.loan_id, ids))).all()) if ids else {}
+    stored: dict[str, list] = defaultdict(list)
+    for row in conn.execute(select(loan_events).where(_in(conn, loan_events.c.loan_id, ids))
+                            .order_by(loan_events.c.id)).mappings():
+        stored[row["loan_id"]].append(row)
+    outcomes, new = [], []
+    for r in records:
+        outcome = _event_outcome(r, disbursed.get(r.loan_id), stored[r.loan_id])
+        if outcome == INSERTED:
+            new.append(_values(r, ("loan_id", *EVENT_FIELDS), batch_id=batch_id))
+        outcomes.append(outcome)
+    _insert_many(conn, loan_events, new)
+    return outcomes
+
+
+def _event_outcome(r, disbursed_on: date | None, before: list) -> str:
+    if disbursed_on is None:
+        return _unknown_loan(r.loan_id)
+    same = next((e for e in before if (e["event"], e["event_on"]) == (r.event, r.event_on)), None)
+    if same is not None:
+        if not _differs(same, r, EVENT_FIELDS):
+            return UNCHANGED
+        return (f"event: conflict: loan {r.loan_id} has a {r.event} on {r.event_on.isoformat()} already (import "
+                f"batch {same['batch_id']}) with other values; an event is never overwritten")
+    if r.event_on < disbursed_on:
+        return f"event_on: {r.event_on.isoformat()} is before the loan was disbursed ({disbursed_on.isoformat()})"
+    moved = next((e for e in before if e["event"] == "transfer"), None)
+    if moved is not None and r.event_on >= moved["event_on"]:
+        return (f"event_on: the loan was transferred to {moved['party']} on {moved['event_on'].isoformat()}; "
+                "what happens to it from then is the new creditor's")
+    if r.event in ONCE:
+        twice = next((e for e in before if e["event"] == r.event), None)
+        if twice is not None:
+            return f"event: loan {r.loan_id} was already {ONCE[r.event]} on {twice['event_on'].isoformat()}"
+    if r.event == "transfer" and (later := [e for e in before if e["event_on"] > r.event_on]):
+        return (f"event_on: the loan has a {later[0]['event']} on {later[0]['event_on'].isoformat()}, after this "
+                "transfer; events after a transfer are the new creditor's")
+    known = pauses_of(LoanEvent(**{f: e[f] for f in EVENT_FIELDS}) for e in before)
+    if r.event == "pause" and (other := overlap(known, r.event_on, r.until)):
+        return (f"event_on: the pause {r.event_on.isoformat()}..{r.until.isoformat()} overlaps the pause "
+                f"{other.start.isoformat()}..{other.end.isoformat()}; pauses never overlap")
+    if r.event == "resume" and not any(p.start <= r.event_on < p.end for p in known):
+        return f"event_on: no pause of loan {r.loan_id} is in force on {r.event_on.isoformat()} to resume"
+    return INSERTED
+
+
+WRITERS = {"loans": upsert_loans, "installments": upsert_installments, "payments": insert_payments,
+           "reversals": insert_reversals, "loan_events": insert_loan_events}
+
+
+def events_of(conn: Connection, loan_ids: Sequence[str] | None = None) -> dict[str, list[LoanEvent]]:
+    """Per loan with events (of the ids, or all), its events in date order: they are few (a
+    person or the core system decided each), so the whole book's fit in memory."""
+    stmt = select(loan_events.c.loan_id, *(loan_events.c[f] for f in EVENT_FIELDS))
+    if loan_ids is not None:
+        stmt = stmt.where(loan_events.c.loan_id.in_(list(loan_ids)))
+    out: dict[str, list[LoanEvent]] = defaultdict(list)
+    for loan_id, *fields in conn.execute(stmt.order_by(loan_events.c.event_on, loan_events.c.id)):
+        out[loan_id].append(LoanEvent(*fields))
+    return dict(out)
 
 
 def stream_loans(conn: Connection, as_of: date, *, product: str | None = None,
@@ -385,6 +508,18 @@ def planned_loan_ids(conn: Connection, part: tuple[str | None, str | None] = (No
     return sorted(conn.execute(_in_part(select(plans.c.loan_id).distinct(), plans, part)).scalars())
 
 
+def event_loan_ids(conn: Connection, part: tuple[str | None, str | None] = (None, None)) -> list[str]:
+    """The loans with loan events of any date (lo <= loan_id < hi when `part` says so)."""
+    return sorted(conn.execute(_in_part(select(loan_events.c.loan_id).distinct(), loan_events, part)).scalars())
+
+
+def engine_loan_ids(conn: Connection, part: tuple[str | None, str | None] = (None, None)) -> list[str]:
+    """The loans the reports' lean replay leaves to the engine: restructured ones (their
+    schedule of each day) and those with loan events (write-off, transfer, settlement,
+    pauses). Both are few: a person or the core system decided each."""
+    return sorted({*planned_loan_ids(conn, part), *event_loan_ids(conn, part)})
+
+
 def latest_plans(conn: Connection, as_of: date, loan_ids: Sequence[str] | None = None) -> dict[str, Row]:
     """Per loan with a plan made by `as_of`, its latest plan."""
     stmt = select(plans).where(plans.c.plan_on <= as_of).order_by(plans.c.id)
@@ -424,8 +559,9 @@ def schedules_and_replaced(conn: Connection, loan_ids: Sequence[str]) -> tuple[d
 
 
 def borrower_loan_counts(conn: Connection, as_of: date, borrower_ids: Sequence[str]) -> tuple[dict, dict]:
-    """Per borrower: loans open on `as_of` (disbursed, not paid off) and, of those, past due
-    (paid less than what fell due before `as_of`, as in late_loan_ids); per loan over the indexes."""
+    """Per borrower: loans open on `as_of` (disbursed, not paid off, not settled or sold) and,
+    of those, past due (paid less than what fell due before `as_of`, as in late_loan_ids); per
+    loan over the indexes."""
     opened: dict[str, int] = defaultdict(int)
     behind: dict[str, int] = defaultdict(int)
     if not borrower_ids:
@@ -437,8 +573,12 @@ def borrower_loan_counts(conn: Connection, as_of: date, borrower_ids: Sequence[s
         installments.c.loan_id == loans.c.loan_id).scalar_subquery()
     fell_due = select(func.coalesce(func.sum(amount), literal(0))).where(
         installments.c.loan_id == loans.c.loan_id, installments.c.due_on < as_of).scalar_subquery()
+    # a loan settled early or sold by `as_of` is no longer an open loan of the lender's
+    ended = select(loan_events.c.loan_id).where(loan_events.c.loan_id == loans.c.loan_id,
+                                                loan_events.c.event.in_(("settle", "transfer")),
+                                                loan_events.c.event_on <= as_of).exists()
     rows = conn.execute(select(loans.c.borrower_id, paid, due_all, fell_due)
-                        .where(loans.c.borrower_id.in_(list(borrower_ids)), loans.c.disbursed_on <= as_of))
+                        .where(loans.c.borrower_id.in_(list(borrower_ids)), loans.c.disbursed_on <= as_of, ~ended))
     for borrower_id, p, total, due in rows:
         if p < total:
             opened[borrower_id] += 1

@@ -10,8 +10,7 @@ import typer
 from collect_cli.cli import render
 from collect_cli.cli.options import AsOf, FormatOpt, as_of_date, not_after_today
 from collect_cli.cli.render import Format
-from collect_cli.services.bureau import FIELDS, bureau_file
-from collect_cli.store import queries as q
+from collect_cli.services.bureau import FIELDS, bureau_file, record_export
 
 app = typer.Typer(help="Credit-bureau reporting.\n\nExample: collect bureau export --as-of 2026-11-30 --output bureau.csv",
                   no_args_is_help=True, rich_markup_mode=None)
@@ -32,6 +31,10 @@ def export_command(
     the bureau needs is written (no phone, no address); the export and each account in it
     are recorded in the audit.
 
+    Each record says what it is: a "report" of --as-of, or a "correction" of the latest day
+    an earlier file reported for the account, when the ledger now proves a figure of that
+    day wrong (a payment reversed since, a payment imported late): REC-2.
+
     Example: collect bureau export --as-of 2026-11-30 --output bureau-2026-11-30.csv
     """
     app_ = ctx.obj
@@ -40,18 +43,13 @@ def export_command(
     with engine.connect() as conn:
         result = bureau_file(conn, as_of=day, settings=app_.settings)
     render.export_csv(output, FIELDS, result.reportable)
-    at, who = app_.utcnow(), app_.operator()
-    with engine.begin() as conn:
-        q.add_audit(conn, [{"at": at, "agent": who, "action": "bureau export",
-                            "loan_id": None, "detail": f"{len(result.reportable)} accounts as of {day.isoformat()} "
-                                                       f"to {output}; {len(result.held_back)} held back"}]
-                    + [{"at": at, "agent": who, "action": "bureau report", "loan_id": r["loan_id"],
-                        "detail": f"as of {day.isoformat()}, {r['dpd']} days past due, to {output}"}
-                       for r in result.reportable])
+    record_export(engine, result, as_of=day, output=output, at=app_.utcnow(), agent=app_.operator())
     if fmt_ is not Format.table:
         render.records_out(fmt_, result.held_back, [*FIELDS, "reason"])
     elif result.held_back:
         render.table(f"Held back ({len(result.held_back)})", [("loan", "left"), ("dpd", "right"), ("reason", "left")],
                      ([r["loan_id"], r["dpd"], r["reason"]] for r in result.held_back))
-    render.note(f"bureau export {day.isoformat()}: {len(result.reportable):,} accounts written to {output}, "
-                f"{len(result.held_back):,} held back (a hold, no pre-notice, or one too recent)")
+    corrections = sum(r["record"] == "correction" for r in result.reportable)
+    render.note(f"bureau export {day.isoformat()}: {len(result.reportable) - corrections:,} accounts and "
+                f"{corrections:,} corrections written to {output}, {len(result.held_back):,} held back (a hold, "
+                "no pre-notice, or one too recent)")

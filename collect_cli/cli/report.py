@@ -207,6 +207,22 @@ def classification_command(ctx: typer.Context, as_of: AsOf = None, product: Prod
     _out(rep, fmt_, chart, output)
 
 
+@app.command("write-offs")
+def write_offs_command(ctx: typer.Context, as_of: AsOf = None, product: Product = None,
+                       output: Output = None, fmt_: FormatOpt = Format.table) -> None:
+    """Loans written off (核销) by the date, reported apart: the amount written off, what was
+    recovered after the write-off day (payments net of reversals), the recovery rate, and
+    what each still owes (a written-off loan stays collectible).
+
+    Example: collect report write-offs --as-of 2026-11-20
+    """
+    app_ = ctx.obj
+    day = as_of_date(as_of, app_.today())
+    with app_.engine().connect() as conn:
+        rep = analyst.write_offs(conn, day, settings=app_.settings, product=product)
+    _out(rep, fmt_, None, output)
+
+
 @app.command("vintages")
 def vintages_command(ctx: typer.Context, as_of: AsOf = None, product: Product = None,
                      months: Annotated[int, typer.Option(min=1, max=60, help="Months on book to show.")] = 12,
@@ -296,7 +312,7 @@ def all_command(ctx: typer.Context, html_path: Annotated[Path, typer.Option(
                     "--html", metavar="PATH.html", help="The page to write.")],
                 as_of: AsOf = None, product: Product = None) -> None:
     """Every report on one self-contained HTML page with its charts (opens without network):
-    buckets over the last 12 months, rolls, classification, vintages, and the month's
+    buckets over the last 12 months, rolls, classification, vintages, write-offs, and the month's
     collections, promises, contacts and watch list, all as of the date.
 
     Example: collect report all --html portfolio-2026-11-20.html --as-of 2026-11-20
@@ -314,6 +330,7 @@ def all_command(ctx: typer.Context, html_path: Annotated[Path, typer.Option(
             analyst.rolls(conn, month_ago, day, settings=settings, product=product),
             analyst.classification(conn, day, settings=settings, product=product),
             analyst.vintages(conn, day, settings=settings, product=product),
+            analyst.write_offs(conn, day, settings=settings, product=product),
             activity.collections(conn, month_ago + timedelta(days=1), day, settings=settings, product=product),
             activity.promises(conn, month_ago + timedelta(days=1), day, settings=settings, product=product),
             activity.contacts(conn, month_ago + timedelta(days=1), day, settings=settings, product=product),

@@ -16,7 +16,7 @@ from collect_cli.domain.compliance import HOLD_RULES, ContactRules, Refusal
 from collect_cli.domain.money import fmt_grouped
 
 AUTOMATED = ("sms", "email", "letter")
-KINDS = (*AUTOMATED, "call", "visit", "third-party", "bureau", "placement")
+KINDS = (*AUTOMATED, "call", "visit", "third-party", "bureau", "bureau-correction", "placement")
 
 TRANSFER_NOTICE = "transfer_notice"  # the one message a transferred debt may still get (XFER-1)
 MAX_CONNECTED_CALLS = 3  # WHEN-2, cn: connected voice calls per borrower per day
@@ -104,6 +104,8 @@ def decide(kind: str, s: Situation) -> Refusal | None:
         return _third_party(s)
     if kind == "bureau":
         return _bureau(s)
+    if kind == "bureau-correction":  # REC-2: disputed information is not reported, corrected or not
+        return _held_back(s)
     if kind == "placement":
         return _placement(s)
     raise ValueError(f"unknown kind of contact {kind!r}")

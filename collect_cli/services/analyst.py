@@ -22,6 +22,7 @@ from collect_cli.domain.plans import month_after, schedule_before
 from collect_cli.domain.timeline import Ledger, first_past_due
 from collect_cli.errors import UsageError
 from collect_cli.services.analytics import fold_book, iter_book, positions_on
+from collect_cli.services.portfolio import iter_accounts
 from collect_cli.store import queries as q
 
 
@@ -204,6 +205,40 @@ def _tier_sums(conn: Connection, as_of, settings, product, *, part) -> tuple[Cou
             count[p.classification] += 1
             balance[p.classification] += p.outstanding
     return count, balance
+
+
+# --- write-offs -----------------------------------------------------------------------------------
+
+def write_offs(conn: Connection, as_of: date, *, settings: Settings, product: str | None = None) -> Report:
+    """Loans written off (核销) by `as_of`: off the books, still collected. Per loan what was
+    written off, what came in after the write-off day (net of reversals: the recovery), and
+    what it owes now; the totals, and the recovery rate."""
+    events = q.events_of(conn, q.event_loan_ids(conn))
+    ids = sorted(i for i, es in events.items() if any(e.event == "write_off" and e.event_on <= as_of for e in es))
+    rows = []
+    for first in range(0, len(ids), 1000):
+        chunk = ids[first:first + 1000]
+        pays = q.payments_of(conn, chunk, as_of)
+        for a in iter_accounts(conn, as_of=as_of, settings=settings, product=product, loan_ids=chunk):
+            s = a.state
+            on = s.standing.written_off_on
+            recovered = sum(amount for day, amount in pays[a.loan_id] if day > on)
+            rows.append({"loan_id": a.loan_id, "product": a.product, "written_off_on": on.isoformat(),
+                         "written_off": s.standing.written_off, "recovered": recovered,
+                         "recovery_rate": share(recovered, s.standing.written_off), "status": s.status,
+                         "dpd": s.dpd, "outstanding": s.outstanding_principal, "overdue": s.overdue})
+    total = {"loan_id": "total", "product": "", "written_off_on": "", "status": "", "dpd": "",
+             **{k: sum(r[k] for r in rows) for k in ("written_off", "recovered", "outstanding", "overdue")}}
+    total["recovery_rate"] = share(total["recovered"], total["written_off"])
+    return Report("write-offs", f"Written-off loans as of {as_of.isoformat()}", [
+        Section("loans", "Written off, recovered after the write-off, and owed now",
+                [Column("loan_id", "loan"), Column("product", "product"), Column("written_off_on", "written off on"),
+                 Column("written_off", "written off", "money"), Column("recovered", "recovered", "money"),
+                 Column("recovery_rate", "recovery %", "pct"), Column("status", "status"), Column("dpd", "dpd"),
+                 Column("overdue", "overdue", "money"), Column("outstanding", "outstanding", "money")],
+                [*rows, total] if rows else []),
+    ], notes=[f"{len(rows):,} loans written off by {as_of.isoformat()}; recovered {total['recovery_rate'] * 100:.2f}% "
+              "of what was written off"])
 
 
 # --- vintages -------------------------------------------------------------------------------------

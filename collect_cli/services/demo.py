@@ -323,6 +323,19 @@ def _events(rng: random.Random, profile: str, schedule, payments: list[tuple[dat
     return payments, rows
 
 
+def _recovery(rng: random.Random, written_off_on: date, amount: int, as_of: date) -> tuple[date, int] | None:
+    """A payment after the write-off (from a generator of the loan's own, so the other files
+    stay as they are), or None: two in five pay 10-50 % of it, 15-120 days later."""
+    if rng.random() >= 0.4:
+        return None
+    day = written_off_on + timedelta(days=rng.randrange(15, 121))
+    return (day, amount * rng.randrange(10, 51) // 100 // 100 * 100) if day <= as_of and amount >= 10_000 else None
+
+
+def _fen(text: str) -> int:
+    return int(Decimal(text) * 100)
+
+
 def generate_portfolio(out_dir: Path, *, loans: int = 2000, seed: int = 20261120, as_of: date) -> DemoFiles:
     """Write loans.csv (GB18030), installments.csv (UTF-8 BOM), payments.csv (UTF-8),
     reversals.csv and loan_events.csv (GB18030, Chinese headers) into out_dir.
@@ -341,7 +354,7 @@ def generate_portfolio(out_dir: Path, *, loans: int = 2000, seed: int = 20261120
     rng = random.Random(seed)
     event_rng = random.Random(seed * 100 + _EVENT_SEED)
     phone_offset = rng.randrange(100_000_000)
-    n_inst = n_pay = n_rev = n_event = 0
+    n_inst = n_pay = n_rev = n_event = n_recovered = 0
 
     with (
         open(loans_path, "w", encoding=LOANS_ENCODING, newline="") as lf,
@@ -391,6 +404,12 @@ def generate_portfolio(out_dir: Path, *, loans: int = 2000, seed: int = 20261120
                                        disbursed, as_of)
                 for row in events:
                     event_w.writerow([loan_id, *row])
+                    if row[0] == "核销":  # some written-off loans pay something later: the recoveries
+                        recovery = _recovery(random.Random(f"{seed}:{loan_id}"), date.fromisoformat(row[1]),
+                                             _fen(row[3]), as_of)
+                        if recovery:
+                            pay_w.writerow([f"W{loan_no:09d}", loan_id, recovery[0].isoformat(), _yuan(recovery[1])])
+                            n_recovered += 1
                 n_event += len(events)
                 for paid_on, amount in paid:
                     n_pay += 1
@@ -407,5 +426,6 @@ def generate_portfolio(out_dir: Path, *, loans: int = 2000, seed: int = 20261120
                         text = _yuan(amount)
                     pay_w.writerow([f"P{n_pay:09d}", loan_id, paid_on.isoformat(), text])
 
-    counts = {"loans": loans, "installments": n_inst, "payments": n_pay, "reversals": n_rev, "loan_events": n_event}
+    counts = {"loans": loans, "installments": n_inst, "payments": n_pay + n_recovered, "reversals": n_rev,
+              "loan_events": n_event}
     return DemoFiles(loans_path, installments_path, payments_path, reversals_path, events_path, counts)

@@ -372,6 +372,25 @@ class AuditEntry(Base):
     recorded_at: Mapped[datetime] = recorded_at()
 
 
+class BureauRecord(Base):
+    """What a bureau file said of an account (REC-2): a report, or a correction of an earlier
+    report whose figures the ledger later proved wrong (a reversed payment, a payment
+    imported late). Append-only: the latest record for (loan, as_of) is what the bureau holds."""
+
+    __tablename__ = "bureau_records"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    loan_id: Mapped[str] = mapped_column(ForeignKey("loans.loan_id"), index=True)
+    as_of: Mapped[date] = mapped_column(Date)  # the day the figures are of
+    record: Mapped[str] = mapped_column(String(16))  # report | correction
+    dpd: Mapped[int] = mapped_column(Integer)
+    classification: Mapped[str | None] = mapped_column(String(8))
+    overdue: Mapped[int] = mapped_column(Money)
+    outstanding: Mapped[int] = mapped_column(Money)
+    file: Mapped[str] = mapped_column(Text)
+    at: Mapped[datetime] = mapped_column(DateTime)  # UTC
+    recorded_at: Mapped[datetime] = recorded_at()
+
+
 class Assignment(Base):
     """Who works an account on a day; the unique key makes two takers never share one."""
 

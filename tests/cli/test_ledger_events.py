@@ -212,3 +212,64 @@ def test_the_same_events_again_change_nothing(book, tmp_path):
     r = book("import", "events.csv", "--force", "--format", "json")
     assert r.exit_code == 0, r.output
     assert '"unchanged": 3' in r.stdout
+
+
+def test_the_next_bureau_file_corrects_a_report_a_reversal_or_a_late_payment_proved_wrong(cli, tmp_path):
+    """REC-2: L1 paid 50 before the 03-20 file and the payment bounced after it; L3's payment
+    of 03-18 was imported only after the file. The 04-10 file corrects both days' figures
+    (as the ledger now knows them), once; L4's report was right and is not corrected."""
+    from tests.cli.conftest import INSTALLMENTS, LOANS
+    from tests.cli.ledger_book import pay, run, send
+
+    for name, content in (("loans.csv", LOANS), ("inst.csv", INSTALLMENTS)):
+        (tmp_path / name).write_text(content, encoding="utf-8")
+    assert cli("import", str(tmp_path / "loans.csv"), str(tmp_path / "inst.csv")).exit_code == 0
+    run(cli, "2026-03-05")
+    send(cli, "2026-03-05T09:00")  # the M2 letters, the REC-2 pre-notice
+    send(cli, "2026-03-06T00:30")  # L3's, in Los Angeles
+    pay(cli, tmp_path, "P1,L1,2026-03-15,50")
+
+    def export(day):
+        path = tmp_path / f"bureau-{day}.csv"
+        r = cli("bureau", "export", "--as-of", day, "--output", str(path))
+        assert r.exit_code == 0, r.stderr
+        with open(path, encoding="utf-8-sig", newline="") as f:
+            return {(row["record"], row["loan_id"]): row for row in csv.DictReader(f)}, r.stderr
+    first, _ = export("2026-03-20")
+    assert first[("report", "L1")]["overdue"] == "160.00"
+    assert first[("report", "L3")]["overdue"] == "210.00"
+
+    (tmp_path / "rev.csv").write_text("payment_id,reversed_on\nP1,2026-03-25\n", encoding="utf-8")
+    assert cli("import", str(tmp_path / "rev.csv")).exit_code == 0
+    pay(cli, tmp_path, "P2,L3,2026-03-18,105")  # dated before the file, imported after it
+    second, note = export("2026-04-10")
+    corrections = {k[1]: r for k, r in second.items() if k[0] == "correction"}
+    assert set(corrections) == {"L1", "L3"}
+    assert (corrections["L1"]["as_of"], corrections["L1"]["overdue"]) == ("2026-03-20", "210.00")
+    assert (corrections["L3"]["as_of"], corrections["L3"]["overdue"], corrections["L3"]["dpd"]) == \
+        ("2026-03-20", "105.00", "20")  # the first installment paid: 20 days past the second's due date
+    assert second[("report", "L1")]["as_of"] == "2026-04-10"
+    assert "2 corrections" in note
+    third, _ = export("2026-04-20")  # what the bureau holds now is the 04-10 report: nothing to correct
+    assert not [k for k in third if k[0] == "correction"]
+    audit = [a["action"] for a in json.loads(cli("audit", "--format", "json", "--limit", "0").stdout)]
+    assert audit.count("bureau correction") == 2
+
+
+def test_a_disputed_account_waits_for_its_correction(cli, tmp_path):
+    from tests.cli.conftest import INSTALLMENTS, LOANS
+    from tests.cli.ledger_book import pay, run, send
+
+    for name, content in (("loans.csv", LOANS), ("inst.csv", INSTALLMENTS)):
+        (tmp_path / name).write_text(content, encoding="utf-8")
+    assert cli("import", str(tmp_path / "loans.csv"), str(tmp_path / "inst.csv")).exit_code == 0
+    run(cli, "2026-03-05")
+    send(cli, "2026-03-05T09:00")
+    pay(cli, tmp_path, "P1,L1,2026-03-15,50")
+    assert cli("bureau", "export", "--as-of", "2026-03-20", "--output", str(tmp_path / "b1.csv")).exit_code == 0
+    (tmp_path / "rev.csv").write_text("payment_id,reversed_on\nP1,2026-03-25\n", encoding="utf-8")
+    assert cli("import", str(tmp_path / "rev.csv")).exit_code == 0
+    assert cli("hold", "L1", "--reason", "dispute", "--by", "li", "--now", "2026-03-26T10:00").exit_code == 0
+    r = cli("bureau", "export", "--as-of", "2026-04-10", "--output", str(tmp_path / "b2.csv"), "--format", "json")
+    held = {(h["record"], h["loan_id"]): h["reason"] for h in json.loads(r.stdout)}
+    assert held[("correction", "L1")].startswith("HOLD-1")

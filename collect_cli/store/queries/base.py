@@ -23,6 +23,7 @@ from collect_cli.store.models import (
     Assignment,
     AuditEntry,
     Borrower,
+    BureauRecord,
     Contact,
     ContactPerson,
     Escalation,
@@ -62,6 +63,7 @@ plans = Plan.__table__
 persons = ContactPerson.__table__
 confirmations = NumberConfirmation.__table__
 facts = StoreFact.__table__
+bureau_records = BureauRecord.__table__
 
 
 def entered_by(table, known_by):

@@ -455,6 +455,20 @@ def payments_of(conn: Connection, loan_ids: Sequence[str], as_of: date) -> dict[
     return out
 
 
+def reversed_later(conn: Connection, loan_ids: Sequence[str], as_of: date) -> dict[str, int]:
+    """Per loan, the money of payments made by `as_of` and reversed after it: what a replay of
+    `as_of` counts as paid and the ledger now knows was never paid."""
+    if not loan_ids:
+        return {}
+    original = payments.alias("original")
+    rows = conn.execute(select(payments.c.loan_id, func.sum(original.c.amount))
+                        .join(original, original.c.payment_id == payments.c.reverses)
+                        .where(payments.c.loan_id.in_(list(loan_ids)), payments.c.paid_on > as_of,
+                               original.c.paid_on <= as_of)
+                        .group_by(payments.c.loan_id))
+    return {loan_id: int(amount) for loan_id, amount in rows}
+
+
 def borrower_loan_ids(conn: Connection, loan_id: str) -> list[str]:
     """Every loan of the borrower of `loan_id` (empty when there is no such loan)."""
     owner = select(loans.c.borrower_id).where(loans.c.loan_id == loan_id).scalar_subquery()

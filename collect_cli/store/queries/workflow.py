@@ -18,6 +18,7 @@ from collect_cli.store.queries.base import (
     audit,
     batches,
     borrowers,
+    bureau_records,
     confirmations,
     contacts,
     entered_by,
@@ -359,3 +360,18 @@ def store_fact(conn: Connection, name: str) -> str | None:
 
 def set_store_fact(conn: Connection, name: str, value: str) -> None:
     conn.execute(insert(facts).values(name=name, value=value))
+
+
+def add_bureau_records(conn: Connection, rows: list[dict]) -> None:
+    _insert_many(conn, bureau_records, rows)
+
+
+def latest_bureau_records(conn: Connection, before: date) -> list[Row]:
+    """Per loan, the latest record of its latest reported day before `before`: what the
+    bureau holds of it now."""
+    r = bureau_records
+    day = (select(r.c.loan_id, func.max(r.c.as_of).label("as_of")).where(r.c.as_of < before)
+           .group_by(r.c.loan_id).subquery())
+    last = (select(func.max(r.c.id).label("id"))
+            .join(day, and_(day.c.loan_id == r.c.loan_id, day.c.as_of == r.c.as_of)).group_by(r.c.loan_id).subquery())
+    return conn.execute(select(r).join(last, last.c.id == r.c.id).order_by(r.c.loan_id)).all()

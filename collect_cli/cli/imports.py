@@ -8,8 +8,10 @@ from typing import Annotated
 import typer
 
 from collect_cli.cli import render
+from collect_cli.cli.options import date_option
 from collect_cli.cli.render import Format
 from collect_cli.errors import EXIT_OK, EXIT_REJECTED_ROWS, EXIT_UNUSABLE
+from collect_cli.ledger.kinds import KIND_ORDER
 from collect_cli.services.importer import (
     FileResult,
     ImportOptions,
@@ -19,10 +21,11 @@ from collect_cli.services.importer import (
 from collect_cli.services.numbers import shared_numbers
 from collect_cli.store import queries as q
 
-HELP = """Import ledger CSV files (loans, installments, payments) into the store.
+HELP = """Import ledger CSV files (loans, installments, payments, reversals, loan events) into
+the store.
 
 The kind of each file is recognised from its header (Chinese headers accepted); loans are
-imported first whatever the order given. One file is one transaction. Importing the same
+imported first whatever the order given, then schedules, payments, reversals and events. One file is one transaction. Importing the same
 file again changes nothing. Rejected rows go to FILE.rejects.csv beside the input, with
 `line` and `reason` columns.
 
@@ -31,6 +34,11 @@ written); 1 any other failure.
 
 `collect import history` lists the files imported so far (latest first), with their hash,
 counts and operator (as does `collect audit --action import`).
+
+With --complete-schedule an installments file is the whole schedule of each loan it holds
+(an early settlement or a reschedule exported by the core system): rows it lacks are
+retired to history, and from --effective-on (default today) the loan has the new schedule;
+a replay of an earlier day still sees the old one.
 
 Example: collect import loans.csv installments.csv payments.csv
 """
@@ -62,7 +70,7 @@ def import_command(
     ctx: typer.Context,
     files: Annotated[list[Path], typer.Argument(metavar="FILE...", help="CSV files to import.")],
     kind: Annotated[str | None, typer.Option(
-        help="Force the kind of every file: loans, installments or payments.")] = None,
+        help="Force the kind of every file: loans, installments, payments, reversals or loan_events.")] = None,
     encoding: Annotated[str | None, typer.Option(
         help="Force the encoding: utf-8, utf-8-sig, gbk or gb18030 (default: detected).")] = None,
     date_format: Annotated[str | None, typer.Option(
@@ -72,17 +80,29 @@ def import_command(
         help="Where rejected rows go: a file (one input) or a folder.")] = None,
     force: Annotated[bool, typer.Option(
         "--force", help="Import a file again even if the same content was imported before.")] = False,
+    complete_schedule: Annotated[bool, typer.Option(
+        "--complete-schedule", help="The installments files hold the whole schedule of each of their loans "
+                                    "(an early settlement, a reschedule): rows they lack are retired, kept in "
+                                    "history.")] = False,
+    effective_on: Annotated[str | None, typer.Option(
+        "--effective-on", metavar="DATE", help="With --complete-schedule: the day the schedules take effect "
+                                               "(default today); a replay of an earlier day sees the old "
+                                               "ones.")] = None,
     fmt: Annotated[Format, typer.Option("--format", "-f", help="Summary as table, json or csv.")] = \
         Format.table,
 ) -> None:
     if [str(f) for f in files] == ["history"] and not files[0].exists():
         _history(ctx.obj, fmt)
         return
-    if kind is not None and kind not in ("loans", "installments", "payments"):
-        raise typer.BadParameter(f"{kind!r} is not loans, installments or payments", param_hint="--kind")
+    if kind is not None and kind not in KIND_ORDER:
+        raise typer.BadParameter(f"{kind!r} is not one of {', '.join(KIND_ORDER)}", param_hint="--kind")
+    if effective_on is not None and not complete_schedule:
+        raise typer.BadParameter("--effective-on goes with --complete-schedule", param_hint="--effective-on")
     app = ctx.obj
+    complete_from = (date_option(effective_on, "--effective-on") or app.today()) if complete_schedule else None
     options = ImportOptions(kind=kind, encoding=encoding, date_format=date_format, rejects=rejects, force=force,
-                            name_problem=name_check(app.settings), names=app.settings.ledger.suspicious_names)
+                            name_problem=name_check(app.settings), names=app.settings.ledger.suspicious_names,
+                            complete_from=complete_from)
     engine = app.engine(create=True)
     with render.file_progress() as progress:
         results = import_files(engine=engine, paths=files, options=options, now=app.utcnow, progress=progress)

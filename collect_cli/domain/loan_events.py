@@ -85,7 +85,7 @@ def standing(events: Sequence[LoanEvent], as_of: date) -> Standing:
         first.setdefault(e.event, e)
     written, moved, settled = first.get("write_off"), first.get("transfer"), first.get("settle")
     ahead = next((e for e in events if e.event == "transfer" and e.event_on > as_of), None)
-    pauses = tuple(p for p in pauses_of(events) if p.start <= as_of)
+    pauses = tuple(pauses_of(known))  # a resume dated later is not known yet
     return Standing(
         written_off_on=written.event_on if written else None,
         written_off=written.amount or 0 if written else 0,

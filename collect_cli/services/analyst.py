@@ -312,19 +312,21 @@ def _aging(events) -> dict:
 
 
 def _before_plans(conn: Connection, part) -> dict[str, tuple[int, Ledger]]:
-    """Per restructured loan of the part: the day of its first plan, and its ledger on the
-    schedule before any plan (from installment history)."""
-    ids = q.planned_loan_ids(conn, part)
-    if not ids:
+    """Per loan of the part whose schedule changed (a plan, a complete schedule, a waiver):
+    the day the first change took effect, and its ledger on the schedule before any change
+    (from installment history)."""
+    ids = q.engine_loan_ids(conn, part)
+    changes = {i: c for i, c in q.schedule_changes_of(conn, ids).items() if c}
+    if not changes:
         return {}
-    plans_of = q.plans_of(conn, ids)
+    ids = sorted(changes)
     current, replaced = q.schedules_and_replaced(conn, ids)
     pays = q.payments_of(conn, ids, date.max)
     out = {}
     for loan_id in ids:
-        made = plans_of[loan_id]
-        original = schedule_before(current[loan_id], [p.batch_id for p in reversed(made)], replaced)
-        out[loan_id] = (min(p.plan_on for p in made).toordinal(), Ledger.of(loan_id, original, pays[loan_id]))
+        newest_first = [batch for _, batch in sorted(changes[loan_id], key=lambda c: c[1], reverse=True)]
+        original = schedule_before(current[loan_id], newest_first, replaced)
+        out[loan_id] = (min(day for day, _ in changes[loan_id]).toordinal(), Ledger.of(loan_id, original, pays[loan_id]))
     return out
 
 

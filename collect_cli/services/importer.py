@@ -6,10 +6,10 @@ import csv
 import getpass
 import os
 import tempfile
-from collections import Counter
+from collections import Counter, defaultdict
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import date, datetime
 from functools import partial
 from itertools import repeat
 from multiprocessing import get_context
@@ -44,6 +44,9 @@ class ImportOptions:
     force: bool = False  # import again even if this exact file was imported before
     name_problem: Callable[[str], str | None] | None = None  # why a borrower name cannot stand in a message
     names: str = "reject"  # such a name: reject its row | flag: import it (messages greet neutrally)
+    # installments files are the complete schedules of their loans from this day: rows they
+    # lack are retired, and a replay of an earlier day still sees the schedule before
+    complete_from: date | None = None
 
 
 @dataclass
@@ -117,7 +120,11 @@ def _import_one(engine: Engine, result: FileResult, sniffed: Sniffed, rejects: _
                 rows_read=0, inserted=0, updated=0, unchanged=0, rejected=0,
             )
             rejects.header, rejects.strip_old = _strip_reject_columns(lf.header.raw)
-            _stream_rows(conn, lf, batch_id, result, rejects, options, progress)
+            complete = defaultdict(set) if options.complete_from and result.kind == "installments" else None
+            _stream_rows(conn, lf, batch_id, result, rejects, options, progress, complete)
+            if complete:  # the schedule of each of its loans is the file's, from that day
+                result.updated += q.retire_missing(conn, batch_id, complete)
+                q.add_schedule_changes(conn, batch_id, options.complete_from, "complete_schedule")
             rejects.finish(lambda: LedgerFile(result.path, sniffed, options.kind))
             if before is not None and result.inserted == result.updated == 0:
                 trans.rollback()  # nothing new: no batch either, the store stays as it was
@@ -151,7 +158,9 @@ def _already_imported(result: FileResult, before, outcome: str) -> None:
 
 
 def _stream_rows(conn, lf: LedgerFile, batch_id: int, result: FileResult, rejects: _RejectsWriter,
-                 options: ImportOptions, progress: ProgressFn | None) -> None:
+                 options: ImportOptions, progress: ProgressFn | None, complete: dict | None = None) -> None:
+    """The file's rows, parsed and written a batch at a time; with `complete`, the seqs of
+    each loan's rows written, by loan."""
     kind = result.kind
     rejecting = options.name_problem if options.names == "reject" else None
     parse = batch_parser(kind, lf.header.index, len(lf.header.raw),
@@ -168,6 +177,10 @@ def _stream_rows(conn, lf: LedgerFile, batch_id: int, result: FileResult, reject
         kept = [line for i, line in enumerate(lines) if i not in errors] if errors else lines
         for part in _without_repeats(records, key_of):
             outcomes = write(conn, batch_id, records[part])
+            if complete is not None:
+                for r, outcome in zip(records[part], outcomes, strict=True):
+                    if outcome in q.WRITTEN:
+                        complete[r.loan_id].add(r.seq)
             counts = Counter(outcomes)
             result.inserted += counts.pop(q.INSERTED, 0)
             result.updated += counts.pop(q.UPDATED, 0)

@@ -48,8 +48,8 @@ def iter_accounts(conn: Connection, *, as_of: date, settings: Settings, product:
     the book. A loan whose schedule is not the next one has none.
     """
     if late_only:  # the database picks the late loans; they are read a chunk at a time
-        # (a loan restructured after `as_of` is judged on its schedule of then, by the engine)
-        ids = sorted(set(q.late_loan_ids(conn, as_of)) | set(q.plans_after(conn, as_of)))
+        # (a loan whose schedule changed after `as_of` is judged on its schedule of then, by the engine)
+        ids = sorted(set(q.late_loan_ids(conn, as_of)) | set(q.schedule_batches_after(conn, as_of)))
         if loan_ids is not None:
             asked = set(loan_ids)
             ids = [i for i in ids if i in asked]
@@ -60,8 +60,9 @@ def iter_accounts(conn: Connection, *, as_of: date, settings: Settings, product:
         return
     schedules = _schedules(q.stream_installments(conn, as_of, product=product, loan_ids=loan_ids))
     pending = next(schedules, None)
-    # plans are few (each is a person's decision): those made by `as_of` floor the
-    # classification, those made after it are undone to replay the schedule of then
+    # plans and dated schedule changes are few (each a person's or the core system's
+    # decision): plans made by `as_of` floor the classification; changes that take effect
+    # after it are undone to replay the schedule of then
     restructured = q.latest_plans(conn, as_of, loan_ids)
     earlier = _schedules_before_plans(conn, as_of, loan_ids)
     events = q.events_of(conn, loan_ids)  # few: the core system's write-offs, transfers, pauses
@@ -94,7 +95,7 @@ def iter_accounts(conn: Connection, *, as_of: date, settings: Settings, product:
 
 
 def _schedules_before_plans(conn: Connection, as_of: date, loan_ids: Sequence[str] | None) -> dict[str, list[Installment]]:
-    later = q.plans_after(conn, as_of, loan_ids)
+    later = q.schedule_batches_after(conn, as_of, loan_ids)
     out: dict[str, list[Installment]] = {}
     ids = sorted(later)
     for first in range(0, len(ids), LATE_CHUNK):

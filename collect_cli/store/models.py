@@ -421,6 +421,21 @@ class Escalation(Base):
     recorded_at: Mapped[datetime] = recorded_at()
 
 
+class ScheduleChange(Base):
+    """A schedule change dated by when it takes effect, not by when it was written: an
+    installments file imported as the complete schedule of its loans (an early settlement, a
+    core-system reschedule), or a waiver. A replay of an earlier day undoes it from
+    installment_history, as it undoes a plan made later."""
+
+    __tablename__ = "schedule_changes"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    loan_id: Mapped[str] = mapped_column(ForeignKey("loans.loan_id"), index=True)
+    batch_id: Mapped[int] = mapped_column(ForeignKey("import_batches.id"))  # the batch that wrote it
+    effective_on: Mapped[date] = mapped_column(Date)
+    kind: Mapped[str] = mapped_column(String(24))  # complete_schedule | waiver
+    recorded_at: Mapped[datetime] = recorded_at()
+
+
 class Plan(Base):
     """A restructuring plan as applied: the schedule it wrote is import batch `batch_id`
     (kind "plan"), and the rows it replaced are in installment_history."""

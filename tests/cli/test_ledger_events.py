@@ -273,3 +273,43 @@ def test_a_disputed_account_waits_for_its_correction(cli, tmp_path):
     r = cli("bureau", "export", "--as-of", "2026-04-10", "--output", str(tmp_path / "b2.csv"), "--format", "json")
     held = {(h["record"], h["loan_id"]): h["reason"] for h in json.loads(r.stdout)}
     assert held[("correction", "L1")].startswith("HOLD-1")
+
+
+def test_a_complete_schedule_retires_rows_from_its_day_and_replays_keep_the_old(cli, tmp_path):
+    """An early settlement as the core system exports it: L1's schedule becomes two rows from
+    02-10 (the second, the principal left and a month's interest, due on the quote's day
+    02-05); its third row goes to history. Before 02-10 every path sees three rows (nothing
+    overdue on 02-09), from it two."""
+    from collect_cli.services.analytics import positions_on
+
+    for name, lines in (("loans", LOANS), ("inst", ["loan_id,seq,due_on,principal_due,interest_due",
+                                                     "L1,1,2026-01-31,100,5", "L1,2,2026-02-28,100,5",
+                                                     "L1,3,2026-03-31,100,5", "L2,1,2026-02-01,1000,20"]),
+                        ("pay", ["payment_id,loan_id,paid_on,amount", "P1,L1,2026-01-30,105", "P2,L1,2026-02-10,205"])):
+        (tmp_path / f"{name}.csv").write_text("\n".join(lines) + "\n", encoding="utf-8")
+    assert cli("import", "loans.csv", "inst.csv", "pay.csv").exit_code == 0
+    (tmp_path / "settled.csv").write_text("loan_id,seq,due_on,principal_due,interest_due\n"
+                                          "L1,1,2026-01-31,100,5\nL1,2,2026-02-05,200,5\n", encoding="utf-8")
+    assert cli("import", "settled.csv", "--effective-on", "2026-02-10").exit_code == 2  # only with the flag
+    r = cli("import", "settled.csv", "--complete-schedule", "--effective-on", "2026-02-10", "--format", "json")
+    assert r.exit_code == 0, r.output
+    (result,) = json.loads(r.stdout)
+    assert (result["inserted"], result["updated"], result["unchanged"]) == (0, 2, 1)  # seq 2 changed, seq 3 retired
+
+    def l1(day):
+        card = json.loads(cli("account", "L1", "--as-of", day, "--format", "json").stdout)
+        return card["loans"][0], [(s["seq"], s["due_on"], s["due"]) for s in card["schedule"]]
+    loan, schedule = l1("2026-02-09")
+    assert (loan["status"], loan["dpd"], loan["outstanding"]) == ("open", 0, "200.00")
+    assert schedule == [(1, "2026-01-31", "105.00"), (2, "2026-02-28", "105.00"), (3, "2026-03-31", "105.00")]
+    loan, schedule = l1("2026-02-11")
+    assert loan["status"] == "closed"
+    assert schedule == [(1, "2026-01-31", "105.00"), (2, "2026-02-05", "205.00")]
+    engine = open_engine(cli.db)
+    with engine.connect() as conn:
+        replay = {b.loan_id: p for b, p in positions_on(conn, [date(2026, 2, 9), date(2026, 2, 11)],
+                                                        settings=Settings())}["L1"]
+    engine.dispose()
+    assert [(p.status, p.dpd, p.outstanding) for p in replay] == [("open", 0, 200_00), ("closed", 0, 0)]
+    again = cli("import", "settled.csv", "--complete-schedule", "--effective-on", "2026-02-10")
+    assert again.exit_code == 0 and "already imported" in again.stderr

@@ -40,6 +40,7 @@ from collect_cli.store.models import (
     Payment,
     Plan,
     Promise,
+    ScheduleChange,
     StoreFact,
 )
 
@@ -64,6 +65,7 @@ persons = ContactPerson.__table__
 confirmations = NumberConfirmation.__table__
 facts = StoreFact.__table__
 bureau_records = BureauRecord.__table__
+schedule_changes = ScheduleChange.__table__
 
 
 def entered_by(table, known_by):

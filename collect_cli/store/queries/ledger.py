@@ -9,7 +9,7 @@ from collections.abc import Iterable, Iterator, Sequence
 from datetime import date
 from operator import attrgetter
 
-from sqlalchemy import Connection, Row, and_, func, insert, literal, select, update
+from sqlalchemy import Connection, Row, and_, func, insert, literal, select, union_all, update
 
 from collect_cli.domain.loan_events import LoanEvent, overlap, pauses_of
 from collect_cli.domain.money import fmt
@@ -28,6 +28,7 @@ from collect_cli.store.queries.base import (
     loans,
     payments,
     plans,
+    schedule_changes,
 )
 
 BORROWER_FIELDS = ("name", "phone", "email", "address", "locale", "timezone")
@@ -528,10 +529,12 @@ def event_loan_ids(conn: Connection, part: tuple[str | None, str | None] = (None
 
 
 def engine_loan_ids(conn: Connection, part: tuple[str | None, str | None] = (None, None)) -> list[str]:
-    """The loans the reports' lean replay leaves to the engine: restructured ones (their
-    schedule of each day) and those with loan events (write-off, transfer, settlement,
-    pauses). Both are few: a person or the core system decided each."""
-    return sorted({*planned_loan_ids(conn, part), *event_loan_ids(conn, part)})
+    """The loans the reports' lean replay leaves to the engine: restructured ones and those
+    with dated schedule changes (their schedule of each day), and those with loan events
+    (write-off, transfer, settlement, pauses). They are few: a person or the core system
+    decided each."""
+    changed = conn.execute(_in_part(select(schedule_changes.c.loan_id).distinct(), schedule_changes, part)).scalars()
+    return sorted({*planned_loan_ids(conn, part), *event_loan_ids(conn, part), *changed})
 
 
 def latest_plans(conn: Connection, as_of: date, loan_ids: Sequence[str] | None = None) -> dict[str, Row]:
@@ -542,15 +545,59 @@ def latest_plans(conn: Connection, as_of: date, loan_ids: Sequence[str] | None =
     return {r.loan_id: r for r in conn.execute(stmt)}
 
 
-def plans_after(conn: Connection, as_of: date, loan_ids: Sequence[str] | None = None) -> dict[str, list[int]]:
-    """Per loan, the schedule batches of its plans made after `as_of`, newest first."""
-    stmt = select(plans.c.loan_id, plans.c.batch_id).where(plans.c.plan_on > as_of).order_by(plans.c.id.desc())
+def schedule_batches_after(conn: Connection, as_of: date, loan_ids: Sequence[str] | None = None) -> dict[str, list[int]]:
+    """Per loan, the batches of schedule changes that take effect after `as_of` (its plans
+    made after it, complete schedules and waivers effective after it), newest first: what a
+    replay of `as_of` undoes."""
+    stmt = union_all(select(plans.c.loan_id, plans.c.batch_id).where(plans.c.plan_on > as_of),
+                     select(schedule_changes.c.loan_id, schedule_changes.c.batch_id)
+                     .where(schedule_changes.c.effective_on > as_of)).subquery()
+    query = select(stmt.c.loan_id, stmt.c.batch_id).order_by(stmt.c.batch_id.desc())
     if loan_ids is not None:
-        stmt = stmt.where(plans.c.loan_id.in_(list(loan_ids)))
+        query = query.where(stmt.c.loan_id.in_(list(loan_ids)))
     out: dict[str, list[int]] = {}
-    for loan_id, batch_id in conn.execute(stmt):
+    for loan_id, batch_id in conn.execute(query):
         out.setdefault(loan_id, []).append(batch_id)
     return out
+
+
+def schedule_changes_of(conn: Connection, loan_ids: Sequence[str]) -> dict[str, list[tuple[date, int]]]:
+    """Per loan, its plans and dated schedule changes: (the day each takes effect, its batch)."""
+    stmt = union_all(select(plans.c.loan_id, plans.c.plan_on, plans.c.batch_id),
+                     select(schedule_changes.c.loan_id, schedule_changes.c.effective_on, schedule_changes.c.batch_id)
+                     ).subquery()
+    out: dict[str, list[tuple[date, int]]] = {i: [] for i in loan_ids}
+    for loan_id, day, batch_id in conn.execute(select(stmt).where(stmt.c.loan_id.in_(list(loan_ids)))):
+        out[loan_id].append((day, batch_id))
+    return out
+
+
+def add_schedule_changes(conn: Connection, batch_id: int, effective_on: date, kind: str) -> list[str]:
+    """Date the schedule rows `batch_id` wrote, replaced or retired: a schedule change of each
+    loan it touched, effective on `effective_on`. Returns those loans."""
+    touched = sorted(set(conn.execute(union_all(
+        select(installments.c.loan_id).where(installments.c.batch_id == batch_id),
+        select(history.c.loan_id).where(history.c.replaced_by_batch_id == batch_id))).scalars()))
+    _insert_many(conn, schedule_changes, [{"loan_id": i, "batch_id": batch_id, "effective_on": effective_on,
+                                           "kind": kind} for i in touched])
+    return touched
+
+
+def retire_missing(conn: Connection, batch_id: int, seqs: dict[str, set[int]]) -> int:
+    """Of each loan of `seqs`, the schedule rows whose seq is not there go to history, replaced
+    by `batch_id` (a complete schedule: what it lacks is no longer due). Returns rows retired."""
+    retired = 0
+    for first in range(0, len(seqs), 1000):
+        ids = sorted(seqs)[first:first + 1000]
+        rows = conn.execute(select(installments).where(installments.c.loan_id.in_(ids))).mappings().all()
+        by_loan = defaultdict(list)
+        for r in rows:
+            if r["seq"] not in seqs[r["loan_id"]]:
+                by_loan[r["loan_id"]].append(r)
+        for loan_id, gone in by_loan.items():
+            _retire(conn, loan_id, gone, batch_id)
+            retired += len(gone)
+    return retired
 
 
 SCHEDULE_ROW = ("seq", "due_on", "principal_due", "interest_due", "fee_due", "batch_id")

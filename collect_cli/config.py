@@ -146,6 +146,27 @@ class PlanRules:
     observation_days: int = 365  # classified no better than on the plan date for this long
 
 
+def _default_limits() -> dict[str, dict[str, int]]:
+    return {"collector": {"penalty": 500, "interest": 200, "principal": 0},
+            "supervisor": {"penalty": 20_000, "interest": 10_000, "principal": 5_000}}
+
+
+@dataclass(frozen=True)
+class Waivers:
+    """Who may waive how much (减免): per role, the most one waiver may take off each
+    component, in yuan; each person's role by name (anyone not named is a collector)."""
+
+    roles: dict[str, str] = field(default_factory=dict)
+    limits: dict[str, dict[str, int]] = field(default_factory=_default_limits)
+
+    def role_of(self, name: str) -> str:
+        return self.roles.get(name, "collector")
+
+    def limit(self, name: str, component: str) -> int:
+        """In minor units."""
+        return self.limits.get(self.role_of(name), {}).get(component, 0) * 100
+
+
 @dataclass(frozen=True)
 class Bureau:
     """REC-2: adverse data goes to the credit bureau only after the borrower was told."""
@@ -188,6 +209,7 @@ class Settings:
     watchlist: WatchWeights = field(default_factory=WatchWeights)
     limitation: Limitation = field(default_factory=Limitation)
     ledger: Ledger = field(default_factory=Ledger)
+    waivers: Waivers = field(default_factory=Waivers)
     config_path: Path | None = None
 
     @property
@@ -236,7 +258,7 @@ def _read_toml(path: Path) -> dict[str, Any]:
 
 
 _TOP_KEYS = {"db", "timezone", "grace_days", "buckets", "queue", "strategy", "messaging", "contact", "delivery",
-             "penalty", "promises", "bureau", "escalation", "plans", "watchlist", "limitation", "ledger"}
+             "penalty", "promises", "bureau", "escalation", "plans", "watchlist", "limitation", "ledger", "waivers"}
 
 
 def _parse(data: dict[str, Any], path: Path | None) -> dict[str, Any]:
@@ -291,6 +313,8 @@ def _parse(data: dict[str, Any], path: Path | None) -> dict[str, Any]:
     if "watchlist" in data:
         raw = _table(data["watchlist"], "watchlist", set(WatchWeights.__dataclass_fields__), bad)
         out["watchlist"] = WatchWeights(**{k: _whole(v, f"watchlist.{k}", 0, 1000, bad) for k, v in raw.items()})
+    if "waivers" in data:
+        out["waivers"] = _parse_waivers(data["waivers"], bad)
     if "plans" in data:
         raw = _table(data["plans"], "plans", set(PlanRules.__dataclass_fields__), bad)
         out["plans"] = PlanRules(**{k: _whole(v, f"plans.{k}", 0, 10_000, bad) for k, v in raw.items()})
@@ -356,6 +380,23 @@ def _decimal(value: Any, key: str, lo: Decimal, hi: Decimal, bad) -> Decimal:
 MAX_LPR_MULTIPLE = Decimal(4)  # AMT-2: 4 × LPR (法释〔2020〕17号 Art 25)
 
 
+def _parse_waivers(raw: Any, bad) -> Waivers:
+    """[waivers] roles = {li = "supervisor"}; [waivers.limits.collector] penalty = 500 (yuan)."""
+    from collect_cli.domain.waivers import COMPONENTS
+
+    raw = _table(raw, "waivers", {"roles", "limits"}, bad)
+    roles = _table(raw.get("roles", {}), "waivers.roles", None, bad)
+    limits = _default_limits()
+    for role, table in _table(raw.get("limits", {}), "waivers.limits", None, bad).items():
+        table = _table(table, f"waivers.limits.{role}", set(COMPONENTS), bad)
+        limits[role] = {**limits.get(role, dict.fromkeys(COMPONENTS, 0)),
+                        **{k: _whole(v, f"waivers.limits.{role}.{k}", 0, 10**9, bad) for k, v in table.items()}}
+    for name, role in roles.items():
+        if role not in limits:
+            raise bad(f"waivers.roles.{name}", f"{role!r} is not a role with limits ({', '.join(sorted(limits))})")
+    return Waivers(roles=dict(roles), limits=limits)
+
+
 def _parse_penalty(raw: Any, bad) -> Penalty:
     raw = _table(raw, "penalty", {"products", "lpr", "lpr_multiple"}, bad)
     products = {}
@@ -388,11 +429,12 @@ def _parse_penalty(raw: Any, bad) -> Penalty:
     return Penalty(products=products, lpr=tuple(lpr), lpr_multiple=multiple)
 
 
-def _table(raw: Any, key: str, known: set[str], bad) -> dict:
+def _table(raw: Any, key: str, known: set[str] | None, bad) -> dict:
+    """`raw` as a table with only `known` keys (None: any key)."""
     if not isinstance(raw, dict):
         raise bad(key, f"must be a table: [{key}]")
     for k in raw:
-        if k not in known:
+        if known is not None and k not in known:
             raise bad(f"{key}.{k}", f"unknown key (known: {', '.join(sorted(known))})")
     return raw
 

@@ -13,7 +13,8 @@ from collect_cli.domain.money import fmt, fmt_grouped
 from collect_cli.domain.pii import free_text, mask_address, mask_phone
 from collect_cli.services.account import account_card
 
-SECTIONS = ("borrower", "loans", "schedule", "payments", "events", "messages", "contacts", "promises", "holds", "plans", "people")
+SECTIONS = ("borrower", "loans", "schedule", "payments", "events", "messages", "contacts", "promises", "holds", "plans",
+            "waivers", "people")
 
 
 def account_command(
@@ -89,6 +90,11 @@ def account_command(
                    "terms": f"{p.installments} installments" if p.kind == "installments" else f"+{p.extend_days} days",
                    "amount": fmt(p.amount), "first_due": p.first_due.isoformat(), "status": status, "by": p.agent}
                   for x in card.plans for p, status in [(x["plan"], x["status"])]],
+        "waivers": [{"waiver": w.id, "loan_id": w.loan_id, "component": w.component, "amount": fmt(w.amount),
+                     "granted_on": w.granted_on.isoformat(),
+                     "if_paid_by": w.if_paid_by.isoformat() if w.if_paid_by else None,
+                     "status": _waiver_status(w, day), "by": w.agent, "approved_by": w.approved_by}
+                    for w in card.waivers],
         "people": [{"id": p.id, "name": p.name, "relation": p.relation,
                     "phone": p.phone if show_pii else mask_phone(p.phone), "source": free(p.source)}
                    for p in card.people],
@@ -125,7 +131,8 @@ def account_command(
                  ([r["seq"], r["due_on"], r["due"], r["paid"], r["unpaid"], "overdue" if r["overdue"] else ""]
                   for r in schedule))
     sections = [("Payments", "payments"), ("Loan events", "events"), ("Messages", "messages"), ("Contacts", "contacts"),
-                ("Promises", "promises"), ("Holds", "holds"), ("Plans", "plans"), ("Contact persons", "people")]
+                ("Promises", "promises"), ("Holds", "holds"), ("Plans", "plans"), ("Waivers", "waivers"),
+                ("Contact persons", "people")]
     for title, key in sections:
         rows = data[key]
         if rows:
@@ -159,3 +166,12 @@ def standing_lines(state) -> list[str]:
         lines.append(f"delinquency paused {p.start.isoformat()}..{p.end.isoformat()}"
                      + (f" ({p.reason})" if p.reason else "") + ": days past due do not age")
     return lines
+
+
+def _waiver_status(w, day) -> str:
+    """As of the card's date: in effect (from when), lapsed, or waiting for the rest to be paid."""
+    if w.outcome == "applied" and w.effective_on <= day:
+        return f"in effect from {w.effective_on.isoformat()}"
+    if w.outcome == "lapsed" and w.effective_on <= day:
+        return f"lapsed ({w.if_paid_by.isoformat()} passed)"
+    return f"waiting: the rest paid by {w.if_paid_by.isoformat()}" if w.if_paid_by else "granted"

@@ -161,6 +161,7 @@ def _register() -> None:
         reminders,
         report,
         templates,
+        waive,
     )
 
     app.command("import", help=imports.HELP, no_args_is_help=True)(imports.import_command)
@@ -173,6 +174,7 @@ def _register() -> None:
     app.command("promises")(collector.promises_command)
     app.command("audit")(collector.audit_command)
     app.command("plan")(plan.plan_command)
+    app.command("waive")(waive.waive_command)
     app.command("hold")(reminders.hold_command)
     app.command("release")(reminders.release_command)
     app.add_typer(report.app, name="report")

@@ -28,6 +28,7 @@ class Card:
     promises: list
     holds: list
     plans: list[dict]  # each plan with its status as of the date
+    waivers: list  # granted by the end of the date, each with its outcome (applied or lapsed, and when)
     people: list  # contact persons of the borrower (WHO-2, WHO-3)
     shared: dict[str, list[str]]  # the borrower's phone / e-mail -> other borrower ids on file with it (WHO-4)
     name_problem: str | None  # why the name on file cannot stand in a message (it is greeted neutrally)
@@ -55,6 +56,7 @@ def account_card(conn: Connection, *, loan_id: str, as_of: date, settings: Setti
         promises=[p for ps in q.promises_of(conn, ids, known, as_of).values() for p in ps],
         holds=q.holds_list(conn, ids, known),
         plans=_plans(conn, accounts, settings),
+        waivers=[w for ws in q.waivers_of(conn, ids, known).values() for w in ws],
         people=q.persons_of(conn, accounts[0].borrower_id, known),
         shared=_shared(conn, accounts[0]),
         name_problem=name_problem(accounts[0].borrower_name, settings.messaging.lexicon),

@@ -98,7 +98,7 @@ def promises(conn: Connection, start: date, end: date, *, settings: Settings, pr
     the ledger as of `end`, by agent."""
     _check(start, end)
     made = q.promises_made(conn, start, end, product, known_by=end_of_day(end, settings.zone))
-    pays = q.payments_of(conn, sorted({p.loan_id for p in made}), end)
+    pays = q.payments_of(conn, sorted({p.loan_id for p in made}), end, reversed_out=True)
     per_agent: dict[str, Counter] = defaultdict(Counter)
     for p in made:
         verdict = evaluate(amount=p.amount, made_on=p.made_on, due_on=p.due_on, grace_days=p.grace_days,

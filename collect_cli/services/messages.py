@@ -56,7 +56,8 @@ def template_for(templates: TemplateSet, name: str, locale: str) -> TemplateSour
 
 
 def penalty_for(account: Account, payments: list[tuple[date, int]], settings: Settings) -> int:
-    """Penalty interest accrued by the as-of date, when the loan's product charges one (AMT-2 capped)."""
+    """Penalty interest accrued by the as-of date, when the loan's product charges one (AMT-2
+    capped), less what penalty waivers in effect by then took off."""
     configured = settings.penalty.products.get(account.product)
     if configured is None or account.state.dpd == 0:
         return 0
@@ -65,7 +66,7 @@ def penalty_for(account: Account, payments: list[tuple[date, int]], settings: Se
         return 0  # disbursed before the LPR table starts: the all-in cap cannot be checked
     rate = capped_daily_rate(configured, account.annual_rate_ppm, lpr=lpr, lpr_multiple=settings.penalty.lpr_multiple)
     schedule = [p.installment for p in account.state.positions]
-    return penalty_interest(schedule, payments, account.state.as_of, rate)
+    return max(0, penalty_interest(schedule, payments, account.state.as_of, rate) - account.penalty_waived)
 
 
 def salutation(name: str, locale: str, settings: Settings) -> str:

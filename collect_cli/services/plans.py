@@ -58,7 +58,7 @@ def propose(conn: Connection, *, loan_id: str, plan_on: date, settings: Settings
     if before.status == "transferred":  # XFER-1
         raise UsageError(f"{loan_id} was transferred to {before.standing.transferred_to} on "
                          f"{before.standing.transferred_on.isoformat()}: it is no longer this lender's to restructure")
-    pays = q.payments_of(conn, [loan_id], plan_on)[loan_id]
+    pays = q.payments_of(conn, [loan_id], plan_on, reversed_out=True)[loan_id]
     broken_promises = [p.due_on for p in q.promises_of(conn, [loan_id])[loan_id]
                        if (v := evaluate(amount=p.amount, made_on=p.made_on, due_on=p.due_on, grace_days=p.grace_days,
                                          payments=pays, as_of=plan_on)) and v.status == "broken"]

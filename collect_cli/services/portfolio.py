@@ -32,6 +32,7 @@ class Account:
     disbursed_on: date
     state: LoanState
     annual_rate_ppm: int | None = None
+    penalty_waived: int = 0  # penalty interest waived by waivers in effect by the state's date
 
 
 LATE_CHUNK = 5000  # loan ids per IN list: under every backend's parameter limit
@@ -66,6 +67,7 @@ def iter_accounts(conn: Connection, *, as_of: date, settings: Settings, product:
     restructured = q.latest_plans(conn, as_of, loan_ids)
     earlier = _schedules_before_plans(conn, as_of, loan_ids)
     events = q.events_of(conn, loan_ids)  # few: the core system's write-offs, transfers, pauses
+    penalty_off = q.penalty_waived(conn, as_of, loan_ids)  # few: a collector granted each
     for loan in q.stream_loans(conn, as_of, product=product, loan_ids=loan_ids):
         schedule: list[Installment] = []
         if pending is not None and pending[0] == loan.loan_id:
@@ -86,6 +88,7 @@ def iter_accounts(conn: Connection, *, as_of: date, settings: Settings, product:
             principal=loan.principal,
             disbursed_on=loan.disbursed_on,
             annual_rate_ppm=loan.annual_rate_ppm,
+            penalty_waived=penalty_off.get(loan.loan_id, 0),
             state=state_from_paid(schedule, int(loan.paid), as_of, grace_days=settings.grace_days,
                                   buckets=settings.buckets,
                                   class_floor=plan and class_floor(plan.plan_on, plan.classification, as_of,

@@ -39,6 +39,7 @@ from collect_cli.services.messages import (
     template_for,
 )
 from collect_cli.services.portfolio import Account, iter_accounts
+from collect_cli.services.waivers import settle as settle_waivers
 from collect_cli.services.reports import history_since, segment_of
 from collect_cli.services.watchlist import watch_scores
 from collect_cli.store import queries as q
@@ -146,10 +147,11 @@ class _Job:
             self._batch(read, write, batch)
 
     def _settle_promises(self, conn: Connection) -> None:
-        """Promises whose date + grace has passed: kept, partly kept or broken, from the ledger."""
+        """Promises whose date + grace has passed: kept, partly kept or broken, from the ledger;
+        and the conditional waivers."""
         with conn.begin() as trans:
             due = [p for p in q.open_promises(conn) if not holds_reminders(p.due_on, p.grace_days, self.as_of)]
-            pays = q.payments_of(conn, sorted({p.loan_id for p in due}), self.as_of)
+            pays = q.payments_of(conn, sorted({p.loan_id for p in due}), self.as_of, reversed_out=True)
             settled, audit = [], []
             for p in due:
                 verdict = evaluate(amount=p.amount, made_on=p.made_on, due_on=p.due_on, grace_days=p.grace_days,
@@ -163,6 +165,9 @@ class _Job:
                 self.summary.promises[verdict.status] += 1
             q.settle_promises(conn, settled)
             q.add_audit(conn, audit)
+            # conditional waivers: in effect from the day the rest was paid, or lapsed (before
+            # the messages, so that they state the debt as it is with them)
+            settle_waivers(conn, self.as_of, self.now, self.settings)
             if self.dry_run:
                 trans.rollback()
 

@@ -26,7 +26,7 @@ def broken_promises_by_loan(conn: Connection, as_of: date, settings: Settings, l
     made = [p for p in q.promises_made(conn, date.fromordinal(as_of.toordinal() - 365), as_of,
                                        known_by=end_of_day(as_of, settings.zone))
             if loan_ids is None or p.loan_id in loan_ids]
-    pays = q.payments_of(conn, sorted({p.loan_id for p in made}), as_of)
+    pays = q.payments_of(conn, sorted({p.loan_id for p in made}), as_of, reversed_out=True)
     out: Counter = Counter()
     for p in made:
         v = evaluate(amount=p.amount, made_on=p.made_on, due_on=p.due_on, grace_days=p.grace_days,

@@ -421,6 +421,38 @@ class Escalation(Base):
     recorded_at: Mapped[datetime] = recorded_at()
 
 
+class Waiver(Base):
+    """A waiver granted (减免), append-only: `waiver_outcomes` says when it took effect or
+    lapsed. A conditional one (if_paid_by) takes effect when `rest` is paid by that day."""
+
+    __tablename__ = "waivers"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    loan_id: Mapped[str] = mapped_column(ForeignKey("loans.loan_id"), index=True)
+    component: Mapped[str] = mapped_column(String(16))  # penalty | interest | principal
+    amount: Mapped[int] = mapped_column(Money)
+    granted_on: Mapped[date] = mapped_column(Date)  # the borrower's day it was granted
+    if_paid_by: Mapped[date | None] = mapped_column(Date)
+    rest: Mapped[int] = mapped_column(Money)  # to pay from granted_on for a conditional waiver
+    agent: Mapped[str] = mapped_column(String(64))
+    approved_by: Mapped[str | None] = mapped_column(String(64))
+    note: Mapped[str | None] = mapped_column(Text)
+    at: Mapped[datetime] = mapped_column(DateTime)  # UTC
+    recorded_at: Mapped[datetime] = recorded_at()
+
+
+class WaiverOutcome(Base):
+    """A waiver took effect on a day (its schedule change is `batch_id`; none for penalty) or lapsed."""
+
+    __tablename__ = "waiver_outcomes"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    waiver_id: Mapped[int] = mapped_column(ForeignKey("waivers.id"), unique=True)
+    outcome: Mapped[str] = mapped_column(String(16))  # applied | lapsed
+    effective_on: Mapped[date] = mapped_column(Date)  # applied: from this day; lapsed: the day after if_paid_by
+    batch_id: Mapped[int | None] = mapped_column(ForeignKey("import_batches.id"))
+    at: Mapped[datetime] = mapped_column(DateTime)  # UTC
+    recorded_at: Mapped[datetime] = recorded_at()
+
+
 class ScheduleChange(Base):
     """A schedule change dated by when it takes effect, not by when it was written: an
     installments file imported as the complete schedule of its loans (an early settlement, a

@@ -42,6 +42,8 @@ from collect_cli.store.models import (
     Promise,
     ScheduleChange,
     StoreFact,
+    Waiver,
+    WaiverOutcome,
 )
 
 batches = ImportBatch.__table__
@@ -66,6 +68,8 @@ confirmations = NumberConfirmation.__table__
 facts = StoreFact.__table__
 bureau_records = BureauRecord.__table__
 schedule_changes = ScheduleChange.__table__
+waivers = Waiver.__table__
+waiver_outcomes = WaiverOutcome.__table__
 
 
 def entered_by(table, known_by):

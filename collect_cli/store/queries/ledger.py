@@ -446,11 +446,22 @@ def late_loan_ids(conn: Connection, as_of: date) -> list[str]:
     return list(conn.execute(stmt).scalars())
 
 
-def payments_of(conn: Connection, loan_ids: Sequence[str], as_of: date) -> dict[str, list[tuple[date, int]]]:
+def payments_of(conn: Connection, loan_ids: Sequence[str], as_of: date, *,
+                reversed_out: bool = False) -> dict[str, list[tuple[date, int]]]:
+    """Per loan, its payments up to `as_of` as (day, amount), a reversal negative on its own
+    day. `reversed_out`: without the payments reversed by `as_of` and their reversals, for
+    what asks whether money came in (a promise kept, a waiver's condition): a bounced
+    payment never paid anything."""
     out: dict[str, list[tuple[date, int]]] = {i: [] for i in loan_ids}
     if loan_ids:
-        rows = conn.execute(select(payments.c.loan_id, payments.c.paid_on, payments.c.amount)
-                            .where(payments.c.loan_id.in_(list(loan_ids)), payments.c.paid_on <= as_of))
+        stmt = (select(payments.c.loan_id, payments.c.paid_on, payments.c.amount)
+                .where(payments.c.loan_id.in_(list(loan_ids)), payments.c.paid_on <= as_of))
+        if reversed_out:
+            reversal = payments.alias("reversal")
+            undone = select(reversal.c.payment_id).where(reversal.c.reverses == payments.c.payment_id,
+                                                         reversal.c.paid_on <= as_of).exists()
+            stmt = stmt.where(payments.c.reverses.is_(None), ~undone)
+        rows = conn.execute(stmt)
         for loan_id, paid_on, amount in rows:
             out[loan_id].append((paid_on, amount))
     return out

@@ -30,6 +30,8 @@ from collect_cli.store.queries.base import (
     outbox,
     persons,
     promises,
+    waiver_outcomes,
+    waivers,
 )
 
 
@@ -375,3 +377,41 @@ def latest_bureau_records(conn: Connection, before: date) -> list[Row]:
     last = (select(func.max(r.c.id).label("id"))
             .join(day, and_(day.c.loan_id == r.c.loan_id, day.c.as_of == r.c.as_of)).group_by(r.c.loan_id).subquery())
     return conn.execute(select(r).join(last, last.c.id == r.c.id).order_by(r.c.loan_id)).all()
+
+
+def add_waiver(conn: Connection, **row) -> int:
+    return conn.execute(insert(waivers).values(**row).returning(waivers.c.id)).scalar_one()
+
+
+def add_waiver_outcome(conn: Connection, **row) -> None:
+    conn.execute(insert(waiver_outcomes).values(**row))
+
+
+def waivers_of(conn: Connection, loan_ids: Sequence[str], known_by: datetime | None = None) -> dict[str, list[Row]]:
+    """Per loan, its waivers (granted by `known_by`) with their outcome, if any, oldest first."""
+    out: dict[str, list[Row]] = {i: [] for i in loan_ids}
+    if loan_ids:
+        stmt = (select(waivers, waiver_outcomes.c.outcome, waiver_outcomes.c.effective_on,
+                       waiver_outcomes.c.batch_id.label("outcome_batch"))
+                .outerjoin(waiver_outcomes, waiver_outcomes.c.waiver_id == waivers.c.id)
+                .where(waivers.c.loan_id.in_(list(loan_ids)), entered_by(waivers, known_by)).order_by(waivers.c.id))
+        for r in conn.execute(stmt):
+            out[r.loan_id].append(r)
+    return out
+
+
+def pending_waivers(conn: Connection) -> list[Row]:
+    """Conditional waivers with no outcome yet."""
+    return conn.execute(select(waivers).outerjoin(waiver_outcomes, waiver_outcomes.c.waiver_id == waivers.c.id)
+                        .where(waiver_outcomes.c.id.is_(None)).order_by(waivers.c.id)).all()
+
+
+def penalty_waived(conn: Connection, as_of: date, loan_ids: Sequence[str] | None = None) -> dict[str, int]:
+    """Per loan, the penalty interest taken off by penalty waivers in effect by `as_of`."""
+    stmt = (select(waivers.c.loan_id, func.sum(waivers.c.amount))
+            .join(waiver_outcomes, waiver_outcomes.c.waiver_id == waivers.c.id)
+            .where(waivers.c.component == "penalty", waiver_outcomes.c.outcome == "applied",
+                   waiver_outcomes.c.effective_on <= as_of).group_by(waivers.c.loan_id))
+    if loan_ids is not None:
+        stmt = stmt.where(waivers.c.loan_id.in_(list(loan_ids)))
+    return {loan_id: int(amount) for loan_id, amount in conn.execute(stmt)}

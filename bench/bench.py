@@ -4,10 +4,11 @@
 
 For each size it generates the demo book once (deterministic: seed 20261120, as of
 2026-11-20), then measures, each in a fresh process, wall time and peak memory (RSS):
-  (a) the raw floor: the same three files parsed with the csv module and inserted with plain
-      sqlite3.executemany, no validation, into equivalent tables: collect's own, made by its
-      migrations (so the ratio measures what collect adds: validation and its upsert logic);
-  (b) collect import; (c) collect run-reminders; (d) collect report buckets and report rolls
+  (a) the raw floor: the loans, schedules and payments parsed with the csv module and
+      inserted with plain sqlite3.executemany, no validation, into equivalent tables:
+      collect's own, made by its migrations (so the ratio measures what collect adds:
+      validation and its upsert logic);
+  (b) collect import (the reversals and loan events too); (c) collect run-reminders; (d) collect report buckets and report rolls
       over a month; (e) collect queue;
 and writes a Markdown table with the machine it ran on to BENCHMARKS.md (--out).
 """
@@ -133,10 +134,11 @@ def run(sizes: list[int], pg: str | None, work: Path, out: Path) -> None:
     peaks: dict[tuple[str, str], dict[int, int]] = {}  # (backend, step) -> {loans: peak RSS MB}
     for n in sizes:
         folder = work / f"book-{n}"
-        if not (folder / "payments.csv").exists():
+        if not (folder / "loan_events.csv").exists():  # (a book of before issue 14 has no events)
             print(f"bench: generating {n:,} loans in {folder}", file=sys.stderr)
             timed([*collect, "demo", "generate", str(folder), "--loans", str(n), "--seed", SEED, "--as-of", AS_OF])
-        rows = sum(sum(1 for _ in open(folder / f, "rb")) - 1 for f in ("loans.csv", "installments.csv", "payments.csv"))
+        files = ("loans.csv", "installments.csv", "payments.csv", "reversals.csv", "loan_events.csv")
+        rows = sum(sum(1 for _ in open(folder / f, "rb")) - 1 for f in files)
         floor_db = work / f"floor-{n}.db"
         for stale in work.glob(f"floor-{n}.db*"):
             stale.unlink()
@@ -152,8 +154,7 @@ def run(sizes: list[int], pg: str | None, work: Path, out: Path) -> None:
             else:
                 db = _fresh_pg(db)
             steps = [
-                ("import", ["import", str(folder / "loans.csv"), str(folder / "installments.csv"),
-                            str(folder / "payments.csv")]),
+                ("import", ["import", *(str(folder / f) for f in files)]),
                 ("run-reminders", ["run-reminders", "--as-of", AS_OF, "--now", f"{AS_OF}T02:00"]),
                 ("report buckets", ["report", "buckets", "--as-of", AS_OF]),
                 ("report rolls", ["report", "rolls", "--from", "2026-10-20", "--to", AS_OF]),

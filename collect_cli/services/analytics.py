@@ -2,9 +2,10 @@
 
 Loans, schedules and payments stream from the store in loan order as day numbers and are
 merged here, one loan in memory at a time; a reversal is a negative payment on its own day,
-which the lean replay sums like any other. The few restructured loans and loans with loan
-events are computed by the engine itself on each date (it replays their schedule of then,
-floors their class, and knows their write-off, transfer, settlement and pauses).
+which the lean replay sums like any other, and a loan's events (write-off, sale, settlement,
+pauses) are applied to its lean state of each day as the engine applies them. The few loans
+whose schedule changed by day (plans, complete schedules, waivers) are computed by the
+engine itself on each date (it replays their schedule of then and floors their class).
 """
 
 from __future__ import annotations
@@ -14,7 +15,7 @@ from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, timedelta
 from functools import reduce
 from itertools import groupby
 from multiprocessing import get_context
@@ -24,6 +25,7 @@ from sqlalchemy import Connection
 
 from collect_cli.config import Settings
 from collect_cli.domain.buckets import bucket_for, classify
+from collect_cli.domain.loan_events import NO_EVENTS, Standing, paused_days, standing
 from collect_cli.domain.timeline import Ledger, Snapshot, snapshots
 from collect_cli.errors import CollectError
 from collect_cli.services.portfolio import iter_accounts
@@ -88,24 +90,42 @@ def positions_on(conn: Connection, days: Sequence[date], *, settings: Settings, 
                  part: Part = WHOLE) -> Iterator[tuple[BookLoan, list[Position | None]]]:
     """Each loan with its position on each of `days` (None: not yet disbursed then)."""
     ordinals = [d.toordinal() for d in days]
-    # a loan with a plan of any date, or with loan events (few, both): the engine replays the
-    # schedule in force and the events known on each day
-    restructured = q.engine_loan_ids(conn, part)
-    by_engine = _engine_positions(conn, restructured, days, settings) if restructured else {}
+    # a loan with a plan or a dated schedule change (few): the engine replays the schedule
+    # in force on each day; a loan's events (few) are applied to its lean state of the day
+    rescheduled = q.rescheduled_loan_ids(conn, part)
+    by_engine = _engine_positions(conn, rescheduled, days, settings) if rescheduled else {}
+    events = q.events_of(conn, q.event_loan_ids(conn, part))
     for loan in iter_book(conn, product=product, part=part):
         if loan.loan_id in by_engine:
             yield loan, by_engine[loan.loan_id]
             continue
         snaps = snapshots(loan.ledger, ordinals)
-        yield loan, [position_of(s, settings) if loan.disbursed <= day else None
+        mine = events.get(loan.loan_id)
+        yield loan, [(position_of(s, settings, _on(mine, day)) if loan.disbursed <= day else None)
                      for s, day in zip(snaps, ordinals, strict=True)]
 
 
-def position_of(s: Snapshot, settings: Settings) -> Position:
+def _on(events, day: int) -> tuple[Standing, date] | None:
+    return (standing(events, date.fromordinal(day)), date.fromordinal(day)) if events else None
+
+
+def position_of(s: Snapshot, settings: Settings, events: tuple[Standing, date] | None = None) -> Position:
+    """The lean state as the engine states it (domain/loan_state.py), with the loan's events
+    as they stand on the day: settled is closed (nothing owed), sold is transferred, pauses
+    take their frozen days off DPD."""
     if s.closed:
         return Position(s.dpd, s.overdue, s.outstanding, None, None, "closed")
-    return Position(s.dpd, s.overdue, s.outstanding,
-                    bucket_for(max(0, s.dpd - settings.grace_days), settings.buckets), classify(s.dpd))
+    now, day = events or (NO_EVENTS, None)
+    if now.settled_on is not None:
+        return Position(0, 0, 0, None, None, "closed")
+    dpd = s.dpd
+    if dpd and now.pauses:  # the oldest overdue installment fell due dpd days before
+        dpd -= paused_days(now.pauses, day - timedelta(days=dpd), day)
+    written_off = now.written_off_on is not None
+    if now.transferred_on is not None:
+        return Position(dpd, s.overdue, s.outstanding, None, None, "transferred", written_off)
+    return Position(dpd, s.overdue, s.outstanding, bucket_for(max(0, dpd - settings.grace_days), settings.buckets),
+                    classify(dpd), "open", written_off)
 
 
 def _engine_positions(conn: Connection, loan_ids: list[str], days: Sequence[date],

@@ -539,13 +539,18 @@ def event_loan_ids(conn: Connection, part: tuple[str | None, str | None] = (None
     return sorted(conn.execute(_in_part(select(loan_events.c.loan_id).distinct(), loan_events, part)).scalars())
 
 
-def engine_loan_ids(conn: Connection, part: tuple[str | None, str | None] = (None, None)) -> list[str]:
-    """The loans the reports' lean replay leaves to the engine: restructured ones and those
-    with dated schedule changes (their schedule of each day), and those with loan events
-    (write-off, transfer, settlement, pauses). They are few: a person or the core system
-    decided each."""
+def rescheduled_loan_ids(conn: Connection, part: tuple[str | None, str | None] = (None, None)) -> list[str]:
+    """The loans whose schedule differs by day: restructured ones and those with dated
+    schedule changes (complete schedules, waivers). The lean replay leaves them to the engine."""
     changed = conn.execute(_in_part(select(schedule_changes.c.loan_id).distinct(), schedule_changes, part)).scalars()
-    return sorted({*planned_loan_ids(conn, part), *event_loan_ids(conn, part), *changed})
+    return sorted({*planned_loan_ids(conn, part), *changed})
+
+
+def engine_loan_ids(conn: Connection, part: tuple[str | None, str | None] = (None, None)) -> list[str]:
+    """The rescheduled loans and those with loan events (write-off, transfer, settlement,
+    pauses): what the reports that read a loan's history (watch list, collections) leave to
+    the engine. They are few: a person or the core system decided each."""
+    return sorted({*rescheduled_loan_ids(conn, part), *event_loan_ids(conn, part)})
 
 
 def latest_plans(conn: Connection, as_of: date, loan_ids: Sequence[str] | None = None) -> dict[str, Row]:

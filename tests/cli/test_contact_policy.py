@@ -462,3 +462,18 @@ def test_sample_db_nights_deliver_no_claim_the_records_do_not_prove(tmp_path):
                 claims += 1
                 assert proven.get(name), (loan, name, body)
     assert len(rows) > 500 and claims >= 20  # the shipped templates do state facts, when they hold
+
+
+def test_a_message_queued_before_a_reversal_is_cancelled_at_send(cli, book):
+    """L1 paid 50 of its first installment: the M1 notice of 02-05 states 55.00 overdue. The
+    payment bounces that day; at send the engine's figure is 105.00: cancelled (AMT-1), and
+    the next run queues the true one."""
+    pay(cli, book, "P1,L1,2026-01-31,50")
+    run(cli, "2026-02-05")
+    notice = by_step(cli, "L1")["m1_notice"]
+    assert (notice["status"], notice["amount_overdue"]) == ("queued", "55.00")
+    (book / "rev.csv").write_text("payment_id,reversed_on\nP1,2026-02-05\n", encoding="utf-8")
+    assert cli("import", str(book / "rev.csv")).exit_code == 0
+    send(cli, "2026-02-05T09:00")
+    notice = by_step(cli, "L1")["m1_notice"]
+    assert notice["status"] == "cancelled" and notice["reason"].startswith("AMT-1") and "105.00" in notice["reason"]

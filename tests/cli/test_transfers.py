@@ -78,3 +78,4 @@ def test_a_current_loan_sold_is_told_too(cli, book):
     send(cli, "2026-02-01T09:00")
     assert {m["step"]: m["status"] for m in outbox(cli, "L2")} == {"transfer_sms": "sent",
                                                                    "transfer_letter": "suppressed"}  # no address
+

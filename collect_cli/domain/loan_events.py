@@ -34,9 +34,6 @@ class Pause:
     end: date  # the last frozen day (an early resume's day)
     reason: str | None = None
 
-    def frozen(self, day: date) -> bool:
-        return self.start < day <= self.end
-
 
 @dataclass(frozen=True)
 class Standing:
@@ -88,7 +85,7 @@ def standing(events: Sequence[LoanEvent], as_of: date) -> Standing:
     pauses = tuple(pauses_of(known))  # a resume dated later is not known yet
     return Standing(
         written_off_on=written.event_on if written else None,
-        written_off=written.amount or 0 if written else 0,
+        written_off=(written.amount or 0) if written else 0,
         transferred_on=moved.event_on if moved else None,
         transferred_to=moved.party if moved else None,
         transfer_ahead=(ahead.event_on, ahead.party or "") if ahead and not moved else None,

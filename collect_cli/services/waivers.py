@@ -54,7 +54,7 @@ def grant(*, engine: Engine, loan_id: str, component: str, amount: int, if_paid_
                 q.add_audit(log, [{"at": now, "agent": agent, "action": "refused", "loan_id": loan_id,
                                    "detail": f"waiver: {refusal}"}])
             raise Refused(str(refusal))
-        rest = acc.state.total_unpaid - (amount if component != "penalty" else 0) if if_paid_by else 0
+        rest = _rest(conn, acc, component, amount) if if_paid_by else 0
         waiver_id = q.add_waiver(conn, loan_id=loan_id, component=component, amount=amount, granted_on=day,
                                  if_paid_by=if_paid_by, rest=rest, agent=agent, approved_by=approved_by, note=note,
                                  at=now)
@@ -70,6 +70,14 @@ def grant(*, engine: Engine, loan_id: str, component: str, amount: int, if_paid_
         with engine.begin() as conn:
             effective = settle(conn, day, now, settings, [waiver_id]).get(waiver_id)
     return Granted(waiver_id, loan_id, component, amount, day, if_paid_by, rest, effective)
+
+
+def _rest(conn: Connection, acc: Account, component: str, amount: int) -> int:
+    """What the borrower must pay from the grant day on for a conditional waiver: the rest of
+    the schedule, counting the grant day's payments (the condition counts them too)."""
+    day = acc.state.as_of
+    paid_today = sum(a for d, a in q.payments_of(conn, [acc.loan_id], day, reversed_out=True)[acc.loan_id] if d == day)
+    return acc.state.total_unpaid + paid_today - (amount if component != "penalty" else 0)
 
 
 def _account(conn: Connection, loan_id: str, now: datetime, settings: Settings) -> Account:

@@ -112,3 +112,18 @@ def test_a_penalty_waiver_lowers_the_penalty_the_messages_state(cli, book, tmp_p
     run(cli, "2026-02-05")
     body = json.loads(cli("outbox", "--loan", "L1", "--body", "--format", "json").stdout)[0]["body"]
     assert "另计罚息0.05元" in body
+
+
+def test_the_grant_days_payments_count_once(cli, book):
+    """L1 pays its first installment on 02-05, then is offered 10 of interest off if the rest
+    (200 after the grant) is paid by 02-20: 150 on 02-10 is not the rest, 50 more on 02-12 is."""
+    pay(cli, book, "P1,L1,2026-02-05,105")
+    w = waive(cli, "L1", "--interest", "10", "--if-paid-by", "2026-02-20", "--agent", "wang")
+    assert w["rest"] == "305.00"  # from the grant day on, the day's 105 included
+    pay(cli, book, "P2,L1,2026-02-10,150")
+    run(cli, "2026-02-11")
+    assert l1(cli, "2026-02-11")[1][0]["status"] == "waiting: the rest paid by 2026-02-20"
+    pay(cli, book, "P3,L1,2026-02-12,50")
+    run(cli, "2026-02-13")
+    loan, waivers = l1(cli, "2026-02-13")
+    assert waivers[0]["status"] == "in effect from 2026-02-12" and loan["status"] == "closed"

@@ -155,7 +155,10 @@ def read_header(path: Path, raw: list[str] | None, kind: str | None) -> Header:
         raise UnusableInput(f"{path}: line 1: no header row (the file is empty)")
     index: dict[str, int] = {}
     unknown = []
-    for pos, h in enumerate(raw):
+    # a rejects file fed back in ends with its own `line` and `reason` columns: they are not
+    # the file's (a reversal's or an event's own reason column comes before them)
+    ours = len(raw) - 2 if len(raw) > 2 and [h.strip() for h in raw[-2:]] == ["line", "reason"] else len(raw)
+    for pos, h in enumerate(raw[:ours]):
         name = canonical_name(h)
         if name is None:
             if h.strip():
@@ -171,10 +174,10 @@ def read_header(path: Path, raw: list[str] | None, kind: str | None) -> Header:
     if detected is None:
         raise UnusableInput(
             f"{path}: line 1: unknown kind of file: the header names no column of loans, "
-            "installments or payments (use --kind if the names differ)"
+            "installments, payments, reversals or loan events (use --kind if the names differ)"
         )
     if detected not in COLUMNS:
-        raise UnusableInput(f"{path}: --kind {detected} is not one of loans, installments, payments")
+        raise UnusableInput(f"{path}: --kind {detected} is not one of {', '.join(COLUMNS)}")
     missing = [c.name for c in COLUMNS[detected] if c.required and c.name not in index]
     if missing:
         raise UnusableInput(

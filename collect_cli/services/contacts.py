@@ -90,6 +90,10 @@ def log_contact(*, engine: Engine, settings: Settings, loan_id: str, channel: st
         person = _person(conn, acc, party) if party is not None else None
         number = person.phone if person is not None else acc.phone
         overridden = None
+        if promise_amount is not None and acc.state.status == "transferred":  # XFER-1: not ours to be paid
+            s = acc.state.standing
+            raise Refused(f"XFER-1: the debt was transferred to {s.transferred_to} on {s.transferred_on.isoformat()}: "
+                          "a promise to pay it is the new creditor's to take (log the contact without --promise)")
         if direction == "out":
             refusal = _judge(conn, acc, channel, outcome, person, number, now, settings, late=logged_at > now)
             if refusal is not None:

@@ -91,6 +91,8 @@ def import_files(*, engine: Engine, paths: list[Path], options: ImportOptions,
         except UnusableInput as exc:
             result.status, result.message = "unusable", str(exc)
             prepared.append((result, None))
+    if options.complete_from and not any(r.kind == "installments" for r, _ in prepared):
+        raise UsageError("--complete-schedule is for installments files: none of the files is one")
     order = {k: i for i, k in enumerate(KIND_ORDER)}
     prepared.sort(key=lambda p: order.get(p[0].kind or "", len(order)))  # stable: argument order
     for result, sniffed in prepared:
@@ -122,6 +124,11 @@ def _import_one(engine: Engine, result: FileResult, sniffed: Sniffed, rejects: _
             rejects.header, rejects.strip_old = _strip_reject_columns(lf.header.raw)
             complete = defaultdict(set) if options.complete_from and result.kind == "installments" else None
             _stream_rows(conn, lf, batch_id, result, rejects, options, progress, complete)
+            if complete is not None and result.rejected:
+                raise UnusableInput(
+                    f"{result.path}: --complete-schedule: {result.rejected:,} row(s) are rejected, so the file is "
+                    "not the whole schedule of its loans and no row may be retired: nothing of it was written "
+                    "(import it without --complete-schedule to see why in its rejects file, fix them, import again)")
             if complete:  # the schedule of each of its loans is the file's, from that day
                 result.updated += q.retire_missing(conn, batch_id, complete)
                 q.add_schedule_changes(conn, batch_id, options.complete_from, "complete_schedule")
@@ -175,6 +182,9 @@ def _stream_rows(conn, lf: LedgerFile, batch_id: int, result: FileResult, reject
             result.flagged_names += sum(flagging(name) is not None for name in {r.name for r in records})
         refused = [(lines[i], reason) for i, reason in errors.items()]
         kept = [line for i, line in enumerate(lines) if i not in errors] if errors else lines
+        if kind == "loan_events":  # a loan's events are judged in date order, whatever the file's
+            order = sorted(range(len(records)), key=lambda i: records[i].event_on)
+            records, kept = [records[i] for i in order], [kept[i] for i in order]
         for part in _without_repeats(records, key_of):
             outcomes = write(conn, batch_id, records[part])
             if complete is not None:

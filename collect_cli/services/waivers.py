@@ -12,6 +12,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import Connection, Engine
 
 from collect_cli.config import Settings
+from collect_cli.domain.loan_state import Installment, state_from_paid
 from collect_cli.domain.money import fmt, fmt_grouped
 from collect_cli.domain.waivers import limit_refusal, paid_in_full_on, unpaid_of, waived_schedule
 from collect_cli.errors import Refused, UsageError
@@ -117,13 +118,18 @@ def _problem(conn: Connection, acc: Account, component: str, amount: int, if_pai
 def _apply(conn: Connection, waiver_id: int, acc: Account, component: str, amount: int, effective_on: date,
            now: datetime, agent: str) -> None:
     """The waiver in effect from `effective_on`: interest and principal as a dated schedule
-    change of the schedule as it was on the grant day (`acc`), penalty as a record."""
+    change of the schedule in force now (other waivers and plans stand), cut where that part
+    was unpaid on the grant day (`acc`'s date: what the borrower was offered); penalty as a
+    record."""
     batch_id = None
     if component != "penalty":
         batch_id = q.start_batch(conn, file_name=f"waiver {waiver_id} of {acc.loan_id}", sha256="", kind="waiver",
                                  encoding="-", operator=agent, started_at=now)
+        current, _ = q.schedules_and_replaced(conn, [acc.loan_id])
+        in_force = [Installment(*r[:5]) for r in current[acc.loan_id]]
+        on_grant = state_from_paid(in_force, acc.state.paid_to_date, acc.state.as_of)
         records = [RECORDS["installments"](acc.loan_id, i.seq, i.due_on, i.principal_due, i.interest_due, i.fee_due)
-                   for i in waived_schedule(acc.state, component, amount)]
+                   for i in waived_schedule(on_grant, component, amount)]
         q.upsert_installments(conn, batch_id, records)
         digest = hashlib.sha256(repr([r._asdict() for r in records]).encode()).hexdigest()
         q.finish_batch(conn, batch_id, sha256=digest, finished_at=now, rows_read=len(records))
@@ -140,7 +146,10 @@ def settle(conn: Connection, as_of: date, now: datetime, settings: Settings,
     pending = [w for w in q.pending_waivers(conn) if only is None or w.id in only]
     for w in pending:
         pays = q.payments_of(conn, [w.loan_id], min(as_of, w.if_paid_by), reversed_out=True)[w.loan_id]
-        day = paid_in_full_on(w.rest, pays, w.granted_on, w.if_paid_by)
+        # waivers granted after it and in effect take their part off the rest too
+        later = sum(o.amount for o in q.waivers_of(conn, [w.loan_id])[w.loan_id]
+                    if o.id > w.id and o.outcome == "applied" and o.component != "penalty")
+        day = paid_in_full_on(w.rest - later, pays, w.granted_on, w.if_paid_by)
         if day is not None and day <= as_of:
             acc = next(iter_accounts(conn, as_of=w.granted_on, settings=settings, loan_ids=[w.loan_id]))
             _apply(conn, w.id, acc, w.component, w.amount, day, now, w.agent)

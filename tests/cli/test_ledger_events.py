@@ -313,3 +313,46 @@ def test_a_complete_schedule_retires_rows_from_its_day_and_replays_keep_the_old(
     assert [(p.status, p.dpd, p.outstanding) for p in replay] == [("open", 0, 200_00), ("closed", 0, 0)]
     again = cli("import", "settled.csv", "--complete-schedule", "--effective-on", "2026-02-10")
     assert again.exit_code == 0 and "already imported" in again.stderr
+
+
+def test_a_complete_schedule_with_a_rejected_row_writes_nothing(cli, tmp_path):
+    for name, lines in (("loans", LOANS), ("inst", ["loan_id,seq,due_on,principal_due,interest_due",
+                                                     "L1,1,2026-01-31,100,5", "L1,2,2026-02-28,100,5"])):
+        (tmp_path / f"{name}.csv").write_text("\n".join(lines) + "\n", encoding="utf-8")
+    assert cli("import", "loans.csv", "inst.csv").exit_code == 0
+    (tmp_path / "cs.csv").write_text("loan_id,seq,due_on,principal_due,interest_due\n"
+                                     "L1,1,2026-01-31,100,5\nL1,2,2026-02-28,abc,5\n", encoding="utf-8")
+    r = cli("import", "cs.csv", "--complete-schedule", "--effective-on", "2026-02-10")
+    assert r.exit_code == 2 and "1 row(s) are rejected" in r.stderr
+    card = json.loads(cli("account", "L1", "--as-of", "2026-03-01", "--format", "json").stdout)
+    assert [s["seq"] for s in card["schedule"]] == [1, 2]  # seq 2 was not retired
+
+
+def test_rejects_of_reversals_and_events_go_round(book, tmp_path):
+    """Their own `reason` column and the rejects file's `reason` do not collide, and the old
+    rejection text is not stored as the reversal's reason."""
+    (tmp_path / "rev.csv").write_text("payment_id,reversed_on,reason\nP2,2026-02-05,退票\n", encoding="utf-8")
+    assert book("import", "rev.csv").exit_code == 3
+    fixed = (tmp_path / "rev.rejects.csv").read_text(encoding="utf-8").replace("2026-02-05", "2026-02-12")
+    (tmp_path / "rev.rejects.csv").write_text(fixed, encoding="utf-8")
+    r = book("import", str(tmp_path / "rev.rejects.csv"))
+    assert r.exit_code == 0, r.stderr
+    card = json.loads(book("account", "L2", "--as-of", "2026-02-12", "--format", "json").stdout)
+    assert [p["reason"] for p in card["payments"] if p["reverses"]] == ["退票"]
+    (tmp_path / "ev.csv").write_text("loan_id,event,event_on,until,原因\nL2,pause,2026-02-10,,疫情\n", encoding="utf-8")
+    assert book("import", "ev.csv").exit_code == 3
+    fixed = (tmp_path / "ev.rejects.csv").read_text(encoding="utf-8").replace("2026-02-10,,", "2026-02-10,2026-02-19,")
+    (tmp_path / "ev.rejects.csv").write_text(fixed, encoding="utf-8")
+    assert book("import", str(tmp_path / "ev.rejects.csv")).exit_code == 0
+
+
+def test_a_loans_events_are_judged_in_date_order(book, tmp_path):
+    (tmp_path / "ev.csv").write_text("loan_id,event,event_on,until,party\n"
+                                     "L2,resume,2026-03-05,,\nL2,pause,2026-02-20,2026-03-20,\n"
+                                     "L1,transfer,2026-03-15,,甲\nL1,settle,2026-03-01,,\n", encoding="utf-8")
+    r = book("import", "ev.csv", "--format", "json")
+    assert r.exit_code == 3, r.output
+    why = rejects(tmp_path, "ev")
+    assert list(why) == ["4"] and "the loan was settled early on 2026-03-01" in why["4"]  # the sale came after it
+    loan = json.loads(book("account", "L2", "--as-of", "2026-03-25", "--format", "json").stdout)["loans"][0]
+    assert (loan["calendar_dpd"], loan["dpd"]) == (52, 39)  # the resume, listed first, ended the pause: 02-21..03-05

@@ -79,3 +79,13 @@ def test_a_current_loan_sold_is_told_too(cli, book):
     assert {m["step"]: m["status"] for m in outbox(cli, "L2")} == {"transfer_sms": "sent",
                                                                    "transfer_letter": "suppressed"}  # no address
 
+
+
+def test_no_promise_is_taken_for_a_sold_debt(cli, book):
+    sell(cli, book)
+    r = cli("log", "L1", "--channel", "call", "--outcome", "promise", "--promise", "105", "--on", "2026-03-10",
+            "--inbound", "--now", "2026-03-06T10:00", "--agent", "wang")
+    assert r.exit_code == 6 and "XFER-1" in r.stderr, r.stderr
+    r = cli("log", "L1", "--channel", "call", "--outcome", "reached", "--inbound", "--now", "2026-03-06T10:00",
+            "--agent", "wang")
+    assert r.exit_code == 0, r.stderr  # the borrower may call us: that is recorded

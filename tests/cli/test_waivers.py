@@ -5,6 +5,7 @@ the messages, and the audit."""
 from __future__ import annotations
 
 import json
+from decimal import Decimal
 
 from tests.cli.ledger_book import pay, run
 
@@ -127,3 +128,16 @@ def test_the_grant_days_payments_count_once(cli, book):
     run(cli, "2026-02-13")
     loan, waivers = l1(cli, "2026-02-13")
     assert waivers[0]["status"] == "in effect from 2026-02-12" and loan["status"] == "closed"
+
+
+def test_two_waivers_both_stand(cli, book):
+    """A conditional interest waiver granted first and applied after an unconditional one
+    does not undo it: 10 + 5 off, the borrower owes 300 and pays exactly that."""
+    waive(cli, "L1", "--interest", "10", "--if-paid-by", "2026-02-20", "--agent", "wang")
+    waive(cli, "L1", "--interest", "5", "--agent", "wang", now="2026-02-06T10:00")
+    pay(cli, book, "P1,L1,2026-02-10,300")
+    run(cli, "2026-02-11")
+    card = json.loads(cli("account", "L1", "--as-of", "2026-02-11", "--format", "json").stdout)
+    assert [w["status"] for w in card["waivers"]] == ["in effect from 2026-02-10", "in effect from 2026-02-06"]
+    assert sum(Decimal(s["due"]) for s in card["schedule"]) == Decimal("300.00")
+    assert card["loans"][0]["status"] == "closed"

@@ -302,7 +302,8 @@ ONCE = {"write_off": "written off", "transfer": "transferred", "settle": "settle
 def insert_loan_events(conn: Connection, batch_id: int, records: list[tuple]) -> Outcomes:
     """Loan events are facts, each judged against the loan's events before it: a loan is
     written off, transferred and settled once at most; pauses never overlap; a resume ends a
-    pause in force; nothing follows a transfer (the loan is the new creditor's)."""
+    pause in force; nothing follows a transfer (the loan is the new creditor's) or a
+    settlement (it is closed)."""
     ids = {r.loan_id for r in records}
     disbursed = dict(conn.execute(select(loans.c.loan_id, loans.c.disbursed_on)
                                   .where(_in(conn, loans.c.loan_id, ids))).all()) if ids else {}
@@ -331,17 +332,19 @@ def _event_outcome(r, disbursed_on: date | None, before: list) -> str:
                 f"batch {same['batch_id']}) with other values; an event is never overwritten")
     if r.event_on < disbursed_on:
         return f"event_on: {r.event_on.isoformat()} is before the loan was disbursed ({disbursed_on.isoformat()})"
-    moved = next((e for e in before if e["event"] == "transfer"), None)
-    if moved is not None and r.event_on >= moved["event_on"]:
-        return (f"event_on: the loan was transferred to {moved['party']} on {moved['event_on'].isoformat()}; "
-                "what happens to it from then is the new creditor's")
     if r.event in ONCE:
         twice = next((e for e in before if e["event"] == r.event), None)
         if twice is not None:
             return f"event: loan {r.loan_id} was already {ONCE[r.event]} on {twice['event_on'].isoformat()}"
-    if r.event == "transfer" and (later := [e for e in before if e["event_on"] > r.event_on]):
+    ended = next((e for e in before if e["event"] in ("transfer", "settle")), None)
+    if ended is not None and r.event_on >= ended["event_on"]:
+        if ended["event"] == "transfer":
+            return (f"event_on: the loan was transferred to {ended['party']} on {ended['event_on'].isoformat()}; "
+                    "what happens to it from then is the new creditor's")
+        return f"event_on: the loan was settled early on {ended['event_on'].isoformat()}: it is closed"
+    if r.event in ("transfer", "settle") and (later := [e for e in before if e["event_on"] > r.event_on]):
         return (f"event_on: the loan has a {later[0]['event']} on {later[0]['event_on'].isoformat()}, after this "
-                "transfer; events after a transfer are the new creditor's")
+                f"{r.event}; nothing follows a transfer or a settlement")
     known = pauses_of(LoanEvent(**{f: e[f] for f in EVENT_FIELDS}) for e in before)
     if r.event == "pause" and (other := overlap(known, r.event_on, r.until)):
         return (f"event_on: the pause {r.event_on.isoformat()}..{r.until.isoformat()} overlaps the pause "

@@ -49,3 +49,19 @@ def test_sqlite_pragmas(sqlite_db):
         assert conn.exec_driver_sql("PRAGMA foreign_keys").scalar() == 1
         assert conn.exec_driver_sql("PRAGMA busy_timeout").scalar() > 0
     engine.dispose()
+
+
+def test_the_shipped_sample_db_is_at_the_head_revision():
+    """A sample.db left behind by a migration is upgraded in place on first use: the shipped
+    file would change under the README's first command (scripts/build-sample-db rebuilds it)."""
+    from pathlib import Path
+
+    from sqlalchemy import create_engine
+
+    from collect_cli.store.database import current_revision, head_revision
+
+    engine = create_engine(f"sqlite:///file:{Path(__file__).parents[2] / 'sample.db'}?mode=ro&uri=true")
+    try:
+        assert current_revision(engine) == head_revision()
+    finally:
+        engine.dispose()

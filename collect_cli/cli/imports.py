@@ -25,9 +25,9 @@ HELP = """Import ledger CSV files (loans, installments, payments, reversals, loa
 the store.
 
 The kind of each file is recognised from its header (Chinese headers accepted); loans are
-imported first whatever the order given, then schedules, payments, reversals and events. One file is one transaction. Importing the same
-file again changes nothing. Rejected rows go to FILE.rejects.csv beside the input, with
-`line` and `reason` columns.
+imported first whatever the order given, then schedules, payments, reversals and events.
+One file is one transaction. Importing the same file again changes nothing. Rejected rows
+go to FILE.rejects.csv beside the input, with `line` and `reason` columns.
 
 Exit codes: 0 all rows imported; 3 some rows rejected; 2 a file unusable (nothing of it
 written); 1 any other failure.

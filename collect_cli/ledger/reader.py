@@ -150,14 +150,21 @@ class Header:
     unknown: list[str] = field(default_factory=list)
 
 
+REJECT_COLUMNS = ["line", "reason"]  # what a rejects file adds to the header of its input
+
+
+def has_reject_columns(header: list[str]) -> bool:
+    """A rejects file fed back in: it ends with its own `line` and `reason` columns."""
+    return len(header) > 2 and [h.strip() for h in header[-2:]] == REJECT_COLUMNS
+
+
 def read_header(path: Path, raw: list[str] | None, kind: str | None) -> Header:
     if not raw or all(not h.strip() for h in raw):
         raise UnusableInput(f"{path}: line 1: no header row (the file is empty)")
     index: dict[str, int] = {}
     unknown = []
-    # a rejects file fed back in ends with its own `line` and `reason` columns: they are not
-    # the file's (a reversal's or an event's own reason column comes before them)
-    ours = len(raw) - 2 if len(raw) > 2 and [h.strip() for h in raw[-2:]] == ["line", "reason"] else len(raw)
+    # a reversal's or an event's own reason column comes before a rejects file's
+    ours = len(raw) - 2 if has_reject_columns(raw) else len(raw)
     for pos, h in enumerate(raw[:ours]):
         name = canonical_name(h)
         if name is None:

@@ -27,7 +27,7 @@ from collect_cli.ledger.kinds import (
     ParseOptions,
     batch_parser,
 )
-from collect_cli.ledger.reader import LedgerFile, Sniffed, sniff
+from collect_cli.ledger.reader import REJECT_COLUMNS, LedgerFile, Sniffed, has_reject_columns, sniff
 from collect_cli.services.analytics import cores
 from collect_cli.store import queries as q
 
@@ -299,7 +299,7 @@ def _rejects_targets(paths: list[Path], option: Path | None) -> dict[Path, Path]
 
 def _strip_reject_columns(header: list[str]) -> tuple[list[str], bool]:
     """A rejects file fed back in keeps its old line/reason columns out of the new one."""
-    if len(header) > 2 and [h.strip() for h in header[-2:]] == ["line", "reason"]:
+    if has_reject_columns(header):
         return header[:-2], True
     return header, False
 
@@ -345,7 +345,7 @@ class _RejectsWriter:
             raise UnusableInput(f"{self.path}: cannot write the rejects file: {exc.strerror}") from None
         with open(fd, "w", encoding=self.encoding, newline="") as fh, reopen() as lf:
             writer = csv.writer(fh)
-            writer.writerow([*self.header, "line", "reason"])
+            writer.writerow([*self.header, *REJECT_COLUMNS])
             want, reason = next(refused)
             for lines, rows in lf.batches(BATCH_ROWS):
                 for line, fields in zip(lines, rows, strict=True):

@@ -13,6 +13,7 @@ from typing import Any
 from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+from collect_cli.domain.allocation import FEE_INTEREST_PRINCIPAL, STRATEGIES
 from collect_cli.domain.buckets import DEFAULT_BUCKETS, Bucket, check_buckets
 from collect_cli.domain.compliance import (
     ContactRules,
@@ -101,6 +102,30 @@ class Penalty:
             if start <= day:
                 rate = value
         return rate
+
+
+@dataclass(frozen=True)
+class Allocation:
+    """The allocation rule of each product (domain/allocation.py): `default` for products
+    not named."""
+
+    default: str = FEE_INTEREST_PRINCIPAL
+    products: dict[str, str] = field(default_factory=dict)  # product -> strategy
+
+    def strategy_of(self, product: str | None) -> str:
+        return self.products.get(product or "", self.default)
+
+    def by_payment(self) -> tuple[frozenset[str], bool]:
+        """The products whose rule allocates payment by payment, as (names, all_but): those
+        named, or (when the default is such a rule) every product but those named."""
+        if self.default == FEE_INTEREST_PRINCIPAL:
+            return frozenset(p for p, s in self.products.items() if s != FEE_INTEREST_PRINCIPAL), False
+        return frozenset(p for p, s in self.products.items() if s == FEE_INTEREST_PRINCIPAL), True
+
+    @property
+    def any_by_payment(self) -> bool:
+        names, all_but = self.by_payment()
+        return all_but or bool(names)
 
 
 @dataclass(frozen=True)
@@ -202,6 +227,7 @@ class Settings:
     contact: ContactRules = field(default_factory=ContactRules)
     delivery: Delivery = field(default_factory=Delivery)
     penalty: Penalty = field(default_factory=Penalty)
+    allocation: Allocation = field(default_factory=Allocation)
     promises: Promises = field(default_factory=Promises)
     bureau: Bureau = field(default_factory=Bureau)
     escalation: EscalationRules = field(default_factory=EscalationRules)
@@ -258,7 +284,8 @@ def _read_toml(path: Path) -> dict[str, Any]:
 
 
 _TOP_KEYS = {"db", "timezone", "grace_days", "buckets", "queue", "strategy", "messaging", "contact", "delivery",
-             "penalty", "promises", "bureau", "escalation", "plans", "watchlist", "limitation", "ledger", "waivers"}
+             "penalty", "promises", "bureau", "escalation", "plans", "watchlist", "limitation", "ledger", "waivers",
+             "allocation"}
 
 
 def _parse(data: dict[str, Any], path: Path | None) -> dict[str, Any]:
@@ -307,6 +334,8 @@ def _parse(data: dict[str, Any], path: Path | None) -> dict[str, Any]:
         out["delivery"] = _parse_delivery(data["delivery"], path, bad)
     if "penalty" in data:
         out["penalty"] = _parse_penalty(data["penalty"], bad)
+    if "allocation" in data:
+        out["allocation"] = _parse_allocation(data["allocation"], bad)
     if "escalation" in data:
         raw = _table(data["escalation"], "escalation", set(EscalationRules.__dataclass_fields__), bad)
         out["escalation"] = EscalationRules(**{k: _whole(v, f"escalation.{k}", 1, 10**9, bad) for k, v in raw.items()})
@@ -395,6 +424,23 @@ def _parse_waivers(raw: Any, bad) -> Waivers:
         if role not in limits:
             raise bad(f"waivers.roles.{name}", f"{role!r} is not a role with limits ({', '.join(sorted(limits))})")
     return Waivers(roles=dict(roles), limits=limits)
+
+
+def _parse_allocation(raw: Any, bad) -> Allocation:
+    """[allocation] default = "fee_interest_principal"; products = {"现金贷" = "interest_first"}."""
+    raw = _table(raw, "allocation", {"default", "products"}, bad)
+    choices = ", ".join(STRATEGIES)
+
+    def strategy(value: Any, key: str) -> str:
+        if value not in STRATEGIES:
+            raise bad(key, f"{value!r} is not an allocation rule ({choices})")
+        return value
+
+    default = strategy(raw.get("default", FEE_INTEREST_PRINCIPAL), "allocation.default")
+    table = raw.get("products", {})
+    if not isinstance(table, dict):
+        raise bad("allocation.products", 'must be a table: products = {"product" = "interest_first"}')
+    return Allocation(default, {p: strategy(v, f"allocation.products.{p}") for p, v in table.items()})
 
 
 def _parse_penalty(raw: Any, bad) -> Penalty:

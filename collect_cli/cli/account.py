@@ -46,7 +46,8 @@ def account_command(
     phone = main.phone if show_pii else mask_phone(main.phone)
     free = free_text(show_pii)  # notes and labels: numbers typed into them
     address = main.address if show_pii else mask_address(main.address)
-    loans = [{"loan_id": a.loan_id, "product": a.product, "principal": fmt(a.principal),
+    loans = [{"loan_id": a.loan_id, "product": a.product, "allocation": a.rule.strategy,
+              "principal": fmt(a.principal),
               "disbursed_on": a.disbursed_on.isoformat(), "status": a.state.status, "dpd": a.state.dpd,
               "calendar_dpd": a.state.calendar_dpd,
               "bucket": a.state.bucket, "classification": a.state.classification, "overdue": fmt(a.state.overdue),
@@ -116,6 +117,8 @@ def account_command(
     if b["name_check"]:
         flags.append(f"the name {b['name_check']}: messages greet the borrower neutrally")
     flags += [f"{a.loan_id}: {line}" for a in card.accounts for line in standing_lines(a.state)]
+    flags += [f"{a.loan_id}: payments allocated by {a.rule.strategy} (its product's rule)"
+              for a in card.accounts if a.rule.by_payment]
     render.panel(f"{b['name']} ({b['borrower_id']}) as of {day.isoformat()}",
                  [f"phone {b['phone']}   language {b['locale']}   time zone {b['timezone']}",
                   f"address {b['address'] or '-'}", *flags])

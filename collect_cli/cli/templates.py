@@ -10,7 +10,6 @@ import typer
 from collect_cli.cli import render
 from collect_cli.cli.options import AsOf, FormatOpt, as_of_date
 from collect_cli.cli.render import Format
-from collect_cli.domain.episodes import episode_start
 from collect_cli.errors import UsageError
 from collect_cli.messaging.lint import Finding, lint_texts
 from collect_cli.messaging.templates import (
@@ -26,7 +25,7 @@ from collect_cli.services.messages import (
     penalty_for,
     template_for,
 )
-from collect_cli.services.portfolio import iter_accounts
+from collect_cli.services.portfolio import episode_of, iter_accounts
 from collect_cli.store import queries as q
 
 app = typer.Typer(help="Message templates: compliance lint and preview.\n\nExample: collect templates lint",
@@ -135,5 +134,5 @@ def preview_command(
 
 
 def _episode(account, payments, day) -> str | None:
-    start = episode_start([p.installment for p in account.state.positions], payments, day)
+    start = episode_of(account, payments, day)
     return f"dpd-{start.isoformat()}" if start else None

@@ -19,6 +19,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from decimal import Decimal
 
+from collect_cli.domain.allocation import allocate_by_payment, in_effect
 from collect_cli.domain.timeline import Ledger
 
 ONE_PLACE = Decimal("0.1")
@@ -39,23 +40,19 @@ class WatchWeights:
 def watch_score(ledger: Ledger, day: int, *, broken_promises: int = 0, other_loans: int = 0, other_late: int = 0,
                 weights: WatchWeights = WatchWeights()) -> tuple[Decimal, list[str]]:
     """The score as of `day` and its reasons, biggest first. Only what happened by `day` counts."""
-    curve = ledger.paid_curve(until=day)
-    pay_days, pay_cum, paid_by = curve.days, curve.totals, curve.by
+    if ledger.rule.by_payment:
+        pay_days, history = _by_payment_history(ledger, day)
+    else:
+        pay_days, history = ledger.paid_curve(until=day).days, _history(ledger, day)
 
     late = partial = deepest = 0
     last_due = None
-    before = 0
-    for (_, due, _, _), running in zip(ledger.schedule, ledger.cum, strict=True):
-        if due >= day:
-            break
+    for due, paid_at_due, cleared, reached in history:
         last_due = due
-        at_due = paid_by(due)
-        if at_due < running:  # not paid in full on its due date
+        if not paid_at_due:
             late += 1
-            partial += at_due > before
-            cleared = next((d for d, c in zip(pay_days, pay_cum, strict=True) if c >= running), day)
+            partial += reached
             deepest = max(deepest, cleared - due)
-        before = running
 
     parts: list[tuple[Decimal, str]] = []
     if late:
@@ -75,6 +72,41 @@ def watch_score(ledger: Ledger, day: int, *, broken_promises: int = 0, other_loa
     parts.sort(key=lambda t: -t[0])
     score = sum((p for p, _ in parts), Decimal(0))
     return score, [f"{why} +{p}" for p, why in parts]
+
+
+def _history(ledger: Ledger, day: int) -> list[tuple[int, bool, int, bool]]:
+    """Per installment due before `day`: its due day, whether it was paid in full on it, the
+    day it was (`day` if not by then), and whether money reached it by its due day. Under the
+    default rule the running totals tell: an installment is paid when what was paid covers it
+    and all before it."""
+    curve = ledger.paid_curve(until=day)
+    out, before = [], 0
+    for (_, due, _, _), running in zip(ledger.schedule, ledger.cum, strict=True):
+        if due >= day:
+            break
+        at_due = curve.by(due)
+        cleared = next((d for d, c in zip(curve.days, curve.totals, strict=True) if c >= running), day)
+        out.append((due, at_due >= running, cleared, at_due > before))
+        before = running
+    return out
+
+
+def _by_payment_history(ledger: Ledger, day: int) -> tuple[list[int], list[tuple[int, bool, int, bool]]]:
+    """As `_history`, under a by-payment rule: the payments in effect on `day`, allocated by
+    the rule (the days they were made, and per installment the same facts)."""
+    schedule = [(due, p, o) for _, due, p, o in ledger.schedule]
+    counted = in_effect([(d, a) for _, d, a in ledger.payments], ledger.voids, day)
+    full_on = allocate_by_payment(schedule, counted, day, ledger.rule, ledger.penalty_off).full_on
+    out = []
+    for i, (due, _, _) in enumerate(schedule):
+        if due >= day:
+            break
+        by_due = allocate_by_payment(schedule, [(d, a) for d, a in counted if d <= due], due, ledger.rule,
+                                     ledger.penalty_off)
+        cleared = full_on[i]
+        out.append((due, cleared is not None and cleared <= due, day if cleared is None else cleared,
+                     by_due.other[i] + by_due.principal[i] > 0))
+    return [d for d, _ in counted], out
 
 
 def other_late_part(late: int, others: int, weights: WatchWeights) -> tuple[Decimal, str]:

@@ -7,20 +7,24 @@ run, and a cure followed by a new default gives a new one (reminders.md, "Episod
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from datetime import date, timedelta
 
+from collect_cli.domain.allocation import SUM_RULE, Rule, allocate_by_payment
 from collect_cli.domain.loan_state import Installment
 
 
 def episode_starts(installments: Iterable[Installment], payments: Iterable[tuple[date, int]],
-                   as_of: date) -> list[date]:
+                   as_of: date, rule: Rule = SUM_RULE, penalty_off: Sequence[tuple[date, int]] = ()) -> list[date]:
     """The first day of every delinquency up to `as_of`, oldest first.
 
     Overdue money on day d is what fell due before d less what was paid by d (payments are
     applied oldest first, so a loan is current exactly when that is <= 0). It changes only
-    on the day after a due date and on a payment date; the sweep follows those days.
+    on the day after a due date and on a payment date; the sweep follows those days. Under a
+    by-payment rule (`payments` those in effect) each of those days is allocated by the rule.
     """
+    if rule.by_payment:
+        return _sweep_by_payment(list(installments), list(payments), as_of, rule, penalty_off)[0]
     dues: dict[date, int] = {}
     for inst in installments:
         overdue_from = inst.due_on + timedelta(days=1)
@@ -41,10 +45,33 @@ def episode_starts(installments: Iterable[Installment], payments: Iterable[tuple
     return starts
 
 
+def _sweep_by_payment(installments: list[Installment], payments: list[tuple[date, int]], as_of: date, rule: Rule,
+                      penalty_off: Sequence[tuple[date, int]]) -> tuple[list[date], bool]:
+    """The starts, and whether the loan is late on `as_of` (as on the sweep's last day)."""
+    ordered = sorted(installments, key=lambda i: (i.due_on, i.seq))
+    schedule = [(i.due_on.toordinal(), i.principal_due, i.interest_due + i.fee_due) for i in ordered]
+    pays = [(d.toordinal(), a) for d, a in payments]
+    off = [(d.toordinal(), a) for d, a in penalty_off]
+    days = sorted({i.due_on + timedelta(days=1) for i in ordered} | {d for d, _ in payments})
+    starts: list[date] = []
+    late = False
+    for day in (d for d in days if d <= as_of):
+        n = day.toordinal()
+        paid = allocate_by_payment(schedule, [(d, a) for d, a in pays if d <= n], n, rule, off)
+        now = any(full is None for (due, _, _), full in zip(schedule, paid.full_on, strict=True) if due < n)
+        if now and not late:
+            starts.append(day)
+        late = now
+    return starts, late
+
+
 def episode_start(installments: Iterable[Installment], payments: Iterable[tuple[date, int]],
-                  as_of: date) -> date | None:
+                  as_of: date, rule: Rule = SUM_RULE, penalty_off: Sequence[tuple[date, int]] = ()) -> date | None:
     """The first day of the delinquency still running on `as_of`; None if the loan is current."""
     installments, payments = list(installments), list(payments)
+    if rule.by_payment:
+        starts, late = _sweep_by_payment(installments, payments, as_of, rule, penalty_off)
+        return starts[-1] if late else None
     starts = episode_starts(installments, payments, as_of)
     if not starts:
         return None
@@ -52,3 +79,4 @@ def episode_start(installments: Iterable[Installment], payments: Iterable[tuple[
     due = sum(i.total_due for i in installments if i.due_on < as_of)
     paid = sum(a for d, a in payments if d <= as_of)
     return starts[-1] if due > paid else None
+

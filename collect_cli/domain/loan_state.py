@@ -10,39 +10,16 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date
 
+from collect_cli.domain.allocation import (
+    SUM_RULE,
+    Installment,
+    InstallmentPosition,
+    Rule,
+    allocate,
+    positions_by_payment,
+)
 from collect_cli.domain.buckets import DEFAULT_BUCKETS, Bucket, bucket_for, classify
 from collect_cli.domain.loan_events import NO_EVENTS, Standing, paused_days
-
-
-@dataclass(frozen=True)
-class Installment:
-    seq: int
-    due_on: date
-    principal_due: int  # minor units
-    interest_due: int
-    fee_due: int = 0
-
-    @property
-    def total_due(self) -> int:
-        return self.principal_due + self.interest_due + self.fee_due
-
-
-@dataclass(frozen=True)
-class InstallmentPosition:
-    """An installment after allocation: what of it is paid and what is left."""
-
-    installment: Installment
-    fee_paid: int
-    interest_paid: int
-    principal_paid: int
-
-    @property
-    def paid(self) -> int:
-        return self.fee_paid + self.interest_paid + self.principal_paid
-
-    @property
-    def unpaid(self) -> int:
-        return self.installment.total_due - self.paid
 
 
 @dataclass(frozen=True)
@@ -67,24 +44,6 @@ class LoanState:
     standing: Standing = NO_EVENTS  # the loan's events as of the date (write-off, transfer, pauses)
 
 
-def allocate(installments: Iterable[Installment], paid: int) -> tuple[list[InstallmentPosition], int]:
-    """Apply `paid` to installments oldest first (due_on, seq); fees, interest, then principal.
-
-    Returns the positions and the credit left after the last installment.
-    """
-    positions = []
-    left = paid
-    for inst in sorted(installments, key=lambda i: (i.due_on, i.seq)):
-        fee = min(left, inst.fee_due)
-        left -= fee
-        interest = min(left, inst.interest_due)
-        left -= interest
-        principal = min(left, inst.principal_due)
-        left -= principal
-        positions.append(InstallmentPosition(inst, fee, interest, principal))
-    return positions, left
-
-
 def loan_state(
     installments: Iterable[Installment],
     payments: Iterable[tuple[date, int]],
@@ -93,11 +52,26 @@ def loan_state(
     grace_days: int = 0,
     buckets: tuple[Bucket, ...] = DEFAULT_BUCKETS,
     standing: Standing = NO_EVENTS,
+    rule: Rule = SUM_RULE,
 ) -> LoanState:
-    """The loan as of `as_of`. Payments (a reversal is a negative one, on its own day) and
-    events dated after `as_of` are ignored, so any date replays."""
-    paid = sum(amount for paid_on, amount in payments if paid_on <= as_of)
-    return state_from_paid(installments, paid, as_of, grace_days=grace_days, buckets=buckets, standing=standing)
+    """The loan as of `as_of`. Payments and events dated after `as_of` are ignored, so any
+    date replays. Under the default rule a reversal may be given as a negative payment on
+    its own day; under a by-payment rule `payments` are those in effect as of `as_of` (the
+    reversed ones and their reversals left out: domain/allocation.py)."""
+    payments = [(d, a) for d, a in payments if d <= as_of]
+    return state_of(installments, payments, as_of, rule=rule, grace_days=grace_days, buckets=buckets,
+                    standing=standing)
+
+
+def state_of(installments: Iterable[Installment], payments: list[tuple[date, int]], as_of: date, *,
+             rule: Rule, penalty_off: list[tuple[date, int]] | tuple = (), **terms) -> LoanState:
+    """As `state_from_paid`, from the payments themselves when the rule needs them (their
+    sum otherwise): `payments` made by `as_of` and in effect then."""
+    paid = sum(a for _, a in payments)
+    if not rule.by_payment:
+        return state_from_paid(installments, paid, as_of, **terms)
+    positions, allocated = positions_by_payment(installments, payments, as_of, rule, penalty_off)
+    return _state(positions, allocated.credit, paid, as_of, **terms)
 
 
 def state_from_paid(
@@ -110,12 +84,20 @@ def state_from_paid(
     class_floor: str | None = None,
     standing: Standing = NO_EVENTS,
 ) -> LoanState:
-    """As `loan_state`, given the sum of payments up to `as_of` (what the store aggregates).
+    """As `loan_state` under the default rule, given the sum of payments up to `as_of` (what
+    the store aggregates).
     `class_floor`: the classification may not be better than this (a restructured loan).
     `standing`: the loan's events as of `as_of`: settled early, it is closed whatever was left
     (the core system, the book of record, closed it); transferred, it is no longer this
     lender's to collect (no bucket); paused days do not age its delinquency."""
     positions, credit = allocate(installments, paid)
+    return _state(positions, credit, paid, as_of, grace_days=grace_days, buckets=buckets, class_floor=class_floor,
+                  standing=standing)
+
+
+def _state(positions: list[InstallmentPosition], credit: int, paid: int, as_of: date, *, grace_days: int = 0,
+           buckets: tuple[Bucket, ...] = DEFAULT_BUCKETS, class_floor: str | None = None,
+           standing: Standing = NO_EVENTS) -> LoanState:
     overdue = overdue_principal = total_unpaid = principal_due = principal_paid = 0
     oldest_overdue: InstallmentPosition | None = None
     next_due: InstallmentPosition | None = None

@@ -71,7 +71,7 @@ def _collected(conn: Connection, start: date, end: date, settings: Settings, pro
         month_amounts[month] += amount
 
     restructured = set(q.engine_loan_ids(conn, part))
-    for loan in iter_book(conn, product=product, part=part):
+    for loan in iter_book(conn, settings=settings, product=product, part=part):
         in_period = [(d, a) for _, d, a in loan.ledger.payments if first <= d <= last]
         if loan.loan_id in restructured:  # the engine replays their schedule and events of then
             def state_on(day: int, loan_id=loan.loan_id):

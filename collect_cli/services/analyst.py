@@ -8,7 +8,7 @@ shares 0…1) that cli/render turns into tables, JSON, CSV, charts and HTML.
 from __future__ import annotations
 
 from collections import Counter
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date, timedelta
 from decimal import Decimal
 from itertools import pairwise
@@ -251,7 +251,7 @@ def vintages(conn: Connection, as_of: date, *, settings: Settings, product: str 
     """Per disbursement month, the share of disbursed principal whose loan went more than 30,
     60, 90 days past due within 1, 2, 3 … months on book (ever, cumulative); a month on book
     not yet reached by `as_of` is left blank."""
-    loans, principal, reached_by = fold_book(conn, _cohorts, (as_of, product), add)
+    loans, principal, reached_by = fold_book(conn, _cohorts, (as_of, product, settings), add)
     sections = []
     for t in THRESHOLDS:
         rows = []
@@ -275,14 +275,14 @@ def vintages(conn: Connection, as_of: date, *, settings: Settings, product: str 
                          "of its disbursement; blank: that month is not over yet for the whole cohort"])
 
 
-def _cohorts(conn: Connection, as_of, product, *, part) -> tuple[Counter, Counter, Counter]:
+def _cohorts(conn: Connection, as_of, product, settings: Settings, *, part) -> tuple[Counter, Counter, Counter]:
     """Per disbursement month: loans, principal, and principal by (threshold, month on book)
     in which the loan first went that far past due."""
     loans, principal, reached_by = Counter(), Counter(), Counter()
     limit = as_of.toordinal()
     before_plans = _before_plans(conn, part)
     events = q.events_of(conn, q.event_loan_ids(conn, part))
-    for loan in iter_book(conn, product=product, part=part):
+    for loan in iter_book(conn, settings=settings, product=product, part=part):
         if loan.disbursed > limit:
             continue
         start = date.fromordinal(loan.disbursed)
@@ -293,6 +293,8 @@ def _cohorts(conn: Connection, as_of, product, *, part) -> tuple[Counter, Counte
         hits = first_past_due(loan.ledger, THRESHOLDS, **aging)
         if loan.loan_id in before_plans:  # until its first plan, the schedule of then decides
             first_plan, original = before_plans[loan.loan_id]
+            original = replace(original, rule=loan.ledger.rule, voids=loan.ledger.voids,
+                               penalty_off=loan.ledger.penalty_off)
             hits = [old if old is not None and old <= first_plan else new if new is not None and new > first_plan
                     else None for old, new in zip(first_past_due(original, THRESHOLDS, **aging), hits, strict=True)]
         for t, hit in zip(THRESHOLDS, hits, strict=True):

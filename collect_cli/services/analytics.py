@@ -24,11 +24,12 @@ from operator import itemgetter
 from sqlalchemy import Connection
 
 from collect_cli.config import Settings
+from collect_cli.domain.allocation import SUM_RULE
 from collect_cli.domain.buckets import bucket_for, classify
 from collect_cli.domain.loan_events import NO_EVENTS, Standing, paused_days, standing
 from collect_cli.domain.timeline import Ledger, Snapshot, snapshots
 from collect_cli.errors import CollectError
-from collect_cli.services.portfolio import iter_accounts
+from collect_cli.services.portfolio import iter_accounts, rule_for
 from collect_cli.store import queries as q
 from collect_cli.store.database import export_snapshot, open_engine, share_snapshot
 
@@ -66,18 +67,28 @@ WHOLE: Part = (None, None)
 PARALLEL_MIN = 20_000  # loans: below this one process is faster than starting others
 
 
-def iter_book(conn: Connection, *, product: str | None = None, part: Part = WHOLE) -> Iterator[BookLoan]:
+def iter_book(conn: Connection, *, settings: Settings, product: str | None = None,
+              part: Part = WHOLE) -> Iterator[BookLoan]:
+    """Each loan of the part with its lean ledger; a loan whose product allocates payment by
+    payment carries its rule, what its reversals took out and its penalty waivers (few)."""
     loan_rows, schedule_rows, payment_rows = q.stream_ledger_rows(conn, product=product, part=part)
     schedules, pays = _grouped(schedule_rows), _grouped(payment_rows)
     next_schedule, next_pay = next(schedules, None), next(pays, None)
-    for loan_id, borrower_id, prod, disbursed, principal in loan_rows:
+    by_payment = settings.allocation.any_by_payment
+    voids = q.reversals_of(conn, part) if by_payment else {}
+    waived = q.penalty_waivers(conn, date.max, part=part) if by_payment else {}
+    for loan_id, borrower_id, prod, disbursed, principal, rate_ppm in loan_rows:
         schedule, paid = (), ()
         if next_schedule is not None and next_schedule[0] == loan_id:
             schedule, next_schedule = next_schedule[1], next(schedules, None)
             schedule.sort(key=itemgetter(1))  # by due day; stable, so seq order among equal days
         if next_pay is not None and next_pay[0] == loan_id:
             paid, next_pay = next_pay[1], next(pays, None)
-        yield BookLoan(loan_id, borrower_id, prod, disbursed, principal, Ledger(schedule, paid))
+        rule = rule_for(settings, prod, rate_ppm, date.fromordinal(disbursed)) if by_payment else SUM_RULE
+        ledger = Ledger(schedule, paid) if not rule.by_payment else Ledger(
+            schedule, paid, rule, sorted(voids.get(loan_id, ())),
+            [(d.toordinal(), a) for d, a in waived.get(loan_id, ())])
+        yield BookLoan(loan_id, borrower_id, prod, disbursed, principal, ledger)
 
 
 def _grouped(rows) -> Iterator[tuple[str, list[tuple]]]:
@@ -95,7 +106,7 @@ def positions_on(conn: Connection, days: Sequence[date], *, settings: Settings, 
     rescheduled = q.rescheduled_loan_ids(conn, part)
     by_engine = _engine_positions(conn, rescheduled, days, settings) if rescheduled else {}
     events = q.events_of(conn, q.event_loan_ids(conn, part))
-    for loan in iter_book(conn, product=product, part=part):
+    for loan in iter_book(conn, settings=settings, product=product, part=part):
         if loan.loan_id in by_engine:
             yield loan, by_engine[loan.loan_id]
             continue
@@ -140,8 +151,13 @@ def _engine_positions(conn: Connection, loan_ids: list[str], days: Sequence[date
 
 
 def ledger_of(acc, payments: list[tuple[date, int]]) -> Ledger:
-    """An engine account (its schedule in force on its date) as a lean Ledger."""
-    return Ledger.of(acc.loan_id, [p.installment for p in acc.state.positions], payments)
+    """An engine account (its schedule in force on its date) as a lean Ledger; under a
+    by-payment rule, with the payments in effect on its date and its rule."""
+    schedule = [p.installment for p in acc.state.positions]
+    if acc.payments is None:
+        return Ledger.of(acc.loan_id, schedule, payments)
+    lean = Ledger.of(acc.loan_id, schedule, acc.payments)
+    return Ledger(lean.schedule, lean.payments, acc.rule, (), [(d.toordinal(), a) for d, a in acc.penalty_off])
 
 
 def engine_ledgers(conn: Connection, loan_ids: list[str], as_of: date, settings: Settings) -> dict[str, tuple]:

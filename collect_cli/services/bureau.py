@@ -24,12 +24,11 @@ from sqlalchemy import Connection
 from collect_cli.config import Settings
 from collect_cli.domain.buckets import CLASSIFICATION
 from collect_cli.domain.content import states_bureau_notice
-from collect_cli.domain.episodes import episode_start
 from collect_cli.domain.money import fmt, to_minor
-from collect_cli.domain.loan_state import state_from_paid
+from collect_cli.domain.loan_state import state_from_paid, state_of
 from collect_cli.domain.policy import Situation, decide
 from collect_cli.services.contact_facts import hold_facts, local_day, transferred, zone_of
-from collect_cli.services.portfolio import Account, iter_accounts
+from collect_cli.services.portfolio import Account, episode_of, iter_accounts
 from collect_cli.store import queries as q
 
 # PIPL: no more than the bureau needs; no phone, no address.
@@ -86,9 +85,10 @@ def _corrections(conn: Connection, as_of: date, settings: Settings) -> tuple[lis
         for first in range(0, len(records), CHUNK):
             ids = [r.loan_id for r in records[first:first + CHUNK]]
             undone = q.reversed_later(conn, ids, day)
+            known = q.payments_of(conn, sorted(undone), date.max, reversed_out=True)
             changed = []
             for a in iter_accounts(conn, as_of=day, settings=settings, loan_ids=ids):
-                state = _known_now(a, undone.get(a.loan_id, 0), settings)
+                state = _known_now(a, undone.get(a.loan_id, 0), known.get(a.loan_id, []), settings)
                 r = said[a.loan_id]
                 if (state.dpd, state.classification, state.overdue, state.outstanding_principal) != \
                         (r.dpd, r.classification, r.overdue, r.outstanding):
@@ -103,14 +103,18 @@ def _corrections(conn: Connection, as_of: date, settings: Settings) -> tuple[lis
     return out, held
 
 
-def _known_now(a: Account, never_paid: int, settings: Settings):
+def _known_now(a: Account, never_paid: int, paid_now: list[tuple[date, int]], settings: Settings):
     """The account on its day as the ledger knows it now: the replay of that day counts a
-    payment reversed later; a bureau record must not."""
+    payment reversed later; a bureau record must not. `paid_now`: the payments in effect now
+    (a by-payment rule allocates those made by the day again)."""
     if not never_paid:
         return a.state
     s = a.state
-    state = state_from_paid([p.installment for p in s.positions], s.paid_to_date - never_paid, s.as_of,
-                            grace_days=settings.grace_days, buckets=settings.buckets, standing=s.standing)
+    terms = {"grace_days": settings.grace_days, "buckets": settings.buckets, "standing": s.standing}
+    schedule = [p.installment for p in s.positions]
+    state = (state_of(schedule, [(d, x) for d, x in paid_now if d <= s.as_of], s.as_of, rule=a.rule,
+                      penalty_off=list(a.penalty_off), **terms) if a.rule.by_payment
+             else state_from_paid(schedule, s.paid_to_date - never_paid, s.as_of, **terms))
     if state.classification and s.classification:  # a restructured loan's floor still holds
         worse = max(CLASSIFICATION.index(state.classification), CLASSIFICATION.index(s.classification))
         return replace(state, classification=CLASSIFICATION[worse])
@@ -136,7 +140,7 @@ def record_export(engine, result: BureauFile, *, as_of: date, output, at: dateti
 def _notice_sent_on(acc: Account, sent, payments, as_of: date, settings: Settings) -> date | None:
     """The first day, by the borrower's clock, a message of this delinquency episode that says
     what REC-2 requires was sent, up to `as_of`."""
-    start = episode_start([p.installment for p in acc.state.positions], payments, as_of)
+    start = episode_of(acc, payments, as_of)
     if start is None:
         return None
     episode, steps, zone = f"dpd-{start.isoformat()}", settings.bureau.notice_steps, zone_of(acc, settings)

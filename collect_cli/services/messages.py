@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from datetime import date
 
 from collect_cli.config import Settings
+from collect_cli.domain.allocation import positions_by_payment
 from collect_cli.domain.compliance import Refusal
 from collect_cli.domain.content import NO_FACTS, MessageFacts, judge, name_problem, readable, shows_value
 from collect_cli.domain.notice import (
@@ -19,7 +20,7 @@ from collect_cli.domain.notice import (
     engine_values,
     facts_context,
 )
-from collect_cli.domain.penalty import capped_daily_rate, penalty_interest
+from collect_cli.domain.penalty import penalty_interest
 from collect_cli.domain.sms import signed, sms_length
 from collect_cli.domain.text_forms import fold
 from collect_cli.messaging.lint import Finding, lint
@@ -56,17 +57,21 @@ def template_for(templates: TemplateSet, name: str, locale: str) -> TemplateSour
 
 
 def penalty_for(account: Account, payments: list[tuple[date, int]], settings: Settings) -> int:
-    """Penalty interest accrued by the as-of date, when the loan's product charges one (AMT-2
-    capped), less what penalty waivers in effect by then took off."""
-    configured = settings.penalty.products.get(account.product)
-    if configured is None or account.state.dpd == 0:
+    """Penalty interest owed on the as-of date, when the loan's product charges one (AMT-2
+    capped, in `account.rule`): accrued, less what payments paid of it (under the
+    penalty-first rule) and what penalty waivers in effect by then took off. `payments`: the
+    loan's payments by then, a reversal negative (a by-payment rule uses the account's own)."""
+    rate = account.rule.penalty_rate
+    if not rate or account.state.dpd == 0:
         return 0
-    lpr = settings.penalty.lpr_on(account.disbursed_on)
-    if lpr is None:
-        return 0  # disbursed before the LPR table starts: the all-in cap cannot be checked
-    rate = capped_daily_rate(configured, account.annual_rate_ppm, lpr=lpr, lpr_multiple=settings.penalty.lpr_multiple)
     schedule = [p.installment for p in account.state.positions]
-    return max(0, penalty_interest(schedule, payments, account.state.as_of, rate) - account.penalty_waived)
+    if account.payments is None:  # the sum paid on each day decides
+        owed = penalty_interest(schedule, payments, account.state.as_of, rate)
+    else:
+        _, paid = positions_by_payment(schedule, account.payments, account.state.as_of, account.rule,
+                                       account.penalty_off)
+        owed = paid.penalty_accrued - paid.penalty_paid
+    return max(0, owed - account.penalty_waived)
 
 
 def salutation(name: str, locale: str, settings: Settings) -> str:

@@ -10,12 +10,12 @@ from sqlalchemy import Connection, Engine
 
 from collect_cli.config import Settings
 from collect_cli.domain import plans
-from collect_cli.domain.loan_state import Installment, LoanState, state_from_paid
+from collect_cli.domain.loan_state import Installment, LoanState
 from collect_cli.domain.money import fmt
 from collect_cli.domain.promises import evaluate
 from collect_cli.errors import UsageError
 from collect_cli.ledger.kinds import RECORDS
-from collect_cli.services.portfolio import iter_accounts
+from collect_cli.services.portfolio import iter_accounts, restated
 from collect_cli.store import queries as q
 
 
@@ -74,8 +74,8 @@ def propose(conn: Connection, *, loan_id: str, plan_on: date, settings: Settings
                     else plans.extend(before, extend_days))
     except (OverflowError, ValueError):  # past the year 9999
         raise UsageError("the plan's dates would be past the end of the calendar") from None
-    after = state_from_paid(schedule, before.paid_to_date, plan_on, grace_days=settings.grace_days,
-                            buckets=settings.buckets, standing=before.standing)
+    after = restated(accounts[0], schedule, grace_days=settings.grace_days, buckets=settings.buckets,
+                     standing=before.standing)
     return Proposal(loan_id, plan_on, kind, before, after, schedule, refusals, installments, extend_days)
 
 

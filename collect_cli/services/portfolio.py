@@ -5,12 +5,19 @@ from __future__ import annotations
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from datetime import date
+from decimal import Decimal
+from functools import lru_cache
+from itertools import groupby
+from operator import itemgetter
 
 from sqlalchemy import Connection
 
 from collect_cli.config import Settings
+from collect_cli.domain.allocation import SUM_RULE, Rule
+from collect_cli.domain.episodes import episode_start
 from collect_cli.domain.loan_events import standing
-from collect_cli.domain.loan_state import Installment, LoanState, state_from_paid
+from collect_cli.domain.loan_state import Installment, LoanState, state_from_paid, state_of
+from collect_cli.domain.penalty import capped_daily_rate
 from collect_cli.domain.plans import class_floor, schedule_before
 from collect_cli.store import queries as q
 
@@ -32,7 +39,50 @@ class Account:
     disbursed_on: date
     state: LoanState
     annual_rate_ppm: int | None = None
-    penalty_waived: int = 0  # penalty interest waived by waivers in effect by the state's date
+    penalty_off: tuple[tuple[date, int], ...] = ()  # penalty waivers in effect by the state's date (day, amount)
+    rule: Rule = SUM_RULE  # how its product allocates payments, and its penalty rate
+    payments: tuple[tuple[date, int], ...] | None = None  # in effect on the date, when the rule needs them
+
+    @property
+    def penalty_waived(self) -> int:
+        return sum(amount for _, amount in self.penalty_off)
+
+
+def restated(acc: Account, schedule: list[Installment], **terms) -> LoanState:
+    """The account on its date with `schedule` in place of its own: the same payments,
+    allocated by its rule (`terms`: as `state_from_paid` takes them)."""
+    s = acc.state
+    if acc.payments is not None:
+        return state_of(schedule, list(acc.payments), s.as_of, rule=acc.rule, penalty_off=list(acc.penalty_off),
+                        **terms)
+    return state_from_paid(schedule, s.paid_to_date, s.as_of, **terms)
+
+
+def episode_of(acc: Account, payments: list[tuple[date, int]], as_of: date | None = None) -> date | None:
+    """The start of the account's delinquency running on `as_of` (its date), from `payments`
+    (a reversal negative) or, under a by-payment rule, from its own payments in effect."""
+    schedule = [p.installment for p in acc.state.positions]
+    as_of = as_of or acc.state.as_of
+    if acc.payments is None:
+        return episode_start(schedule, payments, as_of)
+    return episode_start(schedule, acc.payments, as_of, acc.rule, acc.penalty_off)
+
+
+def rule_for(settings: Settings, product: str | None, annual_rate_ppm: int | None, disbursed_on: date) -> Rule:
+    """The loan's allocation rule: its product's strategy and the daily penalty rate it may be
+    charged (AMT-2 capped by its contract rate and the LPR in force on its disbursement; 0
+    when its product charges none or the cap cannot be checked)."""
+    strategy = settings.allocation.strategy_of(product)
+    configured = settings.penalty.products.get(product or "")
+    lpr = settings.penalty.lpr_on(disbursed_on) if configured is not None else None
+    if lpr is None:
+        return SUM_RULE if strategy == SUM_RULE.strategy else Rule(strategy)
+    return _rule(strategy, configured, annual_rate_ppm, lpr, settings.penalty.lpr_multiple)
+
+
+@lru_cache(maxsize=4096)
+def _rule(strategy: str, configured: Decimal, annual_rate_ppm: int | None, lpr: Decimal, multiple: Decimal) -> Rule:
+    return Rule(strategy, capped_daily_rate(configured, annual_rate_ppm, lpr=lpr, lpr_multiple=multiple))
 
 
 LATE_CHUNK = 5000  # loan ids per IN list: under every backend's parameter limit
@@ -48,9 +98,13 @@ def iter_accounts(conn: Connection, *, as_of: date, settings: Settings, product:
     and are merged here, so memory holds one loan's schedule at a time, whatever the size of
     the book. A loan whose schedule is not the next one has none.
     """
+    by_payment = settings.allocation.by_payment() if settings.allocation.any_by_payment else None
     if late_only:  # the database picks the late loans; they are read a chunk at a time
         # (a loan whose schedule changed after `as_of` is judged on its schedule of then, by the engine)
-        ids = sorted(set(q.late_loan_ids(conn, as_of)) | set(q.schedule_batches_after(conn, as_of)))
+        ids = {*q.late_loan_ids(conn, as_of), *q.schedule_batches_after(conn, as_of)}
+        if by_payment:  # the sum paid cannot tell whether they are late
+            ids.update(q.due_loan_ids(conn, as_of, by_payment))
+        ids = sorted(ids)
         if loan_ids is not None:
             asked = set(loan_ids)
             ids = [i for i in ids if i in asked]
@@ -67,7 +121,11 @@ def iter_accounts(conn: Connection, *, as_of: date, settings: Settings, product:
     restructured = q.latest_plans(conn, as_of, loan_ids)
     earlier = _schedules_before_plans(conn, as_of, loan_ids)
     events = q.events_of(conn, loan_ids)  # few: the core system's write-offs, transfers, pauses
-    penalty_off = q.penalty_waived(conn, as_of, loan_ids)  # few: a collector granted each
+    penalty_off = q.penalty_waivers(conn, as_of, loan_ids)  # few: a collector granted each
+    # the payments themselves, in a third stream, for the products whose rule needs them
+    pays = _grouped(q.stream_payments_in_effect(conn, as_of, by_payment, product=product, loan_ids=loan_ids)
+                    if by_payment else ())
+    next_pays = next(pays, None)
     for loan in q.stream_loans(conn, as_of, product=product, loan_ids=loan_ids):
         schedule: list[Installment] = []
         if pending is not None and pending[0] == loan.loan_id:
@@ -75,6 +133,18 @@ def iter_accounts(conn: Connection, *, as_of: date, settings: Settings, product:
             pending = next(schedules, None)
         schedule = earlier.get(loan.loan_id, schedule)
         plan = restructured.get(loan.loan_id)
+        rule = rule_for(settings, loan.product, loan.annual_rate_ppm, loan.disbursed_on) \
+            if by_payment or settings.penalty.products else SUM_RULE
+        paid_in: tuple[tuple[date, int], ...] | None = None
+        if rule.by_payment:
+            paid_in = ()
+            if next_pays is not None and next_pays[0] == loan.loan_id:
+                paid_in, next_pays = tuple(next_pays[1]), next(pays, None)
+        waived = tuple(penalty_off.get(loan.loan_id, ()))
+        terms = {"grace_days": settings.grace_days, "buckets": settings.buckets,
+                 "class_floor": plan and class_floor(plan.plan_on, plan.classification, as_of,
+                                                     settings.plans.observation_days),
+                 "standing": standing(events.get(loan.loan_id, ()), as_of)}
         yield Account(
             loan_id=loan.loan_id,
             borrower_id=loan.borrower_id,
@@ -88,12 +158,11 @@ def iter_accounts(conn: Connection, *, as_of: date, settings: Settings, product:
             principal=loan.principal,
             disbursed_on=loan.disbursed_on,
             annual_rate_ppm=loan.annual_rate_ppm,
-            penalty_waived=penalty_off.get(loan.loan_id, 0),
-            state=state_from_paid(schedule, int(loan.paid), as_of, grace_days=settings.grace_days,
-                                  buckets=settings.buckets,
-                                  class_floor=plan and class_floor(plan.plan_on, plan.classification, as_of,
-                                                                   settings.plans.observation_days),
-                                  standing=standing(events.get(loan.loan_id, ()), as_of)),
+            penalty_off=waived,
+            rule=rule,
+            payments=paid_in,
+            state=(state_of(schedule, list(paid_in), as_of, rule=rule, penalty_off=list(waived), **terms)
+                   if paid_in is not None else state_from_paid(schedule, int(loan.paid), as_of, **terms)),
         )
 
 
@@ -105,6 +174,12 @@ def _schedules_before_plans(conn: Connection, as_of: date, loan_ids: Sequence[st
         current, replaced = q.schedules_and_replaced(conn, ids[first:first + LATE_CHUNK])
         out.update({i: schedule_before(current[i], later[i], replaced) for i in current})
     return out
+
+
+def _grouped(rows) -> Iterator[tuple[str, list[tuple[date, int]]]]:
+    """(loan_id, [(paid_on, amount), …]) from rows (loan_id, paid_on, amount) in loan order."""
+    for loan_id, group in groupby(rows, key=itemgetter(0)):
+        yield loan_id, [(paid_on, amount) for _, paid_on, amount in group]
 
 
 def _schedules(rows) -> Iterator[tuple[str, list[Installment]]]:

@@ -18,7 +18,6 @@ from sqlalchemy import Connection, Engine
 
 from collect_cli.config import Settings
 from collect_cli.domain.compliance import Refusal, send_after
-from collect_cli.domain.episodes import episode_start
 from collect_cli.domain.money import fmt
 from collect_cli.domain.policy import decide as policy_decide
 from collect_cli.domain.promises import evaluate, holds_reminders
@@ -38,7 +37,7 @@ from collect_cli.services.messages import (
     penalty_for,
     template_for,
 )
-from collect_cli.services.portfolio import Account, iter_accounts
+from collect_cli.services.portfolio import Account, episode_of, iter_accounts
 from collect_cli.services.waivers import settle as settle_waivers
 from collect_cli.services.reports import history_since, segment_of
 from collect_cli.services.watchlist import watch_scores
@@ -189,8 +188,7 @@ class _Job:
             for acc in batch:
                 start = None
                 if acc.state.dpd > 0:
-                    schedule = [p.installment for p in acc.state.positions]
-                    start = episode_start(schedule, pays[acc.loan_id], self.as_of)
+                    start = episode_of(acc, pays[acc.loan_id], self.as_of)
                 rows = existing[acc.loan_id]
                 recorded = {key for key, r in rows.items() if r.status in q.RECORDED}
                 penalty = penalty_for(acc, pays.get(acc.loan_id, []), self.settings)

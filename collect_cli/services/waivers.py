@@ -12,14 +12,15 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import Connection, Engine
 
 from collect_cli.config import Settings
-from collect_cli.domain.loan_state import Installment, state_from_paid
+from collect_cli.domain.allocation import PENALTY_INTEREST_PRINCIPAL
+from collect_cli.domain.loan_state import Installment
 from collect_cli.domain.money import fmt, fmt_grouped
 from collect_cli.domain.waivers import limit_refusal, paid_in_full_on, unpaid_of, waived_schedule
 from collect_cli.errors import Refused, UsageError
 from collect_cli.ledger.kinds import RECORDS
 from collect_cli.services.contact_facts import local_day
 from collect_cli.services.messages import penalty_for
-from collect_cli.services.portfolio import Account, iter_accounts
+from collect_cli.services.portfolio import Account, iter_accounts, restated
 from collect_cli.store import queries as q
 
 
@@ -55,7 +56,7 @@ def grant(*, engine: Engine, loan_id: str, component: str, amount: int, if_paid_
                 q.add_audit(log, [{"at": now, "agent": agent, "action": "refused", "loan_id": loan_id,
                                    "detail": f"waiver: {refusal}"}])
             raise Refused(str(refusal))
-        rest = _rest(conn, acc, component, amount) if if_paid_by else 0
+        rest = _rest(conn, acc, component, amount, settings) if if_paid_by else 0
         waiver_id = q.add_waiver(conn, loan_id=loan_id, component=component, amount=amount, granted_on=day,
                                  if_paid_by=if_paid_by, rest=rest, agent=agent, approved_by=approved_by, note=note,
                                  at=now)
@@ -73,11 +74,15 @@ def grant(*, engine: Engine, loan_id: str, component: str, amount: int, if_paid_
     return Granted(waiver_id, loan_id, component, amount, day, if_paid_by, rest, effective)
 
 
-def _rest(conn: Connection, acc: Account, component: str, amount: int) -> int:
+def _rest(conn: Connection, acc: Account, component: str, amount: int, settings: Settings) -> int:
     """What the borrower must pay from the grant day on for a conditional waiver: the rest of
-    the schedule, counting the grant day's payments (the condition counts them too)."""
+    the schedule, counting the grant day's payments (the condition counts them too); under
+    the penalty-first rule payments pay the penalty owed first, so it is part of the rest."""
     day = acc.state.as_of
     paid_today = sum(a for d, a in q.payments_of(conn, [acc.loan_id], day, reversed_out=True)[acc.loan_id] if d == day)
+    if acc.rule.strategy == PENALTY_INTEREST_PRINCIPAL:
+        penalty = penalty_for(acc, q.payments_of(conn, [acc.loan_id], day)[acc.loan_id], settings)
+        return acc.state.total_unpaid + penalty + paid_today - amount
     return acc.state.total_unpaid + paid_today - (amount if component != "penalty" else 0)
 
 
@@ -127,7 +132,7 @@ def _apply(conn: Connection, waiver_id: int, acc: Account, component: str, amoun
                                  encoding="-", operator=agent, started_at=now)
         current, _ = q.schedules_and_replaced(conn, [acc.loan_id])
         in_force = [Installment(*r[:5]) for r in current[acc.loan_id]]
-        on_grant = state_from_paid(in_force, acc.state.paid_to_date, acc.state.as_of)
+        on_grant = restated(acc, in_force)
         records = [RECORDS["installments"](acc.loan_id, i.seq, i.due_on, i.principal_due, i.interest_due, i.fee_due)
                    for i in waived_schedule(on_grant, component, amount)]
         q.upsert_installments(conn, batch_id, records)

@@ -61,7 +61,7 @@ def _score_part(conn: Connection, as_of: date, settings: Settings, product, brok
     current = []
     # restructured loans and loans with events: as the engine sees them on the day
     by_engine = engine_ledgers(conn, q.engine_loan_ids(conn, part), as_of, settings)
-    for loan in iter_book(conn, part=part):
+    for loan in iter_book(conn, settings=settings, part=part):
         if loan.disbursed > day:
             continue
         ledger = loan.ledger

@@ -106,13 +106,14 @@ def test_vintages_from_a_day_by_day_replay(book3k):
         assert fen(by_cohort[month]["principal"]) == sum(loans[m][1] for m in members)
     from collect_cli.domain.timeline import first_past_due
     from collect_cli.services.analyst import _aging
+    from collect_cli.config import Settings
     from collect_cli.services.analytics import iter_book
     from collect_cli.store import queries as q
     from collect_cli.store.database import open_engine
 
     engine = open_engine(cli.db)
     with engine.connect() as conn:
-        book, events = {loan.loan_id: loan for loan in iter_book(conn)}, q.events_of(conn)
+        book, events = {loan.loan_id: loan for loan in iter_book(conn, settings=Settings())}, q.events_of(conn)
     engine.dispose()
     first = {}
     for loan_id, loan in book.items():

@@ -251,13 +251,14 @@ def test_first_day_past_due_matches_a_day_by_day_replay(book3k):
     cli, imported = book3k
     from collect_cli.domain.timeline import first_past_due
     from collect_cli.services.analyst import _aging
+    from collect_cli.config import Settings
     from collect_cli.services.analytics import iter_book
     from collect_cli.store import queries as q
     from collect_cli.store.database import open_engine
 
     engine = open_engine(cli.db)
     with engine.connect() as conn:
-        everything, events = list(iter_book(conn)), q.events_of(conn)
+        everything, events = list(iter_book(conn, settings=Settings())), q.events_of(conn)
     engine.dispose()
     # 150 loans, and every loan with a reversal or with loan events (pauses, settlements, sales)
     reversed_ = {loan.loan_id for loan in everything if any(a < 0 for _, _, a in loan.ledger.payments)}

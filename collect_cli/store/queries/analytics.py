@@ -34,7 +34,7 @@ def _day(conn: Connection, column):
 def stream_ledger_rows(conn: Connection, *, product: str | None = None,
                        part: tuple[str | None, str | None] = (None, None)) -> tuple[Iterator[tuple], ...]:
     """Three streams of plain tuples in loan_id order: loans (loan_id, borrower_id, product,
-    disbursed day, principal), schedule rows (loan_id, due day, principal, interest + fees) in
+    disbursed day, principal, annual_rate_ppm), schedule rows (loan_id, due day, principal, interest + fees) in
     seq order (the caller orders a loan's rows by due day), and payments (loan_id, paid day,
     amount) in day order; only loans with lo <= loan_id < hi when `part` = (lo, hi) says so.
     Each follows its table's index, so the database sorts nothing."""
@@ -47,7 +47,8 @@ def stream_ledger_rows(conn: Connection, *, product: str | None = None,
 
     return (
         _raw_stream(conn, only(select(loans.c.loan_id, loans.c.borrower_id, loans.c.product,
-                                      _day(conn, loans.c.disbursed_on), loans.c.principal), loans)
+                                      _day(conn, loans.c.disbursed_on), loans.c.principal,
+                                      loans.c.annual_rate_ppm), loans)
                     .order_by(loans.c.loan_id)),
         _raw_stream(conn, only(select(installments.c.loan_id, _day(conn, installments.c.due_on),
                                       installments.c.principal_due,
@@ -57,6 +58,20 @@ def stream_ledger_rows(conn: Connection, *, product: str | None = None,
                                payments)
                     .order_by(payments.c.loan_id, payments.c.paid_on)),
     )
+
+
+def reversals_of(conn: Connection, part: tuple[str | None, str | None] = (None, None)
+                 ) -> dict[str, list[tuple[int, int, int]]]:
+    """Per loan with reversals, each as (reversal day, day the payment was made, amount): what
+    a by-payment allocation takes out of the history from the reversal on. They are few."""
+    original = payments.alias("original")
+    stmt = _in_part(select(payments.c.loan_id, _day(conn, payments.c.paid_on), _day(conn, original.c.paid_on),
+                           original.c.amount)
+                    .join(original, original.c.payment_id == payments.c.reverses), payments, part)
+    out: dict[str, list[tuple[int, int, int]]] = {}
+    for loan_id, reversed_on, paid_on, amount in conn.execute(stmt.order_by(payments.c.loan_id, payments.c.paid_on)):
+        out.setdefault(loan_id, []).append((reversed_on, paid_on, amount))
+    return out
 
 
 def count_loans(conn: Connection) -> int:

@@ -11,9 +11,11 @@ from sqlalchemy import (
     Row,
     and_,
     bindparam,
+    false,
     func,
     insert,
     literal_column,
+    or_,
     select,
     true,
     update,
@@ -145,6 +147,14 @@ def _per_loan(conn: Connection, table, loan_ids: Sequence[str], known_by=None, c
         for r in conn.execute(stmt.order_by(table.c.id)):
             out[r.loan_id].append(r)
     return out
+
+
+def _of_products(column, products: tuple[frozenset[str], bool]):
+    """`column` (a loan's product) is one of `products` = (names, all_but): those named, or
+    every product but those (a missing product included)."""
+    names, all_but = products
+    named = column.in_(sorted(names)) if names else false()
+    return or_(~named, column.is_(None)) if all_but else named
 
 
 def _in_part(stmt, table, part: tuple[str | None, str | None]):

@@ -18,6 +18,7 @@ from collect_cli.store.queries.base import (
     _in,
     _in_part,
     _insert_many,
+    _of_products,
     _per_loan,
     _update_many,
     batches,
@@ -408,6 +409,30 @@ def stream_installments(conn: Connection, as_of: date, *, product: str | None = 
     yield from conn.execute(stmt.execution_options(stream_results=True, yield_per=5000))
 
 
+def stream_payments_in_effect(conn: Connection, as_of: date, products: tuple[frozenset[str], bool], *,
+                              product: str | None = None, loan_ids: Sequence[str] | None = None
+                              ) -> Iterator[tuple[str, date, int]]:
+    """(loan_id, paid_on, amount) of the payments in effect on `as_of` (made by then, not
+    reversed by then; no reversal rows) of the same loans as `stream_loans` whose product is
+    one of `products` (domain/allocation.py's by-payment rules), in loan and day order."""
+    stmt = _in_effect(select(payments.c.loan_id, payments.c.paid_on, payments.c.amount), as_of)
+    stmt = (stmt.join(loans, loans.c.loan_id == payments.c.loan_id)
+            .where(_loan_filter(as_of, product, loan_ids), _of_products(loans.c.product, products))
+            .order_by(payments.c.loan_id, payments.c.paid_on, payments.c.payment_id))
+    yield from conn.execute(stmt.execution_options(stream_results=True, yield_per=5000))
+
+
+def due_loan_ids(conn: Connection, as_of: date, products: tuple[frozenset[str], bool]) -> list[str]:
+    """The loans of `products` with an installment due before `as_of`: the ones a by-payment
+    rule may find late (where money went to penalty or to interest of later installments,
+    the sum paid cannot tell)."""
+    fell_due = select(installments.c.loan_id).where(installments.c.loan_id == loans.c.loan_id,
+                                                     installments.c.due_on < as_of).exists()
+    stmt = select(loans.c.loan_id).where(loans.c.disbursed_on <= as_of, _of_products(loans.c.product, products),
+                                         fell_due)
+    return list(conn.execute(stmt.order_by(loans.c.loan_id)).scalars())
+
+
 def products(conn: Connection) -> list[str]:
     """The products the ledger knows."""
     return list(conn.execute(select(loans.c.product).where(loans.c.product.is_not(None)).distinct()
@@ -460,14 +485,19 @@ def payments_of(conn: Connection, loan_ids: Sequence[str], as_of: date, *,
         stmt = (select(payments.c.loan_id, payments.c.paid_on, payments.c.amount)
                 .where(payments.c.loan_id.in_(list(loan_ids)), payments.c.paid_on <= as_of))
         if reversed_out:
-            reversal = payments.alias("reversal")
-            undone = select(reversal.c.payment_id).where(reversal.c.reverses == payments.c.payment_id,
-                                                         reversal.c.paid_on <= as_of).exists()
-            stmt = stmt.where(payments.c.reverses.is_(None), ~undone)
+            stmt = _in_effect(stmt, as_of)
         rows = conn.execute(stmt)
         for loan_id, paid_on, amount in rows:
             out[loan_id].append((paid_on, amount))
     return out
+
+
+def _in_effect(stmt, as_of: date):
+    """Only the payments that count on `as_of`: not a reversal, not reversed by then."""
+    reversal = payments.alias("reversal")
+    undone = select(reversal.c.payment_id).where(reversal.c.reverses == payments.c.payment_id,
+                                                 reversal.c.paid_on <= as_of).exists()
+    return stmt.where(payments.c.paid_on <= as_of, payments.c.reverses.is_(None), ~undone)
 
 
 def reversed_later(conn: Connection, loan_ids: Sequence[str], as_of: date) -> dict[str, int]:

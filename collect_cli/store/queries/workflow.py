@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections import defaultdict
 from collections.abc import Sequence
 from datetime import date, datetime
 
@@ -10,6 +11,7 @@ from sqlalchemy import Connection, Row, and_, case, func, insert, or_, select
 from collect_cli.domain.compliance import BORROWER_WIDE
 from collect_cli.ledger.values import email_point
 from collect_cli.store.queries.base import (
+    _in_part,
     _insert_many,
     _per_loan,
     _update_many,
@@ -406,12 +408,18 @@ def pending_waivers(conn: Connection) -> list[Row]:
                         .where(waiver_outcomes.c.id.is_(None)).order_by(waivers.c.id)).all()
 
 
-def penalty_waived(conn: Connection, as_of: date, loan_ids: Sequence[str] | None = None) -> dict[str, int]:
-    """Per loan, the penalty interest taken off by penalty waivers in effect by `as_of`."""
-    stmt = (select(waivers.c.loan_id, func.sum(waivers.c.amount))
+def penalty_waivers(conn: Connection, as_of: date, loan_ids: Sequence[str] | None = None,
+                    part: tuple[str | None, str | None] = (None, None)) -> dict[str, list[tuple[date, int]]]:
+    """Per loan, the penalty waivers in effect by `as_of` as (effective day, amount), oldest
+    first: they are few (a collector granted each)."""
+    stmt = (select(waivers.c.loan_id, waiver_outcomes.c.effective_on, waivers.c.amount)
             .join(waiver_outcomes, waiver_outcomes.c.waiver_id == waivers.c.id)
             .where(waivers.c.component == "penalty", waiver_outcomes.c.outcome == "applied",
-                   waiver_outcomes.c.effective_on <= as_of).group_by(waivers.c.loan_id))
+                   waiver_outcomes.c.effective_on <= as_of)
+            .order_by(waivers.c.loan_id, waiver_outcomes.c.effective_on, waivers.c.id))
     if loan_ids is not None:
         stmt = stmt.where(waivers.c.loan_id.in_(list(loan_ids)))
-    return {loan_id: int(amount) for loan_id, amount in conn.execute(stmt)}
+    out: dict[str, list[tuple[date, int]]] = defaultdict(list)
+    for loan_id, effective_on, amount in conn.execute(_in_part(stmt, waivers, part)):
+        out[loan_id].append((effective_on, int(amount)))
+    return dict(out)

@@ -13,7 +13,7 @@ from operator import itemgetter
 from sqlalchemy import Connection
 
 from collect_cli.config import Settings
-from collect_cli.domain.allocation import SUM_RULE, Rule
+from collect_cli.domain.allocation import PENALTY_INTEREST_PRINCIPAL, SUM_RULE, Rule
 from collect_cli.domain.episodes import episode_start
 from collect_cli.domain.loan_events import standing
 from collect_cli.domain.loan_state import Installment, LoanState, state_from_paid, state_of
@@ -103,7 +103,9 @@ def iter_accounts(conn: Connection, *, as_of: date, settings: Settings, product:
         # (a loan whose schedule changed after `as_of` is judged on its schedule of then, by the engine)
         ids = {*q.late_loan_ids(conn, as_of), *q.schedule_batches_after(conn, as_of)}
         if by_payment:  # the sum paid cannot tell whether they are late
-            ids.update(q.due_loan_ids(conn, as_of, by_payment))
+            penalty_first = frozenset(p for p in settings.penalty.products
+                                      if settings.allocation.strategy_of(p) == PENALTY_INTEREST_PRINCIPAL)
+            ids.update(q.due_loan_ids(conn, as_of, by_payment, penalty_first))
         ids = sorted(ids)
         if loan_ids is not None:
             asked = set(loan_ids)

@@ -84,15 +84,18 @@ LOANS = ["loan_id,borrower_id,borrower_name,phone,principal,disbursed_on,annual_
          "V1,B1,王小明,13800000001,3000,2026-01-01,0.06,分期",
          "V2,B2,李四,13800000002,3000,2026-01-01,0.06,分期",
          "P1,B3,张三,13800000003,1000,2026-01-01,0.20,现金贷",
-         "H1,B4,赵六,13800000004,1000,2026-01-01,0.20,其他"]
+         "H1,B4,赵六,13800000004,1000,2026-01-01,0.20,其他",
+         "W1,B5,钱七,13800000005,3000,2026-01-01,0.06,分期"]
 SCHEDULE = ["loan_id,seq,due_on,principal_due,interest_due",
             "V1,1,2026-01-31,1000,50", "V1,2,2026-02-28,1000,50", "V1,3,2026-03-31,1000,50",
             "V2,1,2026-01-31,1000,50", "V2,2,2026-02-28,1000,50", "V2,3,2026-03-31,1000,50",
-            "P1,1,2026-01-31,1000,0", "H1,1,2026-01-31,1000,0"]
+            "P1,1,2026-01-31,1000,0", "H1,1,2026-01-31,1000,0",
+            "W1,1,2026-01-31,1000,50", "W1,2,2026-02-28,1000,50", "W1,3,2026-03-31,1000,50"]
 PAYMENTS = ["payment_id,loan_id,paid_on,amount",
             "V1-1,V1,2026-01-20,1050", "V1-2,V1,2026-03-05,300",
             "V2-1,V2,2026-03-05,1100",
-            "P1-1,P1,2026-02-11,1000", "H1-1,H1,2026-02-11,1000"]
+            "P1-1,P1,2026-02-11,1000", "H1-1,H1,2026-02-11,1000",
+            "W1-1,W1,2026-02-10,3050"]
 RULES = ('[allocation]\nproducts = {"分期" = "interest_first", "现金贷" = "penalty_interest_principal"}\n'
          '[penalty.products]\n"现金贷" = "0.0005"\n"其他" = "0.0005"\n'
          '[penalty]\nlpr = [["2025-01-01", "0.10"]]\n')
@@ -116,8 +119,8 @@ def expected(loan: str, on: date, *, reversal: bool = False) -> object:
     pays = [(D(r.split(",")[2]), int(r.split(",")[3]) * 100) for r in PAYMENTS[1:] if r.split(",")[1] == loan]
     if reversal and loan == "V1" and on >= D("2026-03-09"):
         pays = [p for p in pays if p[0] != D("2026-01-20")]
-    rule = rule_for(_settings(), {"V": "分期", "P": "现金贷", "H": "其他"}[loan[0]],
-                    60_000 if loan[0] == "V" else 200_000, D("2026-01-01"))
+    rule = rule_for(_settings(), {"V": "分期", "W": "分期", "P": "现金贷", "H": "其他"}[loan[0]],
+                    200_000 if loan[0] in "PH" else 60_000, D("2026-01-01"))
     return loan_state(schedule, [p for p in pays if p[0] <= on], on, rule=rule)
 
 
@@ -138,7 +141,7 @@ def test_each_product_is_allocated_by_its_rule_on_every_path(cli, tmp_path):
     engine.dispose()
     for n, on in enumerate(days):
         got = accounts(cli, on)
-        for loan in ("V1", "V2", "P1", "H1"):
+        for loan in ("V1", "V2", "P1", "H1", "W1"):
             want = expected(loan, on, reversal=True)
             row = got[loan]
             assert (row["status"], row["dpd"], row["overdue"], row["outstanding"]) == \
@@ -160,6 +163,12 @@ def test_the_queue_and_the_nightly_run_find_the_loan_the_sum_paid_calls_current(
     r = cli("queue", "--as-of", "2026-02-12", "--now", "2026-02-12T10:00", "--format", "json")
     assert r.exit_code == 0, r.output
     assert {row["loan_id"] for row in json.loads(r.stdout)} >= {"P1"}
+    # W1 paid 3,050.00 on 02-10 with #1 overdue: #1's interest, then the principal of all
+    # three; #2's interest is unpaid when it falls due, though the sum covers #1 and #2
+    want = expected("W1", D("2026-03-05"))
+    assert (want.dpd, want.overdue) == (5, 50_00)
+    r = cli("queue", "--as-of", "2026-03-05", "--now", "2026-03-05T10:00", "--format", "json")
+    assert "W1" in {row["loan_id"] for row in json.loads(r.stdout)}
     r = cli("run-reminders", "--as-of", "2026-02-12", "--now", "2026-02-12T02:00", "--format", "json")
     assert r.exit_code == 0, r.output
     r = cli("outbox", "--loan", "P1", "--format", "json")

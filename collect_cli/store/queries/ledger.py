@@ -9,7 +9,7 @@ from collections.abc import Iterable, Iterator, Sequence
 from datetime import date
 from operator import attrgetter
 
-from sqlalchemy import Connection, Row, and_, func, insert, literal, select, union_all, update
+from sqlalchemy import Connection, Row, and_, func, insert, literal, or_, select, union_all, update
 
 from collect_cli.domain.loan_events import LoanEvent, overlap, pauses_of
 from collect_cli.domain.money import fmt
@@ -418,18 +418,28 @@ def stream_payments_in_effect(conn: Connection, as_of: date, products: tuple[fro
     stmt = _in_effect(select(payments.c.loan_id, payments.c.paid_on, payments.c.amount), as_of)
     stmt = (stmt.join(loans, loans.c.loan_id == payments.c.loan_id)
             .where(_loan_filter(as_of, product, loan_ids), _of_products(loans.c.product, products))
-            .order_by(payments.c.loan_id, payments.c.paid_on, payments.c.payment_id))
+            .order_by(payments.c.loan_id, payments.c.paid_on))  # the (loan_id, paid_on) index's order
+    if loan_ids is not None:  # on the payments too, so that the index serves a chunk of loans
+        stmt = stmt.where(payments.c.loan_id.in_(list(loan_ids)))
     yield from conn.execute(stmt.execution_options(stream_results=True, yield_per=5000))
 
 
-def due_loan_ids(conn: Connection, as_of: date, products: tuple[frozenset[str], bool]) -> list[str]:
-    """The loans of `products` with an installment due before `as_of`: the ones a by-payment
-    rule may find late (where money went to penalty or to interest of later installments,
-    the sum paid cannot tell)."""
+def due_loan_ids(conn: Connection, as_of: date, products: tuple[frozenset[str], bool],
+                 penalty_first: frozenset[str] = frozenset()) -> list[str]:
+    """The loans of `products` (by-payment rules) that may be late on `as_of`, which a sum
+    paid cannot tell (money went to the interest of later installments, or to penalty): those
+    with an installment due before `as_of` that are not paid off. Paid off is "paid at least
+    the whole schedule" except under a penalty-first rule that charges penalty
+    (`penalty_first`): there money went to penalty too, so every such loan is handed over."""
     fell_due = select(installments.c.loan_id).where(installments.c.loan_id == loans.c.loan_id,
                                                      installments.c.due_on < as_of).exists()
+    scheduled = (select(func.sum(installments.c.principal_due + installments.c.interest_due + installments.c.fee_due))
+                 .where(installments.c.loan_id == loans.c.loan_id).scalar_subquery())
+    paid = (select(func.coalesce(func.sum(payments.c.amount), literal(0)))
+            .where(payments.c.loan_id == loans.c.loan_id, payments.c.paid_on <= as_of).scalar_subquery())
+    owing = or_(loans.c.product.in_(sorted(penalty_first)), paid < scheduled) if penalty_first else paid < scheduled
     stmt = select(loans.c.loan_id).where(loans.c.disbursed_on <= as_of, _of_products(loans.c.product, products),
-                                         fell_due)
+                                         fell_due, owing)
     return list(conn.execute(stmt.order_by(loans.c.loan_id)).scalars())
 
 
@@ -497,7 +507,8 @@ def _in_effect(stmt, as_of: date):
     reversal = payments.alias("reversal")
     undone = select(reversal.c.payment_id).where(reversal.c.reverses == payments.c.payment_id,
                                                  reversal.c.paid_on <= as_of).exists()
-    return stmt.where(payments.c.paid_on <= as_of, payments.c.reverses.is_(None), ~undone)
+    # not `reverses IS NULL`: SQLite would then read every payment through the reverses index
+    return stmt.where(payments.c.paid_on <= as_of, func.coalesce(payments.c.reverses, literal("")) == "", ~undone)
 
 
 def reversed_later(conn: Connection, loan_ids: Sequence[str], as_of: date) -> dict[str, int]:

@@ -51,7 +51,8 @@ def account_command(
               "disbursed_on": a.disbursed_on.isoformat(), "status": a.state.status, "dpd": a.state.dpd,
               "calendar_dpd": a.state.calendar_dpd,
               "bucket": a.state.bucket, "classification": a.state.classification, "overdue": fmt(a.state.overdue),
-              "outstanding": fmt(a.state.outstanding_principal),
+              "outstanding": fmt(a.state.outstanding_principal), "credit": fmt(a.state.credit),
+              "penalty_owed": fmt(card.penalty[a.loan_id][0]), "penalty_paid": fmt(card.penalty[a.loan_id][1]),
               "next_due_on": a.state.next_due_on.isoformat() if a.state.next_due_on else None}
              for a in card.accounts]
     reversed_by = {p.reverses: p.payment_id for p in card.payments if p.reverses}
@@ -119,6 +120,10 @@ def account_command(
     flags += [f"{a.loan_id}: {line}" for a in card.accounts for line in standing_lines(a.state)]
     flags += [f"{a.loan_id}: payments allocated by {a.rule.strategy} (its product's rule)"
               for a in card.accounts if a.rule.by_payment]
+    flags += [f"{r['loan_id']}: penalty interest owed {r['penalty_owed']}, paid {r['penalty_paid']}"
+              for r in loans if (r["penalty_owed"], r["penalty_paid"]) != ("0.00", "0.00")]
+    flags += [f"{r['loan_id']}: credit {r['credit']} (paid beyond the schedule)"
+              for r in loans if r["credit"] != "0.00"]
     render.panel(f"{b['name']} ({b['borrower_id']}) as of {day.isoformat()}",
                  [f"phone {b['phone']}   language {b['locale']}   time zone {b['timezone']}",
                   f"address {b['address'] or '-'}", *flags])

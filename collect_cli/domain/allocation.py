@@ -113,14 +113,17 @@ class Paid:
 
 
 def allocate_by_payment(schedule: Sequence[tuple[int, int, int]], payments: Iterable[tuple[int, int]], until: int,
-                        rule: Rule, penalty_off: Sequence[tuple[int, int]] = ()) -> Paid:
+                        rule: Rule, penalty_off: Sequence[tuple[int, int]] = (),
+                        late_on: list[tuple[int, bool]] | None = None) -> Paid:
     """Allocate `payments` (day, amount) made by day `until` to `schedule` ((due day,
     principal, fees + interest) in allocation order) under `rule`, a payment day at a time;
     penalty accrues up to and including `until` on the overdue principal this allocation
     leaves. Under a by-payment rule `payments` are those in effect (no reversal rows, none
     reversed: `in_effect`); under the default rule the running total decides, so a reversal
     may be a negative payment. `penalty_off`: (day, amount) of penalty waived from that
-    day, which a payment under the penalty-first rule then need not pay."""
+    day, which a payment under the penalty-first rule then need not pay. `late_on`, when
+    given, gets (day, late) for every day lateness may change (a payment day, the day after
+    a due date): late when an installment due before the day is not paid in full after it."""
     n = len(schedule)
     other, principal = [0] * n, [0] * n
     # an installment of nothing is paid from its due day
@@ -134,7 +137,8 @@ def allocate_by_payment(schedule: Sequence[tuple[int, int, int]], payments: Iter
             by_day[day] = by_day.get(day, 0) + amount
     rate = rule.penalty_rate
     # overdue principal (what penalty accrues on) changes the day after a due date and on a payment day
-    days = sorted({*by_day, *({due + 1 for due, _, _ in schedule if due < until} if rate else ())})
+    overdue_from = {due + 1 for due, _, _ in schedule if due < until} if rate or late_on is not None else ()
+    days = sorted({*by_day, *overdue_from})
     accrued = Decimal(0)
     penalty_paid = credit = total = 0
     previous, overdue_principal = None, 0
@@ -167,6 +171,8 @@ def allocate_by_payment(schedule: Sequence[tuple[int, int, int]], payments: Iter
                     full_on[i] = day
         if rate:
             overdue_principal = sum(schedule[i][1] - principal[i] for i in range(n) if schedule[i][0] < day)
+        if late_on is not None:
+            late_on.append((day, any(schedule[i][0] < day and full_on[i] is None for i in range(n))))
         previous = day
     if previous is not None and overdue_principal:
         accrued += overdue_principal * rate * (until + 1 - previous)

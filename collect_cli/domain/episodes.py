@@ -47,20 +47,18 @@ def episode_starts(installments: Iterable[Installment], payments: Iterable[tuple
 
 def _sweep_by_payment(installments: list[Installment], payments: list[tuple[date, int]], as_of: date, rule: Rule,
                       penalty_off: Sequence[tuple[date, int]]) -> tuple[list[date], bool]:
-    """The starts, and whether the loan is late on `as_of` (as on the sweep's last day)."""
+    """The starts, and whether the loan is late on `as_of` (as on the sweep's last day, in one
+    allocation of the payments: lateness changes only on a payment day or after a due date)."""
     ordered = sorted(installments, key=lambda i: (i.due_on, i.seq))
     schedule = [(i.due_on.toordinal(), i.principal_due, i.interest_due + i.fee_due) for i in ordered]
-    pays = [(d.toordinal(), a) for d, a in payments]
-    off = [(d.toordinal(), a) for d, a in penalty_off]
-    days = sorted({i.due_on + timedelta(days=1) for i in ordered} | {d for d, _ in payments})
+    sweep: list[tuple[int, bool]] = []  # one allocation, noting lateness on each day it may change
+    allocate_by_payment(schedule, [(d.toordinal(), a) for d, a in payments], as_of.toordinal(), rule,
+                        [(d.toordinal(), a) for d, a in penalty_off], late_on=sweep)
     starts: list[date] = []
     late = False
-    for day in (d for d in days if d <= as_of):
-        n = day.toordinal()
-        paid = allocate_by_payment(schedule, [(d, a) for d, a in pays if d <= n], n, rule, off)
-        now = any(full is None for (due, _, _), full in zip(schedule, paid.full_on, strict=True) if due < n)
+    for day, now in sweep:
         if now and not late:
-            starts.append(day)
+            starts.append(date.fromordinal(day))
         late = now
     return starts, late
 

@@ -11,6 +11,7 @@ from collect_cli.config import Settings
 from collect_cli.domain.content import name_problem
 from collect_cli.errors import UsageError
 from collect_cli.services.contact_facts import end_of_day
+from collect_cli.services.messages import penalty_position
 from collect_cli.services.plans import status as plan_status
 from collect_cli.services.portfolio import Account, iter_accounts
 from collect_cli.store import queries as q
@@ -32,6 +33,7 @@ class Card:
     people: list  # contact persons of the borrower (WHO-2, WHO-3)
     shared: dict[str, list[str]]  # the borrower's phone / e-mail -> other borrower ids on file with it (WHO-4)
     name_problem: str | None  # why the name on file cannot stand in a message (it is greeted neutrally)
+    penalty: dict[str, tuple[int, int]]  # per loan, penalty interest (owed, paid by payments) on the date
 
 
 def account_card(conn: Connection, *, loan_id: str, as_of: date, settings: Settings) -> Card:
@@ -45,6 +47,7 @@ def account_card(conn: Connection, *, loan_id: str, as_of: date, settings: Setti
     # the figures are as of the date (payments after it are left out, like the engine does),
     # and the records are those made by the end of that day, each as it stood then (REC-4)
     known = end_of_day(as_of, settings.zone)
+    pays = q.payments_of(conn, ids, as_of)
     return Card(
         as_of=as_of, loan_id=loan_id, accounts=accounts,
         payments=[p for p in q.payments_list(conn, ids) if p.paid_on <= as_of],
@@ -60,6 +63,7 @@ def account_card(conn: Connection, *, loan_id: str, as_of: date, settings: Setti
         people=q.persons_of(conn, accounts[0].borrower_id, known),
         shared=_shared(conn, accounts[0]),
         name_problem=name_problem(accounts[0].borrower_name, settings.messaging.lexicon),
+        penalty={a.loan_id: penalty_position(a, pays[a.loan_id]) for a in accounts},
     )
 
 

@@ -24,8 +24,8 @@ from sqlalchemy import Connection
 from collect_cli.config import Settings
 from collect_cli.domain.buckets import CLASSIFICATION
 from collect_cli.domain.content import states_bureau_notice
-from collect_cli.domain.money import fmt, to_minor
 from collect_cli.domain.loan_state import state_from_paid, state_of
+from collect_cli.domain.money import fmt, to_minor
 from collect_cli.domain.policy import Situation, decide
 from collect_cli.services.contact_facts import hold_facts, local_day, transferred, zone_of
 from collect_cli.services.portfolio import Account, episode_of, iter_accounts

@@ -8,14 +8,13 @@ from datetime import date, datetime
 from sqlalchemy import Connection, Engine
 
 from collect_cli.config import Settings
-from collect_cli.domain.episodes import episode_starts
 from collect_cli.domain.escalation import propose
 from collect_cli.domain.money import fmt
 from collect_cli.domain.plans import broken
 from collect_cli.domain.policy import Situation, decide
 from collect_cli.errors import UsageError
 from collect_cli.services.contact_facts import end_of_day, hold_facts, shared_unconfirmed, transferred
-from collect_cli.services.portfolio import iter_accounts
+from collect_cli.services.portfolio import episodes_of, iter_accounts
 from collect_cli.store import queries as q
 
 STAGES = ("legal", "agency")
@@ -33,7 +32,7 @@ def candidates(conn: Connection, *, as_of: date, settings: Settings) -> list[dic
         batch = late[first:first + 1000]
         pays = q.payments_of(conn, [a.loan_id for a in batch], as_of)
         for a in batch:
-            starts = episode_starts([p.installment for p in a.state.positions], pays[a.loan_id], as_of)
+            starts = episodes_of(a, pays[a.loan_id], as_of)
             plan = latest_plans.get(a.loan_id)
             proposal = propose(overdue=a.state.overdue, dpd=a.state.dpd, episode_starts=starts,
                                rules=settings.escalation,

@@ -61,17 +61,25 @@ def penalty_for(account: Account, payments: list[tuple[date, int]], settings: Se
     capped, in `account.rule`): accrued, less what payments paid of it (under the
     penalty-first rule) and what penalty waivers in effect by then took off. `payments`: the
     loan's payments by then, a reversal negative (a by-payment rule uses the account's own)."""
-    rate = account.rule.penalty_rate
-    if not rate or account.state.dpd == 0:
+    if not account.rule.penalty_rate or account.state.dpd == 0:
         return 0
+    return penalty_position(account, payments)[0]
+
+
+def penalty_position(account: Account, payments: list[tuple[date, int]]) -> tuple[int, int]:
+    """(owed, paid) of the loan's penalty interest on its date, as `penalty_for` says."""
+    rate = account.rule.penalty_rate
+    if not rate:
+        return 0, 0
     schedule = [p.installment for p in account.state.positions]
-    if account.payments is None:  # the sum paid on each day decides
-        owed = penalty_interest(schedule, payments, account.state.as_of, rate)
+    if account.payments is None:  # the sum paid on each day decides; nothing pays penalty
+        accrued, paid = penalty_interest(schedule, payments, account.state.as_of, rate), 0
     else:
-        _, paid = positions_by_payment(schedule, account.payments, account.state.as_of, account.rule,
-                                       account.penalty_off)
-        owed = paid.penalty_accrued - paid.penalty_paid
-    return max(0, owed - account.penalty_waived)
+        _, allocated = positions_by_payment(schedule, account.payments, account.state.as_of, account.rule,
+                                            account.penalty_off)
+        accrued, paid = allocated.penalty_accrued, allocated.penalty_paid
+    owed = max(0, accrued - paid - account.penalty_waived) if account.state.dpd else 0
+    return owed, paid
 
 
 def salutation(name: str, locale: str, settings: Settings) -> str:

@@ -14,7 +14,7 @@ from sqlalchemy import Connection
 
 from collect_cli.config import Settings
 from collect_cli.domain.allocation import PENALTY_INTEREST_PRINCIPAL, SUM_RULE, Rule
-from collect_cli.domain.episodes import episode_start
+from collect_cli.domain.episodes import episode_start, episode_starts
 from collect_cli.domain.loan_events import standing
 from collect_cli.domain.loan_state import Installment, LoanState, state_from_paid, state_of
 from collect_cli.domain.penalty import capped_daily_rate
@@ -66,6 +66,34 @@ def episode_of(acc: Account, payments: list[tuple[date, int]], as_of: date | Non
     if acc.payments is None:
         return episode_start(schedule, payments, as_of)
     return episode_start(schedule, acc.payments, as_of, acc.rule, acc.penalty_off)
+
+
+def episodes_of(acc: Account, payments: list[tuple[date, int]], as_of: date | None = None) -> list[date]:
+    """The first day of each of the account's delinquencies up to `as_of` (its date), as
+    `episode_of` reads its payments."""
+    schedule = [p.installment for p in acc.state.positions]
+    as_of = as_of or acc.state.as_of
+    if acc.payments is None:
+        return episode_starts(schedule, payments, as_of)
+    return episode_starts(schedule, acc.payments, as_of, acc.rule, acc.penalty_off)
+
+
+def borrower_loan_counts(conn: Connection, as_of: date, borrower_ids: Sequence[str],
+                         settings: Settings) -> tuple[dict, dict]:
+    """Per borrower: loans open on `as_of` and, of those, late: set-based in the store for
+    the loans of sum-rule products, by the engine for those of by-payment products (a sum
+    cannot tell whether they are late)."""
+    if not settings.allocation.any_by_payment:
+        return q.borrower_loan_counts(conn, as_of, borrower_ids)
+    by_payment = settings.allocation.by_payment()
+    opened, behind = q.borrower_loan_counts(conn, as_of, borrower_ids, leave_out=by_payment)
+    ids = q.loans_of_borrowers(conn, borrower_ids, by_payment)
+    for first in range(0, len(ids), LATE_CHUNK):
+        for a in iter_accounts(conn, as_of=as_of, settings=settings, loan_ids=ids[first:first + LATE_CHUNK]):
+            if a.state.status == "open":
+                opened[a.borrower_id] += 1
+                behind[a.borrower_id] += a.state.dpd > 0
+    return opened, behind
 
 
 def rule_for(settings: Settings, product: str | None, annual_rate_ppm: int | None, disbursed_on: date) -> Rule:

@@ -38,8 +38,8 @@ from collect_cli.services.messages import (
     template_for,
 )
 from collect_cli.services.portfolio import Account, episode_of, iter_accounts
-from collect_cli.services.waivers import settle as settle_waivers
 from collect_cli.services.reports import history_since, segment_of
+from collect_cli.services.waivers import settle as settle_waivers
 from collect_cli.services.watchlist import watch_scores
 from collect_cli.store import queries as q
 from collect_cli.store.database import begin_snapshot

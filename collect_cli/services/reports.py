@@ -13,7 +13,6 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import Connection
 
 from collect_cli.config import Settings
-from collect_cli.domain.episodes import episode_starts
 from collect_cli.domain.policy import decide
 from collect_cli.domain.scoring import History, queue_score, queue_sort_key
 from collect_cli.domain.segments import CallRecord, segment
@@ -29,7 +28,7 @@ from collect_cli.services.contact_facts import (
     shared_unconfirmed,
     zone_of,
 )
-from collect_cli.services.portfolio import Account, iter_accounts
+from collect_cli.services.portfolio import Account, borrower_loan_counts, episodes_of, iter_accounts
 from collect_cli.store import queries as q
 
 
@@ -152,7 +151,7 @@ def work_queue(conn: Connection, *, as_of: date, settings: Settings, limit: int 
         promises = q.promises_of(conn, ids, known, as_of)
         history = q.contacts_of(conn, ids, history_since(as_of), known)
         recent = q.contacts_around(conn, borrower_ids, phones, now - timedelta(days=CALL_HISTORY_DAYS), known)
-        _, behind = q.borrower_loan_counts(conn, as_of, borrower_ids)  # late loans of every product
+        _, behind = borrower_loan_counts(conn, as_of, borrower_ids, settings)  # late loans of every product
         shared = shared_unconfirmed(conn, batch)
         scored = []
         for acc in batch:
@@ -211,7 +210,7 @@ def _queue_entry(acc: Account, settings: Settings, as_of: date, payments, promis
 
 def segment_of(acc: Account, *, as_of: date, payments, promises, contacts, zone: ZoneInfo) -> str:
     """The account's segment from its ledger, calls and settled promises (domain.segments)."""
-    starts = episode_starts([p.installment for p in acc.state.positions], payments, as_of)
+    starts = episodes_of(acc, payments, as_of)
     episode_from = starts[-1] if starts else as_of
     calls = [CallRecord(c.at.replace(tzinfo=UTC).astimezone(zone).date(), c.outcome)
              for c in contacts if c.channel == "call"]

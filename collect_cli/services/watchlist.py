@@ -17,6 +17,7 @@ from collect_cli.domain.timeline import snapshots
 from collect_cli.services.analyst import Chart, Column, Report, Section, add
 from collect_cli.services.analytics import engine_ledgers, fold_book, iter_book, ledger_of
 from collect_cli.services.contact_facts import end_of_day
+from collect_cli.services.portfolio import borrower_loan_counts
 from collect_cli.store import queries as q
 
 
@@ -109,7 +110,7 @@ def watch_scores(conn: Connection, accounts: list, as_of: date, settings: Settin
     ids = [a.loan_id for a in current]
     pays = q.payments_of(conn, ids, as_of)
     broken = broken_promises_by_loan(conn, as_of, settings, set(ids))
-    opened, behind = q.borrower_loan_counts(conn, as_of, sorted({a.borrower_id for a in current}))
+    opened, behind = borrower_loan_counts(conn, as_of, sorted({a.borrower_id for a in current}), settings)
     out = {}
     for a in current:
         score, _ = watch_score(ledger_of(a, pays[a.loan_id]), as_of.toordinal(), broken_promises=broken[a.loan_id],

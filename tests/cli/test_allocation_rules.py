@@ -194,3 +194,52 @@ def test_penalty_first_states_the_penalty_left_after_what_payments_paid(cli, tmp
     # 5.00 of principal overdue on 02-11 and 02-12: 0.005 a day, 0.01 in all (rounded once)
     assert "另计罚息0.01元" in preview.stdout, preview.stdout
     assert "逾期金额5.00元" in preview.stdout
+
+
+ATTACK_LOANS = ["loan_id,borrower_id,borrower_name,phone,principal,disbursed_on,annual_rate,product",
+                "X1,BX,王小明,13800000001,3000,2026-07-01,0.20,分期",
+                "X2,BX,王小明,13800000001,3000,2026-07-01,0.20,消费贷",
+                "X3,BY,李四,13800000003,4000,2026-07-01,0.20,分期"]
+ATTACK_SCHEDULE = ["loan_id,seq,due_on,principal_due,interest_due",
+                   "X1,1,2026-08-01,1000,50", "X1,2,2026-09-01,1000,50", "X1,3,2026-10-01,1000,50",
+                   "X2,1,2026-08-01,1000,50", "X2,2,2026-09-01,1000,50", "X2,3,2026-10-01,1000,50",
+                   "X3,1,2026-08-01,1000,50", "X3,2,2026-09-01,1000,50", "X3,3,2026-10-01,1000,50",
+                   "X3,4,2026-11-01,1000,50"]
+ATTACK_PAYMENTS = ["payment_id,loan_id,paid_on,amount", "X1-1,X1,2026-08-10,3050", "X3-1,X3,2026-09-01,1090"]
+
+
+def attack_book(cli, tmp_path):
+    """From an attack review: X1 (interest_first) is late only under its rule, on its second
+    delinquency; X3 (interest_first) has been late since 08-02 without a cure."""
+    for name, rows in (("loans", ATTACK_LOANS), ("inst", ATTACK_SCHEDULE), ("pay", ATTACK_PAYMENTS)):
+        (tmp_path / f"{name}.csv").write_text("\n".join(rows) + "\n", encoding="utf-8")
+    assert cli("import", "loans.csv", "inst.csv", "pay.csv").exit_code == 0
+    config(tmp_path, '[allocation]\nproducts = {"分期" = "interest_first"}\n')
+
+
+def test_the_queue_counts_a_borrowers_loans_late_under_their_rule_and_their_episodes(cli, tmp_path):
+    attack_book(cli, tmp_path)
+    r = cli("queue", "--as-of", "2026-09-10", "--now", "2026-09-10T10:00", "--all", "--limit", "0", "--format", "json")
+    assert r.exit_code == 0, r.output
+    rows = {row["loan_id"]: row for row in json.loads(r.stdout)}
+    # X1 and X2 are both late: each is the other's "other loan late"
+    for loan in ("X1", "X2"):
+        assert "1 other loan(s) late" in rows[loan]["why"], rows[loan]
+    # X1 was cured on 08-10 and is late again from 09-02: not a first-time delinquency
+    assert rows["X1"]["segment"] == "standard", rows["X1"]
+
+
+def test_escalation_sees_no_second_default_where_the_rule_saw_no_cure(cli, tmp_path):
+    attack_book(cli, tmp_path)
+    r = cli("escalations", "--as-of", "2026-10-05", "--format", "json")
+    assert r.exit_code == 0, r.output
+    assert "X3" not in {row["loan_id"] for row in json.loads(r.stdout)}, r.stdout
+
+
+def test_the_card_reconciles_a_payment_under_penalty_first(cli, tmp_path):
+    book(cli, tmp_path)
+    (loan,) = json.loads(cli("account", "P1", "--as-of", "2026-02-12", "--format", "json").stdout)["loans"]
+    schedule = json.loads(cli("account", "P1", "--as-of", "2026-02-12", "--format", "json").stdout)["schedule"]
+    # 1,000.00 paid: 5.00 to penalty, 995.00 to the installment; 0.01 of penalty owed since
+    assert (loan["penalty_paid"], loan["penalty_owed"], loan["credit"]) == ("5.00", "0.01", "0.00")
+    assert schedule[0]["paid"] == "995.00"

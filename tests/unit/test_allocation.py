@@ -25,6 +25,7 @@ from collect_cli.domain.allocation import (
     in_effect,
     positions_by_payment,
 )
+from collect_cli.domain.episodes import episode_start, episode_starts
 from collect_cli.domain.loan_state import loan_state, state_from_paid
 from collect_cli.domain.money import fmt, to_minor
 from collect_cli.domain.timeline import Ledger, first_past_due, snapshots
@@ -274,3 +275,23 @@ def test_a_by_payment_rule_refuses_reversal_rows():
     with pytest.raises(ValueError, match="in effect"):
         allocate_by_payment([(10, 100, 0)], [(5, 100), (8, -100)], 20, Rule(INTEREST_FIRST))
     assert allocate_by_payment([(10, 100, 0)], [(5, 100), (8, -100)], 20, SUM_RULE).principal == [0]
+
+
+@pytest.mark.parametrize("strategy", [PENALTY_INTEREST_PRINCIPAL, INTEREST_FIRST])
+def test_episodes_under_a_by_payment_rule_are_the_engines_days_past_due(strategy):
+    """Each delinquency starts on a day the engine first finds the loan late after a day it was not."""
+    rng = random.Random(f"episodes-{strategy}")
+    rule = Rule(strategy, Decimal("0.001"))
+    for _ in range(80):
+        installments, payments, as_of = random_loan(rng)
+        made = [(d, a) for d, a in payments if d <= as_of]
+        want, late = [], False
+        day = min(i.due_on for i in installments) - timedelta(days=1)
+        while day <= as_of:
+            now = loan_state(installments, made, day, rule=rule).dpd > 0
+            if now and not late:
+                want.append(day)
+            late = now
+            day += timedelta(days=1)
+        assert episode_starts(installments, made, as_of, rule) == want
+        assert episode_start(installments, made, as_of, rule) == (want[-1] if late else None)

@@ -149,12 +149,15 @@ def _per_loan(conn: Connection, table, loan_ids: Sequence[str], known_by=None, c
     return out
 
 
-def _of_products(column, products: tuple[frozenset[str], bool]):
+def _of_products(column, products: tuple[frozenset[str], bool], *, negate: bool = False):
     """`column` (a loan's product) is one of `products` = (names, all_but): those named, or
-    every product but those (a missing product included)."""
+    every product but those (a missing product included); with `negate`, it is not."""
     names, all_but = products
     named = column.in_(sorted(names)) if names else false()
-    return or_(~named, column.is_(None)) if all_but else named
+    unnamed = or_(~named, column.is_(None))
+    if negate:
+        return and_(named, column.is_not(None)) if all_but else unnamed
+    return unnamed if all_but else named
 
 
 def _in_part(stmt, table, part: tuple[str | None, str | None]):

@@ -690,10 +690,12 @@ def schedules_and_replaced(conn: Connection, loan_ids: Sequence[str]) -> tuple[d
     return current, replaced
 
 
-def borrower_loan_counts(conn: Connection, as_of: date, borrower_ids: Sequence[str]) -> tuple[dict, dict]:
+def borrower_loan_counts(conn: Connection, as_of: date, borrower_ids: Sequence[str],
+                         leave_out: tuple[frozenset[str], bool] | None = None) -> tuple[dict, dict]:
     """Per borrower: loans open on `as_of` (disbursed, not paid off, not settled or sold) and,
     of those, past due (paid less than what fell due before `as_of`, as in late_loan_ids); per
-    loan over the indexes."""
+    loan over the indexes. `leave_out`: the products (as `_of_products`) whose rule a sum
+    cannot judge (by-payment rules): their loans are not counted here."""
     opened: dict[str, int] = defaultdict(int)
     behind: dict[str, int] = defaultdict(int)
     if not borrower_ids:
@@ -709,13 +711,26 @@ def borrower_loan_counts(conn: Connection, as_of: date, borrower_ids: Sequence[s
     ended = select(loan_events.c.loan_id).where(loan_events.c.loan_id == loans.c.loan_id,
                                                 loan_events.c.event.in_(("settle", "transfer")),
                                                 loan_events.c.event_on <= as_of).exists()
-    rows = conn.execute(select(loans.c.borrower_id, paid, due_all, fell_due)
-                        .where(loans.c.borrower_id.in_(list(borrower_ids)), loans.c.disbursed_on <= as_of, ~ended))
+    stmt = (select(loans.c.borrower_id, paid, due_all, fell_due)
+            .where(loans.c.borrower_id.in_(list(borrower_ids)), loans.c.disbursed_on <= as_of, ~ended))
+    if leave_out is not None:
+        stmt = stmt.where(_of_products(loans.c.product, leave_out, negate=True))
+    rows = conn.execute(stmt)
     for borrower_id, p, total, due in rows:
         if p < total:
             opened[borrower_id] += 1
             behind[borrower_id] += p < due
     return opened, behind
+
+
+def loans_of_borrowers(conn: Connection, borrower_ids: Sequence[str], products: tuple[frozenset[str], bool]
+                       ) -> list[str]:
+    """The loans of these borrowers whose product is one of `products` (as `_of_products`)."""
+    if not borrower_ids:
+        return []
+    return list(conn.execute(select(loans.c.loan_id).where(loans.c.borrower_id.in_(list(borrower_ids)),
+                                                           _of_products(loans.c.product, products))
+                             .order_by(loans.c.loan_id)).scalars())
 
 
 def loan_zones(conn: Connection, loan_ids: Sequence[str]) -> dict[str, str | None]:

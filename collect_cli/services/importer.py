@@ -99,6 +99,10 @@ def import_files(*, engine: Engine, paths: list[Path], options: ImportOptions,
         if sniffed is not None:
             rejects = _RejectsWriter(targets[result.path], sniffed.encoding)
             _import_one(engine, result, sniffed, rejects, options, now, progress)
+    written = {r.kind for r, _ in prepared if r.batch_id is not None and (r.inserted or r.updated)}
+    if written:  # after the commits, outside them: statistics of what is now there
+        with engine.begin() as conn:
+            q.refresh_statistics(conn, written)
     return [r for r, _ in prepared]
 
 

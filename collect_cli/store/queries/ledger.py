@@ -73,6 +73,25 @@ def finish_batch(conn: Connection, batch_id: int, **fields) -> None:
     conn.execute(update(batches).where(batches.c.id == batch_id).values(**fields))
 
 
+# the tables an import of each kind writes (the batch rows too): what it leaves statistics stale on
+KIND_TABLES = {"loans": (loans, borrowers), "installments": (installments, history, schedule_changes),
+               "payments": (payments,), "reversals": (payments,), "loan_events": (loan_events,)}
+
+
+def refresh_statistics(conn: Connection, kinds: Iterable[str]) -> list[str]:
+    """ANALYZE the tables imports of these kinds wrote, on PostgreSQL, so that the next
+    queries are planned on the rows now there: its autovacuum may be off, or not have come
+    round yet, when the nightly run starts after a bulk import, and plans made on the
+    estimates of an empty table are nested loops over millions of rows. SQLite plans by
+    indexes and needs none. Returns the tables analyzed."""
+    if conn.dialect.name != "postgresql":
+        return []
+    names = sorted({t.name for k in kinds for t in (*KIND_TABLES.get(k, ()), batches)})
+    for name in names:
+        conn.exec_driver_sql(f'ANALYZE "{name}"')  # names of collect's own tables, not input
+    return names
+
+
 def known_loan_ids(conn: Connection, loan_ids: Iterable[str]) -> set[str]:
     ids = set(loan_ids)
     if not ids:

@@ -47,10 +47,10 @@ def account_card(conn: Connection, *, loan_id: str, as_of: date, settings: Setti
     # the figures are as of the date (payments after it are left out, like the engine does),
     # and the records are those made by the end of that day, each as it stood then (REC-4)
     known = end_of_day(as_of, settings.zone)
-    pays = q.payments_of(conn, ids, as_of)
+    paid = [p for p in q.payments_list(conn, ids) if p.paid_on <= as_of]
     return Card(
         as_of=as_of, loan_id=loan_id, accounts=accounts,
-        payments=[p for p in q.payments_list(conn, ids) if p.paid_on <= as_of],
+        payments=paid,
         # a transfer ahead is shown: the borrower must be told of it before (XFER-1)
         events=[(i, e) for i, es in q.events_of(conn, ids).items() for e in es
                 if e.event_on <= as_of or e.event == "transfer"],
@@ -63,7 +63,9 @@ def account_card(conn: Connection, *, loan_id: str, as_of: date, settings: Setti
         people=q.persons_of(conn, accounts[0].borrower_id, known),
         shared=_shared(conn, accounts[0]),
         name_problem=name_problem(accounts[0].borrower_name, settings.messaging.lexicon),
-        penalty={a.loan_id: penalty_position(a, pays[a.loan_id]) for a in accounts},
+        # from the card's own payment rows (a reversal negative), as penalty_for reads them
+        penalty={a.loan_id: penalty_position(a, [(p.paid_on, p.amount) for p in paid if p.loan_id == a.loan_id])
+                 for a in accounts},
     )
 
 

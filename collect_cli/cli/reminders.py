@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from typing import Annotated
 
 import typer
@@ -18,10 +19,16 @@ RUN_HELP = """Queue tonight's reminders and notices: the strategy per bucket, on
 through the compliance gates (holds, opt-outs, frequency caps, address, template lint,
 length). Safe to run twice, to miss a night, and to kill half-way.
 
-Exit codes: 0 done; 1 failure; 4 another run holds the lock (nothing done); 5 done, but a
-template failed lint and its step was suppressed.
+A big book is split by loan-id range: --workers N runs N processes on this host; --part I/N
+runs the I-th of N ranges, one host each (the first part to start fixes the ranges of the
+day for the others). Parts run side by side but not beside a whole run; re-running a part,
+or parts that overlap, queue nothing twice, and the frequency caps hold across them.
+
+Exit codes: 0 done; 1 failure; 2 bad option; 4 another run (or the same part) holds the
+lock (nothing done); 5 done, but a template failed lint and its step was suppressed.
 
 Example (cron, 02:00): collect run-reminders && collect send
+Example (two hosts):   collect run-reminders --part 1/2 --workers 2   (and --part 2/2 on the other)
 """
 
 
@@ -30,6 +37,9 @@ def run_command(
     as_of: AsOf = None,
     dry_run: Annotated[bool, typer.Option("--dry-run", help="Show what would be queued; write nothing.")] = False,
     now: Now = None,
+    part: Annotated[str, typer.Option("--part", metavar="I/N",
+                                      help="Only the I-th of N loan-id ranges (one host of N).")] = "1/1",
+    workers: Annotated[int, typer.Option("--workers", min=1, max=64, help="Processes on this host.")] = 1,
     fmt_: FormatOpt = Format.table,
 ) -> None:
     app = ctx.obj
@@ -39,7 +49,10 @@ def run_command(
     if day > today and not dry_run:
         raise typer.BadParameter(f"{day.isoformat()} is after today ({today.isoformat()}): messages state the "
                                  "figures of their day; use --dry-run to look ahead", param_hint="--as-of")
-    summary = run_reminders(engine=app.engine(), settings=app.settings, as_of=day, now=at, dry_run=dry_run)
+    number, parts = _part(part)
+    summary = run_reminders(engine=app.engine(), settings=app.settings, as_of=day, now=at, dry_run=dry_run,
+                            part=(number, parts), workers=workers)
+    lo, hi = summary.loans
     rows = []
     for step, c in summary.steps.items():
         rows.append({"step": step, "queued": c.queued, "suppressed": sum(c.suppressed.values()),
@@ -49,7 +62,8 @@ def run_command(
             render.error(f"template failed lint: {f}")
     total = {k: sum(r[k] for r in rows) for k in ("queued", "suppressed", "skipped")}
     if fmt_ is Format.json:
-        render.json_out({"as_of": day.isoformat(), "dry_run": dry_run, "accounts": summary.accounts,
+        render.json_out({"as_of": day.isoformat(), "dry_run": dry_run, "part": f"{number}/{parts}",
+                         "loans_from": lo, "loans_before": hi, "workers": workers, "accounts": summary.accounts,
                          "steps": rows, **total, "promises_settled": dict(summary.promises),
                          "exit_code": summary.exit_code})
     elif fmt_ is Format.csv:
@@ -66,11 +80,19 @@ def run_command(
               ", ".join(f"{k} {v}" for k, v in r["suppressed_by_rule"].items()), r["skipped"]] for r in rows),
             footer=["total", total["queued"], total["suppressed"], "", total["skipped"]],
         )
-    render.summary(f"run-reminders {day.isoformat()}: {summary.accounts:,} open loans, {total['queued']:,} queued, "
+    scope = "" if parts == 1 else f" part {number}/{parts} (loans {lo or 'first'} to {'before ' + hi if hi else 'last'})"
+    render.summary(f"run-reminders {day.isoformat()}{scope}: {summary.accounts:,} open loans, {total['queued']:,} queued, "
                    f"{total['suppressed']:,} suppressed, {total['skipped']:,} skipped"
                    + "".join(f", promises {k} {v}" for k, v in sorted(summary.promises.items()))
                    + (" (dry run)" if dry_run else ""), fmt_)
     raise typer.Exit(summary.exit_code)
+
+
+def _part(value: str) -> tuple[int, int]:
+    m = re.fullmatch(r"([0-9]{1,4})/([0-9]{1,4})", value.strip())
+    if not m or not 1 <= int(m[1]) <= int(m[2]) <= 1000:
+        raise typer.BadParameter(f"{value!r}: I/N, with 1 <= I <= N <= 1000 (e.g. 1/2)", param_hint="--part")
+    return int(m[1]), int(m[2])
 
 
 Reason = Annotated[str, typer.Option("--reason", help=f"One of: {', '.join(HOLD_REASONS)}.")]

@@ -62,8 +62,7 @@ class BookLoan:
     ledger: Ledger
 
 
-Part = tuple[str | None, str | None]  # loans with lo <= loan_id < hi; None: no bound
-WHOLE: Part = (None, None)
+Part, WHOLE = q.Part, q.WHOLE  # a loan-id range: lo <= loan_id < hi
 PARALLEL_MIN = 20_000  # loans: below this one process is faster than starting others
 
 
@@ -184,8 +183,7 @@ def fold_book(conn: Connection, work: Callable, args: tuple, merge: Callable):
         snapshot = export_snapshot(reader)
         if workers < 2 or total < PARALLEL_MIN:
             return work(reader, *args, part=WHOLE)
-        bounds = q.loan_ids_at(reader, [total * i // workers for i in range(1, workers)])
-        parts = list(zip([None, *bounds], [*bounds, None], strict=True))
+        parts = q.cut_into(reader, workers)
         url = conn.engine.url.render_as_string(hide_password=False)
         # fork: the workers start at once, without importing everything again; each opens its
         # own connections and never touches the parent's

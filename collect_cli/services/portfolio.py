@@ -117,8 +117,10 @@ LATE_CHUNK = 5000  # loan ids per IN list: under every backend's parameter limit
 
 
 def iter_accounts(conn: Connection, *, as_of: date, settings: Settings, product: str | None = None,
-                  loan_ids: Sequence[str] | None = None, late_only: bool = False) -> Iterator[Account]:
-    """Each loan disbursed by `as_of`, in loan_id order, with its state as of `as_of`;
+                  loan_ids: Sequence[str] | None = None, late_only: bool = False,
+                  part: q.Part = q.WHOLE) -> Iterator[Account]:
+    """Each loan disbursed by `as_of` (of the loan-id range `part`), in loan_id order, with its
+    state as of `as_of`;
     with `late_only`, only the loans past due (DPD > 0) and still this lender's to collect
     (not transferred), chosen by the database.
 
@@ -134,7 +136,7 @@ def iter_accounts(conn: Connection, *, as_of: date, settings: Settings, product:
             penalty_first = frozenset(p for p in settings.penalty.products
                                       if settings.allocation.strategy_of(p) == PENALTY_INTEREST_PRINCIPAL)
             ids.update(q.due_loan_ids(conn, as_of, by_payment, penalty_first))
-        ids = sorted(ids)
+        ids = sorted(i for i in ids if q.within(part, i))
         if loan_ids is not None:
             asked = set(loan_ids)
             ids = [i for i in ids if i in asked]
@@ -143,7 +145,7 @@ def iter_accounts(conn: Connection, *, as_of: date, settings: Settings, product:
                                   loan_ids=ids[first:first + LATE_CHUNK])
             yield from (a for a in chunk if a.state.dpd > 0 and a.state.status == "open")
         return
-    schedules = _schedules(q.stream_installments(conn, as_of, product=product, loan_ids=loan_ids))
+    schedules = _schedules(q.stream_installments(conn, as_of, product=product, loan_ids=loan_ids, part=part))
     pending = next(schedules, None)
     # plans and dated schedule changes are few (each a person's or the core system's
     # decision): plans made by `as_of` floor the classification; changes that take effect
@@ -153,10 +155,10 @@ def iter_accounts(conn: Connection, *, as_of: date, settings: Settings, product:
     events = q.events_of(conn, loan_ids)  # few: the core system's write-offs, transfers, pauses
     penalty_off = q.penalty_waivers(conn, as_of, loan_ids)  # few: a collector granted each
     # the payments themselves, in a third stream, for the products whose rule needs them
-    pays = _grouped(q.stream_payments_in_effect(conn, as_of, by_payment, product=product, loan_ids=loan_ids)
-                    if by_payment else ())
+    pays = _grouped(q.stream_payments_in_effect(conn, as_of, by_payment, product=product, loan_ids=loan_ids,
+                                                part=part) if by_payment else ())
     next_pays = next(pays, None)
-    for loan in q.stream_loans(conn, as_of, product=product, loan_ids=loan_ids):
+    for loan in q.stream_loans(conn, as_of, product=product, loan_ids=loan_ids, part=part):
         schedule: list[Installment] = []
         if pending is not None and pending[0] == loan.loan_id:
             schedule = pending[1]

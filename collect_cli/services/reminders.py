@@ -5,13 +5,23 @@ due in this episode (domain.strategy), then the gates of reminders.md in order, 
 recorded with its rule id. Loans are handled in batches, each batch one transaction; the
 unique (loan, step, episode) key makes a re-run after a crash, or a concurrent run, queue
 nothing twice.
+
+A big book's run is split by loan-id range: `part` (i, n) takes the i-th of n ranges (one
+host of n), whose cuts the first part of the day to start records for the others; `workers`
+forks processes on this host, each taking a range of the part. Runs side by side lock the
+borrowers and numbers of a batch before counting what they were sent (q.lock_keys), so the
+caps hold across them.
 """
 
 from __future__ import annotations
 
 from collections import Counter
+from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
+from contextlib import ExitStack
 from dataclasses import dataclass, field
 from datetime import date, datetime
+from multiprocessing import get_context
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import Connection, Engine
@@ -22,7 +32,7 @@ from collect_cli.domain.money import fmt
 from collect_cli.domain.policy import decide as policy_decide
 from collect_cli.domain.promises import evaluate, holds_reminders
 from collect_cli.domain.strategy import Decision, Step, decide, qualifies
-from collect_cli.errors import UsageError
+from collect_cli.errors import CollectError, UsageError
 from collect_cli.messaging.lint import PER_MESSAGE, Finding
 from collect_cli.messaging.templates import (
     LOCALES,
@@ -42,7 +52,7 @@ from collect_cli.services.reports import history_since, segment_of
 from collect_cli.services.waivers import settle as settle_waivers
 from collect_cli.services.watchlist import watch_scores
 from collect_cli.store import queries as q
-from collect_cli.store.database import begin_snapshot
+from collect_cli.store.database import export_snapshot, open_engine, share_snapshot
 from collect_cli.store.locks import run_lock
 
 BATCH = 500
@@ -65,6 +75,16 @@ class RunSummary:
     lint: dict[str, list[Finding]]  # template path -> findings, for templates the strategy uses
     accounts: int = 0  # open loans looked at
     promises: Counter = field(default_factory=Counter)  # promises settled tonight, by verdict
+    loans: q.Part = q.WHOLE  # the loan-id range the run covered
+
+    def add(self, other: RunSummary) -> None:
+        """Count in what a worker on another range of the run found."""
+        self.accounts += other.accounts
+        for name, c in other.steps.items():
+            mine = self.steps[name]
+            mine.queued += c.queued
+            mine.skipped += c.skipped
+            mine.suppressed.update(c.suppressed)
 
     @property
     def lint_suppressed(self) -> bool:
@@ -77,9 +97,18 @@ class RunSummary:
         return EXIT_LINT if self.lint_suppressed else 0
 
 
-def run_reminders(*, engine: Engine, settings: Settings, as_of: date, now: datetime,
-                  dry_run: bool = False) -> RunSummary:
-    """Queue what the strategy asks for on `as_of`. `now` (naive UTC) sets send_after."""
+def run_reminders(*, engine: Engine, settings: Settings, as_of: date, now: datetime, dry_run: bool = False,
+                  part: tuple[int, int] = (1, 1), workers: int = 1) -> RunSummary:
+    """Queue what the strategy asks for on `as_of`. `now` (naive UTC) sets send_after.
+    `part` (i, n): only the i-th of the day's n loan-id ranges; `workers`: processes."""
+    number, parts = part
+    if not 1 <= number <= parts:
+        raise UsageError(f"--part {number}/{parts}: the part is a number from 1 to {parts}")
+    if workers < 1:
+        raise UsageError(f"--workers {workers}: at least 1")
+    if dry_run and workers > 1:  # a dry run counts what earlier batches planned in memory (WHEN-5)
+        raise UsageError("--dry-run runs in one process: its workers could not see what the others "
+                         "would have queued; leave out --workers")
     templates = TemplateSet(settings.messaging.template_dirs)
     chosen = _templates_of(settings.checked_strategy(), templates)
     # each template as its step sends it: what it must say follows from the step's purpose
@@ -89,10 +118,14 @@ def run_reminders(*, engine: Engine, settings: Settings, as_of: date, now: datet
                          {path: findings for (_, path), findings in lint.items()})
     job = _Job(settings, as_of, now, chosen, lint, summary, dry_run)
     if dry_run:
-        job.run(engine)
-    else:
+        job.run_part(engine, part, workers)
+    elif parts == 1:
         with run_lock(engine, "run-reminders"):
-            job.run(engine)
+            job.run_part(engine, part, workers)
+    else:  # parts run side by side, but not beside a whole run, nor twice the same
+        with run_lock(engine, "run-reminders", shared=True), \
+                run_lock(engine, f"run-reminders-part-{number}-of-{parts}"):
+            job.run_part(engine, part, workers)
     return summary
 
 
@@ -127,14 +160,70 @@ class _Job:
         self.by_segment = any(step.segment for step in settings.strategy)
         self.by_watch = any(step.min_watch_score for step in settings.strategy)
 
-    def run(self, engine: Engine) -> None:
-        with engine.connect() as read, engine.connect() as write:
-            self._settle_promises(write)
-            # the ledger is read as of one moment, so a file imported meanwhile is either
-            # wholly in every message of the run or in none
-            begin_snapshot(read)
+    def run_part(self, engine: Engine, part: tuple[int, int], workers: int) -> None:
+        """Settle the promises and waivers of the part's loans, then queue its messages, in
+        this process or in `workers` forked ones, each over a range of the part."""
+        self.summary.loans = loans = self._range_of(engine, *part)
+        with engine.connect() as write:
+            self._settle_promises(write, loans)
+        ranges = [loans]
+        if workers > 1:
+            with engine.connect() as conn:
+                ranges = q.cut_into(conn, workers, loans)
+        # the ledger is read as of one moment, so a file imported meanwhile is either wholly
+        # in every message of the run or in none
+        if len(ranges) == 1:
+            with engine.connect() as read:
+                share_snapshot(read, None)
+                self.run(engine, loans, read)
+            return
+        engine.dispose()  # no SQLite connection may cross a fork
+        with ExitStack() as stack:
+            snapshot = None  # SQLite: each worker takes its own
+            if engine.dialect.name == "postgresql":  # every worker reads the state this one exported
+                snapshot = export_snapshot(stack.enter_context(engine.connect()))
+            url = engine.url.render_as_string(hide_password=False)
+            try:  # fork: the workers start at once, with this job (settings, templates) as it is
+                with ProcessPoolExecutor(len(ranges), mp_context=get_context("fork")) as pool:
+                    done = list(pool.map(self._run_in_process, [(url, snapshot, r) for r in ranges]))
+            except BrokenProcessPool:
+                raise CollectError("a worker of the nightly run died (out of memory?); what the others "
+                                   "queued stands: run it again to finish") from None
+        for found in done:
+            self.summary.add(found)
+
+    def _range_of(self, engine: Engine, number: int, parts: int) -> q.Part:
+        """The loan-id range of part `number` of `parts`: the day's recorded cuts, or cuts made
+        now and recorded (a dry run records nothing)."""
+        if parts == 1:
+            return q.WHOLE
+        with engine.connect() as conn, conn.begin():
+            q.lock_keys(conn, ["run-parts"])  # the parts starting together cut the book once
+            ranges = q.run_parts_of(conn, self.as_of, parts)
+            if not ranges:
+                ranges = q.cut_into(conn, parts)
+                if not self.dry_run:
+                    q.record_run_parts(conn, self.as_of, ranges)
+        return ranges[number - 1]
+
+    def _run_in_process(self, job) -> RunSummary:
+        url, snapshot, loans = job
+        self.summary = RunSummary(self.as_of, self.dry_run, {name: StepCounts() for name in self.summary.steps},
+                                  self.summary.lint)
+        engine = open_engine(url)
+        try:
+            with engine.connect() as read:
+                share_snapshot(read, snapshot)
+                self.run(engine, loans, read)
+        finally:
+            engine.dispose()
+        return self.summary
+
+    def run(self, engine: Engine, loans: q.Part, read: Connection) -> None:
+        """Queue the messages of the loans in the range, read from `read` (a snapshot)."""
+        with engine.connect() as write:
             batch: list[Account] = []
-            for acc in iter_accounts(read, as_of=self.as_of, settings=self.settings):
+            for acc in iter_accounts(read, as_of=self.as_of, settings=self.settings, part=loans):
                 if acc.state.status == "closed":  # a transferred loan may still owe its transfer notice
                     continue
                 self.summary.accounts += acc.state.status == "open"
@@ -145,11 +234,14 @@ class _Job:
                     batch = []
             self._batch(read, write, batch)
 
-    def _settle_promises(self, conn: Connection) -> None:
-        """Promises whose date + grace has passed: kept, partly kept or broken, from the ledger;
-        and the conditional waivers."""
+    def _settle_promises(self, conn: Connection, loans: q.Part) -> None:
+        """The part's promises whose date + grace has passed: kept, partly kept or broken, from
+        the ledger; and its conditional waivers. Parts whose ranges overlap settle one after
+        the other, so nothing is settled twice."""
         with conn.begin() as trans:
-            due = [p for p in q.open_promises(conn) if not holds_reminders(p.due_on, p.grace_days, self.as_of)]
+            q.lock_keys(conn, ["settle"])
+            due = [p for p in q.open_promises(conn) if q.within(loans, p.loan_id)
+                   and not holds_reminders(p.due_on, p.grace_days, self.as_of)]
             pays = q.payments_of(conn, sorted({p.loan_id for p in due}), self.as_of, reversed_out=True)
             settled, audit = [], []
             for p in due:
@@ -166,7 +258,7 @@ class _Job:
             q.add_audit(conn, audit)
             # conditional waivers: in effect from the day the rest was paid, or lapsed (before
             # the messages, so that they state the debt as it is with them)
-            settle_waivers(conn, self.as_of, self.now, self.settings)
+            settle_waivers(conn, self.as_of, self.now, self.settings, part=loans)
             if self.dry_run:
                 trans.rollback()
 
@@ -178,6 +270,8 @@ class _Job:
         loan_ids = [a.loan_id for a in batch]
         trans = conn.begin()
         try:
+            # before anything is counted: another run beside this one may message the same people
+            q.lock_keys(conn, [k for a in batch for k in (a.borrower_id, a.phone, a.email) if k])
             pays = q.payments_of(ledger, loan_ids, self.as_of)
             existing = q.messages_of(conn, loan_ids)
             records = BatchRecords(conn, batch, on=self.as_of, now=self.now, settings=self.settings, payments=pays,

@@ -144,11 +144,12 @@ def _apply(conn: Connection, waiver_id: int, acc: Account, component: str, amoun
 
 
 def settle(conn: Connection, as_of: date, now: datetime, settings: Settings,
-           only: list[int] | None = None) -> dict[int, date | None]:
-    """Conditional waivers: in effect from the day the rest was paid, if that is by their date
-    and by `as_of`; lapsed once their date has passed without it. {waiver id: day in effect}"""
+           only: list[int] | None = None, part: q.Part = q.WHOLE) -> dict[int, date | None]:
+    """Conditional waivers (of the loans of `part`): in effect from the day the rest was paid,
+    if that is by their date and by `as_of`; lapsed once their date has passed without it.
+    {waiver id: day in effect}"""
     out: dict[int, date | None] = {}
-    pending = [w for w in q.pending_waivers(conn) if only is None or w.id in only]
+    pending = [w for w in q.pending_waivers(conn) if (only is None or w.id in only) and q.within(part, w.loan_id)]
     for w in pending:
         pays = q.payments_of(conn, [w.loan_id], min(as_of, w.if_paid_by), reversed_out=True)[w.loan_id]
         # waivers granted after it and in effect take their part off the rest too

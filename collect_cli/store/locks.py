@@ -1,4 +1,6 @@
 """A run lock per job, so a second `run-reminders` or `send` at the same time does nothing.
+A shared lock lets holders of the same shared lock run together but not with the holder
+of the exclusive one (the parts of a nightly run, against a whole run).
 
 SQLite: an advisory lock (flock) on a file beside the database, released by the kernel when
 the process ends, even by SIGKILL. PostgreSQL: a session advisory lock, released when the
@@ -25,17 +27,20 @@ class LockHeld(CollectError):
 
 
 @contextmanager
-def run_lock(engine: Engine, name: str) -> Iterator[None]:
+def run_lock(engine: Engine, name: str, *, shared: bool = False) -> Iterator[None]:
     if engine.dialect.name == "postgresql":
         key = zlib.crc32(f"collect:{name}".encode())
+        take, release = ((text("SELECT pg_try_advisory_lock_shared(:k)"), text("SELECT pg_advisory_unlock_shared(:k)"))
+                         if shared else
+                         (text("SELECT pg_try_advisory_lock(:k)"), text("SELECT pg_advisory_unlock(:k)")))
         with engine.connect() as conn:
-            if not conn.execute(text("SELECT pg_try_advisory_lock(:k)"), {"k": key}).scalar():
+            if not conn.execute(take, {"k": key}).scalar():
                 raise LockHeld(f"another `{name}` is running on this database; nothing done")
             conn.commit()
             try:
                 yield
             finally:
-                conn.execute(text("SELECT pg_advisory_unlock(:k)"), {"k": key})
+                conn.execute(release, {"k": key})
                 conn.commit()
         return
     database = engine.url.database
@@ -48,7 +53,7 @@ def run_lock(engine: Engine, name: str) -> Iterator[None]:
         raise CollectError(f"cannot open the run lock {path}: {exc.strerror}") from None
     try:
         try:
-            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            fcntl.flock(fd, (fcntl.LOCK_SH if shared else fcntl.LOCK_EX) | fcntl.LOCK_NB)
         except BlockingIOError:
             raise LockHeld(f"another `{name}` is running on this database ({path}); nothing done") from None
         yield

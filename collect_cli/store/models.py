@@ -487,3 +487,18 @@ class Plan(Base):
     agent: Mapped[str] = mapped_column(String(64))
     at: Mapped[datetime] = mapped_column(DateTime)  # UTC
     recorded_at: Mapped[datetime] = recorded_at()
+
+
+class RunPart(Base):
+    """Where the nightly run of a day is cut into `parts` loan-id ranges (`run-reminders
+    --part i/n`): the first part to start fixes the cuts, and every other part of that day
+    reads them, so that loans imported between the hosts' starts fall in exactly one range
+    (cuts recomputed later could leave a gap or an overlap between ranges)."""
+
+    __tablename__ = "run_parts"
+    as_of: Mapped[date] = mapped_column(Date, primary_key=True)
+    parts: Mapped[int] = mapped_column(Integer, primary_key=True)
+    part: Mapped[int] = mapped_column(Integer, primary_key=True)  # 1..parts
+    first_loan: Mapped[str | None] = mapped_column(Key)  # lo <= loan_id; None: from the first
+    end_loan: Mapped[str | None] = mapped_column(Key)  # loan_id < hi; None: to the last
+    recorded_at: Mapped[datetime] = recorded_at()

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator
 from datetime import date
 from itertools import chain
 
@@ -76,12 +76,6 @@ def reversals_of(conn: Connection, part: tuple[str | None, str | None] = (None, 
 
 def count_loans(conn: Connection) -> int:
     return conn.execute(select(func.count()).select_from(loans)).scalar_one()
-
-
-def loan_ids_at(conn: Connection, positions: Sequence[int]) -> list[str]:
-    """The loan ids at these positions in loan_id order: where to cut the book into parts."""
-    return [conn.execute(select(loans.c.loan_id).order_by(loans.c.loan_id).offset(n).limit(1)).scalar_one()
-            for n in positions]
 
 
 def _raw_stream(conn: Connection, stmt, size: int = 10_000) -> Iterator[tuple]:

@@ -42,6 +42,7 @@ from collect_cli.store.models import (
     Payment,
     Plan,
     Promise,
+    RunPart,
     ScheduleChange,
     StoreFact,
     Waiver,
@@ -72,6 +73,10 @@ bureau_records = BureauRecord.__table__
 schedule_changes = ScheduleChange.__table__
 waivers = Waiver.__table__
 waiver_outcomes = WaiverOutcome.__table__
+run_parts = RunPart.__table__
+
+Part = tuple[str | None, str | None]  # the loans with lo <= loan_id < hi; None: no bound
+WHOLE: Part = (None, None)
 
 
 def entered_by(table, known_by):
@@ -160,7 +165,13 @@ def _of_products(column, products: tuple[frozenset[str], bool], *, negate: bool 
     return unnamed if all_but else named
 
 
-def _in_part(stmt, table, part: tuple[str | None, str | None]):
+def within(part: Part, loan_id: str) -> bool:
+    """Whether the loan is in the range `part`, as _in_part selects it."""
+    lo, hi = part
+    return (lo is None or lo <= loan_id) and (hi is None or loan_id < hi)
+
+
+def _in_part(stmt, table, part: Part):
     """Only the rows of loans with lo <= loan_id < hi, in the database's own order."""
     lo, hi = part
     if lo is not None:

@@ -14,6 +14,8 @@ from sqlalchemy import Connection, Row, and_, func, insert, literal, or_, select
 from collect_cli.domain.loan_events import LoanEvent, overlap, pauses_of
 from collect_cli.domain.money import fmt
 from collect_cli.store.queries.base import (
+    WHOLE,
+    Part,
     _existing,
     _in,
     _in_part,
@@ -391,7 +393,7 @@ def events_of(conn: Connection, loan_ids: Sequence[str] | None = None) -> dict[s
 
 
 def stream_loans(conn: Connection, as_of: date, *, product: str | None = None,
-                 loan_ids: Sequence[str] | None = None) -> Iterator[Row]:
+                 loan_ids: Sequence[str] | None = None, part: Part = WHOLE) -> Iterator[Row]:
     """Loans disbursed by `as_of`, with borrower and the sum paid up to `as_of`, by loan_id."""
     # correlated, over the (loan_id, paid_on) index: as fast as one aggregate for the whole
     # book, and much faster for a chunk of loans (an aggregate would read every payment)
@@ -407,7 +409,7 @@ def stream_loans(conn: Connection, as_of: date, *, product: str | None = None,
             borrowers.c.address, borrowers.c.locale, borrowers.c.timezone, paid.label("paid"),
         )
         .join(borrowers, borrowers.c.borrower_id == loans.c.borrower_id)
-        .where(_loan_filter(as_of, product, loan_ids))
+        .where(_loan_filter(as_of, product, loan_ids, part))
         .order_by(loans.c.loan_id)
     )
     # options on the statement: on the connection they would stay on for its later statements
@@ -415,13 +417,13 @@ def stream_loans(conn: Connection, as_of: date, *, product: str | None = None,
 
 
 def stream_installments(conn: Connection, as_of: date, *, product: str | None = None,
-                        loan_ids: Sequence[str] | None = None) -> Iterator[Row]:
+                        loan_ids: Sequence[str] | None = None, part: Part = WHOLE) -> Iterator[Row]:
     """The schedules of the same loans as `stream_loans`, in the same loan order."""
     stmt = (
         select(installments.c.loan_id, installments.c.seq, installments.c.due_on,
                installments.c.principal_due, installments.c.interest_due, installments.c.fee_due)
         .join(loans, loans.c.loan_id == installments.c.loan_id)
-        .where(_loan_filter(as_of, product, loan_ids))
+        .where(_loan_filter(as_of, product, loan_ids, part, installments))
         .order_by(installments.c.loan_id, installments.c.due_on, installments.c.seq)
     )
     # options on the statement: on the connection they would stay on for its later statements
@@ -429,14 +431,14 @@ def stream_installments(conn: Connection, as_of: date, *, product: str | None = 
 
 
 def stream_payments_in_effect(conn: Connection, as_of: date, products: tuple[frozenset[str], bool], *,
-                              product: str | None = None, loan_ids: Sequence[str] | None = None
-                              ) -> Iterator[tuple[str, date, int]]:
+                              product: str | None = None, loan_ids: Sequence[str] | None = None,
+                              part: Part = WHOLE) -> Iterator[tuple[str, date, int]]:
     """(loan_id, paid_on, amount) of the payments in effect on `as_of` (made by then, not
     reversed by then; no reversal rows) of the same loans as `stream_loans` whose product is
     one of `products` (domain/allocation.py's by-payment rules), in loan and day order."""
     stmt = _in_effect(select(payments.c.loan_id, payments.c.paid_on, payments.c.amount), as_of)
     stmt = (stmt.join(loans, loans.c.loan_id == payments.c.loan_id)
-            .where(_loan_filter(as_of, product, loan_ids), _of_products(loans.c.product, products))
+            .where(_loan_filter(as_of, product, loan_ids, part, payments), _of_products(loans.c.product, products))
             .order_by(payments.c.loan_id, payments.c.paid_on))  # the (loan_id, paid_on) index's order
     if loan_ids is not None:  # on the payments too, so that their index serves a chunk
         stmt = stmt.where(payments.c.loan_id.in_(list(loan_ids)))
@@ -479,12 +481,21 @@ def products(conn: Connection) -> list[str]:
                              .order_by(loans.c.product)).scalars())
 
 
-def _loan_filter(as_of: date, product: str | None, loan_ids: Sequence[str] | None):
+def _loan_filter(as_of: date, product: str | None, loan_ids: Sequence[str] | None, part: Part = WHOLE,
+                 table=loans):
+    """The loans disbursed by `as_of` (of the product, of the ids, of the part); the part is
+    also put on `table`'s loan_id, so that the index of the table streamed serves the range."""
     conds = [loans.c.disbursed_on <= as_of]
     if product:
         conds.append(loans.c.product == product)
     if loan_ids is not None:
         conds.append(loans.c.loan_id.in_(list(loan_ids)))
+    lo, hi = part
+    for t in (loans,) if table is loans else (loans, table):
+        if lo is not None:
+            conds.append(t.c.loan_id >= lo)
+        if hi is not None:
+            conds.append(t.c.loan_id < hi)
     return and_(*conds)
 
 

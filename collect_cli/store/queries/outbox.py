@@ -2,18 +2,24 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import zlib
+from collections.abc import Iterable, Sequence
+from datetime import date
 
-from sqlalchemy import Connection, Row, func, or_, select
+from sqlalchemy import ARRAY, Connection, Row, Text, bindparam, func, or_, select, text
 
 from collect_cli.store.models import VERSIONED
 from collect_cli.store.queries.base import (
+    WHOLE,
+    Part,
     _insert_many,
     _update_many,
     _upsert,
     entered_by,
     events,
+    loans,
     outbox,
+    run_parts,
     versions,
 )
 
@@ -147,3 +153,57 @@ def due_messages(conn: Connection, now, *, channel: str | None, limit: int | Non
     if limit:
         stmt = stmt.limit(limit)
     return conn.execute(stmt).all()
+
+
+# --- runs side by side (run-reminders --part / --workers) ------------------------------------
+
+LOCK_CLASS = zlib.crc32(b"collect:contact") & 0x7FFFFFFF  # the first key of two-key advisory locks
+
+
+def lock_keys(conn: Connection, keys: Iterable[str]) -> None:
+    """Hold these keys (borrowers, numbers, addresses) until the transaction ends, so that two
+    runs side by side never both count a borrower's messages before either writes its own:
+    the caps and the outbox key are then judged on what the other has committed. PostgreSQL:
+    transaction advisory locks, taken in one order (no two runs wait on each other in a
+    cycle). SQLite: the database's write lock, taken now (BEGIN IMMEDIATE), before anything
+    is read; the connection's transaction must not have begun on the server yet."""
+    if conn.dialect.name != "postgresql":
+        conn.exec_driver_sql("BEGIN IMMEDIATE")
+        return
+    keys = sorted(set(keys))
+    if keys:
+        conn.execute(text("SELECT count(pg_advisory_xact_lock(:cls, h)) FROM "
+                          "(SELECT DISTINCT hashtext(k) AS h FROM unnest(:keys) AS k ORDER BY h) AS hashed")
+                     .bindparams(bindparam("keys", type_=ARRAY(Text))), {"cls": LOCK_CLASS, "keys": keys})
+
+
+def run_parts_of(conn: Connection, as_of: date, parts: int) -> list[Part]:
+    """The loan-id ranges the day's run was cut into, part 1 first; [] before any part started."""
+    return [(r.first_loan, r.end_loan) for r in conn.execute(
+        select(run_parts.c.first_loan, run_parts.c.end_loan)
+        .where(run_parts.c.as_of == as_of, run_parts.c.parts == parts).order_by(run_parts.c.part))]
+
+
+def record_run_parts(conn: Connection, as_of: date, ranges: Sequence[Part]) -> None:
+    """Record the day's cuts unless a part that started first recorded its own."""
+    conn.execute(_upsert(conn, run_parts).on_conflict_do_nothing(index_elements=["as_of", "parts", "part"]),
+                 [{"as_of": as_of, "parts": len(ranges), "part": n, "first_loan": lo, "end_loan": hi}
+                  for n, (lo, hi) in enumerate(ranges, 1)])
+
+
+def cut_into(conn: Connection, n: int, part: Part = WHOLE) -> list[Part]:
+    """The loan-id range `part` cut into n consecutive ranges of about as many loans each,
+    covering it whole: the first starts where `part` starts, the last ends where it ends."""
+    lo, hi = part
+    ids = select(loans.c.loan_id)
+    if lo is not None:
+        ids = ids.where(loans.c.loan_id >= lo)
+    if hi is not None:
+        ids = ids.where(loans.c.loan_id < hi)
+    total = conn.execute(select(func.count()).select_from(ids.subquery())).scalar_one()
+    if not total:  # nothing to cut: the first takes the range, the others nothing ("" <= id < "")
+        return [part, *[("", "")] * (n - 1)]
+    # the id at each cut's position (fewer loans than parts: some ranges are empty)
+    cuts = [conn.execute(ids.order_by(loans.c.loan_id).offset(total * k // n).limit(1)).scalar_one()
+            for k in range(1, n)]
+    return list(zip([lo, *cuts], [*cuts, hi], strict=True))

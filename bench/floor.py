@@ -73,12 +73,13 @@ def read_postgresql(url: str, as_of: date) -> dict[str, list[np.ndarray]]:
         for name, (_, ncols) in QUERIES.items():
             ids, nums, rest = [], [[] for _ in range(ncols - 1)], b""
             with cur.copy(f"COPY ({_sql(name, 'postgresql', as_of)}) TO STDOUT") as copy:
-                block = []
+                block, size = [], 0
                 for data in copy:
                     block.append(bytes(data))
-                    if sum(map(len, block)) > 32 << 20:
+                    size += len(data)
+                    if size > 32 << 20:  # parse 32 MB at a time: memory stays flat
                         rest = _parse(rest + b"".join(block), ncols, ids, nums)
-                        block = []
+                        block, size = [], 0
                 rest = _parse(rest + b"".join(block), ncols, ids, nums, last=True)
             out[name] = [_cat(ids, "S1"), *(_cat(n, np.int64) for n in nums)]
     return out

@@ -126,6 +126,9 @@ def run_reminders(*, engine: Engine, settings: Settings, as_of: date, now: datet
         with run_lock(engine, "run-reminders", shared=True), \
                 run_lock(engine, f"run-reminders-part-{number}-of-{parts}"):
             job.run_part(engine, part, workers)
+    if not dry_run:  # `send` and the queue read the outbox next: plan them on the rows now there
+        with engine.begin() as conn:
+            q.refresh_statistics(conn, ["outbox"])
     return summary
 
 

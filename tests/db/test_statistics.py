@@ -44,3 +44,22 @@ def test_an_import_leaves_the_tables_it_wrote_analyzed(pg, tmp_path):
     engine.dispose()
     assert estimates == {"loans": n, "borrowers": n, "installments": 2 * n, "payments": n, "import_batches": 3}
     assert f"rows={n} " in plan, plan
+
+
+def test_the_nightly_run_leaves_the_outbox_analyzed(pg, tmp_path):
+    """`send` runs right after `run-reminders`, on an outbox the run just filled."""
+    from datetime import date
+
+    from collect_cli.services.demo import generate_portfolio
+
+    files = generate_portfolio(tmp_path / "demo", loans=300, seed=5, as_of=date(2026, 11, 20))
+    cli = Cli(pg)
+    assert cli("import", *map(str, files.paths)).exit_code == 0
+    r = cli("run-reminders", "--as-of", "2026-11-20", "--now", "2026-11-20T02:00", "--format", "json")
+    assert r.exit_code == 0, r.output
+    engine = open_engine(pg)
+    with engine.connect() as conn:
+        rows = conn.execute(text("SELECT count(*) FROM outbox")).scalar()
+        estimate = conn.execute(text("SELECT reltuples FROM pg_class WHERE relname = 'outbox'")).scalar()
+    engine.dispose()
+    assert rows > 0 and estimate == rows

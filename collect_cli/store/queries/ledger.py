@@ -25,13 +25,16 @@ from collect_cli.store.queries.base import (
     _update_many,
     batches,
     borrowers,
+    events,
     history,
     installments,
     loan_events,
     loans,
+    outbox,
     payments,
     plans,
     schedule_changes,
+    versions,
 )
 
 BORROWER_FIELDS = ("name", "phone", "email", "address", "locale", "timezone")
@@ -75,9 +78,11 @@ def finish_batch(conn: Connection, batch_id: int, **fields) -> None:
     conn.execute(update(batches).where(batches.c.id == batch_id).values(**fields))
 
 
-# the tables an import of each kind writes (the batch rows too): what it leaves statistics stale on
+# the tables an import of each kind writes (the batch rows too), and the nightly run ("outbox"):
+# what a bulk write leaves statistics stale on
 KIND_TABLES = {"loans": (loans, borrowers), "installments": (installments, history, schedule_changes),
-               "payments": (payments,), "reversals": (payments,), "loan_events": (loan_events,)}
+               "payments": (payments,), "reversals": (payments,), "loan_events": (loan_events,),
+               "outbox": (outbox, events, versions)}
 
 
 def refresh_statistics(conn: Connection, kinds: Iterable[str]) -> list[str]:

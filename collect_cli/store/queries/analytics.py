@@ -9,6 +9,8 @@ from itertools import chain
 from sqlalchemy import Connection, Integer, Row, cast, func, literal_column, select
 
 from collect_cli.store.queries.base import (
+    WHOLE,
+    Part,
     _in_part,
     contacts,
     entered_by,
@@ -76,6 +78,20 @@ def reversals_of(conn: Connection, part: tuple[str | None, str | None] = (None, 
 
 def count_loans(conn: Connection) -> int:
     return conn.execute(select(func.count()).select_from(loans)).scalar_one()
+
+
+def cut_into(conn: Connection, n: int, part: Part = WHOLE) -> list[Part]:
+    """The loan-id range `part` cut into n consecutive ranges of about as many loans each,
+    covering it whole: the first starts where `part` starts, the last ends where it ends."""
+    lo, hi = part
+    ids = _in_part(select(loans.c.loan_id), loans, part)
+    total = conn.execute(select(func.count()).select_from(ids.subquery())).scalar_one()
+    if not total:  # nothing to cut: the first takes the range, the others nothing ("" <= id < "")
+        return [part, *[("", "")] * (n - 1)]
+    # the id at each cut's position (fewer loans than parts: some ranges are empty)
+    cuts = [conn.execute(ids.order_by(loans.c.loan_id).offset(total * k // n).limit(1)).scalar_one()
+            for k in range(1, n)]
+    return list(zip([lo, *cuts], [*cuts, hi], strict=True))
 
 
 def _raw_stream(conn: Connection, stmt, size: int = 10_000) -> Iterator[tuple]:

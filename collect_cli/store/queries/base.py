@@ -171,11 +171,12 @@ def within(part: Part, loan_id: str) -> bool:
     return (lo is None or lo <= loan_id) and (hi is None or loan_id < hi)
 
 
+def _in_range(column, part: Part) -> list:
+    """The conditions lo <= column < hi of the range (none for an open end)."""
+    lo, hi = part
+    return [*([column >= lo] if lo is not None else []), *([column < hi] if hi is not None else [])]
+
+
 def _in_part(stmt, table, part: Part):
     """Only the rows of loans with lo <= loan_id < hi, in the database's own order."""
-    lo, hi = part
-    if lo is not None:
-        stmt = stmt.where(table.c.loan_id >= lo)
-    if hi is not None:
-        stmt = stmt.where(table.c.loan_id < hi)
-    return stmt
+    return stmt.where(*_in_range(table.c.loan_id, part))

@@ -19,6 +19,7 @@ from collect_cli.store.queries.base import (
     _existing,
     _in,
     _in_part,
+    _in_range,
     _insert_many,
     _of_products,
     _per_loan,
@@ -495,12 +496,8 @@ def _loan_filter(as_of: date, product: str | None, loan_ids: Sequence[str] | Non
         conds.append(loans.c.product == product)
     if loan_ids is not None:
         conds.append(loans.c.loan_id.in_(list(loan_ids)))
-    lo, hi = part
     for t in (loans,) if table is loans else (loans, table):
-        if lo is not None:
-            conds.append(t.c.loan_id >= lo)
-        if hi is not None:
-            conds.append(t.c.loan_id < hi)
+        conds += _in_range(t.c.loan_id, part)
     return and_(*conds)
 
 

@@ -10,14 +10,12 @@ from sqlalchemy import ARRAY, Connection, Row, Text, bindparam, func, or_, selec
 
 from collect_cli.store.models import VERSIONED
 from collect_cli.store.queries.base import (
-    WHOLE,
     Part,
     _insert_many,
     _update_many,
     _upsert,
     entered_by,
     events,
-    loans,
     outbox,
     run_parts,
     versions,
@@ -189,21 +187,3 @@ def record_run_parts(conn: Connection, as_of: date, ranges: Sequence[Part]) -> N
     conn.execute(_upsert(conn, run_parts).on_conflict_do_nothing(index_elements=["as_of", "parts", "part"]),
                  [{"as_of": as_of, "parts": len(ranges), "part": n, "first_loan": lo, "end_loan": hi}
                   for n, (lo, hi) in enumerate(ranges, 1)])
-
-
-def cut_into(conn: Connection, n: int, part: Part = WHOLE) -> list[Part]:
-    """The loan-id range `part` cut into n consecutive ranges of about as many loans each,
-    covering it whole: the first starts where `part` starts, the last ends where it ends."""
-    lo, hi = part
-    ids = select(loans.c.loan_id)
-    if lo is not None:
-        ids = ids.where(loans.c.loan_id >= lo)
-    if hi is not None:
-        ids = ids.where(loans.c.loan_id < hi)
-    total = conn.execute(select(func.count()).select_from(ids.subquery())).scalar_one()
-    if not total:  # nothing to cut: the first takes the range, the others nothing ("" <= id < "")
-        return [part, *[("", "")] * (n - 1)]
-    # the id at each cut's position (fewer loans than parts: some ranges are empty)
-    cuts = [conn.execute(ids.order_by(loans.c.loan_id).offset(total * k // n).limit(1)).scalar_one()
-            for k in range(1, n)]
-    return list(zip([lo, *cuts], [*cuts, hi], strict=True))

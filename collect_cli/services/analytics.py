@@ -12,13 +12,10 @@ from __future__ import annotations
 
 import os
 from collections.abc import Callable, Iterator, Sequence
-from concurrent.futures import ProcessPoolExecutor
-from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass
 from datetime import date, timedelta
-from functools import reduce
+from functools import partial, reduce
 from itertools import groupby
-from multiprocessing import get_context
 from operator import itemgetter
 
 from sqlalchemy import Connection
@@ -28,10 +25,10 @@ from collect_cli.domain.allocation import SUM_RULE
 from collect_cli.domain.buckets import bucket_for, classify
 from collect_cli.domain.loan_events import NO_EVENTS, Standing, paused_days, standing
 from collect_cli.domain.timeline import Ledger, Snapshot, snapshots
-from collect_cli.errors import CollectError
+from collect_cli.services.forks import in_forks
 from collect_cli.services.portfolio import iter_accounts, rule_for
 from collect_cli.store import queries as q
-from collect_cli.store.database import export_snapshot, open_engine, share_snapshot
+from collect_cli.store.database import export_snapshot
 
 
 @dataclass(frozen=True, slots=True)
@@ -184,16 +181,9 @@ def fold_book(conn: Connection, work: Callable, args: tuple, merge: Callable):
         if workers < 2 or total < PARALLEL_MIN:
             return work(reader, *args, part=WHOLE)
         parts = q.cut_into(reader, workers)
-        url = conn.engine.url.render_as_string(hide_password=False)
-        # fork: the workers start at once, without importing everything again; each opens its
-        # own connections and never touches the parent's
-        try:
-            with ProcessPoolExecutor(len(parts), mp_context=get_context("fork")) as pool:
-                jobs = [(url, snapshot, work, args, p) for p in parts]
-                partials = list(pool.map(_work_in_process, jobs))
-        except BrokenProcessPool:
-            raise CollectError("a process of the parallel replay died (out of memory?); nothing was written: "
-                               "run the report again") from None
+        partials = in_forks(conn.engine, snapshot, partial(_work_on_part, work, args), parts,
+                            "a process of the parallel replay died (out of memory?); nothing was written: "
+                            "run the report again")
     return reduce(merge, partials)
 
 
@@ -205,12 +195,5 @@ def cores() -> int:
         return os.cpu_count() or 1
 
 
-def _work_in_process(job):
-    url, snapshot, work, args, part = job
-    engine = open_engine(url)
-    try:
-        with engine.connect() as conn:
-            share_snapshot(conn, snapshot)
-            return work(conn, *args, part=part)
-    finally:
-        engine.dispose()
+def _work_on_part(work: Callable, args: tuple, conn: Connection, part: Part):
+    return work(conn, *args, part=part)

@@ -16,12 +16,9 @@ caps hold across them.
 from __future__ import annotations
 
 from collections import Counter
-from concurrent.futures import ProcessPoolExecutor
-from concurrent.futures.process import BrokenProcessPool
 from contextlib import ExitStack
 from dataclasses import dataclass, field
 from datetime import date, datetime
-from multiprocessing import get_context
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import Connection, Engine
@@ -32,7 +29,7 @@ from collect_cli.domain.money import fmt
 from collect_cli.domain.policy import decide as policy_decide
 from collect_cli.domain.promises import evaluate, holds_reminders
 from collect_cli.domain.strategy import Decision, Step, decide, qualifies
-from collect_cli.errors import CollectError, UsageError
+from collect_cli.errors import UsageError
 from collect_cli.messaging.lint import PER_MESSAGE, Finding
 from collect_cli.messaging.templates import (
     LOCALES,
@@ -41,6 +38,7 @@ from collect_cli.messaging.templates import (
     TemplateSource,
 )
 from collect_cli.services.contact_facts import BatchRecords, PlannedSms, local_day
+from collect_cli.services.forks import in_forks
 from collect_cli.services.messages import (
     compose,
     lint_findings,
@@ -52,7 +50,7 @@ from collect_cli.services.reports import history_since, segment_of
 from collect_cli.services.waivers import settle as settle_waivers
 from collect_cli.services.watchlist import watch_scores
 from collect_cli.store import queries as q
-from collect_cli.store.database import export_snapshot, open_engine, share_snapshot
+from collect_cli.store.database import export_snapshot, share_snapshot
 from collect_cli.store.locks import run_lock
 
 BATCH = 500
@@ -185,13 +183,9 @@ class _Job:
             snapshot = None  # SQLite: each worker takes its own
             if engine.dialect.name == "postgresql":  # every worker reads the state this one exported
                 snapshot = export_snapshot(stack.enter_context(engine.connect()))
-            url = engine.url.render_as_string(hide_password=False)
-            try:  # fork: the workers start at once, with this job (settings, templates) as it is
-                with ProcessPoolExecutor(len(ranges), mp_context=get_context("fork")) as pool:
-                    done = list(pool.map(self._run_in_process, [(url, snapshot, r) for r in ranges]))
-            except BrokenProcessPool:
-                raise CollectError("a worker of the nightly run died (out of memory?); what the others "
-                                   "queued stands: run it again to finish") from None
+            done = in_forks(engine, snapshot, self._run_range, ranges,
+                            "a worker of the nightly run died (out of memory?); what the others queued "
+                            "stands: run it again to finish")
         for found in done:
             self.summary.add(found)
 
@@ -209,17 +203,11 @@ class _Job:
                     q.record_run_parts(conn, self.as_of, ranges)
         return ranges[number - 1]
 
-    def _run_in_process(self, job) -> RunSummary:
-        url, snapshot, loans = job
+    def _run_range(self, read: Connection, loans: q.Part) -> RunSummary:
+        """In a worker: the messages of its range, counted afresh (the parent adds them up)."""
         self.summary = RunSummary(self.as_of, self.dry_run, {name: StepCounts() for name in self.summary.steps},
                                   self.summary.lint)
-        engine = open_engine(url)
-        try:
-            with engine.connect() as read:
-                share_snapshot(read, snapshot)
-                self.run(engine, loans, read)
-        finally:
-            engine.dispose()
+        self.run(read.engine, loans, read)
         return self.summary
 
     def run(self, engine: Engine, loans: q.Part, read: Connection) -> None:

@@ -27,32 +27,28 @@ import numpy as np
 
 JULIAN_TO_ORDINAL = 1721424.5  # julianday(d) - this = d.toordinal()
 
-QUERIES = {  # (name, columns: id is text, the rest integers), in loan order as the indexes give it
-    "loans": ("SELECT loan_id, {day(disbursed_on)} FROM loans ORDER BY loan_id", 2),
-    "installments": ("SELECT loan_id, {day(due_on)}, principal_due, interest_due + fee_due FROM installments "
-                     "ORDER BY loan_id, seq", 4),
-    "payments": ("SELECT loan_id, {day(paid_on)}, amount FROM payments WHERE paid_on <= '{as_of}' "
-                 "ORDER BY loan_id, paid_on", 3),
-}
+def queries(backend: str, as_of: date) -> dict[str, tuple[str, int]]:
+    """name -> (SQL, columns: the loan id as text, the rest integers), each in loan order as
+    its table's index gives it; dates as day numbers (date.toordinal()), computed by the database."""
+    def day(column: str) -> str:
+        if backend == "sqlite":
+            return f"CAST(julianday({column}) - {JULIAN_TO_ORDINAL} AS INTEGER)"
+        return f"({column} - DATE '0001-01-01' + 1)"
 
-
-def _sql(name: str, backend: str, as_of: date) -> str:
-    sql, _ = QUERIES[name]
-    day = ("CAST(julianday({}) - 1721424.5 AS INTEGER)" if backend == "sqlite"
-           else "({} - DATE '0001-01-01' + 1)")
-    out = sql.replace("{as_of}", as_of.isoformat())
-    while "{day(" in out:
-        start = out.index("{day(")
-        end = out.index(")}", start)
-        out = out[:start] + day.format(out[start + 5:end]) + out[end + 2:]
-    return out
+    return {
+        "loans": (f"SELECT loan_id, {day('disbursed_on')} FROM loans ORDER BY loan_id", 2),
+        "installments": (f"SELECT loan_id, {day('due_on')}, principal_due, interest_due + fee_due "
+                         "FROM installments ORDER BY loan_id, seq", 4),
+        "payments": (f"SELECT loan_id, {day('paid_on')}, amount FROM payments "
+                     f"WHERE paid_on <= '{as_of.isoformat()}' ORDER BY loan_id, paid_on", 3),
+    }
 
 
 def read_sqlite(path: str, as_of: date) -> dict[str, list[np.ndarray]]:
     con = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
     out = {}
-    for name, (_, ncols) in QUERIES.items():
-        cur = con.execute(_sql(name, "sqlite", as_of))
+    for name, (sql, ncols) in queries("sqlite", as_of).items():
+        cur = con.execute(sql)
         ids, nums = [], [[] for _ in range(ncols - 1)]
         while rows := cur.fetchmany(200_000):
             cols = list(zip(*rows, strict=True))
@@ -70,9 +66,9 @@ def read_postgresql(url: str, as_of: date) -> dict[str, list[np.ndarray]]:
     out = {}
     with psycopg.connect(url) as con, con.cursor() as cur:
         cur.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ")
-        for name, (_, ncols) in QUERIES.items():
+        for name, (sql, ncols) in queries("postgresql", as_of).items():
             ids, nums, rest = [], [[] for _ in range(ncols - 1)], b""
-            with cur.copy(f"COPY ({_sql(name, 'postgresql', as_of)}) TO STDOUT") as copy:
+            with cur.copy(f"COPY ({sql}) TO STDOUT") as copy:
                 block, size = [], 0
                 for data in copy:
                     block.append(bytes(data))

@@ -1,16 +1,21 @@
 """The benchmark: collect against the raw floor, on generated books, on SQLite and PostgreSQL.
 
     python bench/bench.py --loans 100000 --loans 1000000 [--pg postgresql://postgres@127.0.0.1:5432/test]
+    python bench/bench.py --loans 10000000 --pg URL --backends postgresql   # the big book, PostgreSQL only
 
 For each size it generates the demo book once (deterministic: seed 20261120, as of
-2026-11-20), then measures, each in a fresh process, wall time and peak memory (RSS):
+2026-11-20; streamed, so memory does not grow with the book), then measures, each in a
+fresh process, wall time and peak memory (RSS):
   (a) the raw floor: the loans, schedules and payments parsed with the csv module and
       inserted with plain sqlite3.executemany, no validation, into equivalent tables:
       collect's own, made by its migrations (so the ratio measures what collect adds:
-      validation and its upsert logic);
-  (b) collect import (the reversals and loan events too); (c) collect run-reminders; (d) collect report buckets and report rolls
-      over a month; (e) collect queue;
-and writes a Markdown table with the machine it ran on to BENCHMARKS.md (--out).
+      validation and its upsert logic); SQLite only;
+  (b) collect import (the reversals and loan events too); (c) collect run-reminders;
+  (d) collect send (the file spool); (e) collect report buckets, then the report's floor
+      (bench/floor.py: a bulk read of the columns and a vectorised DPD, held to collect's
+      figures loan by loan), and report rolls over a month; (f) collect queue;
+and writes a Markdown table with the machine it ran on to --out, rewritten after every step
+(a long run that is stopped keeps what it measured).
 """
 
 from __future__ import annotations
@@ -41,14 +46,14 @@ TARGETS = {  # SQLite, 100,000 loans (issue 6)
 }
 
 
-def timed(argv: list[str], env: dict | None = None) -> tuple[float, int, str]:
+def timed(argv: list[str], env: dict | None = None, cwd: Path | None = None) -> tuple[float, int, str]:
     """Wall seconds, peak RSS (KB) of the command's process tree, and its stdout."""
     wrapper = ("import resource, subprocess, sys, time; t = time.perf_counter(); "
                "p = subprocess.run(sys.argv[1:], stdout=subprocess.PIPE, text=True); "
                "w = time.perf_counter() - t; sys.stderr.write(p.stdout); "
                "print(w, resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss, p.returncode)")
     # the books are replayed on the day they were exported: --now, allowed as in the tests
-    p = subprocess.run([sys.executable, "-c", wrapper, *argv], capture_output=True, text=True,
+    p = subprocess.run([sys.executable, "-c", wrapper, *argv], capture_output=True, text=True, cwd=cwd,
                        env={**os.environ, "COLLECT_ALLOW_CLOCK": "1", **(env or {})})
     wall, rss, code = p.stdout.split()
     if code not in ("0", "3"):  # 3: some rows rejected (none are, in the demo book)
@@ -124,14 +129,21 @@ def machine() -> str:
             f"{platform.python_version()}, SQLite {sqlite3.sqlite_version}")
 
 
-def run(sizes: list[int], pg: str | None, work: Path, out: Path) -> None:
+def run(sizes: list[int], pg: str | None, backends: list[str], workers: int, work: Path, out: Path) -> None:
     collect = [sys.executable, "-m", "collect_cli"]
+    floor_py = Path(__file__).resolve().parent / "floor.py"
     lines = [f"# Benchmarks\n\nMachine: {machine()}. Run on {date.today().isoformat()} with "
              f"`python bench/bench.py {' '.join(f'--loans {n}' for n in sizes)}"
-             f"{' --pg …' if pg else ''}`; each step in a fresh process, books as of {AS_OF}.\n",
+             f"{' --pg …' if pg else ''} --backends {','.join(backends)} --workers {workers}`; each step in a fresh process, "
+             f"books as of {AS_OF}.\n",
              "| backend | loans | ledger rows | step | wall | rows/s | peak RSS | target (SQLite, 100k) |",
              "|---|---|---|---|---|---|---|---|"]
     peaks: dict[tuple[str, str], dict[int, int]] = {}  # (backend, step) -> {loans: peak RSS MB}
+
+    def row(*cells) -> None:  # one table row, and the file rewritten: a stopped run keeps its rows
+        lines.append("| " + " | ".join(str(c) for c in cells) + " |")
+        out.write_text("\n".join(lines) + "\n", encoding="utf-8")
+
     for n in sizes:
         folder = work / f"book-{n}"
         if not (folder / "loan_events.csv").exists():  # (a book of before issue 14 has no events)
@@ -139,46 +151,65 @@ def run(sizes: list[int], pg: str | None, work: Path, out: Path) -> None:
             timed([*collect, "demo", "generate", str(folder), "--loans", str(n), "--seed", SEED, "--as-of", AS_OF])
         files = ("loans.csv", "installments.csv", "payments.csv", "reversals.csv", "loan_events.csv")
         rows = sum(sum(1 for _ in open(folder / f, "rb")) - 1 for f in files)
-        floor_db = work / f"floor-{n}.db"
-        for stale in work.glob(f"floor-{n}.db*"):
-            stale.unlink()
-        wall, rss, _ = timed([sys.executable, __file__, "--floor", str(folder), str(floor_db)])
-        floor_rate = rows / wall
-        lines.append(f"| sqlite | {n:,} | {rows:,} | (a) raw floor: csv + executemany into collect's tables | {wall:.1f} s | "
-                     f"{floor_rate:,.0f} | {rss // 1024} MB | |")
-        backends = [("sqlite", str(work / f"collect-{n}.db"))] + ([("postgresql", pg)] if pg else [])
-        for backend, db in backends:
+        floor_rate = None
+        if "sqlite" in backends:
+            floor_db = work / f"floor-{n}.db"
+            for stale in work.glob(f"floor-{n}.db*"):
+                stale.unlink()
+            wall, rss, _ = timed([sys.executable, __file__, "--floor", str(folder), str(floor_db)])
+            floor_db.unlink()
+            floor_rate = rows / wall
+            row("sqlite", f"{n:,}", f"{rows:,}", "(a) raw floor: csv + executemany into collect's tables",
+                f"{wall:.1f} s", f"{floor_rate:,.0f}", f"{rss // 1024} MB", "")
+        for backend in backends:
             if backend == "sqlite":
+                db = str(work / f"collect-{n}.db")
                 for stale in work.glob(f"collect-{n}.db*"):
                     stale.unlink()
             else:
-                db = _fresh_pg(db)
+                db = _fresh_pg(pg)
+            spool = work / f"spool-{backend}-{n}"
+            subprocess.run(["rm", "-rf", str(spool)], check=True)
+            spool.mkdir()
             steps = [
-                ("import", ["import", *(str(folder / f) for f in files)]),
-                ("run-reminders", ["run-reminders", "--as-of", AS_OF, "--now", f"{AS_OF}T02:00"]),
-                ("report buckets", ["report", "buckets", "--as-of", AS_OF]),
-                ("report rolls", ["report", "rolls", "--from", "2026-10-20", "--to", AS_OF]),
-                ("queue", ["queue", "--as-of", AS_OF, "--limit", "20"]),
+                ("import", [*collect, "--db", db, "import", *(str(folder / f) for f in files)]),
+                ("run-reminders", [*collect, "--db", db, "run-reminders", "--as-of", AS_OF, "--now", f"{AS_OF}T02:00",
+                                   "--workers", str(workers)]),
+                ("send", [*collect, "--db", db, "send", "--now", f"{AS_OF}T10:00"]),
+                ("report buckets", [*collect, "--db", db, "report", "buckets", "--as-of", AS_OF]),
+                ("report floor", [sys.executable, str(floor_py), db, "--as-of", AS_OF, "--check"]),
+                ("report rolls", [*collect, "--db", db, "report", "rolls", "--from", "2026-10-20", "--to", AS_OF]),
+                ("queue", [*collect, "--db", db, "queue", "--as-of", AS_OF, "--limit", "20"]),
             ]
-            for name, args in steps:
+            for name, argv in steps:
                 print(f"bench: {backend} {n:,} {name}", file=sys.stderr)
-                wall, rss, _ = timed([*collect, "--db", db, *args, "--format", "json"])
+                if argv[0:2] == collect:
+                    argv = [*argv, "--format", "json"]
+                wall, rss, output = timed(argv, cwd=spool)  # send's file spool is ./outbox
                 rate = ""
                 if name == "import":  # the floor is SQLite's: the ratio only means something there
                     rate = f"{rows / wall:,.0f}" + (f" (floor ÷ this: {floor_rate / (rows / wall):.2f})"
-                                                   if backend == "sqlite" else "")
+                                                   if backend == "sqlite" and floor_rate else "")
+                elif name == "report floor":  # its own read + compute; the check against collect is not timed
+                    got = json.loads(output.strip().splitlines()[-1])
+                    wall = got["read_s"] + got["compute_s"]
+                    rate = (f"read {got['read_s']:.1f} s + numpy {got['compute_s']:.1f} s; "
+                            f"{got['loans_differing']} loans differ from collect's")
+                elif name == "send":
+                    rate = f"{sum(1 for _ in (spool / 'outbox').rglob('*') if _.is_file()):,} files"
                 target = TARGETS.get(name, "") if backend == "sqlite" and n == 100_000 else ""
-                lines.append(f"| {backend} | {n:,} | {rows:,} | {name} | {wall:.1f} s | {rate} | {rss // 1024} MB | "
-                             f"{target} |")
+                row(backend, f"{n:,}", f"{rows:,}", name, f"{wall:.1f} s", rate, f"{rss // 1024} MB", target)
                 peaks.setdefault((backend, name), {})[n] = rss // 1024
+            subprocess.run(["rm", "-rf", str(spool)], check=True)
     if len(sizes) > 1:  # the memory target: under 500 MB and not growing with the book
-        lines += ["\nPeak memory (RSS) by book size:\n",
-                  "| backend | step | " + " | ".join(f"{n:,} loans" for n in sizes) + " |",
-                  "|---|---|" + "---|" * len(sizes)]
-        lines += [f"| {backend} | {name} | " + " | ".join(f"{by_size.get(n, '')} MB" for n in sizes) + " |"
-                  for (backend, name), by_size in peaks.items()]
+        lines.extend(["\nPeak memory (RSS) by book size:\n",
+                      "| backend | step | " + " | ".join(f"{n:,} loans" for n in sizes) + " |",
+                      "|---|---|" + "---|" * len(sizes)])
+        lines.extend(f"| {backend} | {name} | " + " | ".join(f"{by_size.get(n, '')} MB" for n in sizes) + " |"
+                     for (backend, name), by_size in peaks.items())
     lines.append("\nThe floor inserts into collect's own tables (made by its migrations: same keys, indexes "
-                 "and foreign keys), so the ratio is what validating and upserting every row costs. Peak RSS "
+                 "and foreign keys), so the ratio is what validating and upserting every row costs. The report "
+                 "floor's time is its read and its numpy computation, without the check against collect. Peak RSS "
                  "is the largest process of the step (the import's reading process and the parallel report "
                  "workers each hold about as much as the main process). Time on shared machines varies by "
                  "up to a fifth between runs.\n")
@@ -206,13 +237,19 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--loans", type=int, action="append", help="book size (repeatable); default 100000")
     ap.add_argument("--pg", help="a PostgreSQL server to measure too: its database collect_bench is (re)created")
+    ap.add_argument("--backends", default=None,
+                    help="comma-separated, of sqlite and postgresql; default sqlite, and postgresql with --pg")
+    ap.add_argument("--workers", type=int, default=1, help="run-reminders --workers (default 1)")
     ap.add_argument("--work", type=Path, default=Path(tempfile.gettempdir()) / "collect-bench",
                     help="where books and databases go (books are kept and reused)")
     ap.add_argument("--out", type=Path, default=Path(__file__).resolve().parent.parent / "BENCHMARKS.md")
     a = ap.parse_args()
+    backends = a.backends.split(",") if a.backends else ["sqlite"] + (["postgresql"] if a.pg else [])
+    if not set(backends) <= {"sqlite", "postgresql"} or ("postgresql" in backends and not a.pg):
+        ap.error("--backends: sqlite and/or postgresql (postgresql needs --pg)")
     a.work.mkdir(parents=True, exist_ok=True)
     started = time.perf_counter()
-    run(a.loans or [100_000], a.pg, a.work, a.out)
+    run(a.loans or [100_000], a.pg, backends, a.workers, a.work, a.out)
     print(f"bench: {time.perf_counter() - started:.0f} s in all", file=sys.stderr)
 
 

@@ -64,7 +64,7 @@ def read_postgresql(url: str, as_of: date) -> dict[str, list[np.ndarray]]:
     import psycopg
 
     out = {}
-    with psycopg.connect(url) as con, con.cursor() as cur:
+    with psycopg.connect(url.replace("postgresql+psycopg://", "postgresql://", 1)) as con, con.cursor() as cur:
         cur.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ")
         for name, (sql, ncols) in queries("postgresql", as_of).items():
             ids, nums, rest = [], [[] for _ in range(ncols - 1)], b""

@@ -134,8 +134,8 @@ def run(sizes: list[int], pg: str | None, backends: list[str], workers: int, wor
     floor_py = Path(__file__).resolve().parent / "floor.py"
     lines = [f"# Benchmarks\n\nMachine: {machine()}. Run on {date.today().isoformat()} with "
              f"`python bench/bench.py {' '.join(f'--loans {n}' for n in sizes)}"
-             f"{' --pg …' if pg else ''} --backends {','.join(backends)} --workers {workers}`; each step in a fresh process, "
-             f"books as of {AS_OF}.\n",
+             f"{' --pg …' if pg else ''} --backends {','.join(backends)} --workers {workers}`; "
+             f"each step in a fresh process, books as of {AS_OF}.\n",
              "| backend | loans | ledger rows | step | wall | rows/s | peak RSS | target (SQLite, 100k) |",
              "|---|---|---|---|---|---|---|---|"]
     peaks: dict[tuple[str, str], dict[int, int]] = {}  # (backend, step) -> {loans: peak RSS MB}

@@ -18,8 +18,7 @@ from collect_cli.cli import render
 from collect_cli.cli.options import COMMAND_WORDS
 from collect_cli.config import Settings, load_settings
 from collect_cli.errors import CollectError, UsageError
-from collect_cli.store import queries as q
-from collect_cli.store.database import display_url, open_engine
+from collect_cli.services import stores
 
 ALLOW_CLOCK = "COLLECT_ALLOW_CLOCK"  # =1: --now on any store (tests)
 
@@ -56,7 +55,7 @@ class App:
     def engine(self, create: bool = False) -> Engine:
         """The store; `create`: make it when there is none (import, db upgrade, demo --import)."""
         if self._engine is None:
-            self._engine = open_engine(self.settings.db, create)
+            self._engine = stores.open_store(self.settings.db, create)
         return self._engine
 
     def today(self) -> date:
@@ -82,8 +81,7 @@ class App:
         """--show-pii: who asked, when and by which command goes in the audit, before the
         command prints anything (a pipe cut by `| head` cannot skip it)."""
         with self.engine().begin() as conn:
-            q.add_audit(conn, [{"at": self.utcnow(), "agent": self.operator(), "action": "show-pii",
-                                "loan_id": None, "detail": self.command_line}])
+            stores.audit(conn, at=self.utcnow(), agent=self.operator(), action="show-pii", detail=self.command_line)
 
     def pretend_clock(self, value: str) -> None:
         """--now: allowed on a demo store, or where COLLECT_ALLOW_CLOCK=1 (tests), with a
@@ -91,14 +89,14 @@ class App:
         if self._pretending:
             return
         with self.engine().begin() as conn:
-            demo = q.store_fact(conn, "demo") is not None
+            demo = stores.is_demo(conn)
             if not demo and os.environ.get(ALLOW_CLOCK) != "1":
                 raise UsageError(f"--now {value}: a pretend clock is for demo stores (`collect db init --demo`, "
                                  f"`collect demo generate --import`) or with {ALLOW_CLOCK}=1; this store runs on "
                                  "the real clock. A contact logged after it happened takes --at TIME")
             why = "demo store" if demo else f"{ALLOW_CLOCK}=1"
-            q.add_audit(conn, [{"at": self.utcnow(), "agent": self.operator(), "action": "clock", "loan_id": None,
-                                "detail": f"--now {value} ({why}): {self.command_line}"}])
+            stores.audit(conn, at=self.utcnow(), agent=self.operator(), action="clock",
+                         detail=f"--now {value} ({why}): {self.command_line}")
         self._pretending = True
         render.note(f"warning: --now {value} pretends the clock ({why}); every record keeps the real time "
                     "it is written")
@@ -109,7 +107,7 @@ class App:
 
     @property
     def db_display(self) -> str:
-        return display_url(self.settings.db)
+        return stores.display_url(self.settings.db)
 
 
 app = typer.Typer(

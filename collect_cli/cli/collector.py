@@ -13,8 +13,8 @@ from collect_cli.cli.options import AsOf, FormatOpt, Now, ShowPii, as_of_date, d
 from collect_cli.cli.render import Format
 from collect_cli.domain.money import fmt
 from collect_cli.domain.pii import free_text
-from collect_cli.errors import UsageError
 from collect_cli.ledger.values import parse_date, parse_money
+from collect_cli.services import listings
 from collect_cli.services.contact_facts import day_start, end_of_day
 from collect_cli.services.contacts import (
     CHANNELS,
@@ -22,7 +22,6 @@ from collect_cli.services.contacts import (
     THIRD_PARTY_SCRIPT,
     log_contact,
 )
-from collect_cli.store import queries as q
 
 Agent = Annotated[str | None, typer.Option("--agent", envvar="COLLECT_AGENT", show_envvar=True,
                                            help="Who acts (default: the login name).")]
@@ -147,7 +146,8 @@ def promises_command(
     app_ = ctx.obj
     day = as_of_date(as_of, app_.today())
     with app_.engine().connect() as conn:
-        rows = q.list_promises(conn, status=status, loan_id=loan, known_by=end_of_day(day, app_.settings.zone), on=day)
+        rows = listings.promises(conn, status=status, loan_id=loan, known_by=end_of_day(day, app_.settings.zone),
+                                 on=day)
     records = [{"id": r.id, "loan_id": r.loan_id, "made_on": r.made_on.isoformat(), "amount": fmt(r.amount),
                 "due_on": r.due_on.isoformat(), "grace_days": r.grace_days, "status": r.status,
                 "paid": fmt(r.paid), "evaluated_on": r.evaluated_on.isoformat() if r.evaluated_on else None,
@@ -192,14 +192,8 @@ def audit_command(
     since = day_start(first, zone) if first else None
     until = day_start(last + timedelta(days=1), zone) if last else None
     with app_.engine().connect() as conn:
-        loans = [loan] if loan else None
-        if borrower:
-            mine = q.loans_of_borrower(conn, borrower)
-            if not mine:
-                raise UsageError(f"--borrower: no borrower {borrower!r}")
-            loans = [x for x in mine if loan in (None, x)]
-        rows = q.audit_trail(conn, loan_ids=loans, agent=agent, action=action, since=since, until=until,
-                             limit=limit or None)
+        rows = listings.audit_trail(conn, loan_id=loan, borrower_id=borrower, agent=agent, action=action,
+                                   since=since, until=until, limit=limit or None)
     free = free_text(show_pii)
     records = [{"recorded_at": render.utc(r["recorded_at"]), "agent": r["agent"], "action": r["action"],
                 "loan_id": r["loan_id"], "detail": free(r["detail"]),

@@ -7,12 +7,7 @@ from typing import Annotated
 import typer
 
 from collect_cli.errors import UsageError
-from collect_cli.store import queries as q
-from collect_cli.store.database import (
-    create_store_engine,
-    current_revision,
-    head_revision,
-)
+from collect_cli.services import stores
 
 app = typer.Typer(help="The store: make one, show its schema revision, upgrade it.\n\nExample: collect db current",
                   no_args_is_help=True, rich_markup_mode=None)
@@ -30,22 +25,15 @@ def init_command(
     Example: collect --db training.db db init --demo
     """
     app_ = ctx.obj
-    existing = create_store_engine(app_.settings.db, create=True)
-    try:
-        revision = current_revision(existing)
-    finally:
-        existing.dispose()
+    revision = stores.revision(app_.settings.db, create=True)
     if revision is not None:
         raise UsageError(f"{app_.db_display} already holds a store (revision {revision}); db init makes a new one")
     engine = app_.engine(create=True)
     if demo:
         with engine.begin() as conn:
-            mark_demo(conn)
-    typer.echo(f"{app_.db_display}: new {'demo ' if demo else ''}store at revision {current_revision(engine)}")
-
-
-def mark_demo(conn) -> None:
-    q.set_store_fact(conn, "demo", "made as a demo store")
+            stores.mark_demo(conn)
+    typer.echo(f"{app_.db_display}: new {'demo ' if demo else ''}store at revision "
+               f"{stores.revision(app_.settings.db)}")
 
 
 @app.command("upgrade")
@@ -56,8 +44,8 @@ def upgrade_command(ctx: typer.Context) -> None:
 
     Example: collect --db /srv/collect/collect.db db upgrade
     """
-    engine = ctx.obj.engine(create=True)  # opening migrates (and makes a new store)
-    typer.echo(f"{ctx.obj.db_display}: at revision {current_revision(engine)} (head)")
+    ctx.obj.engine(create=True)  # opening migrates (and makes a new store)
+    typer.echo(f"{ctx.obj.db_display}: at revision {stores.revision(ctx.obj.settings.db)} (head)")
 
 
 @app.command("current")
@@ -66,7 +54,6 @@ def current_command(ctx: typer.Context) -> None:
 
     Example: collect db current
     """
-    engine = create_store_engine(ctx.obj.settings.db, create=False)
-    current, head = current_revision(engine), head_revision()
+    current, head = stores.revision(ctx.obj.settings.db), stores.head_revision()
     state = "up to date" if current == head else f"behind head {head}: run `collect db upgrade`"
     typer.echo(f"{ctx.obj.db_display}: revision {current or 'none (empty database)'}, {state}")

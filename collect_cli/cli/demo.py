@@ -9,13 +9,12 @@ from typing import Annotated
 import typer
 
 from collect_cli.cli import render
-from collect_cli.cli.db import mark_demo
 from collect_cli.cli.imports import exit_code
 from collect_cli.cli.options import AsOf, as_of_date
 from collect_cli.errors import CollectError, UsageError
+from collect_cli.services import stores
 from collect_cli.services.demo import generate_portfolio
 from collect_cli.services.importer import ImportOptions, import_files
-from collect_cli.store import queries as q
 
 app = typer.Typer(help="Demo data: a realistic, deterministic portfolio as ledger CSV files.\n\nExample: collect demo generate demo-data --loans 500",
                   no_args_is_help=True, rich_markup_mode=None)
@@ -48,7 +47,7 @@ def generate_command(
     engine = app_.engine(create=True) if do_import else None
     if engine is not None:
         with engine.connect() as conn:
-            if q.store_fact(conn, "demo") is None and q.import_history(conn, limit=1):
+            if not stores.is_demo(conn) and stores.has_imports(conn):
                 raise UsageError(f"{app_.db_display} holds a store that is not a demo store: demo data goes "
                                  "into a new store (collect --db demo.db demo generate DIR --import)")
     try:
@@ -59,8 +58,7 @@ def generate_command(
         render.note(f"{kind}: {count:,} rows")
     if engine is not None:
         with engine.begin() as conn:  # marked once the files are there: a demo store, --now allowed
-            if q.store_fact(conn, "demo") is None:
-                mark_demo(conn)
+            stores.mark_demo(conn)
         with render.file_progress() as progress:
             results = import_files(engine=engine,
                                    paths=files.paths,

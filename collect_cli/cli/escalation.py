@@ -17,8 +17,8 @@ from collect_cli.services.escalation import (
     candidates,
     escalate,
     placement_rows,
+    record_placement_export,
 )
-from collect_cli.store import queries as q
 
 
 def escalations_command(ctx: typer.Context, as_of: AsOf = None, fmt_: FormatOpt = Format.table) -> None:
@@ -91,9 +91,7 @@ def placements_export_command(
     if placed.held_back:
         render.table(f"Held back ({len(placed.held_back)})", [("loan", "left"), ("reason", "left")],
                      ([r["loan_id"], r["reason"]] for r in placed.held_back))
-    with engine.begin() as conn:
-        q.add_audit(conn, [{"at": app_.utcnow(), "agent": agent_name(app_, agent), "action": "placement export",
-                            "loan_id": r["loan_id"], "detail": f"to {agency} in {output}: {', '.join(PLACEMENT_FIELDS)}"}
-                           for r in rows])
+    record_placement_export(engine, placed, agency=agency, output=output, at=app_.utcnow(),
+                            agent=agent_name(app_, agent))
     render.note(f"placements for {agency}: {len(rows):,} accounts written to {output}, "
                 f"{len(placed.held_back):,} held back")

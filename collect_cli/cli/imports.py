@@ -12,6 +12,7 @@ from collect_cli.cli.options import date_option
 from collect_cli.cli.render import Format
 from collect_cli.errors import EXIT_OK, EXIT_REJECTED_ROWS, EXIT_UNUSABLE
 from collect_cli.ledger.kinds import KIND_ORDER
+from collect_cli.services import listings
 from collect_cli.services.importer import (
     FileResult,
     ImportOptions,
@@ -19,7 +20,6 @@ from collect_cli.services.importer import (
     name_check,
 )
 from collect_cli.services.numbers import shared_numbers
-from collect_cli.store import queries as q
 
 HELP = """Import ledger CSV files (loans, installments, payments, reversals, loan events) into
 the store.
@@ -50,7 +50,7 @@ HISTORY_FIELDS = ["batch", "started_at", "file", "kind", "encoding", "sha256", "
 
 def _history(app, fmt: Format) -> None:
     with app.engine().connect() as conn:
-        rows = q.import_history(conn)
+        rows = listings.import_history(conn)
     records = [{"batch": r.id, "started_at": r.started_at.isoformat(sep=" ", timespec="seconds") + " UTC",
                 "file": r.file_name, "kind": r.kind, "encoding": r.encoding, "sha256": r.sha256, "read": r.rows_read,
                 "inserted": r.inserted, "updated": r.updated, "unchanged": r.unchanged, "rejected": r.rejected,

@@ -34,10 +34,10 @@ def _known_product(ctx: typer.Context, value: str | None) -> str | None:
     app = ctx.find_root().obj
     if value is None or app is None:
         return value
-    from collect_cli.store import queries as q
+    from collect_cli.services import listings
 
     with app.engine().connect() as conn:
-        known = q.products(conn)
+        known = listings.products(conn)
     if value not in known:
         raise typer.BadParameter(f"{value!r} is not a product of the ledger; known: {', '.join(known) or 'none'}",
                                  param_hint="--product")

@@ -13,8 +13,8 @@ from collect_cli.domain.money import fmt
 from collect_cli.domain.pii import free_text, mask_recipient
 from collect_cli.domain.strategy import CHANNELS
 from collect_cli.errors import UsageError
+from collect_cli.services import listings
 from collect_cli.services.delivery import send_due
-from collect_cli.store import queries as q
 
 STATUSES = ("queued", "sent", "failed", "suppressed", "cancelled", "skipped")
 FIELDS = ["id", "loan_id", "step", "episode", "channel", "status", "reason", "recipient", "as_of",
@@ -41,7 +41,7 @@ def outbox_command(
     if status not in (None, *STATUSES):
         raise typer.BadParameter(f"one of {', '.join(STATUSES)}", param_hint="--status")
     with ctx.obj.engine().connect() as conn:
-        rows = q.list_messages(conn, status=status, loan_id=loan, limit=limit or None)
+        rows = listings.messages(conn, status=status, loan_id=loan, limit=limit or None)
     free = free_text(show_pii)
     records = [{
         "id": r.id, "loan_id": r.loan_id, "step": r.step, "episode": r.episode, "channel": r.channel,
@@ -126,11 +126,7 @@ def show_command(
     Example: collect outbox show 12
     """
     with ctx.obj.engine().connect() as conn:
-        m = q.message(conn, message_id)
-        if m is None:
-            raise UsageError(f"no message {message_id}")
-        history = q.message_history(conn, message_id)
-        versions = q.message_versions(conn, message_id)
+        m, history, versions = listings.message_record(conn, message_id)
     free = free_text(show_pii)
 
     def to(recipient):

@@ -13,11 +13,10 @@ from collect_cli.cli.options import FormatOpt, ShowPii
 from collect_cli.cli.render import Format
 from collect_cli.domain.people import RELATIONS
 from collect_cli.domain.pii import free_text, mask_phone, mask_point
-from collect_cli.errors import UsageError
 from collect_cli.ledger.values import email_point, parse_phone
+from collect_cli.services import listings
 from collect_cli.services.contacts import add_person
 from collect_cli.services.numbers import confirm_number, shared_numbers
-from collect_cli.store import queries as q
 
 people = typer.Typer(help="Contact persons of a borrower: the only third parties collectors may call (WHO-2, WHO-3, "
                           "WHO-5).\n\nExample: collect people add L00000044 --name 张伟 --phone 13900000000 "
@@ -68,11 +67,7 @@ def list_command(
     Example: collect people list L00000044
     """
     with ctx.obj.engine().connect() as conn:
-        borrower = q.borrower_of(conn, loan)
-        if borrower is None:
-            raise UsageError(f"no loan {loan!r}")
-        rows = q.persons_of(conn, borrower)
-        refused = q.refused_persons(conn, [p.id for p in rows], [p.phone for p in rows if p.phone])
+        borrower, rows, refused = listings.persons_of_loan(conn, loan)
     records = [{"id": p.id, "name": p.name, "relation": p.relation, "related": RELATIONS.get(p.relation),
                 "phone": p.phone if show_pii else mask_phone(p.phone), "source": free_text(show_pii)(p.source),
                 "refused": p.id in refused, "by": p.agent} for p in rows]

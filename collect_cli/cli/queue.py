@@ -21,10 +21,10 @@ from collect_cli.cli.render import Format
 from collect_cli.domain.money import fmt, fmt_grouped
 from collect_cli.domain.pii import mask_phone
 from collect_cli.domain.segments import ACTIONS
+from collect_cli.services import listings
 from collect_cli.services.assignment import assign, take
 from collect_cli.services.contact_facts import end_of_day
 from collect_cli.services.reports import work_queue
-from collect_cli.store import queries as q
 
 HELP = """Today's work queue: delinquent accounts, most urgent first, with why.
 
@@ -71,8 +71,7 @@ def queue_command(
     at = moment(now, app_)
     day = as_of_date(as_of, day_of(at, app_))
     with app_.engine().connect() as conn:
-        mine = None if agent is None else {k for k, v in q.assigned_on(
-            conn, day, end_of_day(day, app_.settings.zone)).items() if v == agent}
+        mine = None if agent is None else listings.assigned_to(conn, agent, day, end_of_day(day, app_.settings.zone))
         queue = work_queue(conn, as_of=day, settings=app_.settings, limit=None if mine is not None else limit or None,
                            now=at, product=product, include_handover=include_all, supervisor=supervisor)
     entries = queue.entries if mine is None else [e for e in queue.entries if e.account.loan_id in mine]

@@ -18,6 +18,7 @@ from collect_cli.messaging.templates import (
     read_template,
     template_files,
 )
+from collect_cli.services import listings
 from collect_cli.services.contact_facts import BatchRecords
 from collect_cli.services.messages import (
     compose,
@@ -26,7 +27,6 @@ from collect_cli.services.messages import (
     template_for,
 )
 from collect_cli.services.portfolio import episode_of, iter_accounts
-from collect_cli.store import queries as q
 
 app = typer.Typer(help="Message templates: compliance lint and preview.\n\nExample: collect templates lint",
                   no_args_is_help=True, rich_markup_mode=None)
@@ -110,7 +110,7 @@ def preview_command(
         account = next(iter_accounts(conn, as_of=day, settings=app_.settings, loan_ids=[loan]), None)
         if account is None:
             raise UsageError(f"--loan {loan}: no such loan disbursed by {day.isoformat()}")
-        payments = q.payments_of(conn, [loan], day)[loan]
+        payments = listings.payments_of(conn, loan, day)
         records = BatchRecords(conn, [account], on=day, now=app_.utcnow(), settings=app_.settings, payments={
             loan: payments})
         facts = records.message_facts(account, _episode(account, payments, day))

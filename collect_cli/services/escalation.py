@@ -89,3 +89,12 @@ def placement_rows(conn: Connection, *, agency: str, as_of: date, settings: Sett
         rows.append({"loan_id": a.loan_id, "borrower_name": a.borrower_name, "phone": a.phone, "dpd": a.state.dpd,
                      "overdue": fmt(a.state.overdue), "as_of": as_of.isoformat()})
     return Placements(rows, held)
+
+
+def record_placement_export(engine: Engine, placed: Placements, *, agency: str, output, at: datetime,
+                            agent: str) -> None:
+    """Every account sent to the agency, in the audit: to whom, in which file, which fields."""
+    with engine.begin() as conn:
+        q.add_audit(conn, [{"at": at, "agent": agent, "action": "placement export", "loan_id": r["loan_id"],
+                            "detail": f"to {agency} in {output}: {', '.join(PLACEMENT_FIELDS)}"}
+                           for r in placed.rows])

@@ -1,7 +1,7 @@
 """The benchmark: collect against the raw floor, on generated books, on SQLite and PostgreSQL.
 
     python bench/bench.py --loans 100000 --loans 1000000 [--pg postgresql://postgres@127.0.0.1:5432/test]
-    python bench/bench.py --loans 10000000 --pg URL --backends postgresql   # the big book, PostgreSQL only
+    python bench/bench.py --loans 10000000 --pg URL --backends postgresql --skip 'report floor'  # the big book
 
 For each size it generates the demo book once (deterministic: seed 20261120, as of
 2026-11-20; streamed, so memory does not grow with the book), then measures, each in a
@@ -129,7 +129,8 @@ def machine() -> str:
             f"{platform.python_version()}, SQLite {sqlite3.sqlite_version}")
 
 
-def run(sizes: list[int], pg: str | None, backends: list[str], workers: int, work: Path, out: Path) -> None:
+def run(sizes: list[int], pg: str | None, backends: list[str], workers: int, skip: set[str], work: Path,
+        out: Path) -> None:
     collect = [sys.executable, "-m", "collect_cli"]
     floor_py = Path(__file__).resolve().parent / "floor.py"
     lines = [f"# Benchmarks\n\nMachine: {machine()}. Run on {date.today().isoformat()} with "
@@ -152,7 +153,7 @@ def run(sizes: list[int], pg: str | None, backends: list[str], workers: int, wor
         files = ("loans.csv", "installments.csv", "payments.csv", "reversals.csv", "loan_events.csv")
         rows = sum(sum(1 for _ in open(folder / f, "rb")) - 1 for f in files)
         floor_rate = None
-        if "sqlite" in backends:
+        if "sqlite" in backends and "raw floor" not in skip:
             floor_db = work / f"floor-{n}.db"
             for stale in work.glob(f"floor-{n}.db*"):
                 stale.unlink()
@@ -181,7 +182,7 @@ def run(sizes: list[int], pg: str | None, backends: list[str], workers: int, wor
                 ("report rolls", [*collect, "--db", db, "report", "rolls", "--from", "2026-10-20", "--to", AS_OF]),
                 ("queue", [*collect, "--db", db, "queue", "--as-of", AS_OF, "--limit", "20"]),
             ]
-            for name, argv in steps:
+            for name, argv in [(name, argv) for name, argv in steps if name not in skip]:
                 print(f"bench: {backend} {n:,} {name}", file=sys.stderr)
                 if argv[0:2] == collect:
                     argv = [*argv, "--format", "json"]
@@ -240,6 +241,9 @@ def main() -> None:
     ap.add_argument("--backends", default=None,
                     help="comma-separated, of sqlite and postgresql; default sqlite, and postgresql with --pg")
     ap.add_argument("--workers", type=int, default=1, help="run-reminders --workers (default 1)")
+    ap.add_argument("--skip", action="append", default=[], metavar="STEP",
+                    help="leave a step out (repeatable): e.g. 'report floor', whose numpy columns hold the "
+                         "whole book in memory")
     ap.add_argument("--work", type=Path, default=Path(tempfile.gettempdir()) / "collect-bench",
                     help="where books and databases go (books are kept and reused)")
     ap.add_argument("--out", type=Path, default=Path(__file__).resolve().parent.parent / "BENCHMARKS.md")
@@ -249,7 +253,7 @@ def main() -> None:
         ap.error("--backends: sqlite and/or postgresql (postgresql needs --pg)")
     a.work.mkdir(parents=True, exist_ok=True)
     started = time.perf_counter()
-    run(a.loans or [100_000], a.pg, backends, a.workers, a.work, a.out)
+    run(a.loans or [100_000], a.pg, backends, a.workers, set(a.skip), a.work, a.out)
     print(f"bench: {time.perf_counter() - started:.0f} s in all", file=sys.stderr)
 
 

@@ -76,12 +76,16 @@ def send_due(*, engine: Engine, settings: Settings, clock: Callable[[], datetime
     senders = senders or make_senders(settings, local_day(start, settings.zone))
     down: set[str] = set()  # channels whose provider failed in this run: the rest waits
     with run_lock(engine, "send"), engine.connect() as conn:
-        with conn.begin():
-            due = q.due_messages(conn, start, channel=channel, limit=limit)
-        for first in range(0, len(due), BATCH):
-            batch = due[first:first + BATCH]
-            with conn.begin():
+        after, left = None, limit
+        while left is None or left > 0:
+            with conn.begin():  # the next page of what was due at the start (waiting ones stay queued)
+                batch = q.due_messages(conn, start, channel=channel, after=after,
+                                       limit=BATCH if left is None else min(BATCH, left))
+                if not batch:
+                    break
                 days = _TheirDays(conn, batch, settings, clock())
+            after = (batch[-1].send_after, batch[-1].id)
+            left = None if left is None else left - len(batch)
             updates: list[tuple[dict, str]] = []  # (new state of the message, what the event says)
             for msg in batch:
                 now = clock()

@@ -255,6 +255,44 @@ def test_send_through_the_http_gateway_configured_for_sms(cli, book, tmp_path):
     assert len({h["Idempotency-Key"] for h, _ in gw.requests}) == len(sent)
 
 
+def test_send_goes_through_the_queue_a_page_at_a_time(cli, book, tmp_path, monkeypatch):
+    """send reads the due messages a page at a time (a long queue is never held in memory):
+    every due message is judged once, waiting ones stay queued without being met again, and
+    --limit counts across pages."""
+    from datetime import datetime
+
+    from collect_cli.config import Delivery, Settings
+    from collect_cli.services import delivery
+    from collect_cli.store.database import open_engine
+
+    monkeypatch.setattr(delivery, "BATCH", 1)
+    pages, read = [], delivery.q.due_messages
+
+    def page(*args, **kwargs):  # a page met again would loop for ever: fail instead
+        pages.append(kwargs.get("after"))
+        assert len(pages) < 50, "send reads the same page again"
+        return read(*args, **kwargs)
+
+    monkeypatch.setattr(delivery.q, "due_messages", page)
+    run(cli, "2026-02-01")
+    queued = [m for m in outbox(cli) if m["status"] == "queued"]
+    due = [m for m in queued if m["send_after"] <= "2026-02-01 02:00 UTC"]  # the rest: a later zone's day
+    assert len(due) > 2 and len(queued) > len(due)  # more pages than --limit 2 takes
+    settings = Settings(delivery=Delivery(spool_dir=tmp_path / "spool"))
+    engine = open_engine(cli.db)
+    try:
+        night = delivery.send_due(engine=engine, settings=settings, clock=lambda: datetime(2026, 2, 1, 15, 0))
+        assert night.waiting == len(due) and not night.sent  # 23:00 in Shanghai: all wait, each met once
+        first = delivery.send_due(engine=engine, settings=settings, clock=lambda: datetime(2026, 2, 1, 2, 0),
+                                  limit=2)
+        rest = delivery.send_due(engine=engine, settings=settings, clock=lambda: datetime(2026, 2, 1, 2, 0))
+    finally:
+        engine.dispose()
+    assert [sum(x.sent.values()) for x in (first, rest)] == [2, len(due) - 2]
+    assert [m["id"] for m in outbox(cli) if m["status"] == "queued"] == [
+        m["id"] for m in queued if m not in due]
+
+
 def test_penalty_interest_is_stated_apart_and_capped(cli, book, tmp_path):
     # a high LPR, so that the all-in cap (4 x LPR) leaves room for the configured rate
     (tmp_path / "collect.toml").write_text('[penalty.products]\ndefault = "0.0005"\n'

@@ -6,7 +6,7 @@ import zlib
 from collections.abc import Iterable, Sequence
 from datetime import date
 
-from sqlalchemy import ARRAY, Connection, Row, Text, bindparam, func, or_, select, text
+from sqlalchemy import ARRAY, Connection, Row, Text, bindparam, func, or_, select, text, tuple_
 
 from collect_cli.store.models import VERSIONED
 from collect_cli.store.queries.base import (
@@ -143,13 +143,17 @@ def message_history(conn: Connection, message_id: int) -> list[Row]:
                         .order_by(events.c.at, events.c.id)).all()
 
 
-def due_messages(conn: Connection, now, *, channel: str | None, limit: int | None) -> list[Row]:
+def due_messages(conn: Connection, now, *, channel: str | None, after: tuple | None = None,
+                 limit: int = 500) -> list[Row]:
+    """The next `limit` queued messages due by `now`, in (send_after, id) order, after the
+    message `after` (its send_after and id): a page at a time, so that a long queue is never
+    held in memory (each row carries its text)."""
     stmt = (select(outbox).where(outbox.c.status == "queued", outbox.c.send_after <= now)
-            .order_by(outbox.c.send_after, outbox.c.id))
+            .order_by(outbox.c.send_after, outbox.c.id).limit(limit))
     if channel:
         stmt = stmt.where(outbox.c.channel == channel)
-    if limit:
-        stmt = stmt.limit(limit)
+    if after is not None:
+        stmt = stmt.where(tuple_(outbox.c.send_after, outbox.c.id) > tuple_(*after))
     return conn.execute(stmt).all()
 
 

@@ -213,6 +213,7 @@ class _Job:
     def run(self, engine: Engine, loans: q.Part, read: Connection) -> None:
         """Queue the messages of the loans in the range, read from `read` (a snapshot)."""
         with engine.connect() as write:
+            growing = q.GrowingTables(write, "outbox")
             batch: list[Account] = []
             for acc in iter_accounts(read, as_of=self.as_of, settings=self.settings, part=loans):
                 if acc.state.status == "closed":  # a transferred loan may still owe its transfer notice
@@ -221,7 +222,7 @@ class _Job:
                 if any(qualifies(step, acc.state) for step in self.settings.strategy):
                     batch.append(acc)
                 if len(batch) >= BATCH:
-                    self._batch(read, write, batch)
+                    growing.wrote(write, self._batch(read, write, batch))
                     batch = []
             self._batch(read, write, batch)
 
@@ -253,11 +254,11 @@ class _Job:
             if self.dry_run:
                 trans.rollback()
 
-    def _batch(self, ledger: Connection, conn: Connection, batch: list[Account]) -> None:
+    def _batch(self, ledger: Connection, conn: Connection, batch: list[Account]) -> int:
         """Decide and write a batch's messages in one transaction on `conn`; payments come
-        from the `ledger` snapshot the accounts were read from."""
+        from the `ledger` snapshot the accounts were read from. Returns the messages written."""
         if not batch:
-            return
+            return 0
         loan_ids = [a.loan_id for a in batch]
         trans = conn.begin()
         try:
@@ -302,8 +303,9 @@ class _Job:
             raise
         if self.dry_run:
             trans.rollback()
-        else:
-            trans.commit()
+            return 0
+        trans.commit()
+        return len(inserted)
 
     def _segments(self, conn: Connection, batch: list[Account], pays: dict) -> dict[str, str]:
         """Only when a step has a segment condition: the history it needs, one query a kind."""

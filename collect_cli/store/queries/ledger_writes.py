@@ -9,7 +9,7 @@ from collections.abc import Iterable, Sequence
 from datetime import date
 from operator import attrgetter
 
-from sqlalchemy import Connection, Row, insert, select, union_all, update
+from sqlalchemy import Connection, Row, insert, select, text, union_all, update
 
 from collect_cli.domain.loan_events import LoanEvent, overlap, pauses_of
 from collect_cli.domain.money import fmt
@@ -92,6 +92,39 @@ def refresh_statistics(conn: Connection, kinds: Iterable[str]) -> list[str]:
     for name in names:
         conn.exec_driver_sql(f'ANALYZE "{name}"')  # names of collect's own tables, not input
     return names
+
+
+class GrowingTables:
+    """For a job that writes many rows into tables it reads back by key as it goes (the
+    nightly run's outbox): ANALYZE them, on PostgreSQL, each time the rows the job wrote
+    since the last ANALYZE reach what the planner then knew of (at least `least`), so its own
+    lookups are planned on tables of the size they have now. A table never analyzed is
+    estimated with default selectivities, and each batch's lookup by loan ids became a
+    sequential scan of everything written so far: quadratic over the run (the first night of
+    a 1M-loan book on PostgreSQL: over 10 minutes, against 287 s on SQLite). Doubling keeps
+    it to a few ANALYZEs a run. SQLite plans by its indexes and needs none."""
+
+    def __init__(self, conn: Connection, kind: str, least: int = 10_000):
+        """`conn`: the job's connection for writes, outside a transaction."""
+        self.tables = [t.name for t in KIND_TABLES[kind]] if conn.dialect.name == "postgresql" else []
+        self.least, self.written, self.known = least, 0, 0
+        if self.tables:  # the rows the planner knows of; reltuples is -1 for a table never analyzed
+            with conn.begin():
+                known = conn.execute(text("SELECT reltuples FROM pg_class WHERE oid = to_regclass(:name)"),
+                                     {"name": self.tables[0]}).scalar()
+            self.known = max(0, int(known or 0))
+
+    def wrote(self, conn: Connection, rows: int) -> bool:
+        """Count `rows` written (and committed) by the job; ANALYZE when they reach the mark, in
+        a transaction of its own on `conn`. True when it analyzed."""
+        self.written += rows
+        if not self.tables or self.written < max(self.known, self.least):
+            return False
+        with conn.begin():
+            for name in self.tables:
+                conn.exec_driver_sql(f'ANALYZE "{name}"')  # names of collect's own tables, not input
+        self.known, self.written = self.known + self.written, 0
+        return True
 
 
 def known_loan_ids(conn: Connection, loan_ids: Iterable[str]) -> set[str]:

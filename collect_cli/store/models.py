@@ -239,6 +239,7 @@ class OutboxMessage(Base):
         UniqueConstraint("loan_id", "step", "episode"),
         Index("ix_outbox_status_send_after", "status", "send_after"),
         Index("ix_outbox_borrower_id_channel_send_on", "borrower_id", "channel", "send_on"),
+        Index("ix_outbox_recipient_channel_send_after", "recipient", "channel", "send_after"),
     )
 
 

@@ -86,8 +86,8 @@ def test_the_nightly_run_analyzes_the_outbox_as_it_grows(pg, tmp_path, monkeypat
         wrote(self, conn, rows) and analyzed.append("ANALYZE")))
     engine = open_engine(pg)
     try:
-        summary = reminders.run_reminders(engine=engine, settings=load_settings(), as_of=date(2026, 11, 20),
-                                          now=datetime(2026, 11, 19, 18, 0))
+        reminders.run_reminders(engine=engine, settings=load_settings(), as_of=date(2026, 11, 20),
+                                now=datetime(2026, 11, 19, 18, 0))
         with engine.connect() as conn:
             count = conn.execute(text("SELECT analyze_count FROM pg_stat_user_tables WHERE relname = 'outbox'")
                                  ).scalar()

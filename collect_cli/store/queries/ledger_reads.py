@@ -13,6 +13,7 @@ from collect_cli.domain.loan_events import LoanEvent
 from collect_cli.store.queries.base import (
     WHOLE,
     Part,
+    _in,
     _in_part,
     _in_range,
     _of_products,
@@ -34,7 +35,7 @@ def events_of(conn: Connection, loan_ids: Sequence[str] | None = None) -> dict[s
     person or the core system decided each), so the whole book's fit in memory."""
     stmt = select(loan_events.c.loan_id, *(loan_events.c[f] for f in EVENT_FIELDS))
     if loan_ids is not None:
-        stmt = stmt.where(loan_events.c.loan_id.in_(list(loan_ids)))
+        stmt = stmt.where(_in(conn, loan_events.c.loan_id, loan_ids))
     out: dict[str, list[LoanEvent]] = defaultdict(list)
     for loan_id, *fields in conn.execute(stmt.order_by(loan_events.c.event_on, loan_events.c.id)):
         out[loan_id].append(LoanEvent(*fields))
@@ -90,7 +91,7 @@ def stream_payments_in_effect(conn: Connection, as_of: date, products: tuple[fro
             .where(_loan_filter(as_of, product, loan_ids, part, payments), _of_products(loans.c.product, products))
             .order_by(payments.c.loan_id, payments.c.paid_on))  # the (loan_id, paid_on) index's order
     if loan_ids is not None:  # on the payments too, so that their index serves a chunk
-        stmt = stmt.where(payments.c.loan_id.in_(list(loan_ids)))
+        stmt = stmt.where(_in(conn, payments.c.loan_id, loan_ids))
     # PostgreSQL plans a server-side cursor for its first tenth; with this join and anti-join,
     # on tables whose statistics a bulk import left stale, that plan was a nested loop over a
     # scanned table (quadratic: minutes at 100k loans). This stream is read to its end.
@@ -179,7 +180,7 @@ def payments_of(conn: Connection, loan_ids: Sequence[str], as_of: date, *,
     out: dict[str, list[tuple[date, int]]] = {i: [] for i in loan_ids}
     if loan_ids:
         stmt = (select(payments.c.loan_id, payments.c.paid_on, payments.c.amount)
-                .where(payments.c.loan_id.in_(list(loan_ids)), payments.c.paid_on <= as_of))
+                .where(_in(conn, payments.c.loan_id, loan_ids), payments.c.paid_on <= as_of))
         if reversed_out:
             stmt = _in_effect(stmt, as_of)
         rows = conn.execute(stmt)
@@ -205,7 +206,7 @@ def reversed_later(conn: Connection, loan_ids: Sequence[str], as_of: date) -> di
     original = payments.alias("original")
     rows = conn.execute(select(payments.c.loan_id, func.sum(original.c.amount))
                         .join(original, original.c.payment_id == payments.c.reverses)
-                        .where(payments.c.loan_id.in_(list(loan_ids)), payments.c.paid_on > as_of,
+                        .where(_in(conn, payments.c.loan_id, loan_ids), payments.c.paid_on > as_of,
                                original.c.paid_on <= as_of)
                         .group_by(payments.c.loan_id))
     return {loan_id: int(amount) for loan_id, amount in rows}
@@ -219,7 +220,7 @@ def borrower_loan_ids(conn: Connection, loan_id: str) -> list[str]:
 
 
 def payments_list(conn: Connection, loan_ids: Sequence[str]) -> list[Row]:
-    return conn.execute(select(payments).where(payments.c.loan_id.in_(list(loan_ids)))
+    return conn.execute(select(payments).where(_in(conn, payments.c.loan_id, loan_ids))
                         .order_by(payments.c.paid_on, payments.c.payment_id)).all()
 
 
@@ -227,7 +228,7 @@ def schedule_batches(conn: Connection, loan_ids: Sequence[str]) -> dict[str, set
     """Per loan, the batches that wrote its schedule rows as they are now."""
     out: dict[str, set[int]] = {i: set() for i in loan_ids}
     for loan_id, batch_id in conn.execute(select(installments.c.loan_id, installments.c.batch_id).distinct()
-                                          .where(installments.c.loan_id.in_(list(loan_ids)))):
+                                          .where(_in(conn, installments.c.loan_id, loan_ids))):
         out[loan_id].add(batch_id)
     return out
 
@@ -266,7 +267,7 @@ def latest_plans(conn: Connection, as_of: date, loan_ids: Sequence[str] | None =
     """Per loan with a plan made by `as_of`, its latest plan."""
     stmt = select(plans).where(plans.c.plan_on <= as_of).order_by(plans.c.id)
     if loan_ids is not None:
-        stmt = stmt.where(plans.c.loan_id.in_(list(loan_ids)))
+        stmt = stmt.where(_in(conn, plans.c.loan_id, loan_ids))
     return {r.loan_id: r for r in conn.execute(stmt)}
 
 
@@ -279,7 +280,7 @@ def schedule_batches_after(conn: Connection, as_of: date, loan_ids: Sequence[str
                      .where(schedule_changes.c.effective_on > as_of)).subquery()
     query = select(stmt.c.loan_id, stmt.c.batch_id).order_by(stmt.c.batch_id.desc())
     if loan_ids is not None:
-        query = query.where(stmt.c.loan_id.in_(list(loan_ids)))
+        query = query.where(_in(conn, stmt.c.loan_id, loan_ids))
     out: dict[str, list[int]] = {}
     for loan_id, batch_id in conn.execute(query):
         out.setdefault(loan_id, []).append(batch_id)
@@ -292,7 +293,7 @@ def schedule_changes_of(conn: Connection, loan_ids: Sequence[str]) -> dict[str, 
                      select(schedule_changes.c.loan_id, schedule_changes.c.effective_on, schedule_changes.c.batch_id)
                      ).subquery()
     out: dict[str, list[tuple[date, int]]] = {i: [] for i in loan_ids}
-    for loan_id, day, batch_id in conn.execute(select(stmt).where(stmt.c.loan_id.in_(list(loan_ids)))):
+    for loan_id, day, batch_id in conn.execute(select(stmt).where(_in(conn, stmt.c.loan_id, loan_ids))):
         out[loan_id].append((day, batch_id))
     return out
 
@@ -338,7 +339,7 @@ def borrower_loan_counts(conn: Connection, as_of: date, borrower_ids: Sequence[s
                                                 loan_events.c.event.in_(("settle", "transfer")),
                                                 loan_events.c.event_on <= as_of).exists()
     stmt = (select(loans.c.borrower_id, paid, due_all, fell_due)
-            .where(loans.c.borrower_id.in_(list(borrower_ids)), loans.c.disbursed_on <= as_of, ~ended))
+            .where(_in(conn, loans.c.borrower_id, borrower_ids), loans.c.disbursed_on <= as_of, ~ended))
     if leave_out is not None:
         stmt = stmt.where(_of_products(loans.c.product, leave_out, negate=True))
     rows = conn.execute(stmt)
@@ -354,7 +355,7 @@ def loans_of_borrowers(conn: Connection, borrower_ids: Sequence[str], products: 
     """The loans of these borrowers whose product is one of `products` (as `_of_products`)."""
     if not borrower_ids:
         return []
-    return list(conn.execute(select(loans.c.loan_id).where(loans.c.borrower_id.in_(list(borrower_ids)),
+    return list(conn.execute(select(loans.c.loan_id).where(_in(conn, loans.c.borrower_id, borrower_ids),
                                                            _of_products(loans.c.product, products))
                              .order_by(loans.c.loan_id)).scalars())
 
@@ -365,7 +366,7 @@ def loan_zones(conn: Connection, loan_ids: Sequence[str]) -> dict[str, str | Non
         return {}
     return dict(conn.execute(select(loans.c.loan_id, borrowers.c.timezone)
                              .join(borrowers, borrowers.c.borrower_id == loans.c.borrower_id)
-                             .where(loans.c.loan_id.in_(list(loan_ids)))).all())
+                             .where(_in(conn, loans.c.loan_id, loan_ids))).all())
 
 
 def borrower_points(conn: Connection, loan_id: str) -> tuple[str, str | None, str | None] | None:

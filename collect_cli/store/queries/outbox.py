@@ -11,7 +11,9 @@ from sqlalchemy import ARRAY, Connection, Row, Text, bindparam, func, or_, selec
 from collect_cli.store.models import VERSIONED
 from collect_cli.store.queries.base import (
     Part,
+    _in,
     _insert_many,
+    _unindexed,
     _update_many,
     _upsert,
     entered_by,
@@ -32,7 +34,7 @@ def messages_of(conn: Connection, loan_ids: Sequence[str]) -> dict[str, dict[tup
     out: dict[str, dict[tuple[str, str], Row]] = {i: {} for i in loan_ids}
     if loan_ids:
         rows = conn.execute(select(outbox.c.id, outbox.c.loan_id, outbox.c.step, outbox.c.episode, outbox.c.status,
-                                   outbox.c.reason).where(outbox.c.loan_id.in_(list(loan_ids))))
+                                   outbox.c.reason).where(_in(conn, outbox.c.loan_id, loan_ids)))
         for r in rows:
             out[r.loan_id][(r.step, r.episode)] = r
     return out
@@ -49,7 +51,7 @@ def sent_messages(conn: Connection, loan_ids: Sequence[str], bodies: bool = Fals
     columns = [outbox.c.id, outbox.c.loan_id, outbox.c.step, outbox.c.episode, outbox.c.channel, outbox.c.purpose,
                sent_at.c.sent_at] + ([outbox.c.body] if bodies else [])
     rows = conn.execute(select(*columns).join(sent_at, sent_at.c.message_id == outbox.c.id)
-                        .where(outbox.c.loan_id.in_(list(loan_ids)), outbox.c.status == "sent")
+                        .where(_in(conn, outbox.c.loan_id, loan_ids), outbox.c.status == "sent")
                         .order_by(sent_at.c.sent_at, outbox.c.id))
     for r in rows:
         out[r.loan_id].append(r)
@@ -62,10 +64,13 @@ def sms_planned(conn: Connection, borrower_ids: Sequence[str], numbers: Sequence
     `since <= send_after < until` (naive UTC): what WHEN-5 counts, by the person's day."""
     if not borrower_ids and not numbers:
         return []
-    whose = or_(outbox.c.borrower_id.in_(list(borrower_ids)), outbox.c.recipient.in_([n for n in numbers if n]))
+    whose = or_(_in(conn, outbox.c.borrower_id, borrower_ids), _in(conn, outbox.c.recipient, [n for n in numbers if n]))
+    # found through the borrower and recipient indexes: the night's range of (status,
+    # send_after) holds every SMS queued tonight, a scan that grew with each batch of the run
+    status, send_after = _unindexed(conn, outbox.c.status), _unindexed(conn, outbox.c.send_after)
     return conn.execute(select(outbox.c.id, outbox.c.borrower_id, outbox.c.recipient, outbox.c.send_after)
-                        .where(whose, outbox.c.channel == "sms", outbox.c.status.in_(list(statuses)),
-                               outbox.c.send_after >= since, outbox.c.send_after < until)).all()
+                        .where(whose, outbox.c.channel == "sms", _in(conn, status, statuses),
+                               send_after >= since, send_after < until)).all()
 
 
 def insert_messages(conn: Connection, rows: list[dict]) -> list[Row]:

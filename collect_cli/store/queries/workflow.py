@@ -11,6 +11,7 @@ from sqlalchemy import Connection, Row, and_, case, func, insert, or_, select
 from collect_cli.domain.compliance import BORROWER_WIDE
 from collect_cli.ledger.values import email_point
 from collect_cli.store.queries.base import (
+    _in,
     _in_part,
     _insert_many,
     _per_loan,
@@ -47,7 +48,7 @@ def active_holds(conn: Connection, loan_ids: Sequence[str], borrower_ids: Sequen
     out: dict[str, list[Row]] = {i: [] for i in loan_ids}
     if not loan_ids:
         return out
-    owners = or_(holds.c.loan_id.in_(list(loan_ids)), holds.c.borrower_id.in_(list(borrower_ids)))
+    owners = or_(_in(conn, holds.c.loan_id, loan_ids), _in(conn, holds.c.borrower_id, borrower_ids))
     # an e-mail however it was spelled on file (WHO-4): opt-outs store it normalised
     points = {p for p in points if p} | {email_point(p) for p in points if p and "@" in p}
     if points:
@@ -66,7 +67,7 @@ def active_holds(conn: Connection, loan_ids: Sequence[str], borrower_ids: Sequen
     in_force = [r for r in placed.values() if r.id not in released and (r.until is None or r.until >= on)]
     who = conn.execute(select(loans.c.loan_id, loans.c.borrower_id, borrowers.c.phone, borrowers.c.email)
                        .join(borrowers, borrowers.c.borrower_id == loans.c.borrower_id)
-                       .where(loans.c.loan_id.in_(list(loan_ids)))).all()
+                       .where(_in(conn, loans.c.loan_id, loan_ids))).all()
     for loan_id, borrower_id, phone, email in who:
         mine = {p for p in (phone, email, email_point(email) if email else None) if p}
         out[loan_id] = [r for r in in_force if r.loan_id == loan_id
@@ -109,7 +110,7 @@ def add_promise(conn: Connection, **row) -> int:
 def open_promises(conn: Connection, loan_ids: Sequence[str] | None = None) -> list[Row]:
     stmt = select(promises).where(promises.c.status == "open").order_by(promises.c.id)
     if loan_ids is not None:
-        stmt = stmt.where(promises.c.loan_id.in_(list(loan_ids)))
+        stmt = stmt.where(_in(conn, promises.c.loan_id, loan_ids))
     return conn.execute(stmt).all()
 
 
@@ -168,14 +169,14 @@ def audit_trail(conn: Connection, *, loan_ids: Sequence[str] | None = None, agen
         if action is not None:
             stmt = stmt.where(audit.c.action == action)
         if loan_ids is not None:
-            stmt = stmt.where(audit.c.loan_id.in_(list(loan_ids)))
+            stmt = stmt.where(_in(conn, audit.c.loan_id, loan_ids))
         rows += [dict(r._mapping, source=0) for r in conn.execute(bounded(stmt, audit, audit.c.agent))]
     if action in (None, "message"):
         stmt = (select(events.c.id, events.c.recorded_at, events.c.at, events.c.actor.label("agent"), outbox.c.loan_id,
                        events.c.status, events.c.reason, events.c.message_id, outbox.c.channel, outbox.c.step)
                 .join(outbox, outbox.c.id == events.c.message_id))
         if loan_ids is not None:
-            stmt = stmt.where(outbox.c.loan_id.in_(list(loan_ids)))
+            stmt = stmt.where(_in(conn, outbox.c.loan_id, loan_ids))
         for r in conn.execute(bounded(stmt, events, events.c.actor)):
             rows.append({"id": r.id, "recorded_at": r.recorded_at, "at": r.at, "agent": r.agent, "action": "message",
                          "loan_id": r.loan_id,
@@ -208,7 +209,7 @@ def contacts_of(conn: Connection, loan_ids: Sequence[str], since, known_by: date
     """Per loan, its contacts at or after `since` (UTC) logged by `known_by`, oldest first."""
     out: dict[str, list[Row]] = {i: [] for i in loan_ids}
     if loan_ids:
-        rows = conn.execute(select(contacts).where(contacts.c.loan_id.in_(list(loan_ids)), contacts.c.at >= since,
+        rows = conn.execute(select(contacts).where(_in(conn, contacts.c.loan_id, loan_ids), contacts.c.at >= since,
                                                    entered_by(contacts, known_by))
                             .order_by(contacts.c.at, contacts.c.id))
         for r in rows:
@@ -236,7 +237,7 @@ def promise_columns(on: date | None) -> list:
 
 
 def holds_list(conn: Connection, loan_ids: Sequence[str], known_by: datetime | None = None) -> list[Row]:
-    return conn.execute(select(holds).where(holds.c.loan_id.in_(list(loan_ids)), entered_by(holds, known_by))
+    return conn.execute(select(holds).where(_in(conn, holds.c.loan_id, loan_ids), entered_by(holds, known_by))
                         .order_by(holds.c.id)).all()
 
 
@@ -264,7 +265,7 @@ def current_stages(conn: Connection, loan_ids: Sequence[str] | None = None,
     """Per loan (of `loan_ids`, or every loan), its latest escalation (entered by `known_by`)."""
     stmt = select(escalations).where(entered_by(escalations, known_by)).order_by(escalations.c.id)
     if loan_ids is not None:
-        stmt = stmt.where(escalations.c.loan_id.in_(list(loan_ids)))
+        stmt = stmt.where(_in(conn, escalations.c.loan_id, loan_ids))
     out: dict[str, Row] = {}
     for r in conn.execute(stmt):
         out[r.loan_id] = r
@@ -283,7 +284,7 @@ def persons_of(conn: Connection, borrower_id: str, known_by: datetime | None = N
 def refused_persons(conn: Connection, person_ids: Sequence[int], phones: Sequence[str]) -> set[int]:
     """Of these contact persons and of anyone recorded with these numbers, those who refused
     to help (WHO-2): a refusal binds to the person and to their number."""
-    same = or_(persons.c.id.in_(list(person_ids)), persons.c.phone.in_([p for p in phones if p]))
+    same = or_(_in(conn, persons.c.id, person_ids), persons.c.phone.in_([p for p in phones if p]))
     ids = select(persons.c.id).where(same)
     return set(conn.execute(select(contacts.c.person_id).where(contacts.c.person_id.in_(ids),
                                                                contacts.c.outcome == "refused")).scalars())
@@ -342,7 +343,7 @@ def bureau_reported(conn: Connection, loan_ids: Sequence[str]) -> dict[str, obje
     if not loan_ids:
         return {}
     return dict(conn.execute(select(audit.c.loan_id, func.max(audit.c.at))
-                             .where(audit.c.action == "bureau report", audit.c.loan_id.in_(list(loan_ids)))
+                             .where(audit.c.action == "bureau report", _in(conn, audit.c.loan_id, loan_ids))
                              .group_by(audit.c.loan_id)).all())
 
 
@@ -351,7 +352,7 @@ def contacts_around(conn: Connection, borrower_ids: Sequence[str], numbers: Sequ
     """Contacts with these borrowers, or dialled to these numbers under any borrower id, at or
     after `since` (UTC) and logged by `known_by`, oldest first: what the call rules count
     (WHEN-2..4)."""
-    whose = contacts.c.borrower_id.in_(list(borrower_ids))
+    whose = _in(conn, contacts.c.borrower_id, borrower_ids)
     if numbers:
         whose = or_(whose, contacts.c.number.in_([n for n in numbers if n]))
     return conn.execute(select(contacts).where(whose, contacts.c.at >= since, entered_by(contacts, known_by))
@@ -396,7 +397,7 @@ def waivers_of(conn: Connection, loan_ids: Sequence[str], known_by: datetime | N
         stmt = (select(waivers, waiver_outcomes.c.outcome, waiver_outcomes.c.effective_on,
                        waiver_outcomes.c.batch_id.label("outcome_batch"))
                 .outerjoin(waiver_outcomes, waiver_outcomes.c.waiver_id == waivers.c.id)
-                .where(waivers.c.loan_id.in_(list(loan_ids)), entered_by(waivers, known_by)).order_by(waivers.c.id))
+                .where(_in(conn, waivers.c.loan_id, loan_ids), entered_by(waivers, known_by)).order_by(waivers.c.id))
         for r in conn.execute(stmt):
             out[r.loan_id].append(r)
     return out
@@ -418,7 +419,7 @@ def penalty_waivers(conn: Connection, as_of: date, loan_ids: Sequence[str] | Non
                    waiver_outcomes.c.effective_on <= as_of)
             .order_by(waivers.c.loan_id, waiver_outcomes.c.effective_on, waivers.c.id))
     if loan_ids is not None:
-        stmt = stmt.where(waivers.c.loan_id.in_(list(loan_ids)))
+        stmt = stmt.where(_in(conn, waivers.c.loan_id, loan_ids))
     out: dict[str, list[tuple[date, int]]] = defaultdict(list)
     for loan_id, effective_on, amount in conn.execute(_in_part(stmt, waivers, part)):
         out[loan_id].append((effective_on, int(amount)))

@@ -34,3 +34,28 @@ def test_the_sms_count_of_a_batch_is_found_by_borrower_and_number(tmp_path):
     assert "MULTI-INDEX OR" in plan, plan
     assert "ix_outbox_borrower_id_channel_send_on" in plan and "ix_outbox_recipient_channel_send_after" in plan
     assert "ix_outbox_status_send_after" not in plan
+
+
+def test_a_key_list_is_one_parameter_and_ignores_none(db, tmp_path):
+    """`_in` on each backend, around its switch from a list to JSON on SQLite: the same rows
+    for 2 keys or 1,500, and a None key matches nothing (as NULL in SQL)."""
+    from sqlalchemy import select
+
+    from collect_cli.store.queries.base import _in, loans
+    from tests.conftest import Cli
+
+    rows = [f"L{i:04d},B{i:04d},王小明,138{i:08d},1000,2026-01-01" for i in range(1500)]
+    (tmp_path / "loans.csv").write_text("\n".join(["loan_id,borrower_id,borrower_name,phone,principal,disbursed_on",
+                                                   *rows]) + "\n", encoding="utf-8")
+    assert Cli(db)("import", str(tmp_path / "loans.csv")).exit_code == 0
+    engine = open_engine(db)
+    try:
+        with engine.connect() as conn:
+            def found(keys):
+                return sorted(conn.execute(select(loans.c.loan_id).where(_in(conn, loans.c.loan_id, keys))).scalars())
+            assert found(["L0001", None, "L9999", "L0001"]) == ["L0001"]
+            many = [f"L{i:04d}" for i in range(0, 3000, 2)]
+            assert found([*many, None]) == [k for k in many if k < "L1500"]
+            assert found([]) == [] and found([None]) == []
+    finally:
+        engine.dispose()

@@ -99,8 +99,9 @@ def _in(conn: Connection, column, keys: Iterable):
     array parameter, so the statement's text is the same for every batch (psycopg and the
     server parse it once; an IN list of 500 placeholders was compiled, parsed and planned
     anew each time: a quarter of the queue's time). SQLite: an IN list up to 1,000 keys,
-    beyond that the keys as one JSON parameter read by json_each (no limit on placeholders)."""
-    keys = sorted(set(keys))
+    beyond that the keys as one JSON parameter read by json_each (no limit on placeholders).
+    A None key is left out: NULL is in no list in SQL either."""
+    keys = sorted({k for k in keys if k is not None})
     if conn.dialect.name == "postgresql":
         from sqlalchemy.dialects.postgresql import ARRAY
         return column == func.any(bindparam(None, keys, type_=ARRAY(column.type)))

@@ -196,8 +196,9 @@ def run(sizes: list[int], pg: str | None, backends: list[str], workers: int, ski
                     wall = got["read_s"] + got["compute_s"]
                     rate = (f"read {got['read_s']:.1f} s + numpy {got['compute_s']:.1f} s; "
                             f"{got['loans_differing']} loans differ from collect's")
-                elif name == "send":
-                    rate = f"{sum(1 for _ in (spool / 'outbox').rglob('*') if _.is_file()):,} files"
+                elif name == "send":  # its --format json: per outcome and channel, and the totals
+                    done = json.loads(output)["totals"]
+                    rate = f"{done['sent']:,} sent, {done['cancelled']:,} cancelled, {done['waiting']:,} waiting"
                 target = TARGETS.get(name, "") if backend == "sqlite" and n == 100_000 else ""
                 row(backend, f"{n:,}", f"{rows:,}", name, f"{wall:.1f} s", rate, f"{rss // 1024} MB", target)
                 peaks.setdefault((backend, name), {})[n] = rss // 1024

@@ -50,15 +50,16 @@ def timed(argv: list[str], env: dict | None = None, cwd: Path | None = None) -> 
     """Wall seconds, peak RSS (KB) of the command's process tree, and its stdout."""
     wrapper = ("import resource, subprocess, sys, time; t = time.perf_counter(); "
                "p = subprocess.run(sys.argv[1:], stdout=subprocess.PIPE, text=True); "
-               "w = time.perf_counter() - t; sys.stderr.write(p.stdout); "
+               "w = time.perf_counter() - t; sys.stdout.write(p.stdout + '\\n'); "
                "print(w, resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss, p.returncode)")
     # the books are replayed on the day they were exported: --now, allowed as in the tests
     p = subprocess.run([sys.executable, "-c", wrapper, *argv], capture_output=True, text=True, cwd=cwd,
                        env={**os.environ, "COLLECT_ALLOW_CLOCK": "1", **(env or {})})
-    wall, rss, code = p.stdout.split()
+    stdout, _, last = p.stdout.rstrip("\n").rpartition("\n")
+    wall, rss, code = last.split()
     if code not in ("0", "3"):  # 3: some rows rejected (none are, in the demo book)
         raise SystemExit(f"bench: {' '.join(argv)} failed ({code}):\n{p.stderr[-2000:]}")
-    return float(wall), int(rss), p.stderr
+    return float(wall), int(rss), stdout
 
 
 # The floor's statements: collect's own tables, fed the text of the demo files' columns as is.
@@ -184,7 +185,7 @@ def run(sizes: list[int], pg: str | None, backends: list[str], workers: int, ski
             ]
             for name, argv in [(name, argv) for name, argv in steps if name not in skip]:
                 print(f"bench: {backend} {n:,} {name}", file=sys.stderr)
-                if argv[0:2] == collect:
+                if argv[:len(collect)] == collect:
                     argv = [*argv, "--format", "json"]
                 wall, rss, output = timed(argv, cwd=spool)  # send's file spool is ./outbox
                 rate = ""
@@ -192,7 +193,7 @@ def run(sizes: list[int], pg: str | None, backends: list[str], workers: int, ski
                     rate = f"{rows / wall:,.0f}" + (f" (floor ÷ this: {floor_rate / (rows / wall):.2f})"
                                                    if backend == "sqlite" and floor_rate else "")
                 elif name == "report floor":  # its own read + compute; the check against collect is not timed
-                    got = json.loads(output.strip().splitlines()[-1])
+                    got = json.loads(output)
                     wall = got["read_s"] + got["compute_s"]
                     rate = (f"read {got['read_s']:.1f} s + numpy {got['compute_s']:.1f} s; "
                             f"{got['loans_differing']} loans differ from collect's")

@@ -38,13 +38,16 @@ def test_the_sms_count_of_a_batch_is_found_by_borrower_and_number(tmp_path):
 
 def test_a_key_list_is_one_parameter_and_ignores_none(db, tmp_path):
     """`_in` on each backend, around its switch from a list to JSON on SQLite: the same rows
-    for 2 keys or 1,500, and a None key matches nothing (as NULL in SQL)."""
+    for 2 keys or 1,500, a None key matches nothing (as NULL in SQL), and a key longer than
+    the column is not cut to its length (PostgreSQL's cast to varchar(n) would)."""
     from sqlalchemy import select
 
     from collect_cli.store.queries.base import _in, loans
     from tests.conftest import Cli
 
+    longest = "L" * 64  # a key of the column's full length
     rows = [f"L{i:04d},B{i:04d},王小明,138{i:08d},1000,2026-01-01" for i in range(1500)]
+    rows.append(f"{longest},B9999,王小明,13900000000,1000,2026-01-01")
     (tmp_path / "loans.csv").write_text("\n".join(["loan_id,borrower_id,borrower_name,phone,principal,disbursed_on",
                                                    *rows]) + "\n", encoding="utf-8")
     assert Cli(db)("import", str(tmp_path / "loans.csv")).exit_code == 0
@@ -57,5 +60,6 @@ def test_a_key_list_is_one_parameter_and_ignores_none(db, tmp_path):
             many = [f"L{i:04d}" for i in range(0, 3000, 2)]
             assert found([*many, None]) == [k for k in many if k < "L1500"]
             assert found([]) == [] and found([None]) == []
+            assert found([longest]) == [longest] and found([longest + "9"]) == []  # never cut to the column
     finally:
         engine.dispose()

@@ -9,6 +9,8 @@ from collections.abc import Iterable, Sequence
 from sqlalchemy import (
     Connection,
     Row,
+    String,
+    Text,
     and_,
     bindparam,
     false,
@@ -104,7 +106,10 @@ def _in(conn: Connection, column, keys: Iterable):
     keys = sorted({k for k in keys if k is not None})
     if conn.dialect.name == "postgresql":
         from sqlalchemy.dialects.postgresql import ARRAY
-        return column == func.any(bindparam(None, keys, type_=ARRAY(column.type)))
+        # text[] for a string key, not varchar(n)[]: a cast to varchar(n) would cut a longer key
+        # to n characters, and then match the key it begins with
+        item = Text() if isinstance(column.type, String) else column.type
+        return column == func.any(bindparam(None, keys, type_=ARRAY(item)))
     if len(keys) <= 1000:
         return column.in_(keys)
     return column.in_(select(literal_column("value")).select_from(func.json_each(bindparam(None, json.dumps(keys)))))

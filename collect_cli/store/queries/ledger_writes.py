@@ -121,8 +121,8 @@ class GrowingTables:
         if not self.tables or self.written < max(self.known, self.least):
             return False
         with conn.begin():
-            for name in self.tables:
-                conn.exec_driver_sql(f'ANALYZE "{name}"')  # names of collect's own tables, not input
+            for name in self.tables:  # a worker beside this one analyzing them already: let it
+                conn.exec_driver_sql(f'ANALYZE (SKIP_LOCKED) "{name}"')  # collect's own table names
         self.known, self.written = self.known + self.written, 0
         return True
 

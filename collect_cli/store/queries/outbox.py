@@ -64,7 +64,8 @@ def sms_planned(conn: Connection, borrower_ids: Sequence[str], numbers: Sequence
     `since <= send_after < until` (naive UTC): what WHEN-5 counts, by the person's day."""
     if not borrower_ids and not numbers:
         return []
-    whose = or_(_in(conn, outbox.c.borrower_id, borrower_ids), _in(conn, outbox.c.recipient, numbers))
+    whose = or_(_in(conn, outbox.c.borrower_id, borrower_ids),
+                _in(conn, outbox.c.recipient, [n for n in numbers if n]))
     # found through the borrower and recipient indexes: the night's range of (status,
     # send_after) holds every SMS queued tonight, a scan that grew with each batch of the run
     status, send_after = _unindexed(conn, outbox.c.status), _unindexed(conn, outbox.c.send_after)

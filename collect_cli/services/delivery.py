@@ -66,7 +66,7 @@ def make_senders(settings: Settings, today: date) -> dict[str, object]:
 
 def send_due(*, engine: Engine, settings: Settings, clock: Callable[[], datetime], channel: str | None = None,
              limit: int | None = None, senders: dict | None = None) -> SendSummary:
-    """Deliver up to `limit` queued messages whose send_after has passed.
+    """Deliver up to `limit` queued messages whose send_after has passed (0 or None: all).
 
     `clock()` gives now (naive UTC); it is read again for each message, so a long run stops
     at the end of a borrower's contact window instead of sending into the night.
@@ -76,7 +76,7 @@ def send_due(*, engine: Engine, settings: Settings, clock: Callable[[], datetime
     senders = senders or make_senders(settings, local_day(start, settings.zone))
     down: set[str] = set()  # channels whose provider failed in this run: the rest waits
     with run_lock(engine, "send"), engine.connect() as conn:
-        after, left = None, limit
+        after, left = None, limit or None  # 0 or None: everything due
         while left is None or left > 0:
             with conn.begin():  # the next page of what was due at the start (waiting ones stay queued)
                 batch = q.due_messages(conn, start, channel=channel, after=after,

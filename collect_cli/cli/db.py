@@ -33,7 +33,7 @@ def init_command(
         with engine.begin() as conn:
             stores.mark_demo(conn)
     typer.echo(f"{app_.db_display}: new {'demo ' if demo else ''}store at revision "
-               f"{stores.revision(app_.settings.db)}")
+               f"{stores.current_revision(engine)}")
 
 
 @app.command("upgrade")
@@ -44,8 +44,8 @@ def upgrade_command(ctx: typer.Context) -> None:
 
     Example: collect --db /srv/collect/collect.db db upgrade
     """
-    ctx.obj.engine(create=True)  # opening migrates (and makes a new store)
-    typer.echo(f"{ctx.obj.db_display}: at revision {stores.revision(ctx.obj.settings.db)} (head)")
+    engine = ctx.obj.engine(create=True)  # opening migrates (and makes a new store)
+    typer.echo(f"{ctx.obj.db_display}: at revision {stores.current_revision(engine)} (head)")
 
 
 @app.command("current")

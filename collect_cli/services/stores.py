@@ -10,7 +10,8 @@ from sqlalchemy import Connection, Engine
 from collect_cli.store import queries as q
 from collect_cli.store.database import create_store_engine, current_revision, display_url, head_revision, open_engine
 
-__all__ = ["audit", "display_url", "has_imports", "head_revision", "is_demo", "mark_demo", "open_store", "revision"]
+__all__ = ["audit", "current_revision", "display_url", "has_imports", "head_revision", "is_demo", "mark_demo",
+           "open_store", "revision"]
 
 
 def open_store(db: str, create: bool = False) -> Engine:

@@ -13,8 +13,7 @@ SQL_CALLS = {"text", "execute", "exec_driver_sql", "executemany", "copy"}
 
 REVIEWED = {
     ("store/queries/ledger_writes.py", "_insert_records"),  # table and column names from the models; batch_id an int
-    ("store/queries/ledger_writes.py", "refresh_statistics"),  # ANALYZE of table names from the models (KIND_TABLES)
-    ("store/queries/ledger_writes.py", "wrote"),  # GrowingTables: the same ANALYZE of KIND_TABLES' names
+    ("store/queries/ledger_writes.py", "_analyze"),  # ANALYZE of table names from the models (KIND_TABLES)
     ("store/database.py", "_sqlite_pragmas"),  # a constant
     ("store/database.py", "share_snapshot"),  # the id is checked against [0-9A-F-] first
 }

@@ -89,9 +89,16 @@ def refresh_statistics(conn: Connection, kinds: Iterable[str]) -> list[str]:
     if conn.dialect.name != "postgresql":
         return []
     names = sorted({t.name for k in kinds for t in (*KIND_TABLES.get(k, ()), batches)})
-    for name in names:
-        conn.exec_driver_sql(f'ANALYZE "{name}"')  # names of collect's own tables, not input
+    _analyze(conn, names)
     return names
+
+
+def _analyze(conn: Connection, names: Iterable[str], *, skip_locked: bool = False) -> None:
+    """ANALYZE collect's own tables by name (from the models, never input). `skip_locked`:
+    leave a table another session is analyzing now."""
+    option = "(SKIP_LOCKED) " if skip_locked else ""
+    for name in names:
+        conn.exec_driver_sql(f'ANALYZE {option}"{name}"')
 
 
 class GrowingTables:
@@ -120,9 +127,8 @@ class GrowingTables:
         self.written += rows
         if not self.tables or self.written < max(self.known, self.least):
             return False
-        with conn.begin():
-            for name in self.tables:  # a worker beside this one analyzing them already: let it
-                conn.exec_driver_sql(f'ANALYZE (SKIP_LOCKED) "{name}"')  # collect's own table names
+        with conn.begin():  # a worker beside this one analyzing them already: let it
+            _analyze(conn, self.tables, skip_locked=True)
         self.known, self.written = self.known + self.written, 0
         return True
 

@@ -15,6 +15,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from collect_cli.domain.allocation import FEE_INTEREST_PRINCIPAL, STRATEGIES
 from collect_cli.domain.buckets import DEFAULT_BUCKETS, Bucket, check_buckets
+from collect_cli.domain.cases import APPROVED_EXTRA_DAYS, COMPLEX_DAYS, STATUTORY_DAYS, CaseDays
 from collect_cli.domain.compliance import (
     ContactRules,
     check_contact_rules,
@@ -215,6 +216,18 @@ class EscalationRules:
 
 
 @dataclass(frozen=True)
+class CaseRules:
+    """[cases]: deadlines (CASE-1..3, never longer than the rule's), the complaint's hold, what
+    the nightly run calls due soon, and words that make a reply a dispute or a complaint."""
+
+    days: CaseDays = field(default_factory=CaseDays)
+    complaint_hold: bool = True  # HOLD-3 while a complaint is under review (the stricter default)
+    due_soon_days: int = 3
+    dispute_words: tuple[str, ...] = ()
+    complaint_words: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
 class Settings:
     db: str = DEFAULT_DB
     timezone: str = "Asia/Shanghai"
@@ -236,6 +249,7 @@ class Settings:
     limitation: Limitation = field(default_factory=Limitation)
     ledger: Ledger = field(default_factory=Ledger)
     waivers: Waivers = field(default_factory=Waivers)
+    cases: CaseRules = field(default_factory=CaseRules)
     config_path: Path | None = None
 
     @property
@@ -285,7 +299,7 @@ def _read_toml(path: Path) -> dict[str, Any]:
 
 _TOP_KEYS = {"db", "timezone", "grace_days", "buckets", "queue", "strategy", "messaging", "contact", "delivery",
              "penalty", "promises", "bureau", "escalation", "plans", "watchlist", "limitation", "ledger", "waivers",
-             "allocation"}
+             "allocation", "cases"}
 
 
 def _parse(data: dict[str, Any], path: Path | None) -> dict[str, Any]:
@@ -368,6 +382,8 @@ def _parse(data: dict[str, Any], path: Path | None) -> dict[str, Any]:
         if names not in ("reject", "flag"):
             raise bad("ledger.suspicious_names", "must be reject or flag")
         out["ledger"] = Ledger(suspicious_names=names)
+    if "cases" in data:
+        out["cases"] = _parse_cases(data["cases"], bad)
     if "promises" in data:
         raw = _table(data["promises"], "promises", {"grace_days", "max_days_ahead"}, bad)
         base = Promises()
@@ -376,6 +392,39 @@ def _parse(data: dict[str, Any], path: Path | None) -> dict[str, Any]:
             max_days_ahead=_whole(raw.get("max_days_ahead", base.max_days_ahead), "promises.max_days_ahead", 1, 365, bad),
         )
     return out
+
+
+_CASE_DAYS = {  # key: (CaseDays field, the rule, the law's longest)
+    "dispute_days": ("dispute", "CASE-3", 365),
+    "bureau_dispute_days": ("bureau_dispute", "CASE-1", STATUTORY_DAYS["bureau-dispute"]),
+    "complaint_days": ("complaint", "CASE-2", STATUTORY_DAYS["complaint"]),
+    "complaint_complex_days": ("complaint_complex", "CASE-2", COMPLEX_DAYS),
+    "complaint_extension_days": ("complaint_extension", "CASE-2", APPROVED_EXTRA_DAYS),
+}
+
+
+def _parse_cases(raw: Any, bad) -> CaseRules:
+    raw = _table(raw, "cases", {*_CASE_DAYS, "complaint_hold", "due_soon_days", "dispute_words",
+                                "complaint_words"}, bad)
+    days = {}
+    for key, (name, rule, longest) in _CASE_DAYS.items():
+        if key in raw:
+            value = _whole(raw[key], f"cases.{key}", 1, 3650, bad)
+            if value > longest:
+                raise bad(f"cases.{key}", f"{rule}: the rule allows at most {longest} days; a longer deadline "
+                                          "would be looser than the law")
+            days[name] = value
+    numbers = CaseDays(**days)
+    if numbers.complaint_complex < numbers.complaint:
+        raise bad("cases.complaint_complex_days", "a complex complaint's deadline cannot be shorter than "
+                                                  "cases.complaint_days")
+    hold = raw.get("complaint_hold", True)
+    if not isinstance(hold, bool):
+        raise bad("cases.complaint_hold", "must be true or false")
+    return CaseRules(days=numbers, complaint_hold=hold,
+                     due_soon_days=_whole(raw.get("due_soon_days", 3), "cases.due_soon_days", 0, 60, bad),
+                     dispute_words=_strings(raw.get("dispute_words", []), "cases.dispute_words", bad),
+                     complaint_words=_strings(raw.get("complaint_words", []), "cases.complaint_words", bad))
 
 
 def _parse_limitation(raw: Any, rules: str, bad) -> Limitation:

@@ -147,6 +147,7 @@ def _register() -> None:
     from collect_cli.cli import (
         account,
         bureau,
+        cases,
         collector,
         db,
         demo,
@@ -175,6 +176,8 @@ def _register() -> None:
     app.command("waive")(waive.waive_command)
     app.command("hold")(reminders.hold_command)
     app.command("release")(reminders.release_command)
+    app.add_typer(cases.app, name="case")
+    app.command("cases")(cases.cases_command)
     app.add_typer(report.app, name="report")
     app.add_typer(db.app, name="db")
     app.add_typer(templates.app, name="templates")

@@ -64,8 +64,10 @@ def log_command(
     opt-out on a call or visit places one on SMS and one on e-mail. An outbound call to a
     number another borrower id shares, not confirmed, is refused (WHO-4). --override needs
     a real reason; --party "" is an error.
-    A promise holds automated reminders until its date + grace (HOLD-4); a dispute puts the
-    loan on hold (HOLD-1). With --party the person is a recorded contact person (WHO-2,
+    A promise holds automated reminders until its date + grace (HOLD-4); a dispute or a
+    complaint (--outcome, or a reply whose words dispute the debt or complain: 异议, 不是我借的,
+    投诉, dispute, complaint…) opens a case with its deadline and its hold (HOLD-1; a
+    complaint HOLD-3), see `collect case`. With --party the person is a recorded contact person (WHO-2,
     WHO-5): asked only to help reach the borrower, once the borrower is recorded unreachable
     (no connected contact for contact.unreachable_days, 3, or a wrong number), no promise,
     and never contacted again once they refused (nobody can override that).
@@ -106,6 +108,9 @@ def log_command(
     if logged.opt_out:
         text += (f"; opt-out hold{'s' if len(logged.opt_out) > 1 else ''} "
                  f"{', '.join(str(i) for i in logged.opt_out)} placed (HOLD-2)")
+    if logged.cases:
+        text += (f"; case{'s' if len(logged.cases) > 1 else ''} {', '.join(str(i) for i in logged.cases)} opened "
+                 "(collect cases)")
     render.note(text)
     if party:
         render.note(THIRD_PARTY_SCRIPT)

@@ -61,11 +61,18 @@ def run_command(
         for f in findings:
             render.error(f"template failed lint: {f}")
     total = {k: sum(r[k] for r in rows) for k in ("queued", "suppressed", "skipped")}
+    due = summary.cases
+    for label, found in (("overdue", due.overdue), (f"due within {app.settings.cases.due_soon_days} days",
+                                                    due.due_soon)):
+        for v in found:  # CASE-1..3: the people who must answer hear of it every night
+            render.note(f"case {v.id} {label}: {v.kind} ({v.state.rule}) on {v.loan_id}, due "
+                        f"{v.state.due_on.isoformat()}, owner {v.state.owner}")
+    cases = {"overdue": [v.id for v in due.overdue], "due_soon": [v.id for v in due.due_soon]}
     if fmt_ is Format.json:
         render.json_out({"as_of": day.isoformat(), "dry_run": dry_run, "part": f"{number}/{parts}",
                          "loans_from": lo, "loans_before": hi, "workers": workers, "accounts": summary.accounts,
                          "steps": rows, **total, "promises_settled": dict(summary.promises),
-                         "exit_code": summary.exit_code})
+                         "cases": cases, "exit_code": summary.exit_code})
     elif fmt_ is Format.csv:
         render.csv_out(["step", "queued", "suppressed", "suppressed_by_rule", "skipped"],
                        ([r["step"], r["queued"], r["suppressed"],
@@ -84,6 +91,8 @@ def run_command(
     render.summary(f"run-reminders {day.isoformat()}{scope}: {summary.accounts:,} open loans, {total['queued']:,} queued, "
                    f"{total['suppressed']:,} suppressed, {total['skipped']:,} skipped"
                    + "".join(f", promises {k} {v}" for k, v in sorted(summary.promises.items()))
+                   + (f", cases {len(due.overdue)} overdue, {len(due.due_soon)} due soon"
+                      if due.overdue or due.due_soon else "")
                    + (" (dry run)" if dry_run else ""), fmt_)
     raise typer.Exit(summary.exit_code)
 
@@ -123,6 +132,8 @@ def hold_command(
     """Put a loan on hold. Each hold is an instance with its own id, released on its own.
 
     dispute (HOLD-1) holds this loan: no collection messages or calls until it is answered.
+    A dispute, a complaint or a bureau-dispute (REC-2: out of the bureau file) opens a case
+    with its deadline (CASE-1..3, `collect case`), whose close alone releases the hold.
     bankruptcy, deceased, legal and complaint (HOLD-3) hold every loan of the borrower: no
     contact at all, and the queue shows them to supervisors only. An opt-out (HOLD-2) holds
     the borrower's SMS or e-mail on every loan, and the number or e-mail on file under any
@@ -142,9 +153,13 @@ def hold_command(
     if channel is not None and reason != "opt-out":
         raise typer.BadParameter("only an opt-out names a channel", param_hint="--channel")
     at = moment(now, app)
-    placed = place_hold(engine=app.engine(), loan_id=loan, reason=_reason(reason), channel=_channel(channel),
+    placed = place_hold(engine=app.engine(), settings=app.settings, loan_id=loan, reason=_reason(reason), channel=_channel(channel),
                         until=end, note=note, actor=(by or app.operator())[:64], now=at, today=day_of(at, app))
-    if len(placed.hold_ids) > 1:
+    if placed.case is not None:
+        case_id, due_on = placed.case
+        render.note(f"{loan}: {reason} hold {placed.hold_id} placed on {placed.scope}, for case {case_id} (due "
+                    f"{due_on.isoformat()}); it ends when the case is answered and closed (collect case)")
+    elif len(placed.hold_ids) > 1:
         which = ", ".join(f"{i} ({c})" if c else str(i) for i, c in zip(placed.hold_ids, placed.channels,
                                                                          strict=True))
         render.note(f"{loan}: {reason} holds {which} placed on {placed.scope}"

@@ -117,6 +117,9 @@ HOLD_RULES = {
     "deceased": "HOLD-3",
     "legal": "HOLD-3",
     "complaint": "HOLD-3",
+    # a bureau dispute (CASE-1) keeps the loan's information out of the bureau file while it is
+    # open (REC-2); collection goes on
+    "bureau-dispute": "REC-2",
 }
 HOLD_REASONS = tuple(HOLD_RULES)
 # A dispute is of one debt; every other hold concerns the person and holds all their loans

@@ -34,6 +34,10 @@ from collect_cli.domain.text_forms import (
 PURPOSES = ("predue_reminder", "overdue_notice", "formal_notice", "final_demand", "bureau_notice", "transfer_notice")
 COLLECTION_PURPOSES = ("overdue_notice", "formal_notice", "final_demand", "bureau_notice")
 BUREAU_NOTICE_PURPOSES = ("formal_notice", "bureau_notice")  # they must carry the REC-2 pre-notice
+# The written answer to a case (CASE-1..3): sent by `collect case answer`, never by a strategy
+# step, and the one letter a dispute or complaint under review lets through (HOLD-1).
+CASE_ANSWER = "case_answer"
+DEBT_NOTICE_PURPOSES = (*COLLECTION_PURPOSES, CASE_ANSWER)  # us: they say they are from a debt collector
 
 # SAY-2: the values a message of each purpose must show (context names).
 REQUIRED = {
@@ -43,11 +47,14 @@ REQUIRED = {
            "service_phone") for p in COLLECTION_PURPOSES},
     # XFER-1 (《民法典》 Art 546): who the debt goes to and from when, told by the lender it leaves
     "transfer_notice": ("creditor_name", "borrower_name", "transfer_party", "transfer_on", "service_phone"),
+    # what was received and when, the answer itself, who answers and how to reach them
+    CASE_ANSWER: ("creditor_name", "borrower_name", "case_received_on", "case_answer", "service_phone"),
 }
 # Engine values: figures and dates that may stand beside each other without making a number.
 ENGINE_VALUES = ("as_of", "next_due_on", "amount_overdue", "next_due_amount", "outstanding_principal",
                  "overdue_principal", "overdue_interest", "overdue_fees", "penalty_interest", "loan_ref",
-                 "service_phone", "letter_sent_on", "formal_letter_sent_on", "final_letter_sent_on", "transfer_on")
+                 "service_phone", "letter_sent_on", "formal_letter_sent_on", "final_letter_sent_on", "transfer_on",
+                 "case_received_on")
 LEDGER_FIELDS = ("borrower_name", "address", "transfer_party")  # data, judged by the field checks below
 
 
@@ -240,7 +247,7 @@ def judge(text: str, *, channel: str, purpose: str, rules: str, context: Mapping
         found.append(Refusal("SAY-2", f"a {purpose} must show {', '.join(missing)} (the values, in the text)"))
     if rules == "us":
         shown = _NEGATED.sub(PLACEHOLDER, letters_of(folded_seen))
-        if purpose in COLLECTION_PURPOSES and not any(p in shown for p in _DEBT_NOTICE):
+        if purpose in DEBT_NOTICE_PURPOSES and not any(p in shown for p in _DEBT_NOTICE):
             found.append(Refusal("SAY-3", 'under the us rules a collection message says "This is an attempt to '
                                           'collect a debt"'))
         if channel in ("sms", "email") and not any(p in shown for p in _OPT_OUT):
@@ -306,7 +313,7 @@ def shows_value(folded: str, value: object, name: str) -> bool:
     if value is None or str(value).strip() == "":
         return False
     spellings = {str(value)}
-    if name in ("as_of", "next_due_on", "transfer_on"):
+    if name in ("as_of", "next_due_on", "transfer_on", "case_received_on"):
         try:
             d = date.fromisoformat(str(value))
             spellings |= {f"{d.year}年{d.month}月{d.day}日", f"{d:%Y/%m/%d}", f"{d:%Y.%m.%d}", f"{d.year}/{d.month}/{d.day}"}

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from datetime import date
 
-from collect_cli.domain.content import COLLECTION_PURPOSES, NO_FACTS, MessageFacts
+from collect_cli.domain.content import DEBT_NOTICE_PURPOSES, NO_FACTS, MessageFacts
 from collect_cli.domain.loan_state import LoanState
 from collect_cli.domain.money import fmt_grouped
 
@@ -43,6 +43,11 @@ CONTEXT_DOC = {
     "notices_sent": "how many collection messages of this episode were sent before this one",
     "agency": "the agency the account is placed with, or empty",
     "time_barred": "true when the limitation period has run out (LIM-1): then no word of legal action (SAY-7)",
+    # the answer to a case (case_answer letters; empty elsewhere)
+    "case_answer": "the answer to the borrower's dispute or complaint, as the case's owner wrote it",
+    "case_received_on": "the day the dispute or complaint was received (YYYY-MM-DD)",
+    "case_kind": "dispute, bureau-dispute or complaint",
+    "case_id": "the case's number",
 }
 NEUTRAL_NAME = {"zh_CN": "客户", "en": "Customer"}  # the salutation when the name on file cannot stand
 # The engine's values: what a message states about the account, kept with it to be checked
@@ -60,7 +65,7 @@ def disclosure(*, rules: str, locale: str, purpose: str | None, channel: str | N
         return ""
     zh = locale == "zh_CN"
     parts = []
-    if purpose in COLLECTION_PURPOSES:
+    if purpose in DEBT_NOTICE_PURPOSES:
         if zh:
             parts.append("本信息用于催收债务。")
         elif channel == "letter":
@@ -147,4 +152,15 @@ def sample_context(*, locale: str, creditor_name: str, service_phone: str, payme
         "transfer_party": "上海浦江资产管理股份有限公司" if locale == "zh_CN" else "Pujiang Asset Management Co., Ltd.",
         "transfer_on": date(2026, 12, 30).isoformat(),
         **facts_context(facts),
+        **CASE_SAMPLE[locale if locale in CASE_SAMPLE else "zh_CN"],
     }
+
+
+NO_CASE = {"case_answer": "", "case_received_on": "", "case_kind": "", "case_id": ""}
+CASE_SAMPLE = {
+    "zh_CN": {"case_answer": "经核实，您于2026年10月5日的还款已于当日入账，逾期金额已据此更正。", "case_received_on": "2026-12-01",
+              "case_kind": "dispute", "case_id": 99999},
+    "en": {"case_answer": "We checked your account: your payment of 5 October 2026 was received that day and the "
+                          "overdue amount has been corrected.", "case_received_on": "2026-12-01",
+           "case_kind": "dispute", "case_id": 99999},
+}

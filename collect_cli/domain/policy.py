@@ -9,21 +9,24 @@ one can. What a message says is judged apart, on its text (domain.content).
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date, time
 
 from collect_cli.domain.compliance import HOLD_RULES, ContactRules, Refusal
+from collect_cli.domain.content import CASE_ANSWER
 from collect_cli.domain.money import fmt_grouped
 
 AUTOMATED = ("sms", "email", "letter")
 KINDS = (*AUTOMATED, "call", "visit", "third-party", "bureau", "bureau-correction", "placement")
 
 TRANSFER_NOTICE = "transfer_notice"  # the one message a transferred debt may still get (XFER-1)
+# what the written answer to a case passes: the holds its cases placed, and a promise (it is no reminder)
+CASE_HOLDS = ("dispute", "complaint", "bureau-dispute")
 MAX_CONNECTED_CALLS = 3  # WHEN-2, cn: connected voice calls per borrower per day
 MAX_DIAL_ATTEMPTS = 6  # WHEN-3: dial attempts to one number per day
 MAX_CALLS_7_DAYS = 7  # WHEN-4, us: calls about one debt in 7 days
 CONVERSATION_QUIET_DAYS = 7  # WHEN-4, us: no call within 7 days after a conversation
-CONNECTED = ("reached", "promise", "refused", "dispute", "paid-claim", "third-party")
+CONNECTED = ("reached", "promise", "refused", "dispute", "complaint", "paid-claim", "third-party")
 
 
 @dataclass(frozen=True)
@@ -105,7 +108,7 @@ def decide(kind: str, s: Situation) -> Refusal | None:
     if kind == "bureau":
         return _bureau(s)
     if kind == "bureau-correction":  # REC-2: disputed information is not reported, corrected or not
-        return _held_back(s)
+        return _held_back(s) or _bureau_disputed(s)
     if kind == "placement":
         return _placement(s)
     raise ValueError(f"unknown kind of contact {kind!r}")
@@ -124,7 +127,11 @@ def _no_contact(s: Situation, *, overridable: bool) -> Refusal | None:
 
 
 def _automated(channel: str, s: Situation) -> Refusal | None:
-    """reminders.md order: hold, promise, opt-out, frequency, address."""
+    """reminders.md order: hold, promise, opt-out, frequency, address. The answer to a case
+    goes under the dispute or complaint it answers (HOLD-1 allows it; CASE-2 requires telling
+    the complainant), not under bankruptcy, death or legal representation."""
+    if s.purpose == CASE_ANSWER:
+        s = replace(s, holds=tuple(h for h in s.holds if h.reason not in CASE_HOLDS), promise=None)
     refusal = _no_contact(s, overridable=False)
     if refusal:
         return refusal
@@ -220,8 +227,17 @@ def _held_back(s: Situation) -> Refusal | None:
     return None
 
 
+def _bureau_disputed(s: Situation) -> Refusal | None:
+    """REC-2 (CASE-1): the credit information the borrower disputed waits for the answer."""
+    for h in s.holds:
+        if h.reason == "bureau-dispute":
+            return Refusal("REC-2", f"the borrower disputes the credit information (hold {h.id}): not reported "
+                                    "until the dispute is answered (CASE-1)")
+    return None
+
+
 def _bureau(s: Situation) -> Refusal | None:
-    refusal = _held_back(s)
+    refusal = _held_back(s) or _bureau_disputed(s)
     if refusal:
         return refusal
     if s.dpd < s.min_dpd:

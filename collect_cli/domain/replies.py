@@ -1,4 +1,5 @@
-"""What a borrower's reply asks for: a reply that says STOP places an opt-out (HOLD-2).
+"""What a borrower's reply asks for: a reply that says STOP places an opt-out (HOLD-2); one
+that disputes the debt or complains opens a case (domain.cases: CASE-2, CASE-3).
 
 Read as a person reads it, through the same forms the content rules judge a message on
 (domain.text_forms): any case, width, spacing or punctuation ("STOP", "Stop.", "ＳＴＯＰ",
@@ -27,16 +28,58 @@ CONTAINED = (
 )
 
 
+# a reply containing one of these disputes the debt (CASE-3) or complains (CASE-2); both may
+# hold at once (a claim to have paid is not a dispute: it is verified against the ledger).
+# `cases.dispute_words` / `cases.complaint_words` add to them.
+DISPUTE = (
+    "异议", "有异议", "有误", "不是我借", "不是我的", "没借过", "没有借", "从未借", "不认可", "不承认", "不认这笔",
+    "金额不对", "金额有误", "数额不对", "账不对", "算错", "多扣", "冒名", "冒用", "盗用",
+    "被盗", "身份被", "诈骗",
+    "dispute", "notmyloan", "notmydebt", "notmine", "neverborrowed", "wrongamount", "incorrectamount",
+    "identitytheft", "fraud",
+)
+COMPLAINT = (
+    "投诉", "举报", "申诉", "监管", "银保监", "金融监管", "消保", "12378",
+    "complain", "complaint", "regulator", "ombudsman", "cfpb", "reportyou",
+)
+
+
+def _of(words) -> tuple[tuple[str, str, str | None], ...]:
+    """(keyword, its compact form, its sound when it is Chinese)."""
+    out = []
+    for k in words:
+        c = compact(k)
+        out.append((k, c, phonetic(c) if any(is_cjk(ch) for ch in c) else None))
+    return tuple(out)
+
+
 @lru_cache(maxsize=1)
 def _forms() -> tuple[tuple[tuple[str, str, str | None], ...], tuple[tuple[str, str, str | None], ...]]:
-    """(keyword, its compact form, its sound when it is Chinese) for EXACT and CONTAINED."""
-    def of(words):
-        out = []
-        for k in words:
-            c = compact(k)
-            out.append((k, c, phonetic(c) if any(is_cjk(ch) for ch in c) else None))
-        return tuple(out)
-    return of(EXACT), of(CONTAINED)
+    return _of(EXACT), _of(CONTAINED)
+
+
+@lru_cache(maxsize=8)
+def _case_forms(extra_dispute: tuple[str, ...], extra_complaint: tuple[str, ...]):
+    return _of(DISPUTE + extra_dispute), _of(COMPLAINT + extra_complaint)
+
+
+def _contained(words: str, sound: str, forms) -> str | None:
+    for k, c, s in forms:
+        if c in words or (s is not None and s in sound):
+            return k
+    return None
+
+
+def case_keywords(text: str | None, extra_dispute: tuple[str, ...] = (),
+                  extra_complaint: tuple[str, ...] = ()) -> dict[str, str]:
+    """{case kind: the word that says it} for a reply that disputes the debt or complains."""
+    words = compact(text or "")
+    if not words:
+        return {}
+    sound = phonetic(words)
+    dispute, complaint = _case_forms(tuple(extra_dispute), tuple(extra_complaint))
+    found = {"dispute": _contained(words, sound, dispute), "complaint": _contained(words, sound, complaint)}
+    return {kind: word for kind, word in found.items() if word}
 
 
 def stop_keyword(text: str | None) -> str | None:
@@ -49,7 +92,4 @@ def stop_keyword(text: str | None) -> str | None:
     for k, c, s in exact:
         if words == c or (s is not None and sound == s):
             return k
-    for k, c, s in contained:
-        if c in words or (s is not None and s in sound):
-            return k
-    return None
+    return _contained(words, sound, contained)

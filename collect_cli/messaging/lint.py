@@ -18,6 +18,7 @@ from jinja2 import TemplateSyntaxError, meta
 from jinja2.sandbox import SecurityError
 
 from collect_cli.domain.content import (
+    CASE_ANSWER,
     NO_FACTS,
     PURPOSES,
     MessageFacts,
@@ -39,6 +40,7 @@ CHANNELS = ("sms", "letter", "email")
 # letter was sent is true for some accounts; legal wording is wrong only on time-barred
 # debts): reported by `templates lint`, but they do not stop a step.
 PER_MESSAGE = ("SAY-7", "SAY-8")
+TEMPLATE_PURPOSES = (*PURPOSES, CASE_ANSWER)  # a case's answer is sent by `case answer`, not by a step
 _COMMENT = re.compile(r"\{#.*?#\}", re.S)
 _BRACKETS = re.compile(r"[【】〖〗]")
 # the worst case with every earlier notice sent, so that statements made under those facts are checked too
@@ -73,8 +75,8 @@ def lint(src: TemplateSource, *, texts: dict, service_phone: str, max_parts: int
         return found
     if src.channel not in CHANNELS:
         add(1, "META", f"declare the channel in the front matter: channel: {' | '.join(CHANNELS)}")
-    if purpose not in PURPOSES:
-        add(1, "META", f"declare the purpose in the front matter: purpose: {' | '.join(PURPOSES)}")
+    if purpose not in TEMPLATE_PURPOSES:
+        add(1, "META", f"declare the purpose in the front matter: purpose: {' | '.join(TEMPLATE_PURPOSES)}")
     try:
         ast = environment(html=src.channel == "letter").parse(src.text)
     except TemplateSyntaxError as exc:
@@ -96,7 +98,7 @@ def lint(src: TemplateSource, *, texts: dict, service_phone: str, max_parts: int
     unknown = sorted(meta.find_undeclared_variables(ast) - set(CONTEXT_DOC))
     if unknown:
         add(1, "TPL", f"unknown variable(s) {', '.join(unknown)} (known: {', '.join(CONTEXT_DOC)})")
-    if unknown or src.locale not in texts or purpose not in PURPOSES or src.channel not in CHANNELS:
+    if unknown or src.locale not in texts or purpose not in TEMPLATE_PURPOSES or src.channel not in CHANNELS:
         return found
     t = texts[src.locale]
     seen: set[tuple[str, str]] = set()

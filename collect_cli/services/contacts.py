@@ -24,7 +24,7 @@ from collect_cli.domain.money import fmt
 from collect_cli.domain.people import RELATIONS, address_book_word, borrower_attempt, name_key, unreachable
 from collect_cli.domain.pii import mask_phone
 from collect_cli.domain.policy import CONNECTED, PersonFact, decide
-from collect_cli.domain.replies import stop_keyword
+from collect_cli.domain.replies import case_keywords, stop_keyword
 from collect_cli.domain.text_forms import compact, fold, is_cjk
 from collect_cli.errors import Refused, UsageError
 from collect_cli.ledger.values import parse_phone
@@ -36,14 +36,15 @@ from collect_cli.services.contact_facts import (
     shared_unconfirmed,
     zone_of,
 )
+from collect_cli.services.cases import open_case
 from collect_cli.services.holds import add_hold
 from collect_cli.services.portfolio import Account, iter_accounts
 from collect_cli.store import queries as q
 
 CHANNELS = ("call", "visit", "sms-reply", "email-reply")
 REPLIES = {"sms-reply": "sms", "email-reply": "email"}
-OUTCOMES = ("reached", "no-answer", "wrong-number", "promise", "refused", "dispute", "paid-claim", "third-party",
-            "opt-out")
+OUTCOMES = ("reached", "no-answer", "wrong-number", "promise", "refused", "dispute", "complaint", "paid-claim",
+            "third-party", "opt-out")
 REACHABILITY_DAYS = 45  # how far back the borrower's attempts are read to judge them unreachable
 OVERRIDE_MIN_WEIGHT = 4  # a supervisor's reason: 4 letters or digits at least (a Chinese character counts 2)
 
@@ -54,6 +55,7 @@ class Logged:
     promise_id: int | None
     overridden: str | None  # the rule a supervisor overrode
     opt_out: tuple[int, ...] = ()  # the opt-out holds a STOP reply or an opt-out outcome placed
+    cases: tuple[int, ...] = ()  # the cases a dispute or complaint opened
 
 
 THIRD_PARTY_SCRIPT = ("WHO-2: you are speaking with someone other than the borrower. Only ask them to help "
@@ -79,7 +81,7 @@ def log_contact(*, engine: Engine, settings: Settings, loan_id: str, channel: st
         override = check_override(override)
     if (outcome == "promise") != (promise_amount is not None):
         raise UsageError("--outcome promise goes with --promise AMOUNT --on DATE, and only with it")
-    if party is not None and outcome in ("promise", "paid-claim", "dispute", "opt-out"):
+    if party is not None and outcome in ("promise", "paid-claim", "dispute", "complaint", "opt-out"):
         raise UsageError(f"WHO-2: {party} is not the borrower: only ask them to help reach the borrower "
                          f"(outcome reached, no-answer, wrong-number or refused)")
     if party is not None and channel in REPLIES:
@@ -124,9 +126,16 @@ def log_contact(*, engine: Engine, settings: Settings, loan_id: str, channel: st
             audit.append({"at": logged_at, "agent": agent, "action": "promise", "loan_id": loan_id,
                           "detail": f"{fmt(promise_amount)} by {promise_on.isoformat()}"})
         q.add_audit(conn, audit)
-        if outcome == "dispute":  # HOLD-1 at once: no collection until it is answered
-            add_hold(conn, loan_id=loan_id, reason="dispute", channel=None, until=None,
-                     note=note or f"disputed on a {channel}", actor=agent, now=logged_at)
+        # a dispute or complaint is a case with its deadline and its hold (HOLD-1 at once: no
+        # collection until it is answered); a reply opens one by what it says
+        kinds = {outcome: note or f"{outcome} on a {channel}"} if outcome in ("dispute", "complaint") else {}
+        if channel in REPLIES:
+            said = case_keywords(note, settings.cases.dispute_words, settings.cases.complaint_words)
+            kinds.update({k: f"reply {note!r} (keyword {w})" for k, w in said.items() if k not in kinds})
+        cases = tuple(open_case(conn, loan_id=loan_id, kind=kind, settings=settings, agent=agent, now=logged_at,
+                                received_on=local_day(now, settings.zone), summary=summary,
+                                source="reply" if channel in REPLIES else "log", reference=f"contact {contact_id}")
+                      .case_id for kind, summary in kinds.items())
         opt_out: tuple[int, ...] = ()
         keyword = stop_keyword(note) if channel in REPLIES else None
         if keyword or outcome == "opt-out":  # HOLD-2, with the keyword and the time
@@ -137,7 +146,7 @@ def log_contact(*, engine: Engine, settings: Settings, loan_id: str, channel: st
             # a reply opts out of its channel; asked on a call or a visit, of SMS and e-mail both
             opt_out = add_hold(conn, loan_id=loan_id, reason="opt-out", channel=REPLIES.get(channel), until=None,
                                note=f"{said} at {now:%Y-%m-%d %H:%M} UTC", actor=agent, now=logged_at).hold_ids
-    return Logged(contact_id, promise_id, overridden, opt_out)
+    return Logged(contact_id, promise_id, overridden, opt_out, cases)
 
 
 def check_override(reason: str) -> str:

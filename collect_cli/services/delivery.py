@@ -26,8 +26,10 @@ from collect_cli.domain.compliance import Refusal
 from collect_cli.domain.money import fmt
 from collect_cli.domain.notice import ENGINE_FIELDS, engine_values
 from collect_cli.domain.pii import mask_phone, mask_text
+from collect_cli.domain.content import CASE_ANSWER
 from collect_cli.domain.policy import TRANSFER_NOTICE, decide
 from collect_cli.messaging.senders import FileSender, HttpSender, Outgoing, SmtpSender
+from collect_cli.services.cases import answer_facts
 from collect_cli.services.contact_facts import BatchRecords, local_day, zone_of
 from collect_cli.services.messages import (
     context_for,
@@ -90,7 +92,7 @@ def send_due(*, engine: Engine, settings: Settings, clock: Callable[[], datetime
             for msg in batch:
                 now = clock()
                 acc, records = days.account(msg.loan_id)
-                verdict = _recheck(msg, acc, records, now, settings)
+                verdict = _recheck(msg, acc, records, now, settings, days.answers.get(msg.id))
                 if isinstance(verdict, Refusal):
                     updates.append(({"id": msg.id, "status": "cancelled", "reason": str(verdict),
                                      "recipient": msg.recipient, "attempts": msg.attempts, "provider_ref": None},
@@ -135,6 +137,8 @@ class _TheirDays:
             accounts = list(iter_accounts(conn, as_of=day, settings=settings, loan_ids=ids))
             records = BatchRecords(conn, accounts, on=day, now=now, settings=settings)
             self._of.update({a.loan_id: (a, records) for a in accounts})
+        # answer letters: what they state of their case now, or why they may not go any more
+        self.answers = answer_facts(conn, [m.id for m in batch if m.purpose == CASE_ANSWER])
 
     def account(self, loan_id: str) -> tuple[Account | None, BatchRecords | None]:
         return self._of.get(loan_id, (None, None))
@@ -145,10 +149,13 @@ def _purpose(msg) -> str:
 
 
 def _recheck(msg, acc: Account | None, records: BatchRecords | None, now: datetime,
-             settings: Settings) -> Refusal | str | None:
-    """A refusal (cancel), None (not yet: wait) or the recipient to deliver to now."""
+             settings: Settings, case: dict | Refusal | None = None) -> Refusal | str | None:
+    """A refusal (cancel), None (not yet: wait) or the recipient to deliver to now. `case`: an
+    answer letter's values from its case, or why the case no longer sends it."""
     if acc is None:
         return Refusal("AMT-1", f"loan {msg.loan_id} is not in the ledger as of today")
+    if _purpose(msg) == CASE_ANSWER and not isinstance(case, dict):
+        return case or Refusal("CASE", "no case on record answers with this letter")
     zone = zone_of(acc, settings)
     today = local_day(now, zone)
     if today > msg.as_of + timedelta(days=1):
@@ -166,7 +173,7 @@ def _recheck(msg, acc: Account | None, records: BatchRecords | None, now: dateti
         return refusal
     if today < msg.as_of:
         return None  # the borrower's day has not begun: "overdue" is not true yet where they are
-    refusal = _figures(msg, acc, records, settings) or _text(msg, acc, records, settings)
+    refusal = _figures(msg, acc, records, settings) or _text(msg, acc, records, settings, case)
     if refusal:
         return refusal
     if not _inside_window(acc, settings, now):
@@ -183,6 +190,8 @@ def _figures(msg, acc: Account, records: BatchRecords, settings: Settings) -> Re
     state = acc.state
     if _purpose(msg) == TRANSFER_NOTICE:  # it states the transfer, no figure: events are never undone
         return None if state.standing.transfer else Refusal("XFER-1", "no transfer of the loan is on record")
+    if _purpose(msg) == CASE_ANSWER:  # owed whatever was paid since: only what it states must hold
+        return _stated(msg, acc, records, settings)
     if msg.episode.startswith("due-"):  # a pre-due reminder: that installment, that amount
         due_on = date.fromisoformat(msg.episode[4:])
         unpaid = sum(p.unpaid for p in state.positions if p.installment.due_on == due_on)
@@ -196,6 +205,12 @@ def _figures(msg, acc: Account, records: BatchRecords, settings: Settings) -> Re
     elif state.overdue != msg.amount_overdue:
         return Refusal("AMT-1", f"the overdue amount is now {fmt(state.overdue)}, not the "
                                 f"{fmt(msg.amount_overdue)} the message states; the next run queues the new figure")
+    return _stated(msg, acc, records, settings)
+
+
+def _stated(msg, acc: Account, records: BatchRecords, settings: Settings) -> Refusal | None:
+    """AMT-3: every figure the text states is the engine's for today."""
+    state = acc.state
     if msg.figures:
         penalty = penalty_for(acc, records.payments.get(acc.loan_id, []), settings)
         now = engine_values(acc.loan_id, state, penalty)
@@ -206,8 +221,9 @@ def _figures(msg, acc: Account, records: BatchRecords, settings: Settings) -> Re
     return None
 
 
-def _text(msg, acc: Account, records: BatchRecords, settings: Settings) -> Refusal | None:
-    """The text as the borrower will read it, judged with the records as they are now."""
+def _text(msg, acc: Account, records: BatchRecords, settings: Settings, case: dict | None = None) -> Refusal | None:
+    """The text as the borrower will read it, judged with the records as they are now (an
+    answer letter with its case's values)."""
     if not msg.body:
         return None
     locale = acc.locale if acc.locale in settings.messaging.texts else "zh_CN"
@@ -215,6 +231,7 @@ def _text(msg, acc: Account, records: BatchRecords, settings: Settings) -> Refus
     facts = records.message_facts(acc, msg.episode)
     context = context_for(acc, locale, msg.channel, settings, purpose=_purpose(msg),
                           engine={k: stored.get(k, "") for k in ENGINE_FIELDS}, facts=facts)
+    context.update(case or {})
     found = judged(msg.body, channel=msg.channel, locale=locale, purpose=_purpose(msg), context=context,
                    settings=settings, facts=facts)
     return found[0] if found else None

@@ -16,6 +16,7 @@ from collect_cli.domain.notice import (
     ENGINE_FIELDS,
     FIGURES,
     NEUTRAL_NAME,
+    NO_CASE,
     disclosure,
     engine_values,
     facts_context,
@@ -112,6 +113,7 @@ def context_for(account: Account, locale: str, channel: str, settings: Settings,
         "transfer_party": transfer[1] if transfer else "",  # XFER-1: the new creditor, and from when
         "transfer_on": transfer[0].isoformat() if transfer else "",
         **facts_context(facts),
+        **NO_CASE,  # an answer letter's own values come with it (services.cases)
     }
 
 
@@ -124,11 +126,13 @@ def judged(body: str, *, channel: str, locale: str, purpose: str, context: dict,
 
 
 def compose(account: Account, src: TemplateSource, settings: Settings, *, purpose: str, penalty: int = 0,
-            facts: MessageFacts = NO_FACTS) -> Rendered:
-    """Render and judge; TemplateProblem when the template cannot render."""
+            facts: MessageFacts = NO_FACTS, extra: dict | None = None) -> Rendered:
+    """Render and judge; TemplateProblem when the template cannot render. `extra`: values of
+    the message's own (a case's answer)."""
     channel = src.channel or "sms"
-    context = context_for(account, src.locale, channel, settings, purpose=purpose,
-                          engine=engine_values(account.loan_id, account.state, penalty), facts=facts)
+    context = {**context_for(account, src.locale, channel, settings, purpose=purpose,
+                             engine=engine_values(account.loan_id, account.state, penalty), facts=facts),
+               **(extra or {})}
     body = render(src, context)
     refusals = judged(body, channel=channel, locale=src.locale, purpose=purpose, context=context, settings=settings,
                       facts=facts)

@@ -37,6 +37,7 @@ from collect_cli.messaging.templates import (
     TemplateSet,
     TemplateSource,
 )
+from collect_cli.services.cases import Deadlines, deadlines
 from collect_cli.services.contact_facts import BatchRecords, PlannedSms, local_day
 from collect_cli.services.forks import in_forks
 from collect_cli.services.messages import (
@@ -74,6 +75,7 @@ class RunSummary:
     accounts: int = 0  # open loans looked at
     promises: Counter = field(default_factory=Counter)  # promises settled tonight, by verdict
     loans: q.Part = q.WHOLE  # the loan-id range the run covered
+    cases: Deadlines | None = None  # unanswered cases due soon and overdue (CASE-1..3), the whole book's
 
     def add(self, other: RunSummary) -> None:
         """Count in what a worker on another range of the run found."""
@@ -127,6 +129,8 @@ def run_reminders(*, engine: Engine, settings: Settings, as_of: date, now: datet
     if not dry_run:  # `send` and the queue read the outbox next: plan them on the rows now there
         with engine.begin() as conn:
             q.refresh_statistics(conn, ["outbox"])
+    with engine.connect() as conn:
+        summary.cases = deadlines(conn, as_of=as_of, settings=settings)
     return summary
 
 

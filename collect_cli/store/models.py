@@ -503,3 +503,43 @@ class RunPart(Base):
     first_loan: Mapped[str | None] = mapped_column(Key)  # lo <= loan_id; None: from the first
     end_loan: Mapped[str | None] = mapped_column(Key)  # loan_id < hi; None: to the last
     recorded_at: Mapped[datetime] = recorded_at()
+
+
+class Case(Base):
+    """A dispute or complaint the rules give a deadline (CASE-1..3): what was received, when and
+    from where, and the hold it placed. Append-only: what happens to it is in case_events."""
+
+    __tablename__ = "cases"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    loan_id: Mapped[str] = mapped_column(ForeignKey("loans.loan_id"), index=True)
+    borrower_id: Mapped[str] = mapped_column(Key, index=True)
+    kind: Mapped[str] = mapped_column(String(16))  # dispute | bureau-dispute | complaint (domain.cases)
+    received_on: Mapped[date] = mapped_column(Date)  # the lender's day it was received: the deadline counts from it
+    source: Mapped[str] = mapped_column(String(16))  # manual | log | reply | hold | bureau-file
+    reference: Mapped[str | None] = mapped_column(String(100))  # the bureau's reference, the contact id, …
+    summary: Mapped[str | None] = mapped_column(Text)  # what the borrower says, in the operator's words
+    hold_id: Mapped[int | None] = mapped_column(ForeignKey("holds.id"))  # the hold it placed, released on close
+    agent: Mapped[str] = mapped_column(String(64))
+    at: Mapped[datetime] = mapped_column(DateTime)  # UTC
+    recorded_at: Mapped[datetime] = recorded_at()
+
+
+class CaseEvent(Base):
+    """One step of a case, append-only: opened (owner, deadline), assigned, investigating,
+    extended (the new deadline, its reason and approval), answered (the text and its letter),
+    closed. The case as it stands is its events folded in order (domain.cases.fold)."""
+
+    __tablename__ = "case_events"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    case_id: Mapped[int] = mapped_column(ForeignKey("cases.id"), index=True)
+    action: Mapped[str] = mapped_column(String(16))  # open | assign | investigate | extend | answer | close
+    day: Mapped[date] = mapped_column(Date)  # the lender's day of the step
+    owner: Mapped[str | None] = mapped_column(String(64))
+    due_on: Mapped[date | None] = mapped_column(Date)
+    reason: Mapped[str | None] = mapped_column(Text)
+    approved_by: Mapped[str | None] = mapped_column(String(64))
+    answer: Mapped[str | None] = mapped_column(Text)
+    message_id: Mapped[int | None] = mapped_column(ForeignKey("outbox.id"))  # answer: its letter
+    agent: Mapped[str] = mapped_column(String(64))
+    at: Mapped[datetime] = mapped_column(DateTime)  # UTC
+    recorded_at: Mapped[datetime] = recorded_at()

@@ -100,7 +100,8 @@ def test_a_dispute_on_a_call_holds_the_loan(cli, book):
     run(cli, "2026-02-02")
     assert outbox(cli, "L1")[0]["reason"].startswith("HOLD-1")
     actions = [a["action"] for a in json.loads(cli("audit", "--loan", "L1", "--format", "json").stdout)]
-    assert [a for a in actions if a != "message"] == ["contact", "hold"]  # and the suppressed message's events
+    # the dispute is a case, whose hold it placed (and the suppressed message's events)
+    assert [a for a in actions if a != "message"] == ["contact", "hold", "case open"]
 
 
 def test_a_broken_promise_raises_the_account_in_the_queue(cli, book):

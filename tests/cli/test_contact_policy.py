@@ -244,15 +244,21 @@ def test_a_step_past_the_handover_needs_late_automation_allowed(cli, book, tmp_p
 # --- 6. holds as instances --------------------------------------------------------------------
 
 def test_releasing_one_of_two_disputes_leaves_the_other(cli, book):
+    """Each dispute is a case with its own hold instance: closing one (after its answer went)
+    releases that instance only."""
     for note in ("payment of 01-05 missing", "interest wrong"):
         assert cli("hold", "L1", "--reason", "dispute", "--note", note, "--now", "2026-01-31T10:00").exit_code == 0
     r = cli("release", "L1", "--reason", "dispute")
     assert r.exit_code == 2 and "--id" in r.stderr  # which one?
-    assert cli("release", "L1", "--id", "1", "--note", "payment found", "--now", "2026-01-31T11:00").exit_code == 0
+    assert cli("release", "L1", "--id", "1").exit_code == 6  # the case's: it ends with the case
+    for n in ("1", "2"):
+        assert cli("case", "answer", n, "--text", "经核实，已为您更正。", "--now", "2026-01-31T10:30").exit_code == 0
+    send(cli, "2026-01-31T11:00")
+    assert cli("case", "close", "1", "--note", "payment found", "--now", "2026-01-31T11:10").exit_code == 0
     run(cli, "2026-02-01")
     assert by_step(cli, "L1")["m1_notice"]["reason"].startswith("HOLD-1")
-    assert cli("release", "L1", "--id", "1").exit_code == 2  # released already
-    assert cli("release", "L1", "--id", "2", "--now", "2026-02-01T11:00").exit_code == 0
+    assert cli("case", "close", "1").exit_code == 2  # closed already
+    assert cli("case", "close", "2", "--now", "2026-02-01T11:00").exit_code == 0
     run(cli, "2026-02-02")
     assert by_step(cli, "L1")["m1_notice"]["status"] == "queued"
     card = json.loads(cli("account", "L1", "--as-of", "2026-02-02", "--format", "json").stdout)

@@ -335,9 +335,9 @@ def test_calls_to_a_contact_person_count_against_them_when4(cli, book, tmp_path)
 
 
 def test_the_queue_keeps_a_hold_through_its_last_day_in_the_borrowers_zone(cli, book):
-    """L3 is in Los Angeles: a dispute until 02-01 still holds at 09:00 on 02-02 in Shanghai
+    """L3 is in Los Angeles: a hold until 02-01 still holds at 09:00 on 02-02 in Shanghai
     (17:00 on 02-01 there), in the queue as in `log`."""
-    assert cli("hold", "L3", "--reason", "dispute", "--until", "2026-02-01", "--now", "2026-02-01T10:00").exit_code == 0
+    assert cli("hold", "L3", "--reason", "legal", "--until", "2026-02-01", "--now", "2026-02-01T10:00").exit_code == 0
 
     def queued(at: str) -> set[str]:
         r = cli("queue", "--as-of", "2026-02-02", "--now", at, "--format", "json")

@@ -51,13 +51,18 @@ def test_cure_and_redefault_start_a_new_episode(cli, book, tmp_path):
 
 
 def test_hold1_dispute_suppresses_and_release_lets_it_go(cli, book):
-    assert cli("hold", "L1", "--reason", "dispute", "--note", "says it was paid").exit_code == 0
+    """A dispute is a case (CASE-3): its hold ends only with the case, once the answer was sent."""
+    assert cli("hold", "L1", "--reason", "dispute", "--note", "says it was paid",
+               "--now", "2026-02-01T09:00").exit_code == 0
     run(cli, "2026-02-01")
     [m] = outbox(cli, "L1")
     assert m["status"] == "suppressed" and m["reason"].startswith("HOLD-1")
-    assert cli("release", "L1", "--reason", "dispute").exit_code == 0
+    assert cli("release", "L1", "--reason", "dispute").exit_code == 6  # not by hand: the case answers first
+    assert cli("case", "answer", "1", "--text", "经核实，1月31日的还款未到账。", "--now", "2026-02-01T09:10").exit_code == 0
+    send(cli, "2026-02-01T10:00")
+    assert cli("case", "close", "1", "--now", "2026-02-01T10:10").exit_code == 0
     run(cli, "2026-02-02")
-    [m] = outbox(cli, "L1")
+    [m] = [m for m in outbox(cli, "L1") if m["step"] != "case_answer"]
     assert m["status"] == "queued" and m["as_of"] == "2026-02-02"
 
 
@@ -77,8 +82,8 @@ def test_hold3_is_borrower_wide(cli, book):
 
 
 def test_hold_until_expires(cli, book):
-    assert cli("hold", "L1", "--reason", "dispute", "--until", "2026-02-01").exit_code == 2  # ended: refused
-    assert cli("hold", "L1", "--reason", "dispute", "--until", "2026-02-01", "--now", "2026-01-31T09:00").exit_code == 0
+    assert cli("hold", "L1", "--reason", "legal", "--until", "2026-02-01").exit_code == 2  # ended: refused
+    assert cli("hold", "L1", "--reason", "legal", "--until", "2026-02-01", "--now", "2026-01-31T09:00").exit_code == 0
     run(cli, "2026-02-01")
     assert outbox(cli, "L1")[0]["status"] == "suppressed"
     run(cli, "2026-02-02")

@@ -4,6 +4,7 @@ ledger row. Callers use `from collect_cli.store import queries as q`."""
 
 from collect_cli.store.queries.analytics import *  # noqa: F403
 from collect_cli.store.queries.base import *  # noqa: F403
+from collect_cli.store.queries.case_records import *  # noqa: F403
 from collect_cli.store.queries.ledger_reads import *  # noqa: F403
 from collect_cli.store.queries.ledger_writes import *  # noqa: F403
 from collect_cli.store.queries.outbox import *  # noqa: F403

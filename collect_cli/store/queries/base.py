@@ -30,6 +30,8 @@ from collect_cli.store.models import (
     AuditEntry,
     Borrower,
     BureauRecord,
+    Case,
+    CaseEvent,
     Contact,
     ContactPerson,
     Escalation,
@@ -78,6 +80,8 @@ schedule_changes = ScheduleChange.__table__
 waivers = Waiver.__table__
 waiver_outcomes = WaiverOutcome.__table__
 run_parts = RunPart.__table__
+cases = Case.__table__
+case_events = CaseEvent.__table__
 
 Part = tuple[str | None, str | None]  # the loans with lo <= loan_id < hi; None: no bound
 WHOLE: Part = (None, None)

@@ -1,0 +1,382 @@
+"""Cases: disputes and complaints with deadlines (CASE-1..3), from opening to the written
+answer and the close that releases their hold.
+
+A case is opened by hand (`collect case open`), by `collect hold` of a dispute, complaint or
+bureau dispute, by `log --outcome dispute`, by a reply whose words dispute the debt or
+complain, or from the bureau's dispute file. Opening places the case's hold instance
+(domain.cases.HOLD); only closing the case releases it, and a case closes only once its
+written answer was sent: the answer letter (`case_answer` template) is the one letter the
+dispute or complaint lets through, judged like every message, at answer time and again at
+send. Everything is append-only (case_events) and audited.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, datetime
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import Connection, Engine
+
+from collect_cli.config import Settings
+from collect_cli.domain.cases import (
+    HOLD,
+    KINDS,
+    CaseEvent,
+    CaseRuleError,
+    CaseState,
+    check_open,
+    due_after,
+    extension,
+    fold,
+)
+from collect_cli.domain.compliance import Refusal, send_after
+from collect_cli.domain.content import CASE_ANSWER
+from collect_cli.domain.policy import decide
+from collect_cli.errors import Refused, UsageError
+from collect_cli.messaging.lint import PER_MESSAGE
+from collect_cli.messaging.templates import TemplateProblem, TemplateSet
+from collect_cli.services.contact_facts import BatchRecords, end_of_day, local_day
+from collect_cli.services.holds import add_hold
+from collect_cli.services.messages import compose, lint_findings, penalty_for, template_for
+from collect_cli.services.portfolio import iter_accounts
+from collect_cli.store import queries as q
+
+ANSWER_STEP = "case_answer"  # the outbox step of answer letters; their episode is "case-<id>-<n>"
+ANSWER_TEMPLATE = "case_answer"
+ANSWER_MAX = 2000  # characters of an answer's text
+
+
+@dataclass(frozen=True)
+class Opened:
+    case_id: int
+    due_on: date
+    hold_id: int | None
+
+
+@dataclass(frozen=True)
+class CaseView:
+    """A case as it stands on a day, with its answer letter's fate."""
+
+    id: int
+    loan_id: str
+    borrower_id: str
+    borrower_name: str
+    kind: str
+    source: str
+    reference: str | None
+    summary: str | None
+    hold_id: int | None
+    state: CaseState
+    letter: str | None  # the latest answer letter: queued, sent, cancelled (with the reason) …
+    answered_on: date | None  # the day the written answer was sent
+    events: tuple
+    as_of: date  # the day it is viewed on
+
+    @property
+    def overdue(self) -> bool:
+        """Unanswered (no answer sent) after its deadline."""
+        return self.answered_on is None and self.state.status != "closed" and self.as_of > self.state.due_on
+
+    def row(self) -> dict:
+        s = self.state
+        return {"case": self.id, "loan_id": self.loan_id, "borrower_name": self.borrower_name, "kind": self.kind,
+                "rule": s.rule, "status": s.status, "owner": s.owner, "received_on": s.received_on.isoformat(),
+                "due_on": s.due_on.isoformat(), "days_left": s.days_left(self.as_of) if s.status != "closed" else None,
+                "overdue": self.overdue, "extensions": s.extensions, "hold": self.hold_id, "source": self.source,
+                "answered_on": self.answered_on.isoformat() if self.answered_on else None,
+                "late": bool(self.answered_on and self.answered_on > s.due_on), "letter": self.letter,
+                "closed_on": s.closed_on.isoformat() if s.closed_on else None}
+
+
+FIELDS = ["case", "loan_id", "borrower_name", "kind", "rule", "status", "owner", "received_on", "due_on",
+          "days_left", "overdue", "extensions", "hold", "source", "answered_on", "late", "letter", "closed_on"]
+
+
+def lender_day(now: datetime, settings: Settings) -> date:
+    return local_day(now, settings.zone)
+
+
+# --- opening ---------------------------------------------------------------------------------
+
+def open_case(conn: Connection, *, loan_id: str, kind: str, settings: Settings, agent: str, now: datetime,
+              received_on: date | None = None, source: str = "manual", summary: str | None = None,
+              owner: str | None = None, reference: str | None = None, hold: bool | None = None) -> Opened:
+    """Open a case in the caller's transaction, with its deadline and its hold (a complaint's
+    only when `cases.complaint_hold`, or `hold=True`)."""
+    if kind not in KINDS:
+        raise UsageError(f"--kind {kind!r}: one of {', '.join(KINDS)}")
+    today = lender_day(now, settings)
+    received_on = received_on or today
+    if received_on > today:
+        raise UsageError(f"--received-on {received_on.isoformat()}: a case is received on a day that has come")
+    borrower = q.borrower_of(conn, loan_id)
+    if borrower is None:
+        raise UsageError(f"no loan {loan_id!r}")
+    due_on = due_after(received_on, settings.cases.days.first_deadline(kind))
+    place = hold if hold is not None else (kind != "complaint" or settings.cases.complaint_hold)
+    hold_id = None
+    if place:
+        hold_id = add_hold(conn, loan_id=loan_id, reason=HOLD[kind], channel=None, until=None,
+                           note=f"{kind} case, received {received_on.isoformat()}: {summary or ''}".strip(),
+                           actor=agent, now=now).hold_id
+    case_id = q.add_case(conn, loan_id=loan_id, borrower_id=borrower, kind=kind, received_on=received_on,
+                         source=source, reference=reference, summary=summary, hold_id=hold_id, agent=agent, at=now)
+    owner = (owner or agent)[:64]
+    q.add_case_event(conn, case_id=case_id, action="open", day=today, owner=owner, due_on=due_on, agent=agent, at=now)
+    q.add_audit(conn, [{"at": now, "agent": agent, "action": "case open", "loan_id": loan_id,
+                        "detail": f"case {case_id}: {kind} received {received_on.isoformat()}, due "
+                                  f"{due_on.isoformat()}, owner {owner}"
+                                  + (f", hold {hold_id}" if hold_id else "") + f" ({source})"}])
+    return Opened(case_id, due_on, hold_id)
+
+
+def open_case_now(*, engine: Engine, **kwargs) -> Opened:
+    with engine.begin() as conn:
+        return open_case(conn, **kwargs)
+
+
+# --- steps -----------------------------------------------------------------------------------
+
+def _one(conn: Connection, case_id: int) -> tuple:
+    found = q.cases_with_events(conn, case_ids=[case_id])
+    if not found:
+        raise UsageError(f"no case {case_id}")
+    case, events = found[0]
+    return case, fold(case.kind, case.received_on, [_event(e) for e in events])
+
+
+def _event(e) -> CaseEvent:
+    return CaseEvent(action=e.action, day=e.day, owner=e.owner, due_on=e.due_on, reason=e.reason,
+                     approved_by=e.approved_by, agent=e.agent, message_id=e.message_id)
+
+
+def _record(conn: Connection, case, action: str, *, day: date, agent: str, now: datetime, detail: str,
+            **fields) -> None:
+    q.add_case_event(conn, case_id=case.id, action=action, day=day, agent=agent, at=now, **fields)
+    q.add_audit(conn, [{"at": now, "agent": agent, "action": f"case {action}", "loan_id": case.loan_id,
+                        "detail": f"case {case.id}: {detail}"}])
+
+
+def assign(*, engine: Engine, settings: Settings, case_id: int, owner: str, agent: str, now: datetime) -> None:
+    with engine.begin() as conn:
+        case, state = _one(conn, case_id)
+        _check(state, "assign")
+        _record(conn, case, "assign", day=lender_day(now, settings), agent=agent, now=now, owner=owner[:64],
+                detail=f"owner {state.owner} -> {owner}")
+
+
+def investigate(*, engine: Engine, settings: Settings, case_id: int, note: str | None, agent: str,
+                now: datetime) -> None:
+    with engine.begin() as conn:
+        case, state = _one(conn, case_id)
+        _check(state, "investigate")
+        _record(conn, case, "investigate", day=lender_day(now, settings), agent=agent, now=now, reason=note,
+                detail=f"investigating: {note or ''}")
+
+
+def extend(*, engine: Engine, settings: Settings, case_id: int, reason: str | None, approved_by: str | None,
+           agent: str, now: datetime) -> date:
+    """CASE-2: a complaint's deadline moved (complex; then with approval). The new deadline."""
+    today = lender_day(now, settings)
+    with engine.begin() as conn:
+        case, state = _one(conn, case_id)
+        _check(state, "extend")
+        try:
+            due_on = extension(state, settings.cases.days, today=today, agent=agent, reason=reason,
+                               approved_by=approved_by)
+        except CaseRuleError as exc:
+            raise Refused(str(exc)) from None
+        _record(conn, case, "extend", day=today, agent=agent, now=now, due_on=due_on, reason=reason.strip(),
+                approved_by=approved_by.strip()[:64] if approved_by else None,
+                detail=f"deadline {state.due_on.isoformat()} -> {due_on.isoformat()}: {reason.strip()}"
+                       + (f" (approved by {approved_by.strip()})" if approved_by else ""))
+        return due_on
+
+
+def _check(state: CaseState, action: str) -> None:
+    try:
+        check_open(state, action)
+    except CaseRuleError as exc:
+        raise UsageError(str(exc)) from None
+
+
+@dataclass(frozen=True)
+class Answered:
+    message_id: int
+    send_after: datetime
+    body: str
+
+
+def answer(*, engine: Engine, settings: Settings, case_id: int, text: str, agent: str, now: datetime) -> Answered:
+    """Write the answer and queue its letter, judged now as the borrower will read it; a letter
+    the rules refuse (no postal address, words the content rules forbid, a no-contact hold
+    other than the case's own) is not queued and the answer is not recorded."""
+    text = (text or "").strip()
+    if not text:
+        raise UsageError("--text: the answer, in the words the borrower will read")
+    if len(text) > ANSWER_MAX:
+        raise UsageError(f"--text: at most {ANSWER_MAX} characters")
+    with engine.begin() as conn:
+        case, state = _one(conn, case_id)
+        _check(state, "answer")
+        zone = ZoneInfo(q.loan_zones(conn, [case.loan_id]).get(case.loan_id) or settings.timezone)
+        day = local_day(now, zone)
+        acc = next(iter_accounts(conn, as_of=day, settings=settings, loan_ids=[case.loan_id]), None)
+        if acc is None:
+            raise UsageError(f"{case.loan_id} is not in the ledger as of {day.isoformat()}")
+        records = BatchRecords(conn, [acc], on=day, now=now, settings=settings)
+        refusal = decide("letter", records.automated(acc, "letter", CASE_ANSWER, day))
+        if refusal is not None:
+            raise Refused(f"the answer letter cannot go: {refusal}")
+        try:
+            src = template_for(TemplateSet(settings.messaging.template_dirs), ANSWER_TEMPLATE, acc.locale)
+            findings = [f for f in lint_findings(src, settings, CASE_ANSWER) if f.rule not in PER_MESSAGE]
+            if findings:
+                raise Refused(f"template {src.path.name} failed lint: {findings[0]} (see `collect templates lint`)")
+            msg = compose(acc, src, settings, purpose=CASE_ANSWER, facts=records.message_facts(acc, None),
+                          penalty=penalty_for(acc, records.payments.get(acc.loan_id, []), settings),
+                          extra=answer_context(case, text))
+        except TemplateProblem as exc:
+            raise UsageError(f"the answer letter: {exc}") from None
+        if msg.refusals:
+            raise Refused(f"the answer letter would break {msg.refusals[0]}; change the answer's text")
+        zones = [zone] if acc.timezone else [ZoneInfo(z) for z in (settings.contact.served_timezones
+                                                                   or (settings.timezone,))]
+        when = send_after(now, zones, settings.contact.window, day=day)
+        answers = sum(1 for e in q.cases_with_events(conn, case_ids=[case.id])[0][1] if e.action == "answer")
+        row = {"loan_id": acc.loan_id, "borrower_id": acc.borrower_id, "step": ANSWER_STEP,
+               "episode": f"case-{case.id}-{answers + 1}", "channel": "letter", "purpose": CASE_ANSWER,
+               "status": "queued", "reason": None, "recipient": msg.recipient,
+               "template": f"{src.path.parent.name}/{src.path.name}", "template_hash": src.content_hash,
+               "body": msg.body, "as_of": day, "amount_overdue": acc.state.overdue,
+               "amount_due": acc.state.next_due_amount, "figures": msg.figures, "send_after": when,
+               "send_on": local_day(when, zone), "attempts": 0, "provider_ref": None, "created_at": now,
+               "updated_at": now}
+        [inserted] = q.insert_messages(conn, [row])
+        q.add_versions(conn, now, [{**row, "id": inserted.id}])
+        q.add_events(conn, [{"message_id": inserted.id, "at": now, "status": "queued",
+                             "reason": f"the answer to case {case.id}", "actor": agent}])
+        _record(conn, case, "answer", day=lender_day(now, settings), agent=agent, now=now, answer=text,
+                message_id=inserted.id, detail=f"answered; letter {inserted.id} queued")
+        return Answered(inserted.id, when, msg.body)
+
+
+def answer_context(case, text: str) -> dict:
+    """What an answer letter states of its case, beside the engine's figures."""
+    return {"case_answer": text, "case_received_on": case.received_on.isoformat(), "case_kind": case.kind,
+            "case_id": case.id}
+
+
+def close(*, engine: Engine, settings: Settings, case_id: int, note: str | None, agent: str,
+          now: datetime) -> int | None:
+    """Close an answered case whose answer letter was sent, releasing its hold (CASE-3: collection
+    resumes only after the answer). The hold released, if it was still in force."""
+    with engine.begin() as conn:
+        case, state = _one(conn, case_id)
+        _check(state, "close")
+        letter = q.message_states(conn, [state.answer_message_id]).get(state.answer_message_id) \
+            if state.answer_message_id else None
+        if letter is None or letter.status != "sent":
+            why = ("no answer was written (collect case answer)" if letter is None
+                   else f"its answer letter {letter.id} is {letter.status}"
+                        + (f" ({letter.reason})" if letter.reason else "")
+                        + ("; send it first (collect send)" if letter.status == "queued" else "; answer again"))
+            raise Refused(f"{state.rule}: case {case.id} closes only once its written answer was sent: {why}")
+        released = None
+        if case.hold_id is not None:
+            placed = [h for h in q.active_holds(conn, [case.loan_id], [case.borrower_id],
+                                                lender_day(now, settings))[case.loan_id] if h.id == case.hold_id]
+            if placed:
+                h = placed[0]
+                q.add_hold(conn, loan_id=case.loan_id, borrower_id=case.borrower_id, reason=h.reason, channel=None,
+                           point=None, action="release", hold_id=h.id, until=None,
+                           note=f"case {case.id} closed: {note or ''}".strip(), actor=agent, at=now)
+                q.add_audit(conn, [{"at": now, "agent": agent, "action": "release", "loan_id": case.loan_id,
+                                    "detail": f"hold {h.id}: {h.reason}: case {case.id} closed"}])
+                released = h.id
+        _record(conn, case, "close", day=lender_day(now, settings), agent=agent, now=now, reason=note,
+                detail="closed" + (f", hold {released} released" if released else "") + f": {note or ''}")
+        return released
+
+
+# --- reading ---------------------------------------------------------------------------------
+
+def views(conn: Connection, *, as_of: date, settings: Settings, case_ids=None, loan_ids=None, borrower_ids=None,
+          unclosed: bool = False) -> list[CaseView]:
+    """Cases as recorded by the end of `as_of` (the lender's day), with their letters' fate."""
+    known_by = end_of_day(as_of, settings.zone)
+    found = q.cases_with_events(conn, case_ids=case_ids, loan_ids=loan_ids, borrower_ids=borrower_ids,
+                                unclosed=unclosed, known_by=known_by)
+    states = [(c, e, fold(c.kind, c.received_on, [_event(x) for x in e])) for c, e in found]
+    letters = q.message_states(conn, [s.answer_message_id for _, _, s in states if s.answer_message_id])
+    out = []
+    for c, e, s in states:
+        m = letters.get(s.answer_message_id)
+        sent_on = None
+        if m is not None and m.status == "sent" and m.updated_at <= known_by:
+            sent_on = local_day(m.updated_at, settings.zone)
+        shown = None if m is None else (m.status if m.updated_at <= known_by else "queued")
+        if m is not None and shown != "sent" and m.reason and m.updated_at <= known_by:
+            shown = f"{m.status}: {m.reason}"
+        out.append(CaseView(id=c.id, loan_id=c.loan_id, borrower_id=c.borrower_id, borrower_name=c.borrower_name,
+                            kind=c.kind, source=c.source, reference=c.reference, summary=c.summary,
+                            hold_id=c.hold_id, state=s, letter=shown, answered_on=sent_on, events=tuple(e),
+                            as_of=as_of))
+    return out
+
+
+def list_cases(conn: Connection, *, as_of: date, settings: Settings, due_within: int | None = None,
+               overdue: bool = False, owner: str | None = None, kind: str | None = None,
+               closed: bool = False) -> list[CaseView]:
+    """Cases not closed (with `closed`: all), most urgent first: overdue, then by deadline."""
+    found = views(conn, as_of=as_of, settings=settings, unclosed=not closed)
+    if kind:
+        found = [v for v in found if v.kind == kind]
+    if owner:
+        found = [v for v in found if v.state.owner.casefold() == owner.casefold()]
+    if overdue:
+        found = [v for v in found if v.overdue]
+    if due_within is not None:
+        found = [v for v in found if v.answered_on is None and v.state.status != "closed"
+                 and v.state.days_left(as_of) <= due_within]
+    return sorted(found, key=lambda v: (v.state.status == "closed", v.state.due_on, v.id))
+
+
+@dataclass(frozen=True)
+class Deadlines:
+    due_soon: list[CaseView]
+    overdue: list[CaseView]
+
+
+def deadlines(conn: Connection, *, as_of: date, settings: Settings) -> Deadlines:
+    """For the nightly run: unanswered cases due within `cases.due_soon_days`, and overdue ones."""
+    open_ = [v for v in views(conn, as_of=as_of, settings=settings, unclosed=True) if v.answered_on is None]
+    soon = settings.cases.due_soon_days
+    return Deadlines(due_soon=[v for v in open_ if 0 <= v.state.days_left(as_of) <= soon],
+                     overdue=[v for v in open_ if v.overdue])
+
+
+def answer_facts(conn: Connection, message_ids: list[int]) -> dict[int, dict | Refusal]:
+    """For `send`: per answer letter, what it states of its case now, or why it may no longer
+    go (a later answer replaced it, the case was closed)."""
+    if not message_ids:
+        return {}
+    owners = q.answer_cases(conn, message_ids)  # {message id: case id}
+    found = {c.id: (c, fold(c.kind, c.received_on, [_event(x) for x in e]), e)
+             for c, e in q.cases_with_events(conn, case_ids=sorted(set(owners.values())))}
+    out: dict[int, dict | Refusal] = {}
+    for mid in message_ids:
+        case_id = owners.get(mid)
+        if case_id is None:
+            out[mid] = Refusal("CASE", "no case on record answers with this letter")
+            continue
+        case, state, events = found[case_id]
+        if state.status == "closed":
+            out[mid] = Refusal(state.rule, f"case {case_id} was closed")
+        elif state.answer_message_id != mid:
+            out[mid] = Refusal(state.rule, f"a later answer to case {case_id} replaced this one")
+        else:
+            text = next(e.answer for e in reversed(events) if e.message_id == mid)
+            out[mid] = answer_context(case, text)
+    return out

@@ -13,8 +13,8 @@ from collect_cli.domain.money import fmt, fmt_grouped
 from collect_cli.domain.pii import free_text, mask_address, mask_phone
 from collect_cli.services.account import account_card
 
-SECTIONS = ("borrower", "loans", "schedule", "payments", "events", "messages", "contacts", "promises", "holds", "plans",
-            "waivers", "people")
+SECTIONS = ("borrower", "loans", "schedule", "payments", "events", "messages", "contacts", "promises", "holds", "cases",
+            "plans", "waivers", "people")
 
 
 def account_command(
@@ -88,6 +88,9 @@ def account_command(
                    "action": h.action, "channel": h.channel,
                    "until": h.until.isoformat() if h.until else None, "by": h.actor,
                    "at": render.utc(h.at, "minutes")} for h in card.holds],
+        "cases": [{k: r[k] for k in ("case", "loan_id", "kind", "rule", "status", "owner", "received_on", "due_on",
+                                     "days_left", "overdue", "hold", "letter")}
+                  for r in (v.row() for v in card.cases)],
         "plans": [{"plan": p.id, "loan_id": p.loan_id, "plan_on": p.plan_on.isoformat(),
                    "terms": f"{p.installments} installments" if p.kind == "installments" else f"+{p.extend_days} days",
                    "amount": fmt(p.amount), "first_due": p.first_due.isoformat(), "status": status, "by": p.agent}
@@ -124,6 +127,8 @@ def account_command(
               for r in loans if (r["penalty_owed"], r["penalty_paid"]) != ("0.00", "0.00")]
     flags += [f"{r['loan_id']}: credit {r['credit']} (paid beyond the schedule)"
               for r in loans if r["credit"] != "0.00"]
+    flags += [f"{c['loan_id']}: case {c['case']} ({c['kind']}, {c['rule']}) {c['status']}, due {c['due_on']}"
+              + (" OVERDUE" if c["overdue"] else "") for c in data["cases"] if c["status"] != "closed"]
     render.panel(f"{b['name']} ({b['borrower_id']}) as of {day.isoformat()}",
                  [f"phone {b['phone']}   language {b['locale']}   time zone {b['timezone']}",
                   f"address {b['address'] or '-'}", *flags])
@@ -139,8 +144,8 @@ def account_command(
                  ([r["seq"], r["due_on"], r["due"], r["paid"], r["unpaid"], "overdue" if r["overdue"] else ""]
                   for r in schedule))
     sections = [("Payments", "payments"), ("Loan events", "events"), ("Messages", "messages"), ("Contacts", "contacts"),
-                ("Promises", "promises"), ("Holds", "holds"), ("Plans", "plans"), ("Waivers", "waivers"),
-                ("Contact persons", "people")]
+                ("Promises", "promises"), ("Holds", "holds"), ("Cases", "cases"), ("Plans", "plans"),
+                ("Waivers", "waivers"), ("Contact persons", "people")]
     for title, key in sections:
         rows = data[key]
         if rows:

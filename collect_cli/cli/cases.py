@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Annotated
 
 import typer
@@ -59,6 +60,26 @@ def open_command(
                                owner=owner, reference=reference)
     render.note(f"case {opened.case_id}: {kind} on {loan}, due {opened.due_on.isoformat()}"
                 + (f"; hold {opened.hold_id} placed" if opened.hold_id else ""))
+
+
+@app.command("import")
+def import_command(ctx: typer.Context,
+                   file: Annotated[Path, typer.Argument(help="The bureau's dispute file (CSV, UTF-8 or GBK).")],
+                   agent: Agent = None, now: Now = None) -> None:
+    """Open a bureau-dispute case (CASE-1, 20 days) for each dispute of credit information the
+    credit bureau forwards: columns loan_id (借据号), received_on (异议日期, 受理日期), reference
+    (异议编号: the bureau's, so a file imported twice opens nothing new) and summary (异议内容).
+    Each keeps its loan out of the bureau file until answered (REC-2). One transaction: a bad
+    row or an unknown loan (exit 2, with the line and column) opens nothing.
+
+    Example: collect case import bureau-disputes-2026-11-20.csv
+    """
+    app_ = ctx.obj
+    done = svc.import_bureau_disputes(engine=app_.engine(), settings=app_.settings, path=file,
+                                      agent=agent_name(app_, agent), now=moment(now, app_))
+    for o in done.opened:
+        render.note(f"case {o.case_id}: bureau-dispute, due {o.due_on.isoformat()}, hold {o.hold_id}")
+    render.note(f"{file}: {len(done.opened)} case(s) opened, {done.unchanged} already on record")
 
 
 @app.command("assign")

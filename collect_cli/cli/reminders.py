@@ -153,8 +153,9 @@ def hold_command(
     if channel is not None and reason != "opt-out":
         raise typer.BadParameter("only an opt-out names a channel", param_hint="--channel")
     at = moment(now, app)
-    placed = place_hold(engine=app.engine(), settings=app.settings, loan_id=loan, reason=_reason(reason), channel=_channel(channel),
-                        until=end, note=note, actor=(by or app.operator())[:64], now=at, today=day_of(at, app))
+    placed = place_hold(engine=app.engine(), settings=app.settings, loan_id=loan, reason=_reason(reason),
+                        channel=_channel(channel), until=end, note=note, actor=(by or app.operator())[:64], now=at,
+                        today=day_of(at, app))
     if placed.case is not None:
         case_id, due_on = placed.case
         render.note(f"{loan}: {reason} hold {placed.hold_id} placed on {placed.scope}, for case {case_id} (due "

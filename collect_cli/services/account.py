@@ -14,6 +14,7 @@ from collect_cli.services.contact_facts import end_of_day
 from collect_cli.services.messages import penalty_position
 from collect_cli.services.plans import status as plan_status
 from collect_cli.services.portfolio import Account, iter_accounts
+from collect_cli.services.cases import views as case_views
 from collect_cli.store import queries as q
 
 
@@ -34,6 +35,7 @@ class Card:
     shared: dict[str, list[str]]  # the borrower's phone / e-mail -> other borrower ids on file with it (WHO-4)
     name_problem: str | None  # why the name on file cannot stand in a message (it is greeted neutrally)
     penalty: dict[str, tuple[int, int]]  # per loan, penalty interest (owed, paid by payments) on the date
+    cases: list  # the borrower's disputes and complaints, as recorded by the end of the date (services.cases)
 
 
 def account_card(conn: Connection, *, loan_id: str, as_of: date, settings: Settings) -> Card:
@@ -66,6 +68,7 @@ def account_card(conn: Connection, *, loan_id: str, as_of: date, settings: Setti
         # from the card's own payment rows (a reversal negative), as penalty_for reads them
         penalty={a.loan_id: penalty_position(a, [(p.paid_on, p.amount) for p in paid if p.loan_id == a.loan_id])
                  for a in accounts},
+        cases=case_views(conn, as_of=as_of, settings=settings, borrower_ids=[accounts[0].borrower_id]),
     )
 
 

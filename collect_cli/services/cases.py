@@ -33,7 +33,8 @@ from collect_cli.domain.cases import (
 from collect_cli.domain.compliance import Refusal, send_after
 from collect_cli.domain.content import CASE_ANSWER
 from collect_cli.domain.policy import decide
-from collect_cli.errors import Refused, UsageError
+from collect_cli.errors import Refused, UnusableInput, UsageError
+from collect_cli.ledger.disputes import read_disputes
 from collect_cli.messaging.lint import PER_MESSAGE
 from collect_cli.messaging.templates import TemplateProblem, TemplateSet
 from collect_cli.services.contact_facts import BatchRecords, end_of_day, local_day
@@ -134,6 +135,35 @@ def open_case(conn: Connection, *, loan_id: str, kind: str, settings: Settings, 
 def open_case_now(*, engine: Engine, **kwargs) -> Opened:
     with engine.begin() as conn:
         return open_case(conn, **kwargs)
+
+
+@dataclass(frozen=True)
+class DisputeImport:
+    opened: list[Opened]
+    unchanged: int  # disputes whose reference is on record already
+
+
+def import_bureau_disputes(*, engine: Engine, settings: Settings, path, agent: str, now: datetime) -> DisputeImport:
+    """The bureau's dispute file: one bureau-dispute case per new reference, all in one
+    transaction (a bad row or an unknown loan writes nothing)."""
+    rows = read_disputes(path, today=lender_day(now, settings))
+    with engine.begin() as conn:
+        known = q.loan_borrowers(conn, sorted({r.loan_id for r in rows}))
+        unknown = next((r for r in rows if r.loan_id not in known), None)
+        if unknown is not None:
+            raise UnusableInput(f"{path}: line {unknown.line}: loan_id: no loan {unknown.loan_id!r}; nothing was "
+                                "imported")
+        seen = q.case_references(conn, "bureau-dispute", sorted({r.reference for r in rows}))
+        opened, unchanged = [], 0
+        for r in rows:
+            if r.reference in seen:
+                unchanged += 1
+                continue
+            seen.add(r.reference)
+            opened.append(open_case(conn, loan_id=r.loan_id, kind="bureau-dispute", settings=settings, agent=agent,
+                                    now=now, received_on=r.received_on, source="bureau-file", summary=r.summary,
+                                    reference=r.reference))
+        return DisputeImport(opened, unchanged)
 
 
 # --- steps -----------------------------------------------------------------------------------

@@ -28,6 +28,7 @@ from collect_cli.domain.replies import case_keywords, stop_keyword
 from collect_cli.domain.text_forms import compact, fold, is_cjk
 from collect_cli.errors import Refused, UsageError
 from collect_cli.ledger.values import parse_phone
+from collect_cli.services.cases import open_case
 from collect_cli.services.contact_facts import (
     CALL_HISTORY_DAYS,
     call_situation,
@@ -36,7 +37,6 @@ from collect_cli.services.contact_facts import (
     shared_unconfirmed,
     zone_of,
 )
-from collect_cli.services.cases import open_case
 from collect_cli.services.holds import add_hold
 from collect_cli.services.portfolio import Account, iter_accounts
 from collect_cli.store import queries as q

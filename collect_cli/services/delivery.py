@@ -23,10 +23,10 @@ from sqlalchemy import Connection, Engine
 
 from collect_cli.config import Settings
 from collect_cli.domain.compliance import Refusal
+from collect_cli.domain.content import CASE_ANSWER
 from collect_cli.domain.money import fmt
 from collect_cli.domain.notice import ENGINE_FIELDS, engine_values
 from collect_cli.domain.pii import mask_phone, mask_text
-from collect_cli.domain.content import CASE_ANSWER
 from collect_cli.domain.policy import TRANSFER_NOTICE, decide
 from collect_cli.messaging.senders import FileSender, HttpSender, Outgoing, SmtpSender
 from collect_cli.services.cases import answer_facts

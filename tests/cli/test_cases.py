@@ -95,15 +95,16 @@ def test_an_answer_whose_figures_changed_is_cancelled_at_send_and_answered_again
     assert letter["status"] == "cancelled" and letter["reason"].startswith("AMT-3")
     r = cli("case", "close", "1", "--now", "2026-02-02T10:10")
     assert r.exit_code == 6 and "answer again" in r.stderr
-    assert cli("case", "answer", "1", "--text", "经核实，已收到您2月2日的还款50元。", "--now", "2026-02-02T10:20").exit_code == 0
+    again = cli("case", "answer", "1", "--text", "经核实，已收到您2月2日的还款50元。", "--now", "2026-02-02T10:20")
+    assert again.exit_code == 0
     send(cli, "2026-02-02T10:30")
     assert cli("case", "close", "1", "--now", "2026-02-02T10:40").exit_code == 0
 
 
 def test_a_superseded_answer_letter_is_not_sent(cli, book):
     assert cli("case", "open", "L1", "--kind", "complaint", "--now", "2026-02-01T09:00").exit_code == 0
-    assert cli("case", "answer", "1", "--text", "第一稿答复。", "--now", "2026-02-01T06:00").exit_code == 0
-    assert cli("case", "answer", "1", "--text", "经核实，催收员已停岗培训。", "--now", "2026-02-01T06:10").exit_code == 0
+    for text, at in (("第一稿答复。", "2026-02-01T09:10"), ("经核实，催收员已停岗培训。", "2026-02-01T09:20")):
+        assert cli("case", "answer", "1", "--text", text, "--now", at).exit_code == 0
     send(cli, "2026-02-01T10:00")
     letters = sorted((m["id"], m["status"], m["reason"] or "") for m in outbox(cli, "L1") if m["step"] == "case_answer")
     assert [s for _, s, _ in letters] == ["cancelled", "sent"] and "later answer" in letters[0][2]
@@ -160,7 +161,8 @@ def test_deadlines_listed_and_reported_by_the_nightly_run(cli, book):
 
 def test_a_complaint_extended_with_approval_and_every_step_audited(cli, book):
     cli("case", "open", "L1", "--kind", "complaint", "--agent", "li", "--now", "2026-02-01T09:00")
-    assert cli("case", "extend", "1", "--reason", "需调取录音", "--agent", "li", "--now", "2026-02-10T09:00").exit_code == 0
+    first = cli("case", "extend", "1", "--reason", "需调取录音", "--agent", "li", "--now", "2026-02-10T09:00")
+    assert first.exit_code == 0
     assert cli("case", "extend", "1", "--reason", "more", "--agent", "li", "--now", "2026-02-20T09:00").exit_code == 6
     assert cli("case", "extend", "1", "--reason", "more", "--agent", "li", "--approved-by", "li",
                "--now", "2026-02-20T09:00").exit_code == 6
@@ -172,3 +174,25 @@ def test_a_complaint_extended_with_approval_and_every_step_audited(cli, book):
     audit = json.loads(cli("audit", "--loan", "L1", "--format", "json").stdout)
     assert [a["action"] for a in audit if a["action"].startswith("case")] == \
         ["case open", "case extend", "case extend", "case assign"]
+
+
+def test_bureau_dispute_files_open_cases_once_and_refuse_bad_rows_whole(cli, book, tmp_path):
+    f = tmp_path / "disputes.csv"
+    f.write_bytes("借据号,异议编号,受理日期,异议内容\nL1,ZX-001,2026-01-31,对逾期记录有异议\nL3,ZX-002,2026/02/01,\n"
+                  .encode("gb18030"))
+    r = cli("case", "import", str(f), "--now", "2026-02-01T09:00")
+    assert r.exit_code == 0 and "2 case(s) opened" in r.stderr
+    got = {c["loan_id"]: (c["kind"], c["received_on"], c["due_on"], c["source"])
+           for c in cases(cli, "--as-of", "2026-02-01")}
+    assert got == {"L1": ("bureau-dispute", "2026-01-31", "2026-02-20", "bureau-file"),
+                   "L3": ("bureau-dispute", "2026-02-01", "2026-02-21", "bureau-file")}
+    assert "0 case(s) opened, 2 already on record" in cli("case", "import", str(f), "--now", "2026-02-01T09:05").stderr
+    for body, where in (("L2,ZX-003,2026-02-01\nNOPE,ZX-004,2026-02-01\n", "line 3: loan_id: no loan 'NOPE'"),
+                        ("L2,ZX-003,2026-02-30\n", "line 2: received_on"),
+                        ("L2,,2026-02-01\n", "line 2: reference"),
+                        ("L2,ZX-003,2026-02-02\n", "line 2: received_on: 2026-02-02 is after today")):
+        bad = tmp_path / "bad.csv"
+        bad.write_text("loan_id,reference,received_on\n" + body, encoding="utf-8")
+        r = cli("case", "import", str(bad), "--now", "2026-02-01T09:10")
+        assert r.exit_code == 2 and where in r.stderr and "Traceback" not in r.stderr, r.stderr
+    assert len(cases(cli, "--as-of", "2026-02-01")) == 2  # nothing of a bad file was written

@@ -71,3 +71,19 @@ def answer_cases(conn: Connection, message_ids: Sequence[int]) -> dict[int, int]
         return {}
     return dict(conn.execute(select(case_events.c.message_id, case_events.c.case_id)
                              .where(_in(conn, case_events.c.message_id, message_ids))).all())
+
+
+def case_references(conn: Connection, kind: str, references: Sequence[str]) -> set[str]:
+    """Of these references, those a case of `kind` already carries."""
+    if not references:
+        return set()
+    return set(conn.execute(select(cases.c.reference).where(cases.c.kind == kind,
+                                                            _in(conn, cases.c.reference, references))).scalars())
+
+
+def loan_borrowers(conn: Connection, loan_ids: Sequence[str]) -> dict[str, str]:
+    """{loan id: borrower id} of the loans on file."""
+    if not loan_ids:
+        return {}
+    return dict(conn.execute(select(loans.c.loan_id, loans.c.borrower_id).where(_in(conn, loans.c.loan_id,
+                                                                                   loan_ids))).all())

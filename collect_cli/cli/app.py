@@ -146,6 +146,7 @@ def root(
 def _register() -> None:
     from collect_cli.cli import (
         account,
+        agencies,
         bureau,
         cases,
         collector,
@@ -185,6 +186,7 @@ def _register() -> None:
     app.command("escalations")(escalation.escalations_command)
     app.command("escalate")(escalation.escalate_command)
     app.add_typer(escalation.placements, name="placements")
+    app.add_typer(agencies.app, name="agencies")
     app.add_typer(demo.app, name="demo")
     app.add_typer(people.people, name="people")
     app.add_typer(people.numbers, name="numbers")

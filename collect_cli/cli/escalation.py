@@ -9,7 +9,7 @@ import typer
 
 from collect_cli.cli import render
 from collect_cli.cli.collector import Agent, agent_name
-from collect_cli.cli.options import AsOf, FormatOpt, as_of_date, not_after_today
+from collect_cli.cli.options import AsOf, FormatOpt, Now, as_of_date, day_of, moment, not_after_today
 from collect_cli.cli.render import Format
 from collect_cli.services.escalation import (
     PLACEMENT_FIELDS,
@@ -47,16 +47,19 @@ def escalate_command(
     agency: Annotated[str | None, typer.Option(help="With --stage agency: the agency it is placed with.")] = None,
     note: Annotated[str | None, typer.Option(help="Why.")] = None,
     agent: Agent = None,
+    now: Now = None,
 ) -> None:
-    """Move an account to the legal or agency stage (recorded, audited).
+    """Move an account to the legal or agency stage (recorded, audited). An agency must be in
+    the register, approved, under contract and evaluated with a pass in the last year (AGY-2;
+    collect agencies), else exit 6.
 
     Example: collect escalate L00000861 --stage agency --agency "Acme Recoveries" --note "M7+, unreachable"
     """
     if stage not in STAGES:
         raise typer.BadParameter("legal or agency", param_hint="--stage")
     app_ = ctx.obj
-    escalate(engine=app_.engine(), loan_id=loan, stage=stage, agency=agency, note=note,
-             agent=agent_name(app_, agent), now=app_.utcnow())
+    escalate(engine=app_.engine(), settings=app_.settings, loan_id=loan, stage=stage, agency=agency, note=note,
+             agent=agent_name(app_, agent), now=moment(now, app_))
     render.note(f"{loan}: {stage}" + (f" with {agency}" if agency else ""))
 
 
@@ -71,27 +74,31 @@ def placements_export_command(
     output: Annotated[Path, typer.Option(help="The CSV file for the agency (UTF-8 with BOM).")],
     as_of: AsOf = None,
     agent: Agent = None,
+    now: Now = None,
 ) -> None:
     """Write what an agency needs for the accounts placed with it, and nothing more (PIPL):
     loan, name, phone, days past due, overdue amount. Only accounts the contact policy lets
     it work go in: delinquent as of --as-of and still today, under no dispute or no-contact
     hold (HOLD-1, HOLD-3), with a phone that did not opt out (HOLD-2) and is not shared with
     another borrower id unconfirmed (WHO-4); the others are listed as held back, with why.
-    --as-of may not be after today. What was shared with whom is recorded in the audit.
+    --as-of may not be after today. What was shared with whom is recorded in the audit. The
+    agency must be in the register with a contract in force (AGY-3: a written entrustment).
 
     Example: collect placements export --agency "Acme Recoveries" --output acme-2026-11-20.csv
     """
     app_ = ctx.obj
-    day = not_after_today(as_of_date(as_of, app_.today()), app_.today())
+    at = moment(now, app_)
+    today = day_of(at, app_)
+    day = not_after_today(as_of_date(as_of, today), today)
     engine = app_.engine()
     with engine.connect() as conn:
-        placed = placement_rows(conn, agency=agency, as_of=day, settings=app_.settings, today=app_.today())
+        placed = placement_rows(conn, agency=agency, as_of=day, settings=app_.settings, today=today)
     rows = placed.rows
     render.export_csv(output, PLACEMENT_FIELDS, rows)
     if placed.held_back:
         render.table(f"Held back ({len(placed.held_back)})", [("loan", "left"), ("reason", "left")],
                      ([r["loan_id"], r["reason"]] for r in placed.held_back))
-    record_placement_export(engine, placed, agency=agency, output=output, at=app_.utcnow(),
+    record_placement_export(engine, placed, agency=agency, output=output, at=at,
                             agent=agent_name(app_, agent))
     render.note(f"placements for {agency}: {len(rows):,} accounts written to {output}, "
                 f"{len(placed.held_back):,} held back")

@@ -12,8 +12,9 @@ from collect_cli.domain.escalation import propose
 from collect_cli.domain.money import fmt
 from collect_cli.domain.plans import broken
 from collect_cli.domain.policy import Situation, decide
-from collect_cli.errors import UsageError
-from collect_cli.services.contact_facts import end_of_day, hold_facts, shared_unconfirmed, transferred
+from collect_cli.errors import Refused, UsageError
+from collect_cli.services.agencies import entrusted, placement_refusal
+from collect_cli.services.contact_facts import end_of_day, hold_facts, local_day, shared_unconfirmed, transferred
 from collect_cli.services.portfolio import episodes_of, iter_accounts
 from collect_cli.store import queries as q
 
@@ -45,13 +46,19 @@ def candidates(conn: Connection, *, as_of: date, settings: Settings) -> list[dic
     return out
 
 
-def escalate(*, engine: Engine, loan_id: str, stage: str, agency: str | None, note: str | None, agent: str,
-             now: datetime) -> None:
+def escalate(*, engine: Engine, settings: Settings, loan_id: str, stage: str, agency: str | None,
+             note: str | None, agent: str, now: datetime) -> None:
+    """Record the stage; an agency must be one the register lets receive placements (AGY-2)."""
     if stage == "agency" and not agency:
         raise UsageError("--stage agency needs --agency NAME: who the account is placed with")
     with engine.begin() as conn:
         if q.borrower_of(conn, loan_id) is None:
             raise UsageError(f"no loan {loan_id!r}")
+        if stage == "agency":
+            agency, refusal = placement_refusal(conn, name=agency, on=local_day(now, settings.zone),
+                                                settings=settings)
+            if refusal is not None:
+                raise Refused(str(refusal))
         q.add_escalation(conn, loan_id=loan_id, stage=stage, agency=agency, rule=None, note=note, agent=agent, at=now)
         q.add_audit(conn, [{"at": now, "agent": agent, "action": "escalate", "loan_id": loan_id,
                             "detail": f"{stage}{' with ' + agency if agency else ''}: {note or ''}"}])
@@ -69,6 +76,9 @@ def placement_rows(conn: Connection, *, agency: str, as_of: date, settings: Sett
     work: delinquent as of `as_of` and still on `today` (the real day the file is made), under
     no dispute or no-contact hold, with a number it may use (no opt-out, not shared
     unconfirmed); with what the agency needs."""
+    agency, refusal = entrusted(conn, name=agency, on=max(today or as_of, as_of), settings=settings)
+    if refusal is not None:
+        raise Refused(str(refusal))
     ids = sorted(loan for loan, r in q.current_stages(conn).items() if r.stage == "agency" and r.agency == agency)
     if not ids:
         return Placements([], [])

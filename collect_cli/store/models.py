@@ -543,3 +543,37 @@ class CaseEvent(Base):
     agent: Mapped[str] = mapped_column(String(64))
     at: Mapped[datetime] = mapped_column(DateTime)  # UTC
     recorded_at: Mapped[datetime] = recorded_at()
+
+
+class AgencyVersion(Base):
+    """An outside agency of the register (AGY-2), one row per version: adding it and every edit
+    write the whole record anew; the latest row of a name is the agency as it stands."""
+
+    __tablename__ = "agencies"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    name: Mapped[str] = mapped_column(String(100), index=True)
+    status: Mapped[str] = mapped_column(String(16))  # approved | suspended | removed (domain.agencies)
+    contract_start: Mapped[date] = mapped_column(Date)
+    contract_end: Mapped[date] = mapped_column(Date)
+    commission: Mapped[str] = mapped_column(Text)  # "M3=15%,M4=20%" or "61-90=15%,91+=20%", normalised
+    note: Mapped[str | None] = mapped_column(Text)
+    agent: Mapped[str] = mapped_column(String(64))
+    at: Mapped[datetime] = mapped_column(DateTime)  # UTC
+    recorded_at: Mapped[datetime] = recorded_at()
+
+
+class AgencyEvaluation(Base):
+    """An evaluation of an agency (AGY-2): compliance, results and information security, each
+    pass or fail, on a day; append-only."""
+
+    __tablename__ = "agency_evaluations"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    agency: Mapped[str] = mapped_column(String(100), index=True)
+    evaluated_on: Mapped[date] = mapped_column(Date)
+    compliance: Mapped[str] = mapped_column(String(8))
+    results: Mapped[str] = mapped_column(String(8))
+    security: Mapped[str] = mapped_column(String(8))
+    note: Mapped[str | None] = mapped_column(Text)
+    agent: Mapped[str] = mapped_column(String(64))
+    at: Mapped[datetime] = mapped_column(DateTime)  # UTC
+    recorded_at: Mapped[datetime] = recorded_at()

@@ -46,3 +46,12 @@ def send(cli, at: str) -> dict:
     r = cli("send", "--now", at, "--format", "json")
     assert r.exit_code == 0, r.stderr
     return json.loads(r.stdout)
+
+
+def acme(cli, name: str = "Acme") -> None:
+    """An agency the register lets receive placements today (AGY-2): under contract, evaluated."""
+    r = cli("agencies", "add", name, "--contract-start", "2020-01-01", "--contract-end", "2099-12-31",
+            "--commission", "M1=10%,M2=15%,M3=20%,M4=20%,M5=25%,M6=25%,M7+=30%")
+    assert r.exit_code == 0, r.stderr
+    r = cli("agencies", "evaluate", name, "--compliance", "pass", "--results", "pass", "--security", "pass")
+    assert r.exit_code == 0, r.stderr

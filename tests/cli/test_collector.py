@@ -7,7 +7,7 @@ import json
 
 import pytest
 
-from tests.cli.ledger_book import outbox, pay, run, send
+from tests.cli.ledger_book import acme, outbox, pay, run, send
 
 
 def log(cli, *args: str, at: str = "2026-02-02T10:00", code: int = 0):
@@ -202,6 +202,7 @@ def test_escalation_candidates_escalate_and_placement_export(cli, book, tmp_path
     assert got["L1"]["stage"] == "legal" and "at or over 200" in got["L1"]["rule"]  # 210.00 overdue
     late = {r["loan_id"]: r for r in json.loads(cli("escalations", "--as-of", "2026-05-05", "--format", "json").stdout)}
     assert late["L1"]["stage"] == "legal"  # the first rule that fires wins
+    acme(cli)
     assert cli("escalate", "L1", "--stage", "agency").exit_code == 2  # which agency?
     assert cli("escalate", "L1", "--stage", "agency", "--agency", "Acme", "--agent", "li").exit_code == 0
     r = cli("placements", "export", "--agency", "Acme", "--output", str(tmp_path / "acme.csv"), "--as-of", "2026-03-05")

@@ -10,7 +10,7 @@ import json
 from sqlalchemy import create_engine, text
 
 from collect_cli.store.database import database_url
-from tests.cli.ledger_book import outbox, pay, run, send
+from tests.cli.ledger_book import acme, outbox, pay, run, send
 
 
 def sql(cli, statement: str, **params):
@@ -189,6 +189,7 @@ def test_a_no_contact_hold_stops_calls_the_queue_the_bureau_and_placements(cli, 
     assert r.exit_code == 0, r.stderr
     back = {x["loan_id"]: x["reason"] for x in json.loads(r.stdout)}
     assert back["L4"].startswith("HOLD-3") and back["L5"].startswith("HOLD-3")
+    acme(cli)
     assert cli("escalate", "L4", "--stage", "agency", "--agency", "Acme").exit_code == 0
     assert cli("escalate", "L1", "--stage", "agency", "--agency", "Acme").exit_code == 0
     r = cli("placements", "export", "--agency", "Acme", "--output", str(tmp_path / "a.csv"), "--as-of", "2026-03-25")
@@ -199,6 +200,7 @@ def test_a_no_contact_hold_stops_calls_the_queue_the_bureau_and_placements(cli, 
 
 def test_repaid_accounts_are_not_placed_and_files_are_not_dated_ahead(cli, book, tmp_path):
     pay(cli, tmp_path, "P1,L1,2026-03-01,315")
+    acme(cli)
     assert cli("escalate", "L1", "--stage", "agency", "--agency", "Acme").exit_code == 0
     r = cli("placements", "export", "--agency", "Acme", "--output", str(tmp_path / "a.csv"), "--as-of", "2026-03-05")
     assert list(csv.DictReader(open(tmp_path / "a.csv", encoding="utf-8-sig"))) == [] and "AGY-3" in r.stdout

@@ -11,7 +11,7 @@ ROOT = Path(__file__).parents[2]
 DOC = (ROOT / "docs" / "compliance.md").read_text(encoding="utf-8")
 RULES = ["WHO-1", "WHO-2", "WHO-3", "WHO-4", "WHO-5", "WHEN-1", "WHEN-2", "WHEN-3", "WHEN-4", "WHEN-5", "WHEN-6",
          "SAY-1", "SAY-2", "SAY-3", "SAY-4", "SAY-5", "SAY-6", "SAY-7", "SAY-8", "HOLD-1", "HOLD-2", "HOLD-3",
-         "HOLD-4", "REC-1", "REC-2", "REC-3", "REC-4", "CASE-1", "CASE-2", "CASE-3", "AGY-1, AGY-2", "AGY-3", "XFER-1", "LIM-1",
+         "HOLD-4", "REC-1", "REC-2", "REC-3", "REC-4", "CASE-1", "CASE-2", "CASE-3", "AGY-1", "AGY-2", "AGY-3", "XFER-1", "LIM-1",
          "AMT-1", "AMT-2", "AMT-3"]
 
 

@@ -2,6 +2,7 @@
 transaction and works on a batch of records at a time, one query per batch, never one per
 ledger row. Callers use `from collect_cli.store import queries as q`."""
 
+from collect_cli.store.queries.agency_records import *  # noqa: F403
 from collect_cli.store.queries.analytics import *  # noqa: F403
 from collect_cli.store.queries.base import *  # noqa: F403
 from collect_cli.store.queries.case_records import *  # noqa: F403

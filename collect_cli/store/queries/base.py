@@ -26,6 +26,8 @@ from sqlalchemy.sql import operators
 from sqlalchemy.sql.expression import UnaryExpression
 
 from collect_cli.store.models import (
+    AgencyEvaluation,
+    AgencyVersion,
     Assignment,
     AuditEntry,
     Borrower,
@@ -82,6 +84,8 @@ waiver_outcomes = WaiverOutcome.__table__
 run_parts = RunPart.__table__
 cases = Case.__table__
 case_events = CaseEvent.__table__
+agency_versions = AgencyVersion.__table__
+agency_evaluations = AgencyEvaluation.__table__
 
 Part = tuple[str | None, str | None]  # the loans with lo <= loan_id < hi; None: no bound
 WHOLE: Part = (None, None)

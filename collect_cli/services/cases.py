@@ -14,7 +14,6 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date, datetime
-from zoneinfo import ZoneInfo
 
 from sqlalchemy import Connection, Engine
 
@@ -30,17 +29,13 @@ from collect_cli.domain.cases import (
     extension,
     fold,
 )
-from collect_cli.domain.compliance import Refusal, send_after
+from collect_cli.domain.compliance import Refusal
 from collect_cli.domain.content import CASE_ANSWER
-from collect_cli.domain.policy import decide
 from collect_cli.errors import Refused, UnusableInput, UsageError
 from collect_cli.ledger.disputes import read_disputes
-from collect_cli.messaging.lint import PER_MESSAGE
-from collect_cli.messaging.templates import TemplateProblem, TemplateSet
-from collect_cli.services.contact_facts import BatchRecords, end_of_day, local_day
+from collect_cli.services.contact_facts import end_of_day, local_day
 from collect_cli.services.holds import add_hold
-from collect_cli.services.messages import compose, lint_findings, penalty_for, template_for
-from collect_cli.services.portfolio import iter_accounts
+from collect_cli.services.one_off import Queued, queue_message
 from collect_cli.store import queries as q
 
 ANSWER_STEP = "case_answer"  # the outbox step of answer letters; their episode is "case-<id>-<n>"
@@ -231,14 +226,7 @@ def _check(state: CaseState, action: str) -> None:
         raise UsageError(str(exc)) from None
 
 
-@dataclass(frozen=True)
-class Answered:
-    message_id: int
-    send_after: datetime
-    body: str
-
-
-def answer(*, engine: Engine, settings: Settings, case_id: int, text: str, agent: str, now: datetime) -> Answered:
+def answer(*, engine: Engine, settings: Settings, case_id: int, text: str, agent: str, now: datetime) -> Queued:
     """Write the answer and queue its letter, judged now as the borrower will read it; a letter
     the rules refuse (no postal address, words the content rules forbid, a no-contact hold
     other than the case's own) is not queued and the answer is not recorded."""
@@ -250,46 +238,14 @@ def answer(*, engine: Engine, settings: Settings, case_id: int, text: str, agent
     with engine.begin() as conn:
         case, state = _one(conn, case_id)
         _check(state, "answer")
-        zone = ZoneInfo(q.loan_zones(conn, [case.loan_id]).get(case.loan_id) or settings.timezone)
-        day = local_day(now, zone)
-        acc = next(iter_accounts(conn, as_of=day, settings=settings, loan_ids=[case.loan_id]), None)
-        if acc is None:
-            raise UsageError(f"{case.loan_id} is not in the ledger as of {day.isoformat()}")
-        records = BatchRecords(conn, [acc], on=day, now=now, settings=settings)
-        refusal = decide("letter", records.automated(acc, "letter", CASE_ANSWER, day))
-        if refusal is not None:
-            raise Refused(f"the answer letter cannot go: {refusal}")
-        try:
-            src = template_for(TemplateSet(settings.messaging.template_dirs), ANSWER_TEMPLATE, acc.locale)
-            findings = [f for f in lint_findings(src, settings, CASE_ANSWER) if f.rule not in PER_MESSAGE]
-            if findings:
-                raise Refused(f"template {src.path.name} failed lint: {findings[0]} (see `collect templates lint`)")
-            msg = compose(acc, src, settings, purpose=CASE_ANSWER, facts=records.message_facts(acc, None),
-                          penalty=penalty_for(acc, records.payments.get(acc.loan_id, []), settings),
-                          extra=answer_context(case, text))
-        except TemplateProblem as exc:
-            raise UsageError(f"the answer letter: {exc}") from None
-        if msg.refusals:
-            raise Refused(f"the answer letter would break {msg.refusals[0]}; change the answer's text")
-        zones = [zone] if acc.timezone else [ZoneInfo(z) for z in (settings.contact.served_timezones
-                                                                   or (settings.timezone,))]
-        when = send_after(now, zones, settings.contact.window, day=day)
         answers = sum(1 for e in q.cases_with_events(conn, case_ids=[case.id])[0][1] if e.action == "answer")
-        row = {"loan_id": acc.loan_id, "borrower_id": acc.borrower_id, "step": ANSWER_STEP,
-               "episode": f"case-{case.id}-{answers + 1}", "channel": "letter", "purpose": CASE_ANSWER,
-               "status": "queued", "reason": None, "recipient": msg.recipient,
-               "template": f"{src.path.parent.name}/{src.path.name}", "template_hash": src.content_hash,
-               "body": msg.body, "as_of": day, "amount_overdue": acc.state.overdue,
-               "amount_due": acc.state.next_due_amount, "figures": msg.figures, "send_after": when,
-               "send_on": local_day(when, zone), "attempts": 0, "provider_ref": None, "created_at": now,
-               "updated_at": now}
-        [inserted] = q.insert_messages(conn, [row])
-        q.add_versions(conn, now, [{**row, "id": inserted.id}])
-        q.add_events(conn, [{"message_id": inserted.id, "at": now, "status": "queued",
-                             "reason": f"the answer to case {case.id}", "actor": agent}])
+        queued = queue_message(conn, loan_id=case.loan_id, settings=settings, now=now, agent=agent,
+                               template=ANSWER_TEMPLATE, purpose=CASE_ANSWER, step=ANSWER_STEP,
+                               episode=f"case-{case.id}-{answers + 1}", extra=answer_context(case, text),
+                               what=f"the answer letter to case {case.id}")
         _record(conn, case, "answer", day=lender_day(now, settings), agent=agent, now=now, answer=text,
-                message_id=inserted.id, detail=f"answered; letter {inserted.id} queued")
-        return Answered(inserted.id, when, msg.body)
+                message_id=queued.message_id, detail=f"answered; letter {queued.message_id} queued")
+        return queued
 
 
 def answer_context(case, text: str) -> dict:

@@ -1,0 +1,82 @@
+"""One message queued by a command rather than by the nightly strategy: a case's answer
+letter, an agency placement notice. It goes through the same gates as the run's messages
+(the contact policy for its purpose, the template's lint, the rendered text) and is judged
+again at send like every message."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import Connection
+
+from collect_cli.config import Settings
+from collect_cli.domain.compliance import send_after
+from collect_cli.domain.policy import decide
+from collect_cli.errors import Refused, UsageError
+from collect_cli.messaging.lint import PER_MESSAGE
+from collect_cli.messaging.templates import TemplateProblem, TemplateSet
+from collect_cli.services.contact_facts import BatchRecords, local_day
+from collect_cli.services.messages import compose, lint_findings, penalty_for, template_for
+from collect_cli.services.portfolio import iter_accounts
+from collect_cli.store import queries as q
+
+
+@dataclass(frozen=True)
+class Queued:
+    message_id: int
+    send_after: datetime
+    body: str
+
+
+def queue_message(conn: Connection, *, loan_id: str, settings: Settings, now: datetime, agent: str, template: str,
+                  purpose: str, step: str, episode: str, extra: dict, what: str) -> Queued:
+    """Render `template` for the loan as of the borrower's today and queue it, in the caller's
+    transaction; Refused (with the rule) when the policy or the content rules stop it. `what`
+    names the message in errors and in its first event ("the answer to case 3")."""
+    zone = ZoneInfo(q.loan_zones(conn, [loan_id]).get(loan_id) or settings.timezone)
+    day = local_day(now, zone)
+    acc = next(iter_accounts(conn, as_of=day, settings=settings, loan_ids=[loan_id]), None)
+    if acc is None:
+        raise UsageError(f"{loan_id} is not in the ledger as of {day.isoformat()}")
+    try:
+        src = template_for(TemplateSet(settings.messaging.template_dirs), template, acc.locale)
+    except TemplateProblem as exc:
+        raise UsageError(f"{what}: {exc}") from None
+    channel = src.channel or "sms"
+    if channel == "sms":  # another message beside this one counts against the same daily cap
+        q.lock_keys(conn, [k for k in (acc.borrower_id, acc.phone) if k])
+    records = BatchRecords(conn, [acc], on=day, now=now, settings=settings)
+    refusal = decide(channel, records.automated(acc, channel, purpose, day))
+    if refusal is not None:
+        raise Refused(f"{what} cannot go: {refusal}")
+    findings = [f for f in lint_findings(src, settings, purpose) if f.rule not in PER_MESSAGE]
+    if findings:
+        raise Refused(f"template {src.path.name} failed lint: {findings[0]} (see `collect templates lint`)")
+    try:
+        msg = compose(acc, src, settings, purpose=purpose, facts=records.message_facts(acc, None),
+                      penalty=penalty_for(acc, records.payments.get(acc.loan_id, []), settings), extra=extra)
+    except TemplateProblem as exc:
+        raise UsageError(f"{what}: {exc}") from None
+    if msg.refusals:
+        raise Refused(f"{what} would break {msg.refusals[0]}")
+    if msg.sms_parts and msg.sms_parts > settings.messaging.sms_max_parts:
+        raise Refused(f"{what} would take {msg.sms_parts} SMS parts (limit {settings.messaging.sms_max_parts})")
+    zones = [zone] if acc.timezone else [ZoneInfo(z) for z in (settings.contact.served_timezones
+                                                               or (settings.timezone,))]
+    when = send_after(now, zones, settings.contact.window, day=day)
+    row = {"loan_id": acc.loan_id, "borrower_id": acc.borrower_id, "step": step, "episode": episode,
+           "channel": channel, "purpose": purpose, "status": "queued", "reason": None, "recipient": msg.recipient,
+           "template": f"{src.path.parent.name}/{src.path.name}", "template_hash": src.content_hash,
+           "body": msg.body, "as_of": day, "amount_overdue": acc.state.overdue,
+           "amount_due": acc.state.next_due_amount, "figures": msg.figures, "send_after": when,
+           "send_on": local_day(when, zone), "attempts": 0, "provider_ref": None, "created_at": now,
+           "updated_at": now}
+    inserted = q.insert_messages(conn, [row])
+    if not inserted:
+        raise UsageError(f"{what}: a message {step} {episode} of {loan_id} is queued already")
+    message_id = inserted[0].id
+    q.add_versions(conn, now, [{**row, "id": message_id}])
+    q.add_events(conn, [{"message_id": message_id, "at": now, "status": "queued", "reason": what, "actor": agent}])
+    return Queued(message_id, when, msg.body)

@@ -217,11 +217,10 @@ class EscalationRules:
 
 @dataclass(frozen=True)
 class CaseRules:
-    """[cases]: deadlines (CASE-1..3, never longer than the rule's), the complaint's hold, what
-    the nightly run calls due soon, and words that make a reply a dispute or a complaint."""
+    """[cases]: deadlines (CASE-1..3, never longer than the rule's), what the nightly run calls
+    due soon, and words that make a reply a dispute or a complaint."""
 
     days: CaseDays = field(default_factory=CaseDays)
-    complaint_hold: bool = True  # HOLD-3 while a complaint is under review (the stricter default)
     due_soon_days: int = 3
     dispute_words: tuple[str, ...] = ()
     complaint_words: tuple[str, ...] = ()
@@ -404,8 +403,7 @@ _CASE_DAYS = {  # key: (CaseDays field, the rule, the law's longest)
 
 
 def _parse_cases(raw: Any, bad) -> CaseRules:
-    raw = _table(raw, "cases", {*_CASE_DAYS, "complaint_hold", "due_soon_days", "dispute_words",
-                                "complaint_words"}, bad)
+    raw = _table(raw, "cases", {*_CASE_DAYS, "due_soon_days", "dispute_words", "complaint_words"}, bad)
     days = {}
     for key, (name, rule, longest) in _CASE_DAYS.items():
         if key in raw:
@@ -418,10 +416,7 @@ def _parse_cases(raw: Any, bad) -> CaseRules:
     if numbers.complaint_complex < numbers.complaint:
         raise bad("cases.complaint_complex_days", "a complex complaint's deadline cannot be shorter than "
                                                   "cases.complaint_days")
-    hold = raw.get("complaint_hold", True)
-    if not isinstance(hold, bool):
-        raise bad("cases.complaint_hold", "must be true or false")
-    return CaseRules(days=numbers, complaint_hold=hold,
+    return CaseRules(days=numbers,
                      due_soon_days=_whole(raw.get("due_soon_days", 3), "cases.due_soon_days", 0, 60, bad),
                      dispute_words=_strings(raw.get("dispute_words", []), "cases.dispute_words", bad),
                      complaint_words=_strings(raw.get("complaint_words", []), "cases.complaint_words", bad))

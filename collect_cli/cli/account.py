@@ -88,8 +88,8 @@ def account_command(
                    "action": h.action, "channel": h.channel,
                    "until": h.until.isoformat() if h.until else None, "by": h.actor,
                    "at": render.utc(h.at, "minutes")} for h in card.holds],
-        "cases": [{k: r[k] for k in ("case", "loan_id", "kind", "rule", "status", "owner", "received_on", "due_on",
-                                     "days_left", "overdue", "hold", "letter")}
+        "cases": [{**{k: r[k] for k in ("case", "loan_id", "kind", "rule", "status", "owner", "received_on",
+                                        "due_on", "days_left", "overdue", "hold", "letter")}, "owner": free(r["owner"])}
                   for r in (v.row() for v in card.cases)],
         "plans": [{"plan": p.id, "loan_id": p.loan_id, "plan_on": p.plan_on.isoformat(),
                    "terms": f"{p.installments} installments" if p.kind == "installments" else f"+{p.extend_days} days",

@@ -47,14 +47,14 @@ def open_command(
     received: a dispute of the debt (CASE-3, cases.dispute_days, 20), a dispute of credit
     information (CASE-1, 20 days), a complaint (CASE-2, 15 days; extend for a complex one).
     It places its hold at once: a dispute HOLD-1 (no collection until answered), a bureau
-    dispute keeps the loan out of the bureau file (REC-2), a complaint HOLD-3 (no contact;
-    cases.complaint_hold). A dispute or complaint logged on a call or in a reply opens its
-    case by itself.
+    dispute keeps the loan out of the bureau file (REC-2), a complaint HOLD-3 (no contact while
+    it is under review, on every loan of the borrower). A dispute or complaint logged on a call
+    or in a reply opens its case by itself. --received-on may not be before the loan existed.
 
     Example: collect case open L00000044 --kind complaint --summary "says the calls were rude"
     """
     app_ = ctx.obj
-    opened = svc.open_case_now(engine=app_.engine(), loan_id=loan, kind=_kind(kind), settings=app_.settings,
+    opened = svc.open_case_now(engine=app_.engine(), loan_id=loan, kind=kind, settings=app_.settings,
                                agent=agent_name(app_, agent), now=moment(now, app_),
                                received_on=date_option(received_on, "--received-on"), summary=summary,
                                owner=owner, reference=reference)
@@ -150,15 +150,20 @@ def answer_command(ctx: typer.Context, case: Case,
 @app.command("close")
 def close_command(ctx: typer.Context, case: Case,
                   note: Annotated[str | None, typer.Option(help="How it ended.")] = None,
+                  without_answer: Annotated[str | None, typer.Option(
+                      metavar="REASON", help="Close although no answer was sent: only when none can reach the "
+                                             "borrower (a transferred debt, XFER-1; bankruptcy, death or legal "
+                                             "representation, HOLD-3); recorded.")] = None,
                   agent: Agent = None, now: Now = None) -> None:
     """Close a case once its written answer was sent; its hold is released and collection may
-    resume (CASE-3). Refused (exit 6) before the answer letter is sent.
+    resume (CASE-3). Refused (exit 6) before the answer letter is sent, unless no answer can
+    reach the borrower any more (--without-answer REASON).
 
     Example: collect case close 3 --note "answer letter sent, borrower agreed"
     """
     app_ = ctx.obj
     released = svc.close(engine=app_.engine(), settings=app_.settings, case_id=case, note=note,
-                         agent=agent_name(app_, agent), now=moment(now, app_))
+                         agent=agent_name(app_, agent), now=moment(now, app_), without_answer=without_answer)
     render.note(f"case {case}: closed" + (f"; hold {released} released" if released else ""))
 
 
@@ -177,20 +182,22 @@ def show_command(ctx: typer.Context, case: Case, as_of: AsOf = None, fmt_: Forma
         raise typer.BadParameter(f"no case {case} known by {day.isoformat()}", param_hint="CASE")
     v = found[0]
     text = (lambda t: t) if show_pii else mask_text
-    steps = [{"action": e.action, "day": e.day.isoformat(), "owner": e.owner,
+    steps = [{"action": e.action, "day": e.day.isoformat(), "owner": text(e.owner),
               "due_on": e.due_on.isoformat() if e.due_on else None, "reason": text(e.reason),
-              "approved_by": e.approved_by, "answer": text(e.answer), "letter": e.message_id, "agent": e.agent,
+              "approved_by": text(e.approved_by), "answer": text(e.answer), "letter": e.message_id,
+              "agent": text(e.agent),
               "at": render.utc(e.at), "recorded_at": render.utc(e.recorded_at)} for e in v.events]
-    record = {**v.row(), "summary": text(v.summary), "reference": v.reference, "events": steps}
+    r = _masked(v.row(), show_pii)
+    record = {**r, "summary": text(v.summary), "reference": text(v.reference), "events": steps}
     if fmt_ is Format.json:
         render.json_out(record)
         return
     if fmt_ is Format.csv:
         render.records_out(fmt_, steps, list(steps[0]) if steps else ["action"])
         return
-    r = v.row()
     render.panel(f"case {v.id}: {v.kind} ({r['rule']}) on {v.loan_id}, {v.borrower_name}", [
-        f"received {r['received_on']} ({v.source}{', ' + v.reference if v.reference else ''}); due {r['due_on']}"
+        f"received {r['received_on']} ({v.source}{', ' + record['reference'] if v.reference else ''}); due "
+        f"{r['due_on']}"
         + (f" ({r['days_left']} days left)" if r["days_left"] is not None else "")
         + (" OVERDUE" if v.overdue else ""),
         f"status {r['status']}, owner {r['owner']}, hold {r['hold'] or 'none'}, answer letter {r['letter'] or 'none'}"
@@ -207,6 +214,11 @@ def show_command(ctx: typer.Context, case: Case, as_of: AsOf = None, fmt_: Forma
                   for s in steps))
 
 
+def _masked(row: dict, show_pii: bool) -> dict:
+    """Names typed by operators may hold numbers (an owner given as a phone): masked by default."""
+    return row if show_pii else {**row, "owner": mask_text(row["owner"])}
+
+
 def cases_command(
     ctx: typer.Context,
     as_of: AsOf = None,
@@ -217,6 +229,7 @@ def cases_command(
     kind: Annotated[str | None, typer.Option(help=" | ".join(KINDS))] = None,
     closed: Annotated[bool, typer.Option("--closed", help="Closed cases too.")] = False,
     fmt_: FormatOpt = Format.table,
+    show_pii: ShowPii = False,
 ) -> None:
     """Disputes and complaints not closed, the most urgent first: their deadline, days left,
     owner, hold and the answer letter's fate. A case is overdue when no answer was sent by its
@@ -229,7 +242,7 @@ def cases_command(
     with app_.engine().connect() as conn:
         found = svc.list_cases(conn, as_of=day, settings=app_.settings, due_within=due_within, overdue=overdue,
                                owner=owner, kind=_kind(kind) if kind else None, closed=closed)
-    rows = [v.row() for v in found]
+    rows = [_masked(v.row(), show_pii) for v in found]
     if fmt_ is not Format.table:
         render.records_out(fmt_, rows, svc.FIELDS)
         return

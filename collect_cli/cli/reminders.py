@@ -12,7 +12,8 @@ from collect_cli.cli.options import AsOf, FormatOpt, Now, as_of_date, day_of, mo
 from collect_cli.cli.render import Format
 from collect_cli.domain.compliance import HOLD_REASONS
 from collect_cli.ledger.values import parse_date
-from collect_cli.services.holds import place_hold, release_hold
+from collect_cli.services.cases import place_hold
+from collect_cli.services.holds import release_hold
 from collect_cli.services.reminders import run_reminders
 
 RUN_HELP = """Queue tonight's reminders and notices: the strategy per bucket, once per episode,

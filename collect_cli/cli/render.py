@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from decimal import Decimal
+
 import csv
 import json
 import os
@@ -94,7 +96,10 @@ def utc(moment, timespec: str = "seconds") -> str | None:
 
 
 def excel_safe(value: Any) -> str:
-    """A cell starting with = + - @ is written with a leading ' so Excel never runs it as a formula."""
+    """A cell starting with = + - @ is written with a leading ' so Excel never runs it as a formula;
+    a number (a negative one too: days past a deadline) stays a number."""
+    if isinstance(value, int | Decimal) and not isinstance(value, bool):
+        return str(value)
     text = "" if value is None else str(value)
     return "'" + text if text[:1] in ("=", "+", "-", "@") else text
 

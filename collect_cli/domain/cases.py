@@ -19,12 +19,13 @@ from __future__ import annotations
 from dataclasses import dataclass, replace
 from datetime import date, timedelta
 
+from collect_cli.domain.text_forms import compact
+
+# Each kind places the hold of its own name while open (domain.compliance.HOLD_RULES): a
+# dispute HOLD-1, a complaint under review HOLD-3, a bureau dispute REC-2's.
 KINDS = ("dispute", "bureau-dispute", "complaint")
 STATUSES = ("open", "investigating", "answered", "closed")
 RULE = {"dispute": "CASE-3", "bureau-dispute": "CASE-1", "complaint": "CASE-2"}
-# The hold each kind places while open (domain.compliance.HOLD_RULES); a complaint's only
-# when `cases.complaint_hold` (HOLD-3, complaint under review).
-HOLD = {"dispute": "dispute", "bureau-dispute": "bureau-dispute", "complaint": "complaint"}
 # The law's numbers: a configuration may shorten them, never lengthen them.
 STATUTORY_DAYS = {"bureau-dispute": 20, "complaint": 15}
 COMPLEX_DAYS = 30  # CASE-2: a complex complaint, from receipt
@@ -73,7 +74,7 @@ class CaseState:
     owner: str
     due_on: date
     extensions: int = 0
-    answered_on: date | None = None
+    answers: int = 0  # answers written (each with its letter)
     answer_message_id: int | None = None  # the latest answer's letter
     closed_on: date | None = None
 
@@ -84,11 +85,6 @@ class CaseState:
     def days_left(self, as_of: date) -> int:
         """Days until the deadline as of `as_of` (0: due today; negative: overdue)."""
         return (self.due_on - as_of).days
-
-    def overdue(self, as_of: date) -> bool:
-        """Not answered by its deadline: still unanswered after it, or answered late does not
-        count here (the answer's day is on record)."""
-        return self.answered_on is None and self.status != "closed" and as_of > self.due_on
 
 
 def fold(kind: str, received_on: date, events: list[CaseEvent]) -> CaseState:
@@ -104,8 +100,7 @@ def fold(kind: str, received_on: date, events: list[CaseEvent]) -> CaseState:
         elif e.action == "extend":
             state = replace(state, due_on=e.due_on or state.due_on, extensions=state.extensions + 1)
         elif e.action == "answer":
-            state = replace(state, status="answered", answered_on=state.answered_on or e.day,
-                            answer_message_id=e.message_id)
+            state = replace(state, status="answered", answers=state.answers + 1, answer_message_id=e.message_id)
         elif e.action == "close":
             state = replace(state, status="closed", closed_on=e.day)
     return state
@@ -136,9 +131,9 @@ def extension(state: CaseState, days: CaseDays, *, today: date, agent: str, reas
     if state.extensions == 0:
         return max(state.due_on, due_after(state.received_on, days.complaint_complex))
     if state.extensions == 1:
-        if not approved_by or not approved_by.strip():
+        if not approved_by or not compact(approved_by):
             raise CaseRuleError("CASE-2: a second extension needs the approval of a superior (--approved-by NAME)")
-        if approved_by.strip().casefold() == agent.strip().casefold():
+        if compact(approved_by) == compact(agent):  # the same person however the name is typed
             raise CaseRuleError("CASE-2: the approval is someone else's: who asks for an extension does not "
                                 "approve it")
         return state.due_on + timedelta(days=days.complaint_extension)

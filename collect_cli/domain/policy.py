@@ -20,8 +20,6 @@ AUTOMATED = ("sms", "email", "letter")
 KINDS = (*AUTOMATED, "call", "visit", "third-party", "bureau", "bureau-correction", "placement")
 
 TRANSFER_NOTICE = "transfer_notice"  # the one message a transferred debt may still get (XFER-1)
-# what the written answer to a case passes: the holds its cases placed, and a promise (it is no reminder)
-CASE_HOLDS = ("dispute", "complaint", "bureau-dispute")
 MAX_CONNECTED_CALLS = 3  # WHEN-2, cn: connected voice calls per borrower per day
 MAX_DIAL_ATTEMPTS = 6  # WHEN-3: dial attempts to one number per day
 MAX_CALLS_7_DAYS = 7  # WHEN-4, us: calls about one debt in 7 days
@@ -66,6 +64,7 @@ class Situation:
     holds: tuple[HoldFact, ...] = ()
     transferred: tuple[date, str] | None = None  # XFER-1: the debt was sold (on, to whom) by the contact's day
     purpose: str | None = None  # automated: what the message is for
+    own_hold: int | None = None  # a case's answer letter: the hold its case placed
     promise: PromiseFact | None = None  # a promise to pay that holds reminders (HOLD-4)
     recipient: str | None = None  # automated: the number, e-mail or postal address it goes to
     shared_recipient: bool = False  # WHO-4: another borrower id has that number (or address), not confirmed
@@ -128,10 +127,13 @@ def _no_contact(s: Situation, *, overridable: bool) -> Refusal | None:
 
 def _automated(channel: str, s: Situation) -> Refusal | None:
     """reminders.md order: hold, promise, opt-out, frequency, address. The answer to a case
-    goes under the dispute or complaint it answers (HOLD-1 allows it; CASE-2 requires telling
-    the complainant), not under bankruptcy, death or legal representation."""
+    goes under a dispute (HOLD-1 allows the verification or answer letter) and under its own
+    case's hold (CASE-2: the complainant is told), not under another no-contact hold (another
+    complaint under review, bankruptcy, death, legal representation); it is no reminder, so a
+    promise does not hold it."""
     if s.purpose == CASE_ANSWER:
-        s = replace(s, holds=tuple(h for h in s.holds if h.reason not in CASE_HOLDS), promise=None)
+        s = replace(s, holds=tuple(h for h in s.holds if h.reason != "dispute" and h.id != s.own_hold),
+                    promise=None)
     refusal = _no_contact(s, overridable=False)
     if refusal:
         return refusal

@@ -34,14 +34,20 @@ CONTAINED = (
 DISPUTE = (
     "异议", "有异议", "有误", "不是我借", "不是我的", "没借过", "没有借", "从未借", "不认可", "不承认", "不认这笔",
     "金额不对", "金额有误", "数额不对", "账不对", "算错", "多扣", "冒名", "冒用", "盗用",
-    "被盗", "身份被", "诈骗",
+    "被盗", "身份被", "诈骗", "没借", "我不欠", "不欠你们", "不欠钱", "不是本人", "非本人", "本人没有", "不是我办",
     "dispute", "notmyloan", "notmydebt", "notmine", "neverborrowed", "wrongamount", "incorrectamount",
-    "identitytheft", "fraud",
+    "identitytheft", "fraud", "nevertook", "isntmyloan", "isnotmyloan", "notmyaccount", "dontowe", "donotowe",
+    "owenothing", "neverappliedfor", "neversigned",
 )
+# said to deny a dispute ("没有异议，下周还"): taken out before the words above are looked for
+NO_DISPUTE = ("没有异议", "无异议", "不存在异议", "没异议", "并无异议", "nodispute", "notdisputing", "idontdispute")
 COMPLAINT = (
     "投诉", "举报", "申诉", "监管", "银保监", "金融监管", "消保", "12378",
     "complain", "complaint", "regulator", "ombudsman", "cfpb", "reportyou",
 )
+
+
+_NO_DISPUTE = tuple(sorted((compact(w) for w in NO_DISPUTE), key=len, reverse=True))
 
 
 def _of(words) -> tuple[tuple[str, str, str | None], ...]:
@@ -74,7 +80,9 @@ def case_keywords(text: str | None, extra_dispute: tuple[str, ...] = (),
                   extra_complaint: tuple[str, ...] = ()) -> dict[str, str]:
     """{case kind: the word that says it} for a reply that disputes the debt or complains."""
     words = compact(text or "")
-    if not words:
+    for denial in _NO_DISPUTE:
+        words = words.replace(denial, " ")
+    if not words.strip():
         return {}
     sound = phonetic(words)
     dispute, complaint = _case_forms(tuple(extra_dispute), tuple(extra_complaint))

@@ -60,11 +60,17 @@ def read_disputes(path: Path, *, today: date) -> list[DisputeRow]:
             if missing:
                 raise UnusableInput(f"{path}: line 1: a bureau dispute file needs the column(s) "
                                     f"{', '.join(missing)}; nothing was imported")
-            rows, line = [], reader.line_num
+            rows, line, lines = [], reader.line_num, {}
             for fields in reader:
                 start, line = line + 1, reader.line_num
                 if "".join(fields).strip():
-                    rows.append(_row(path, start, fields, index, today))
+                    row = _row(path, start, fields, index, today)
+                    if row.reference in lines:
+                        raise UnusableInput(f"{path}: line {start}: reference: {row.reference!r} is on line "
+                                            f"{lines[row.reference]} too: one dispute, one reference; nothing was "
+                                            "imported")
+                    lines[row.reference] = start
+                    rows.append(row)
     except csv.Error as exc:
         raise UnusableInput(f"{path}: broken CSV: {exc}; nothing was imported") from None
     except OSError as exc:

@@ -12,6 +12,8 @@ send. Everything is append-only (case_events) and audited.
 
 from __future__ import annotations
 
+import re
+import unicodedata
 from dataclasses import dataclass
 from datetime import date, datetime
 
@@ -19,8 +21,8 @@ from sqlalchemy import Connection, Engine
 
 from collect_cli.config import Settings
 from collect_cli.domain.cases import (
-    HOLD,
     KINDS,
+    RULE,
     CaseEvent,
     CaseRuleError,
     CaseState,
@@ -29,13 +31,18 @@ from collect_cli.domain.cases import (
     extension,
     fold,
 )
-from collect_cli.domain.compliance import Refusal
+from collect_cli.domain.compliance import BORROWER_WIDE, Refusal
 from collect_cli.domain.content import CASE_ANSWER
+from collect_cli.domain.notice import FIGURES, engine_values
+from collect_cli.domain.policy import decide
 from collect_cli.errors import Refused, UnusableInput, UsageError
 from collect_cli.ledger.disputes import read_disputes
+from collect_cli.ledger.values import parse_money
+from collect_cli.services import holds
 from collect_cli.services.contact_facts import end_of_day, local_day
-from collect_cli.services.holds import add_hold
-from collect_cli.services.one_off import Queued, queue_message
+from collect_cli.services.holds import Placed, add_hold, end_hold
+from collect_cli.services.messages import penalty_for
+from collect_cli.services.one_off import Queued, queue_message, reach
 from collect_cli.store import queries as q
 
 ANSWER_STEP = "case_answer"  # the outbox step of answer letters; their episode is "case-<id>-<n>"
@@ -70,9 +77,14 @@ class CaseView:
     as_of: date  # the day it is viewed on
 
     @property
+    def waiting(self) -> bool:
+        """Not closed and no answer sent yet: the deadline still runs."""
+        return self.answered_on is None and self.state.status != "closed"
+
+    @property
     def overdue(self) -> bool:
-        """Unanswered (no answer sent) after its deadline."""
-        return self.answered_on is None and self.state.status != "closed" and self.as_of > self.state.due_on
+        """No answer sent by its deadline."""
+        return self.waiting and self.as_of > self.state.due_on
 
     def row(self) -> dict:
         s = self.state
@@ -97,28 +109,29 @@ def lender_day(now: datetime, settings: Settings) -> date:
 
 def open_case(conn: Connection, *, loan_id: str, kind: str, settings: Settings, agent: str, now: datetime,
               received_on: date | None = None, source: str = "manual", summary: str | None = None,
-              owner: str | None = None, reference: str | None = None, hold: bool | None = None) -> Opened:
-    """Open a case in the caller's transaction, with its deadline and its hold (a complaint's
-    only when `cases.complaint_hold`, or `hold=True`)."""
+              owner: str | None = None, reference: str | None = None) -> Opened:
+    """Open a case in the caller's transaction, with its deadline and its hold instance (of the
+    case's kind: domain.compliance.HOLD_RULES)."""
     if kind not in KINDS:
         raise UsageError(f"--kind {kind!r}: one of {', '.join(KINDS)}")
     today = lender_day(now, settings)
     received_on = received_on or today
     if received_on > today:
         raise UsageError(f"--received-on {received_on.isoformat()}: a case is received on a day that has come")
-    borrower = q.borrower_of(conn, loan_id)
-    if borrower is None:
+    loan = q.loan_borrowers(conn, [loan_id]).get(loan_id)
+    if loan is None:
         raise UsageError(f"no loan {loan_id!r}")
+    borrower, disbursed_on = loan
+    if received_on < disbursed_on:
+        raise UsageError(f"--received-on {received_on.isoformat()}: before {loan_id} was disbursed "
+                         f"({disbursed_on.isoformat()})")
     due_on = due_after(received_on, settings.cases.days.first_deadline(kind))
-    place = hold if hold is not None else (kind != "complaint" or settings.cases.complaint_hold)
-    hold_id = None
-    if place:
-        hold_id = add_hold(conn, loan_id=loan_id, reason=HOLD[kind], channel=None, until=None,
-                           note=f"{kind} case, received {received_on.isoformat()}: {summary or ''}".strip(),
-                           actor=agent, now=now).hold_id
+    hold_id = add_hold(conn, loan_id=loan_id, reason=kind, channel=None, until=None,
+                       note=f"{kind} case, received {received_on.isoformat()}: {summary or ''}".strip(),
+                       actor=agent, now=now).hold_id
     case_id = q.add_case(conn, loan_id=loan_id, borrower_id=borrower, kind=kind, received_on=received_on,
                          source=source, reference=reference, summary=summary, hold_id=hold_id, agent=agent, at=now)
-    owner = (owner or agent)[:64]
+    owner = (owner or agent).strip()[:64]
     q.add_case_event(conn, case_id=case_id, action="open", day=today, owner=owner, due_on=due_on, agent=agent, at=now)
     q.add_audit(conn, [{"at": now, "agent": agent, "action": "case open", "loan_id": loan_id,
                         "detail": f"case {case_id}: {kind} received {received_on.isoformat()}, due "
@@ -130,6 +143,22 @@ def open_case(conn: Connection, *, loan_id: str, kind: str, settings: Settings, 
 def open_case_now(*, engine: Engine, **kwargs) -> Opened:
     with engine.begin() as conn:
         return open_case(conn, **kwargs)
+
+
+def place_hold(*, engine: Engine, settings: Settings, loan_id: str, reason: str, channel: str | None,
+               until: date | None, note: str | None, actor: str, now: datetime, today: date) -> Placed:
+    """`collect hold`: a dispute, complaint or bureau dispute is a case, which places the hold
+    and alone releases it once answered; every other kind is a hold of its own."""
+    if reason not in KINDS:
+        return holds.place_hold(engine=engine, loan_id=loan_id, reason=reason, channel=channel, until=until,
+                                note=note, actor=actor, now=now, today=today)
+    if until is not None:
+        raise UsageError(f"--until: a {reason} holds until its case is answered and closed ({RULE[reason]}), "
+                         "not until a day")
+    opened = open_case_now(engine=engine, loan_id=loan_id, kind=reason, settings=settings, agent=actor, now=now,
+                           source="hold", summary=note)
+    scope = "every loan of the borrower" if reason in BORROWER_WIDE else "this loan"
+    return Placed(opened.hold_id, scope, (opened.hold_id,), (None,), (opened.case_id, opened.due_on))
 
 
 @dataclass(frozen=True)
@@ -154,10 +183,12 @@ def import_bureau_disputes(*, engine: Engine, settings: Settings, path, agent: s
             if r.reference in seen:
                 unchanged += 1
                 continue
-            seen.add(r.reference)
-            opened.append(open_case(conn, loan_id=r.loan_id, kind="bureau-dispute", settings=settings, agent=agent,
-                                    now=now, received_on=r.received_on, source="bureau-file", summary=r.summary,
-                                    reference=r.reference))
+            try:
+                opened.append(open_case(conn, loan_id=r.loan_id, kind="bureau-dispute", settings=settings,
+                                        agent=agent, now=now, received_on=r.received_on, source="bureau-file",
+                                        summary=r.summary, reference=r.reference))
+            except UsageError as exc:  # e.g. received before the loan was disbursed
+                raise UnusableInput(f"{path}: line {r.line}: received_on: {exc}; nothing was imported") from None
         return DisputeImport(opened, unchanged)
 
 
@@ -184,6 +215,9 @@ def _record(conn: Connection, case, action: str, *, day: date, agent: str, now: 
 
 
 def assign(*, engine: Engine, settings: Settings, case_id: int, owner: str, agent: str, now: datetime) -> None:
+    owner = owner.strip()
+    if not owner:
+        raise UsageError("--owner: who handles the case")
     with engine.begin() as conn:
         case, state = _one(conn, case_id)
         _check(state, "assign")
@@ -238,14 +272,43 @@ def answer(*, engine: Engine, settings: Settings, case_id: int, text: str, agent
     with engine.begin() as conn:
         case, state = _one(conn, case_id)
         _check(state, "answer")
-        answers = sum(1 for e in q.cases_with_events(conn, case_ids=[case.id])[0][1] if e.action == "answer")
         queued = queue_message(conn, loan_id=case.loan_id, settings=settings, now=now, agent=agent,
                                template=ANSWER_TEMPLATE, purpose=CASE_ANSWER, step=ANSWER_STEP,
-                               episode=f"case-{case.id}-{answers + 1}", extra=answer_context(case, text),
-                               what=f"the answer letter to case {case.id}")
+                               episode=f"case-{case.id}-{state.answers + 1}", extra=answer_context(case, text),
+                               what=f"the answer letter to case {case.id}", own_hold=case.hold_id,
+                               check=lambda acc, records: unproven_amount(
+                                   text, acc, records.payments.get(acc.loan_id, []), settings))
         _record(conn, case, "answer", day=lender_day(now, settings), agent=agent, now=now, answer=text,
                 message_id=queued.message_id, detail=f"answered; letter {queued.message_id} queued")
         return queued
+
+
+_AMOUNT = re.compile(r"(?:[¥$]|rmb|cny)\s*(\d[\d,]*(?:\.\d+)?)|(\d[\d,]*(?:\.\d+)?)\s*(?:元|块|圆|yuan|rmb|cny)"
+                     r"|(\d{1,3}(?:,\d{3})+(?:\.\d+)?|\d+\.\d{2}(?!\d))", re.I)
+
+
+def unproven_amount(text: str, acc, payments: list[tuple[date, int]], settings: Settings) -> Refusal | None:
+    """AMT-3 for the words an answer's author typed: every amount in them is one the records
+    prove for the day it goes: the engine's figures, the loan's principal, an installment or
+    one of its parts, a payment. Another amount (a typo, a made-up figure) stops the letter."""
+    known = {acc.principal, *(abs(a) for _, a in payments)}
+    for p in acc.state.positions:
+        i = p.installment
+        known |= {i.principal_due, i.interest_due, i.fee_due, i.principal_due + i.interest_due + i.fee_due, p.unpaid}
+    known |= {parse_money(v) for k, v in engine_values(acc.loan_id, acc.state,
+                                                       penalty_for(acc, payments, settings)).items()
+              if k in FIGURES and v and k != "next_due_on"}
+    for m in _AMOUNT.finditer(unicodedata.normalize("NFKC", text)):
+        figure = next(g for g in m.groups() if g)
+        try:
+            value = parse_money(figure)
+        except ValueError:
+            continue
+        if value not in known:
+            return Refusal("AMT-3", f"the answer states {figure}, which is none of the account's figures "
+                                    "(the engine's for the day, its principal, an installment, a payment): "
+                                    "state the records' figures")
+    return None
 
 
 def answer_context(case, text: str) -> dict:
@@ -254,33 +317,39 @@ def answer_context(case, text: str) -> dict:
             "case_id": case.id}
 
 
-def close(*, engine: Engine, settings: Settings, case_id: int, note: str | None, agent: str,
-          now: datetime) -> int | None:
+def close(*, engine: Engine, settings: Settings, case_id: int, note: str | None, agent: str, now: datetime,
+          without_answer: str | None = None) -> int | None:
     """Close an answered case whose answer letter was sent, releasing its hold (CASE-3: collection
-    resumes only after the answer). The hold released, if it was still in force."""
+    resumes only after the answer). `without_answer` (the reason): only when no answer can reach
+    the borrower any more (the debt was transferred, XFER-1; a no-contact hold of another kind,
+    HOLD-3, e.g. bankruptcy or death). The hold released, if it was still in force."""
     with engine.begin() as conn:
         case, state = _one(conn, case_id)
         _check(state, "close")
-        letter = q.message_states(conn, [state.answer_message_id]).get(state.answer_message_id) \
-            if state.answer_message_id else None
-        if letter is None or letter.status != "sent":
-            why = ("no answer was written (collect case answer)" if letter is None
-                   else f"its answer letter {letter.id} is {letter.status}"
-                        + (f" ({letter.reason})" if letter.reason else "")
-                        + ("; send it first (collect send)" if letter.status == "queued" else "; answer again"))
-            raise Refused(f"{state.rule}: case {case.id} closes only once its written answer was sent: {why}")
+        if without_answer is None:
+            letter = q.message_states(conn, [state.answer_message_id]).get(state.answer_message_id) \
+                if state.answer_message_id else None
+            if letter is None or letter.status != "sent":
+                why = ("no answer was written (collect case answer)" if letter is None
+                       else f"its answer letter {letter.id} is {letter.status}"
+                            + (f" ({letter.reason})" if letter.reason else "")
+                            + ("; send it first (collect send)" if letter.status == "queued" else "; answer again"))
+                raise Refused(f"{state.rule}: case {case.id} closes only once its written answer was sent: {why}")
+        else:
+            blocked = decide("letter", reach(conn, loan_id=case.loan_id, settings=settings, now=now)
+                             .situation("letter", CASE_ANSWER, case.hold_id))
+            if blocked is None or blocked.rule not in ("XFER-1", "HOLD-3"):
+                raise Refused(f"{state.rule}: case {case.id} closes without a written answer only when no answer "
+                              "can reach the borrower (a transferred debt, XFER-1; a no-contact hold of another "
+                              f"kind, HOLD-3); {'an answer letter can go' if blocked is None else str(blocked)}")
+            note = f"closed without a written answer ({blocked}): {without_answer}"
         released = None
-        if case.hold_id is not None:
-            placed = [h for h in q.active_holds(conn, [case.loan_id], [case.borrower_id],
-                                                lender_day(now, settings))[case.loan_id] if h.id == case.hold_id]
-            if placed:
-                h = placed[0]
-                q.add_hold(conn, loan_id=case.loan_id, borrower_id=case.borrower_id, reason=h.reason, channel=None,
-                           point=None, action="release", hold_id=h.id, until=None,
-                           note=f"case {case.id} closed: {note or ''}".strip(), actor=agent, at=now)
-                q.add_audit(conn, [{"at": now, "agent": agent, "action": "release", "loan_id": case.loan_id,
-                                    "detail": f"hold {h.id}: {h.reason}: case {case.id} closed"}])
-                released = h.id
+        held = [h for h in q.active_holds(conn, [case.loan_id], [case.borrower_id],
+                                          lender_day(now, settings))[case.loan_id] if h.id == case.hold_id]
+        if held:
+            end_hold(conn, loan_id=case.loan_id, borrower_id=case.borrower_id, hold=held[0],
+                     note=f"case {case.id} closed: {note or ''}".strip(), actor=agent, now=now)
+            released = held[0].id
         _record(conn, case, "close", day=lender_day(now, settings), agent=agent, now=now, reason=note,
                 detail="closed" + (f", hold {released} released" if released else "") + f": {note or ''}")
         return released
@@ -324,8 +393,7 @@ def list_cases(conn: Connection, *, as_of: date, settings: Settings, due_within:
     if overdue:
         found = [v for v in found if v.overdue]
     if due_within is not None:
-        found = [v for v in found if v.answered_on is None and v.state.status != "closed"
-                 and v.state.days_left(as_of) <= due_within]
+        found = [v for v in found if v.waiting and v.state.days_left(as_of) <= due_within]
     return sorted(found, key=lambda v: (v.state.status == "closed", v.state.due_on, v.id))
 
 
@@ -337,13 +405,19 @@ class Deadlines:
 
 def deadlines(conn: Connection, *, as_of: date, settings: Settings) -> Deadlines:
     """For the nightly run: unanswered cases due within `cases.due_soon_days`, and overdue ones."""
-    open_ = [v for v in views(conn, as_of=as_of, settings=settings, unclosed=True) if v.answered_on is None]
+    open_ = [v for v in views(conn, as_of=as_of, settings=settings, unclosed=True) if v.waiting]
     soon = settings.cases.due_soon_days
     return Deadlines(due_soon=[v for v in open_ if 0 <= v.state.days_left(as_of) <= soon],
                      overdue=[v for v in open_ if v.overdue])
 
 
-def answer_facts(conn: Connection, message_ids: list[int]) -> dict[int, dict | Refusal]:
+@dataclass(frozen=True)
+class AnswerFacts:
+    context: dict  # what the letter states of its case
+    hold_id: int | None  # the hold its case placed, which it passes
+
+
+def answer_facts(conn: Connection, message_ids: list[int]) -> dict[int, AnswerFacts | Refusal]:
     """For `send`: per answer letter, what it states of its case now, or why it may no longer
     go (a later answer replaced it, the case was closed)."""
     if not message_ids:
@@ -351,7 +425,7 @@ def answer_facts(conn: Connection, message_ids: list[int]) -> dict[int, dict | R
     owners = q.answer_cases(conn, message_ids)  # {message id: case id}
     found = {c.id: (c, fold(c.kind, c.received_on, [_event(x) for x in e]), e)
              for c, e in q.cases_with_events(conn, case_ids=sorted(set(owners.values())))}
-    out: dict[int, dict | Refusal] = {}
+    out: dict[int, AnswerFacts | Refusal] = {}
     for mid in message_ids:
         case_id = owners.get(mid)
         if case_id is None:
@@ -364,5 +438,5 @@ def answer_facts(conn: Connection, message_ids: list[int]) -> dict[int, dict | R
             out[mid] = Refusal(state.rule, f"a later answer to case {case_id} replaced this one")
         else:
             text = next(e.answer for e in reversed(events) if e.message_id == mid)
-            out[mid] = answer_context(case, text)
+            out[mid] = AnswerFacts(answer_context(case, text), case.hold_id)
     return out

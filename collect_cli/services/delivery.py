@@ -15,7 +15,7 @@ from __future__ import annotations
 import json
 from collections import Counter, defaultdict
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
@@ -29,7 +29,7 @@ from collect_cli.domain.notice import ENGINE_FIELDS, engine_values
 from collect_cli.domain.pii import mask_phone, mask_text
 from collect_cli.domain.policy import TRANSFER_NOTICE, decide
 from collect_cli.messaging.senders import FileSender, HttpSender, Outgoing, SmtpSender
-from collect_cli.services.cases import answer_facts
+from collect_cli.services.cases import AnswerFacts, answer_facts, unproven_amount
 from collect_cli.services.contact_facts import BatchRecords, local_day, zone_of
 from collect_cli.services.messages import (
     context_for,
@@ -149,12 +149,12 @@ def _purpose(msg) -> str:
 
 
 def _recheck(msg, acc: Account | None, records: BatchRecords | None, now: datetime,
-             settings: Settings, case: dict | Refusal | None = None) -> Refusal | str | None:
+             settings: Settings, case: AnswerFacts | Refusal | None = None) -> Refusal | str | None:
     """A refusal (cancel), None (not yet: wait) or the recipient to deliver to now. `case`: an
-    answer letter's values from its case, or why the case no longer sends it."""
+    answer letter's facts from its case, or why the case no longer sends it."""
     if acc is None:
         return Refusal("AMT-1", f"loan {msg.loan_id} is not in the ledger as of today")
-    if _purpose(msg) == CASE_ANSWER and not isinstance(case, dict):
+    if _purpose(msg) == CASE_ANSWER and not isinstance(case, AnswerFacts):
         return case or Refusal("CASE", "no case on record answers with this letter")
     zone = zone_of(acc, settings)
     today = local_day(now, zone)
@@ -165,6 +165,8 @@ def _recheck(msg, acc: Account | None, records: BatchRecords | None, now: dateti
         return Refusal("WHEN-5", f"planned for {msg.send_on.isoformat()}; sending it today could make two "
                                  "SMS in a day (the next run plans today's)")
     situation = records.automated(acc, msg.channel, _purpose(msg), max(today, msg.as_of), exclude=msg.id)
+    if isinstance(case, AnswerFacts):
+        situation = replace(situation, own_hold=case.hold_id)
     refusal = decide(msg.channel, situation)
     if refusal:
         if refusal.rule == "ADDR" and msg.recipient:
@@ -173,7 +175,8 @@ def _recheck(msg, acc: Account | None, records: BatchRecords | None, now: dateti
         return refusal
     if today < msg.as_of:
         return None  # the borrower's day has not begun: "overdue" is not true yet where they are
-    refusal = _figures(msg, acc, records, settings) or _text(msg, acc, records, settings, case)
+    context = case.context if isinstance(case, AnswerFacts) else None
+    refusal = _figures(msg, acc, records, settings, context) or _text(msg, acc, records, settings, context)
     if refusal:
         return refusal
     if not _inside_window(acc, settings, now):
@@ -185,13 +188,15 @@ def _recheck(msg, acc: Account | None, records: BatchRecords | None, now: dateti
     return situation.recipient
 
 
-def _figures(msg, acc: Account, records: BatchRecords, settings: Settings) -> Refusal | None:
+def _figures(msg, acc: Account, records: BatchRecords, settings: Settings, case: dict | None = None) -> Refusal | None:
     """AMT-1/AMT-3: what the message states is still today's figure, and still owed."""
     state = acc.state
     if _purpose(msg) == TRANSFER_NOTICE:  # it states the transfer, no figure: events are never undone
         return None if state.standing.transfer else Refusal("XFER-1", "no transfer of the loan is on record")
-    if _purpose(msg) == CASE_ANSWER:  # owed whatever was paid since: only what it states must hold
-        return _stated(msg, acc, records, settings)
+    if _purpose(msg) == CASE_ANSWER:  # owed whatever was paid since: only what it states must hold,
+        # the amounts its author typed too
+        unproven = unproven_amount(case["case_answer"], acc, records.payments.get(acc.loan_id, []), settings)
+        return unproven or _stated(msg, acc, records, settings)
     if msg.episode.startswith("due-"):  # a pre-due reminder: that installment, that amount
         due_on = date.fromisoformat(msg.episode[4:])
         unpaid = sum(p.unpaid for p in state.positions if p.installment.due_on == due_on)

@@ -16,14 +16,13 @@ from datetime import date, datetime
 
 from sqlalchemy import Connection, Engine
 
-from collect_cli.domain.cases import HOLD, RULE
+from collect_cli.domain.cases import RULE
 from collect_cli.domain.compliance import BORROWER_WIDE
 from collect_cli.errors import Refused, UsageError
 from collect_cli.ledger.values import email_point
 from collect_cli.store import queries as q
 
 OPT_OUT_CHANNELS = ("sms", "email")
-CASE_OF_HOLD = {hold: kind for kind, hold in HOLD.items()}  # a dispute or complaint is a case (CASE-1..3)
 
 
 @dataclass(frozen=True)
@@ -32,26 +31,13 @@ class Placed:
     scope: str  # "this loan" or "every loan of the borrower"
     hold_ids: tuple[int, ...] = ()  # every instance placed (an opt-out without a channel: one per channel)
     channels: tuple[str | None, ...] = ()
-    case: tuple[int, date] | None = None  # the case it opened (id, deadline)
+    case: tuple[int, date] | None = None  # a dispute or complaint: the case it opened (id, deadline)
 
 
-def place_hold(*, engine: Engine, settings, loan_id: str, reason: str, channel: str | None, until: date | None,
+def place_hold(*, engine: Engine, loan_id: str, reason: str, channel: str | None, until: date | None,
                note: str | None, actor: str, now: datetime, today: date) -> Placed:
-    """A hold instance; a dispute, complaint or bureau dispute opens its case, which places the
-    hold and alone releases it, once answered (services.cases)."""
     if until is not None and until < today:
         raise UsageError(f"--until {until.isoformat()}: a hold that ends in the past holds nothing")
-    kind = CASE_OF_HOLD.get(reason)
-    if kind is not None:
-        if until is not None:
-            raise UsageError(f"--until: a {reason} holds until its case is answered and closed ({RULE[kind]}), "
-                             "not until a day")
-        from collect_cli.services.cases import open_case_now  # cases place their holds through add_hold
-
-        opened = open_case_now(engine=engine, loan_id=loan_id, kind=kind, settings=settings, agent=actor, now=now,
-                               source="hold", summary=note, hold=True)
-        scope = "every loan of the borrower" if reason in BORROWER_WIDE else "this loan"
-        return Placed(opened.hold_id, scope, (opened.hold_id,), (None,), (opened.case_id, opened.due_on))
     with engine.begin() as conn:
         return add_hold(conn, loan_id=loan_id, reason=reason, channel=channel, until=until, note=note, actor=actor,
                         now=now)
@@ -117,12 +103,19 @@ def release_hold(*, engine: Engine, loan_id: str, reason: str | None, channel: s
         h = chosen[0]
         case = q.open_case_holds(conn, [h.id]).get(h.id)
         if case is not None:
-            rule = RULE[CASE_OF_HOLD[h.reason]]
+            rule = RULE.get(h.reason, "CASE-3")
             raise Refused(f"{rule}: hold {h.id} belongs to case {case}; it ends when the case is closed, once its "
                           f"written answer was sent (collect case answer {case}, collect send, collect case close "
                           f"{case})")
-        q.add_hold(conn, loan_id=loan_id, borrower_id=borrower, reason=h.reason, channel=h.channel, point=h.point,
-                   action="release", hold_id=h.id, until=None, note=note, actor=actor, at=now)
-        q.add_audit(conn, [{"at": now, "agent": actor, "action": "release", "loan_id": loan_id,
-                            "detail": f"hold {h.id}: {h.reason}{' ' + h.channel if h.channel else ''}: {note or ''}"}])
+        end_hold(conn, loan_id=loan_id, borrower_id=borrower, hold=h, note=note, actor=actor, now=now)
         return h.id
+
+
+def end_hold(conn: Connection, *, loan_id: str, borrower_id: str, hold, note: str | None, actor: str,
+             now: datetime) -> None:
+    """Release one hold instance (a row of active_holds), with its audit entry."""
+    q.add_hold(conn, loan_id=loan_id, borrower_id=borrower_id, reason=hold.reason, channel=hold.channel,
+               point=hold.point, action="release", hold_id=hold.id, until=None, note=note, actor=actor, at=now)
+    q.add_audit(conn, [{"at": now, "agent": actor, "action": "release", "loan_id": loan_id,
+                        "detail": f"hold {hold.id}: {hold.reason}{' ' + hold.channel if hold.channel else ''}: "
+                                  f"{note or ''}"}])

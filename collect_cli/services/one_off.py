@@ -5,22 +5,50 @@ again at send like every message."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from datetime import datetime
+from dataclasses import dataclass, replace
+from datetime import date, datetime
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import Connection
 
 from collect_cli.config import Settings
 from collect_cli.domain.compliance import send_after
-from collect_cli.domain.policy import decide
+from collect_cli.domain.policy import Situation, decide
 from collect_cli.errors import Refused, UsageError
 from collect_cli.messaging.lint import PER_MESSAGE
 from collect_cli.messaging.templates import TemplateProblem, TemplateSet
 from collect_cli.services.contact_facts import BatchRecords, local_day
 from collect_cli.services.messages import compose, lint_findings, penalty_for, template_for
-from collect_cli.services.portfolio import iter_accounts
+from collect_cli.services.portfolio import Account, iter_accounts
 from collect_cli.store import queries as q
+
+
+@dataclass(frozen=True)
+class Recipient:
+    """A borrower as a message sent now reaches them: the account on their today, its records."""
+
+    account: Account
+    records: BatchRecords
+    day: date  # the borrower's today
+    zone: ZoneInfo
+
+    def situation(self, channel: str, purpose: str, own_hold: int | None = None) -> Situation:
+        return replace(self.records.automated(self.account, channel, purpose, self.day), own_hold=own_hold)
+
+
+def account_now(conn: Connection, *, loan_id: str, settings: Settings, now: datetime) -> tuple[Account, date, ZoneInfo]:
+    """The loan's account as of the borrower's today."""
+    zone = ZoneInfo(q.loan_zones(conn, [loan_id]).get(loan_id) or settings.timezone)
+    day = local_day(now, zone)
+    acc = next(iter_accounts(conn, as_of=day, settings=settings, loan_ids=[loan_id]), None)
+    if acc is None:
+        raise UsageError(f"{loan_id} is not in the ledger as of {day.isoformat()}")
+    return acc, day, zone
+
+
+def reach(conn: Connection, *, loan_id: str, settings: Settings, now: datetime) -> Recipient:
+    acc, day, zone = account_now(conn, loan_id=loan_id, settings=settings, now=now)
+    return Recipient(acc, BatchRecords(conn, [acc], on=day, now=now, settings=settings), day, zone)
 
 
 @dataclass(frozen=True)
@@ -31,15 +59,14 @@ class Queued:
 
 
 def queue_message(conn: Connection, *, loan_id: str, settings: Settings, now: datetime, agent: str, template: str,
-                  purpose: str, step: str, episode: str, extra: dict, what: str) -> Queued:
+                  purpose: str, step: str, episode: str, extra: dict, what: str,
+                  own_hold: int | None = None, check=None) -> Queued:
     """Render `template` for the loan as of the borrower's today and queue it, in the caller's
     transaction; Refused (with the rule) when the policy or the content rules stop it. `what`
-    names the message in errors and in its first event ("the answer to case 3")."""
-    zone = ZoneInfo(q.loan_zones(conn, [loan_id]).get(loan_id) or settings.timezone)
-    day = local_day(now, zone)
-    acc = next(iter_accounts(conn, as_of=day, settings=settings, loan_ids=[loan_id]), None)
-    if acc is None:
-        raise UsageError(f"{loan_id} is not in the ledger as of {day.isoformat()}")
+    names the message in errors and in its first event ("the answer to case 3"); `own_hold`:
+    the hold of the case a case's answer answers; `check(account, records)`: a refusal of the
+    message's own (a case's answer: the amounts its author typed)."""
+    acc, day, zone = account_now(conn, loan_id=loan_id, settings=settings, now=now)
     try:
         src = template_for(TemplateSet(settings.messaging.template_dirs), template, acc.locale)
     except TemplateProblem as exc:
@@ -47,8 +74,9 @@ def queue_message(conn: Connection, *, loan_id: str, settings: Settings, now: da
     channel = src.channel or "sms"
     if channel == "sms":  # another message beside this one counts against the same daily cap
         q.lock_keys(conn, [k for k in (acc.borrower_id, acc.phone) if k])
-    records = BatchRecords(conn, [acc], on=day, now=now, settings=settings)
-    refusal = decide(channel, records.automated(acc, channel, purpose, day))
+    to = Recipient(acc, BatchRecords(conn, [acc], on=day, now=now, settings=settings), day, zone)
+    records = to.records
+    refusal = decide(channel, to.situation(channel, purpose, own_hold))
     if refusal is not None:
         raise Refused(f"{what} cannot go: {refusal}")
     findings = [f for f in lint_findings(src, settings, purpose) if f.rule not in PER_MESSAGE]
@@ -59,8 +87,9 @@ def queue_message(conn: Connection, *, loan_id: str, settings: Settings, now: da
                       penalty=penalty_for(acc, records.payments.get(acc.loan_id, []), settings), extra=extra)
     except TemplateProblem as exc:
         raise UsageError(f"{what}: {exc}") from None
-    if msg.refusals:
-        raise Refused(f"{what} would break {msg.refusals[0]}")
+    refusal = msg.refusals[0] if msg.refusals else (check(acc, records) if check else None)
+    if refusal:
+        raise Refused(f"{what} would break {refusal}")
     if msg.sms_parts and msg.sms_parts > settings.messaging.sms_max_parts:
         raise Refused(f"{what} would take {msg.sms_parts} SMS parts (limit {settings.messaging.sms_max_parts})")
     zones = [zone] if acc.timezone else [ZoneInfo(z) for z in (settings.contact.served_timezones

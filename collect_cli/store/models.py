@@ -518,10 +518,13 @@ class Case(Base):
     source: Mapped[str] = mapped_column(String(16))  # manual | log | reply | hold | bureau-file
     reference: Mapped[str | None] = mapped_column(String(100))  # the bureau's reference, the contact id, …
     summary: Mapped[str | None] = mapped_column(Text)  # what the borrower says, in the operator's words
-    hold_id: Mapped[int | None] = mapped_column(ForeignKey("holds.id"))  # the hold it placed, released on close
+    hold_id: Mapped[int | None] = mapped_column(ForeignKey("holds.id"), index=True)  # released on close
     agent: Mapped[str] = mapped_column(String(64))
     at: Mapped[datetime] = mapped_column(DateTime)  # UTC
     recorded_at: Mapped[datetime] = recorded_at()
+
+    # one case per reference of a kind (the bureau's): two imports at once cannot open it twice
+    __table_args__ = (UniqueConstraint("kind", "reference"),)
 
 
 class CaseEvent(Base):
@@ -539,7 +542,7 @@ class CaseEvent(Base):
     reason: Mapped[str | None] = mapped_column(Text)
     approved_by: Mapped[str | None] = mapped_column(String(64))
     answer: Mapped[str | None] = mapped_column(Text)
-    message_id: Mapped[int | None] = mapped_column(ForeignKey("outbox.id"))  # answer: its letter
+    message_id: Mapped[int | None] = mapped_column(ForeignKey("outbox.id"), index=True)  # answer: its letter
     agent: Mapped[str] = mapped_column(String(64))
     at: Mapped[datetime] = mapped_column(DateTime)  # UTC
     recorded_at: Mapped[datetime] = recorded_at()

@@ -110,7 +110,7 @@ def test_a_superseded_answer_letter_is_not_sent(cli, book):
     assert [s for _, s, _ in letters] == ["cancelled", "sent"] and "later answer" in letters[0][2]
 
 
-def test_a_complaint_holds_every_loan_of_the_borrower_unless_configured_otherwise(cli, book, tmp_path):
+def test_a_complaint_holds_every_loan_of_the_borrower_and_its_answer_passes_only_its_own_hold(cli, book):
     r = cli("log", "L4", "--channel", "sms-reply", "--outcome", "reached", "--note", "我要投诉你们",
             "--now", "2026-02-01T09:00")
     assert "case 1 opened" in r.stderr
@@ -119,9 +119,53 @@ def test_a_complaint_holds_every_loan_of_the_borrower_unless_configured_otherwis
         assert m1(cli, loan)["reason"].startswith("HOLD-3")
     r = cli("log", "L4", "--channel", "call", "--outcome", "reached", "--now", "2026-02-01T10:00")
     assert r.exit_code == 6 and "HOLD-3" in r.stderr  # no call either while it is under review
-    (tmp_path / "collect.toml").write_text("[cases]\ncomplaint_hold = false\n", encoding="utf-8")
-    r = cli("--config", str(tmp_path / "collect.toml"), "case", "open", "L1", "--kind", "complaint")
-    assert r.exit_code == 0 and "hold" not in r.stderr
+    # a dispute of L5 is answered only once the complaint (another case's no-contact hold) is
+    assert cli("case", "open", "L5", "--kind", "dispute", "--now", "2026-02-01T10:05").exit_code == 0
+    r = cli("case", "answer", "2", "--text", "经核实，金额无误。", "--now", "2026-02-01T10:10")
+    assert r.exit_code == 6 and "HOLD-3" in r.stderr
+    assert cli("case", "answer", "1", "--text", "经核实，已对催收员进行处理。", "--now", "2026-02-01T10:20").exit_code == 0
+    send(cli, "2026-02-01T11:00")
+    assert cli("case", "close", "1", "--now", "2026-02-01T11:10").exit_code == 0
+    assert cli("case", "answer", "2", "--text", "经核实，金额无误。", "--now", "2026-02-01T11:20").exit_code == 0
+
+
+def test_the_answer_states_only_amounts_the_records_prove(cli, book, tmp_path):
+    assert cli("case", "open", "L1", "--kind", "dispute", "--now", "2026-02-01T09:00").exit_code == 0
+    for text in ("经核实，您的逾期金额为1.00元，无误。", "We checked: you owe ¥9,999.00.", "逾期金额为 1,000 元"):
+        r = cli("case", "answer", "1", "--text", text, "--now", "2026-02-01T09:10")
+        assert r.exit_code == 6 and "AMT-3" in r.stderr, text
+    pay(cli, tmp_path, "P1,L1,2026-01-20,60")
+    for text in ("经核实，已收到您1月20日的还款60元，剩余逾期金额45.00元。",  # a payment; the engine's overdue
+                 "您的借款本金为300元，每期应还105.00元。",  # the principal; an installment
+                 "经核实，信息无误。"):  # 实，信 does not sound like 失信 (SAY-1) here
+        r = cli("case", "answer", "1", "--text", text, "--now", "2026-02-01T09:20")
+        assert r.exit_code == 0, (text, r.stderr)
+
+
+def test_a_case_closes_without_an_answer_only_when_none_can_reach_the_borrower(cli, book, tmp_path):
+    for loan in ("L1", "L4"):
+        assert cli("case", "open", loan, "--kind", "dispute", "--now", "2026-02-01T09:00").exit_code == 0
+    r = cli("case", "close", "1", "--without-answer", "borrower stopped answering", "--now", "2026-02-01T09:10")
+    assert r.exit_code == 6 and "an answer letter can go" in r.stderr
+    assert cli("hold", "L4", "--reason", "deceased", "--now", "2026-02-01T09:20").exit_code == 0
+    r = cli("case", "close", "2", "--without-answer", "borrower died; estate informed", "--now", "2026-02-01T09:30")
+    assert r.exit_code == 0, r.stderr
+    closed = case(cli, 2, "2026-02-01")
+    assert closed["status"] == "closed" and "without a written answer (HOLD-3" in closed["events"][-1]["reason"]
+
+
+def test_a_case_is_received_on_a_day_the_loan_existed_and_operators_names_are_masked(cli, book):
+    r = cli("case", "open", "L1", "--kind", "dispute", "--received-on", "0001-01-01")
+    assert r.exit_code == 2 and "before L1 was disbursed" in r.stderr
+    assert cli("case", "open", "L1", "--kind", "dispute", "--received-on", "2026-01-05", "--owner", "13912345678",
+               "--reference", "110101199003071234", "--now", "2026-02-01T09:00").exit_code == 0
+    listed = cli("cases", "--as-of", "2026-02-01", "--format", "csv").stdout
+    shown = cli("case", "show", "1", "--as-of", "2026-02-01", "--format", "json").stdout
+    for out in (listed, shown):
+        assert "13912345678" not in out and "110101199003071234" not in out
+    assert ",-7," in listed or ",-7\r" in listed or ",-7\n" in listed  # days past the deadline, as a number
+    assert "13912345678" in cli("cases", "--as-of", "2026-02-01", "--format", "csv", "--show-pii").stdout
+    assert cli("case", "assign", "1", "--owner", " ", "--now", "2026-02-01T09:10").exit_code == 2
 
 
 def test_a_bureau_dispute_keeps_collection_going_and_the_loan_out_of_the_bureau_file(cli, book, tmp_path):
@@ -188,6 +232,8 @@ def test_bureau_dispute_files_open_cases_once_and_refuse_bad_rows_whole(cli, boo
                    "L3": ("bureau-dispute", "2026-02-01", "2026-02-21", "bureau-file")}
     assert "0 case(s) opened, 2 already on record" in cli("case", "import", str(f), "--now", "2026-02-01T09:05").stderr
     for body, where in (("L2,ZX-003,2026-02-01\nNOPE,ZX-004,2026-02-01\n", "line 3: loan_id: no loan 'NOPE'"),
+                        ("L2,ZX-003,2026-02-01\nL3,ZX-003,2026-01-30\n", "line 3: reference: 'ZX-003' is on line 2"),
+                        ("L2,ZX-003,2025-01-01\n", "line 2: received_on: --received-on 2025-01-01: before L2"),
                         ("L2,ZX-003,2026-02-30\n", "line 2: received_on"),
                         ("L2,,2026-02-01\n", "line 2: reference"),
                         ("L2,ZX-003,2026-02-02\n", "line 2: received_on: 2026-02-02 is after today")):

@@ -73,3 +73,51 @@ def test_a_store_of_the_first_schema_upgrades_with_its_data(db, tmp_path, cli):
         got = cli(*args, "--format", "json")
         assert got.exit_code == 0, got.stderr
         assert json.loads(got.stdout) == json.loads(fresh(*args, "--format", "json").stdout)
+
+
+def test_disputes_and_complaints_held_before_cases_become_cases(db, cli):
+    """A store of before cases (0014) with a dispute and a complaint in force, a complaint
+    released and an opt-out: upgraded, the two in force are cases with the rule's deadline,
+    whose holds only closing the case releases (CASE-1..3)."""
+    from datetime import datetime
+
+    engine = create_store_engine(db)
+    if db.startswith("postgresql"):
+        command.upgrade(alembic_config(engine), "0014")
+    else:
+        engine.dispose()
+        shutil.copy(FIXTURE, db)
+        engine = create_store_engine(db)
+        command.upgrade(alembic_config(engine), "0014")
+    holds = Base.metadata.tables["holds"]
+    with engine.begin() as conn:
+        if db.startswith("postgresql"):  # the ledger of the fixture, on the server
+            old = create_engine(f"sqlite:///{FIXTURE}")
+            with old.connect() as source:
+                for t in LEDGER:
+                    rows = [dict(r._mapping) for r in source.execute(select(*first_columns(t)))]
+                    if rows:
+                        conn.execute(insert(Base.metadata.tables[t]), rows)
+            old.dispose()
+        at = datetime(2026, 3, 2, 2, 0)
+        base = {"channel": None, "point": None, "hold_id": None, "until": None, "actor": "li", "at": at}
+        conn.execute(insert(holds), [
+            {**base, "id": 1, "loan_id": "L1", "borrower_id": "B1", "reason": "dispute", "action": "place",
+             "note": "says paid"},
+            {**base, "id": 2, "loan_id": "L2", "borrower_id": "B2", "reason": "complaint", "action": "place",
+             "note": "rude calls"},
+            {**base, "id": 3, "loan_id": "L2", "borrower_id": "B2", "reason": "complaint", "action": "release",
+             "hold_id": 2, "note": "answered"},
+            {**base, "id": 4, "loan_id": "L4", "borrower_id": "B4", "reason": "complaint", "action": "place",
+             "note": None},
+            {**base, "id": 5, "loan_id": "L3", "borrower_id": "B3", "reason": "opt-out", "action": "place",
+             "channel": "sms", "note": None}])
+    engine.dispose()
+    upgraded = open_engine(db)
+    assert current_revision(upgraded) == head_revision()
+    upgraded.dispose()
+    got = json.loads(cli("cases", "--as-of", "2026-03-02", "--format", "json").stdout)
+    assert [(c["loan_id"], c["kind"], c["received_on"], c["due_on"], c["hold"]) for c in got] == \
+        [("L4", "complaint", "2026-03-02", "2026-03-17", 4), ("L1", "dispute", "2026-03-02", "2026-03-22", 1)]
+    assert cli("release", "L1", "--id", "1").exit_code == 6  # the case's hold now
+    assert cli("release", "L3", "--reason", "opt-out").exit_code == 0  # not a case's

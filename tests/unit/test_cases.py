@@ -47,8 +47,9 @@ def test_a_complaint_is_extended_to_30_days_then_30_more_with_someone_elses_appr
     state = _complaint(date(2026, 11, 2), CaseEvent("extend", date(2026, 11, 10), due_on=first, reason="complex"))
     with pytest.raises(CaseRuleError, match="approval"):
         extension(state, CaseDays(), today=date(2026, 11, 20), agent="li", reason="more", approved_by=None)
-    with pytest.raises(CaseRuleError, match="someone else"):
-        extension(state, CaseDays(), today=date(2026, 11, 20), agent="li", reason="more", approved_by=" LI ")
+    for same in (" LI ", "ＬＩ", "l\u200bi"):  # the same name in capitals, full width, with a zero-width space
+        with pytest.raises(CaseRuleError, match="someone else"):
+            extension(state, CaseDays(), today=date(2026, 11, 20), agent="li", reason="more", approved_by=same)
     second = extension(state, CaseDays(), today=date(2026, 11, 20), agent="li", reason="more", approved_by="zhao")
     assert second == date(2027, 1, 1)
     state = _complaint(date(2026, 11, 2), CaseEvent("extend", date(2026, 11, 10), due_on=first, reason="complex"),
@@ -98,6 +99,9 @@ def test_a_deadline_longer_than_the_rule_is_refused(tmp_path, key, value, rule):
     ("我要投诉你们的催收员", {"complaint"}),
     ("再打电话我就打12378举报", {"complaint"}),
     ("金额不对，我要投诉", {"dispute", "complaint"}),
+    ("I never took this loan", {"dispute"}), ("I don't owe this", {"dispute"}), ("这钱我没借", {"dispute"}),
+    ("我不欠你们钱", {"dispute"}), ("不是本人办理的", {"dispute"}),
+    ("没有异议，下周还", set()),  # a denial of a dispute is none
     ("好的，明天还", set()),
     ("I paid 315 yuan yesterday", set()),  # a number that looks like a hotline is no complaint
     ("STOP", set()),

@@ -81,9 +81,10 @@ def case_references(conn: Connection, kind: str, references: Sequence[str]) -> s
                                                             _in(conn, cases.c.reference, references))).scalars())
 
 
-def loan_borrowers(conn: Connection, loan_ids: Sequence[str]) -> dict[str, str]:
-    """{loan id: borrower id} of the loans on file."""
+def loan_borrowers(conn: Connection, loan_ids: Sequence[str]) -> dict[str, tuple[str, object]]:
+    """{loan id: (borrower id, disbursed on)} of the loans on file."""
     if not loan_ids:
         return {}
-    return dict(conn.execute(select(loans.c.loan_id, loans.c.borrower_id).where(_in(conn, loans.c.loan_id,
-                                                                                   loan_ids))).all())
+    return {r.loan_id: (r.borrower_id, r.disbursed_on) for r in conn.execute(
+        select(loans.c.loan_id, loans.c.borrower_id, loans.c.disbursed_on).where(_in(conn, loans.c.loan_id,
+                                                                                    loan_ids)))}

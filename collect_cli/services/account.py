@@ -10,11 +10,11 @@ from sqlalchemy import Connection
 from collect_cli.config import Settings
 from collect_cli.domain.content import name_problem
 from collect_cli.errors import UsageError
+from collect_cli.services.cases import views as case_views
 from collect_cli.services.contact_facts import end_of_day
 from collect_cli.services.messages import penalty_position
 from collect_cli.services.plans import status as plan_status
 from collect_cli.services.portfolio import Account, iter_accounts
-from collect_cli.services.cases import views as case_views
 from collect_cli.store import queries as q
 
 

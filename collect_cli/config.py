@@ -24,6 +24,7 @@ from collect_cli.domain.compliance import (
 from collect_cli.domain.content import PURPOSES
 from collect_cli.domain.early_warning import WatchWeights
 from collect_cli.domain.lexicon import Lexicon
+from collect_cli.domain.placements import MIN_NOTICE_DAYS
 from collect_cli.domain.policy import TRANSFER_NOTICE
 from collect_cli.domain.scoring import QueueWeights
 from collect_cli.domain.segments import SEGMENTS
@@ -227,6 +228,16 @@ class CaseRules:
 
 
 @dataclass(frozen=True)
+class PlacementRules:
+    """[placements]: the notice before placement (AGY-1), how long a placement runs, and
+    whether this lender's automated messages stop while an agency works the account."""
+
+    notice_days: int = 7  # at least 7 (the rule's default, kept as the floor)
+    term_days: int = 90  # placed today, recalled this many days later unless recalled before
+    pause_messages: bool = True
+
+
+@dataclass(frozen=True)
 class Settings:
     db: str = DEFAULT_DB
     timezone: str = "Asia/Shanghai"
@@ -249,6 +260,7 @@ class Settings:
     ledger: Ledger = field(default_factory=Ledger)
     waivers: Waivers = field(default_factory=Waivers)
     cases: CaseRules = field(default_factory=CaseRules)
+    placements: PlacementRules = field(default_factory=PlacementRules)
     config_path: Path | None = None
 
     @property
@@ -298,7 +310,7 @@ def _read_toml(path: Path) -> dict[str, Any]:
 
 _TOP_KEYS = {"db", "timezone", "grace_days", "buckets", "queue", "strategy", "messaging", "contact", "delivery",
              "penalty", "promises", "bureau", "escalation", "plans", "watchlist", "limitation", "ledger", "waivers",
-             "allocation", "cases"}
+             "allocation", "cases", "placements"}
 
 
 def _parse(data: dict[str, Any], path: Path | None) -> dict[str, Any]:
@@ -383,6 +395,14 @@ def _parse(data: dict[str, Any], path: Path | None) -> dict[str, Any]:
         out["ledger"] = Ledger(suspicious_names=names)
     if "cases" in data:
         out["cases"] = _parse_cases(data["cases"], bad)
+    if "placements" in data:
+        raw = _table(data["placements"], "placements", {"notice_days", "term_days", "pause_messages"}, bad)
+        pause = raw.get("pause_messages", True)
+        if not isinstance(pause, bool):
+            raise bad("placements.pause_messages", "must be true or false")
+        out["placements"] = PlacementRules(
+            notice_days=_whole(raw.get("notice_days", 7), "placements.notice_days", MIN_NOTICE_DAYS, 365, bad),
+            term_days=_whole(raw.get("term_days", 90), "placements.term_days", 1, 3650, bad), pause_messages=pause)
     if "promises" in data:
         raw = _table(data["promises"], "promises", {"grace_days", "max_days_ahead"}, bad)
         base = Promises()

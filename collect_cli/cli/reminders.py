@@ -73,7 +73,7 @@ def run_command(
         render.json_out({"as_of": day.isoformat(), "dry_run": dry_run, "part": f"{number}/{parts}",
                          "loans_from": lo, "loans_before": hi, "workers": workers, "accounts": summary.accounts,
                          "steps": rows, **total, "promises_settled": dict(summary.promises),
-                         "cases": cases, "exit_code": summary.exit_code})
+                         "cases": cases, "placements_recalled": summary.recalled, "exit_code": summary.exit_code})
     elif fmt_ is Format.csv:
         render.csv_out(["step", "queued", "suppressed", "suppressed_by_rule", "skipped"],
                        ([r["step"], r["queued"], r["suppressed"],
@@ -92,6 +92,7 @@ def run_command(
     render.summary(f"run-reminders {day.isoformat()}{scope}: {summary.accounts:,} open loans, {total['queued']:,} queued, "
                    f"{total['suppressed']:,} suppressed, {total['skipped']:,} skipped"
                    + "".join(f", promises {k} {v}" for k, v in sorted(summary.promises.items()))
+                   + (f", {summary.recalled} placements recalled" if summary.recalled else "")
                    + (f", cases {len(due.overdue)} overdue, {len(due.due_soon)} due soon"
                       if due.overdue or due.due_soon else "")
                    + (" (dry run)" if dry_run else ""), fmt_)

@@ -37,7 +37,11 @@ BUREAU_NOTICE_PURPOSES = ("formal_notice", "bureau_notice")  # they must carry t
 # The written answer to a case (CASE-1..3): sent by `collect case answer`, never by a strategy
 # step, and the one letter a dispute or complaint under review lets through (HOLD-1).
 CASE_ANSWER = "case_answer"
-DEBT_NOTICE_PURPOSES = (*COLLECTION_PURPOSES, CASE_ANSWER)  # us: they say they are from a debt collector
+# AGY-1: the borrower is told before an outside agency gets the account, and which agency
+# (PIPL Art 23: who receives their data); sent by `collect placements propose`, never by a step.
+AGENCY_NOTICE = "agency_notice"
+COMMAND_PURPOSES = (CASE_ANSWER, AGENCY_NOTICE)  # messages a command queues, not the strategy
+DEBT_NOTICE_PURPOSES = (*COLLECTION_PURPOSES, CASE_ANSWER, AGENCY_NOTICE)  # us: they say they are from a debt collector
 
 # SAY-2: the values a message of each purpose must show (context names).
 REQUIRED = {
@@ -49,12 +53,15 @@ REQUIRED = {
     "transfer_notice": ("creditor_name", "borrower_name", "transfer_party", "transfer_on", "service_phone"),
     # what was received and when, the answer itself, who answers and how to reach them
     CASE_ANSWER: ("creditor_name", "borrower_name", "case_received_on", "case_answer", "service_phone"),
+    # who, from when, how to object or query before it happens
+    AGENCY_NOTICE: ("creditor_name", "borrower_name", "placement_agency", "placement_from", "dispute_channel",
+                    "service_phone"),
 }
 # Engine values: figures and dates that may stand beside each other without making a number.
 ENGINE_VALUES = ("as_of", "next_due_on", "amount_overdue", "next_due_amount", "outstanding_principal",
                  "overdue_principal", "overdue_interest", "overdue_fees", "penalty_interest", "loan_ref",
                  "service_phone", "letter_sent_on", "formal_letter_sent_on", "final_letter_sent_on", "transfer_on",
-                 "case_received_on")
+                 "case_received_on", "placement_from")
 LEDGER_FIELDS = ("borrower_name", "address", "transfer_party")  # data, judged by the field checks below
 
 
@@ -313,7 +320,7 @@ def shows_value(folded: str, value: object, name: str) -> bool:
     if value is None or str(value).strip() == "":
         return False
     spellings = {str(value)}
-    if name in ("as_of", "next_due_on", "transfer_on", "case_received_on"):
+    if name in ("as_of", "next_due_on", "transfer_on", "case_received_on", "placement_from"):
         try:
             d = date.fromisoformat(str(value))
             spellings |= {f"{d.year}年{d.month}月{d.day}日", f"{d:%Y/%m/%d}", f"{d:%Y.%m.%d}", f"{d.year}/{d.month}/{d.day}"}

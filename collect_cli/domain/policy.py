@@ -65,6 +65,7 @@ class Situation:
     transferred: tuple[date, str] | None = None  # XFER-1: the debt was sold (on, to whom) by the contact's day
     purpose: str | None = None  # automated: what the message is for
     own_hold: int | None = None  # a case's answer letter: the hold its case placed
+    placed_with: str | None = None  # automated: the agency working the account now (placements.pause_messages)
     promise: PromiseFact | None = None  # a promise to pay that holds reminders (HOLD-4)
     recipient: str | None = None  # automated: the number, e-mail or postal address it goes to
     shared_recipient: bool = False  # WHO-4: another borrower id has that number (or address), not confirmed
@@ -137,6 +138,9 @@ def _automated(channel: str, s: Situation) -> Refusal | None:
     refusal = _no_contact(s, overridable=False)
     if refusal:
         return refusal
+    if s.placed_with and s.purpose not in (CASE_ANSWER, TRANSFER_NOTICE):
+        return Refusal("PLACED", f"placed with {s.placed_with}: its collectors work the account, this lender's "
+                                 "automated messages wait for the recall (placements.pause_messages)")
     if s.promise is not None:
         p = s.promise
         return Refusal("HOLD-4", f"promise to pay {fmt_grouped(p.amount)} by {p.due_on.isoformat()} "

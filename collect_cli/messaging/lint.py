@@ -18,7 +18,7 @@ from jinja2 import TemplateSyntaxError, meta
 from jinja2.sandbox import SecurityError
 
 from collect_cli.domain.content import (
-    CASE_ANSWER,
+    COMMAND_PURPOSES,
     NO_FACTS,
     PURPOSES,
     MessageFacts,
@@ -40,7 +40,7 @@ CHANNELS = ("sms", "letter", "email")
 # letter was sent is true for some accounts; legal wording is wrong only on time-barred
 # debts): reported by `templates lint`, but they do not stop a step.
 PER_MESSAGE = ("SAY-7", "SAY-8")
-TEMPLATE_PURPOSES = (*PURPOSES, CASE_ANSWER)  # a case's answer is sent by `case answer`, not by a step
+TEMPLATE_PURPOSES = (*PURPOSES, *COMMAND_PURPOSES)  # a case's answer, a placement notice: sent by commands
 _COMMENT = re.compile(r"\{#.*?#\}", re.S)
 _BRACKETS = re.compile(r"[【】〖〗]")
 # the worst case with every earlier notice sent, so that statements made under those facts are checked too

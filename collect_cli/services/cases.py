@@ -42,7 +42,7 @@ from collect_cli.services import holds
 from collect_cli.services.contact_facts import end_of_day, local_day
 from collect_cli.services.holds import Placed, add_hold, end_hold
 from collect_cli.services.messages import penalty_for
-from collect_cli.services.one_off import Queued, queue_message, reach
+from collect_cli.services.one_off import OwnFacts, Queued, queue_message, reach
 from collect_cli.store import queries as q
 
 ANSWER_STEP = "case_answer"  # the outbox step of answer letters; their episode is "case-<id>-<n>"
@@ -411,13 +411,7 @@ def deadlines(conn: Connection, *, as_of: date, settings: Settings) -> Deadlines
                      overdue=[v for v in open_ if v.overdue])
 
 
-@dataclass(frozen=True)
-class AnswerFacts:
-    context: dict  # what the letter states of its case
-    hold_id: int | None  # the hold its case placed, which it passes
-
-
-def answer_facts(conn: Connection, message_ids: list[int]) -> dict[int, AnswerFacts | Refusal]:
+def answer_facts(conn: Connection, message_ids: list[int]) -> dict[int, OwnFacts | Refusal]:
     """For `send`: per answer letter, what it states of its case now, or why it may no longer
     go (a later answer replaced it, the case was closed)."""
     if not message_ids:
@@ -425,7 +419,7 @@ def answer_facts(conn: Connection, message_ids: list[int]) -> dict[int, AnswerFa
     owners = q.answer_cases(conn, message_ids)  # {message id: case id}
     found = {c.id: (c, fold(c.kind, c.received_on, [_event(x) for x in e]), e)
              for c, e in q.cases_with_events(conn, case_ids=sorted(set(owners.values())))}
-    out: dict[int, AnswerFacts | Refusal] = {}
+    out: dict[int, OwnFacts | Refusal] = {}
     for mid in message_ids:
         case_id = owners.get(mid)
         if case_id is None:
@@ -438,5 +432,5 @@ def answer_facts(conn: Connection, message_ids: list[int]) -> dict[int, AnswerFa
             out[mid] = Refusal(state.rule, f"a later answer to case {case_id} replaced this one")
         else:
             text = next(e.answer for e in reversed(events) if e.message_id == mid)
-            out[mid] = AnswerFacts(answer_context(case, text), case.hold_id)
+            out[mid] = OwnFacts(answer_context(case, text), case.hold_id)
     return out

@@ -108,6 +108,8 @@ class BatchRecords:
         self.shared_points = q.shared_points(conn, points)
         self.confirmed = q.confirmed_owners(conn, list(self.shared_points))
         self.stages = q.current_stages(conn, ids)
+        # while an agency works an account, this lender's automated messages stop (configurable)
+        self.placed = q.placed_loans(conn, ids) if settings.placements.pause_messages else {}
         self.reported = q.bureau_reported(conn, ids)
         self.payments = payments if payments is not None else q.payments_of(conn, ids, on)
         years = settings.limitation.years
@@ -184,6 +186,7 @@ class BatchRecords:
         recipient = recipient_for(channel, acc)
         today, week = self.sms_load(acc, day, exclude) if channel == "sms" else (0, 0)
         return Situation(holds=self.holds.get(acc.loan_id, ()), purpose=purpose, transferred=transferred(acc),
+                         placed_with=self.placed.get(acc.loan_id),
                          promise=self.promises.get(acc.loan_id), recipient=recipient,
                          shared_recipient=self.shared(acc, recipient), sms_today=today, sms_7_days=week,
                          rules=self.settings.contact)

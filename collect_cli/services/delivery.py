@@ -23,13 +23,13 @@ from sqlalchemy import Connection, Engine
 
 from collect_cli.config import Settings
 from collect_cli.domain.compliance import Refusal
-from collect_cli.domain.content import CASE_ANSWER
+from collect_cli.domain.content import AGENCY_NOTICE, CASE_ANSWER, COMMAND_PURPOSES
 from collect_cli.domain.money import fmt
 from collect_cli.domain.notice import ENGINE_FIELDS, engine_values
 from collect_cli.domain.pii import mask_phone, mask_text
 from collect_cli.domain.policy import TRANSFER_NOTICE, decide
 from collect_cli.messaging.senders import FileSender, HttpSender, Outgoing, SmtpSender
-from collect_cli.services.cases import AnswerFacts, answer_facts, unproven_amount
+from collect_cli.services.cases import answer_facts, unproven_amount
 from collect_cli.services.contact_facts import BatchRecords, local_day, zone_of
 from collect_cli.services.messages import (
     context_for,
@@ -38,6 +38,8 @@ from collect_cli.services.messages import (
     stated_figures,
     texts_for,
 )
+from collect_cli.services.one_off import OwnFacts
+from collect_cli.services.placements import notice_facts
 from collect_cli.services.portfolio import Account, iter_accounts
 from collect_cli.store import queries as q
 from collect_cli.store.locks import run_lock
@@ -92,7 +94,7 @@ def send_due(*, engine: Engine, settings: Settings, clock: Callable[[], datetime
             for msg in batch:
                 now = clock()
                 acc, records = days.account(msg.loan_id)
-                verdict = _recheck(msg, acc, records, now, settings, days.answers.get(msg.id))
+                verdict = _recheck(msg, acc, records, now, settings, days.own.get(msg.id))
                 if isinstance(verdict, Refusal):
                     updates.append(({"id": msg.id, "status": "cancelled", "reason": str(verdict),
                                      "recipient": msg.recipient, "attempts": msg.attempts, "provider_ref": None},
@@ -137,8 +139,10 @@ class _TheirDays:
             accounts = list(iter_accounts(conn, as_of=day, settings=settings, loan_ids=ids))
             records = BatchRecords(conn, accounts, on=day, now=now, settings=settings)
             self._of.update({a.loan_id: (a, records) for a in accounts})
-        # answer letters: what they state of their case now, or why they may not go any more
-        self.answers = answer_facts(conn, [m.id for m in batch if m.purpose == CASE_ANSWER])
+        # a command's messages: what they state of their record now, or why they may not go any more
+        self.own = {**answer_facts(conn, [m.id for m in batch if m.purpose == CASE_ANSWER]),
+                    **notice_facts(conn, [m.id for m in batch if m.purpose == AGENCY_NOTICE],
+                                   on=local_day(now, settings.zone), settings=settings)}
 
     def account(self, loan_id: str) -> tuple[Account | None, BatchRecords | None]:
         return self._of.get(loan_id, (None, None))
@@ -149,13 +153,13 @@ def _purpose(msg) -> str:
 
 
 def _recheck(msg, acc: Account | None, records: BatchRecords | None, now: datetime,
-             settings: Settings, case: AnswerFacts | Refusal | None = None) -> Refusal | str | None:
-    """A refusal (cancel), None (not yet: wait) or the recipient to deliver to now. `case`: an
-    answer letter's facts from its case, or why the case no longer sends it."""
+             settings: Settings, own: OwnFacts | Refusal | None = None) -> Refusal | str | None:
+    """A refusal (cancel), None (not yet: wait) or the recipient to deliver to now. `own`: a
+    command's message's facts from its record (a case, a placement), or why it may not go."""
     if acc is None:
         return Refusal("AMT-1", f"loan {msg.loan_id} is not in the ledger as of today")
-    if _purpose(msg) == CASE_ANSWER and not isinstance(case, AnswerFacts):
-        return case or Refusal("CASE", "no case on record answers with this letter")
+    if _purpose(msg) in COMMAND_PURPOSES and not isinstance(own, OwnFacts):
+        return own or Refusal("CASE", "no record on file sends this message")
     zone = zone_of(acc, settings)
     today = local_day(now, zone)
     if today > msg.as_of + timedelta(days=1):
@@ -165,8 +169,8 @@ def _recheck(msg, acc: Account | None, records: BatchRecords | None, now: dateti
         return Refusal("WHEN-5", f"planned for {msg.send_on.isoformat()}; sending it today could make two "
                                  "SMS in a day (the next run plans today's)")
     situation = records.automated(acc, msg.channel, _purpose(msg), max(today, msg.as_of), exclude=msg.id)
-    if isinstance(case, AnswerFacts):
-        situation = replace(situation, own_hold=case.hold_id)
+    if isinstance(own, OwnFacts):
+        situation = replace(situation, own_hold=own.hold_id)
     refusal = decide(msg.channel, situation)
     if refusal:
         if refusal.rule == "ADDR" and msg.recipient:
@@ -175,7 +179,7 @@ def _recheck(msg, acc: Account | None, records: BatchRecords | None, now: dateti
         return refusal
     if today < msg.as_of:
         return None  # the borrower's day has not begun: "overdue" is not true yet where they are
-    context = case.context if isinstance(case, AnswerFacts) else None
+    context = own.context if isinstance(own, OwnFacts) else None
     refusal = _figures(msg, acc, records, settings, context) or _text(msg, acc, records, settings, context)
     if refusal:
         return refusal

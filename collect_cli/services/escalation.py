@@ -18,32 +18,46 @@ from collect_cli.services.contact_facts import end_of_day, hold_facts, local_day
 from collect_cli.services.portfolio import episodes_of, iter_accounts
 from collect_cli.store import queries as q
 
-STAGES = ("legal", "agency")
+STAGES = ("legal", "agency")  # what `escalate` records; a recall records "recalled"
 # PIPL: what an agency needs to collect, and no more (no ID, no address, no other loans).
 PLACEMENT_FIELDS = ["loan_id", "borrower_name", "phone", "dpd", "overdue", "as_of"]
 
 
-def candidates(conn: Connection, *, as_of: date, settings: Settings) -> list[dict]:
-    """Delinquent accounts a rule proposes for a stage they are not in yet."""
+def _proposals(conn: Connection, *, as_of: date, settings: Settings):
+    """(account, (stage, rule) or None) for every delinquent account as of `as_of`."""
     late = list(iter_accounts(conn, as_of=as_of, settings=settings, late_only=True))
-    stages = q.current_stages(conn, known_by=end_of_day(as_of, settings.zone))  # as recorded by that day
     latest_plans = q.latest_plans(conn, as_of)
-    out = []
     for first in range(0, len(late), 1000):
         batch = late[first:first + 1000]
         pays = q.payments_of(conn, [a.loan_id for a in batch], as_of)
         for a in batch:
-            starts = episodes_of(a, pays[a.loan_id], as_of)
             plan = latest_plans.get(a.loan_id)
-            proposal = propose(overdue=a.state.overdue, dpd=a.state.dpd, episode_starts=starts,
-                               rules=settings.escalation,
-                               broken_plan=broken(a.state, plan.plan_on, settings.plans) if plan else None)
-            current = stages.get(a.loan_id)
-            if proposal and (current is None or current.stage != proposal[0]):
-                out.append({"loan_id": a.loan_id, "dpd": a.state.dpd, "overdue": fmt(a.state.overdue),
-                            "stage": proposal[0], "rule": proposal[1],
-                            "current_stage": current.stage if current else None})
+            yield a, propose(overdue=a.state.overdue, dpd=a.state.dpd, episode_starts=episodes_of(a, pays[a.loan_id],
+                                                                                                   as_of),
+                             rules=settings.escalation,
+                             broken_plan=broken(a.state, plan.plan_on, settings.plans) if plan else None)
+
+
+def candidates(conn: Connection, *, as_of: date, settings: Settings) -> list[dict]:
+    """Delinquent accounts a rule proposes for a stage they are not in yet."""
+    stages = q.current_stages(conn, known_by=end_of_day(as_of, settings.zone))  # as recorded by that day
+    out = []
+    for a, proposal in _proposals(conn, as_of=as_of, settings=settings):
+        current = stages.get(a.loan_id)
+        if proposal and (current is None or current.stage != proposal[0]):
+            out.append({"loan_id": a.loan_id, "dpd": a.state.dpd, "overdue": fmt(a.state.overdue),
+                        "stage": proposal[0], "rule": proposal[1],
+                        "current_stage": current.stage if current else None})
     return out
+
+
+def agency_proposals(conn: Connection, *, as_of: date, settings: Settings, agency: str) -> list:
+    """The delinquent accounts for an agency: those the rules send to the agency stage, and
+    those escalated to this agency by hand (the placement lifecycle filters them further)."""
+    stages = q.current_stages(conn)
+    return [a for a, proposal in _proposals(conn, as_of=as_of, settings=settings)
+            if (proposal and proposal[0] == "agency")
+            or (a.loan_id in stages and stages[a.loan_id].stage == "agency" and stages[a.loan_id].agency == agency)]
 
 
 def escalate(*, engine: Engine, settings: Settings, loan_id: str, stage: str, agency: str | None,

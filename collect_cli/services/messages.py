@@ -16,7 +16,7 @@ from collect_cli.domain.notice import (
     ENGINE_FIELDS,
     FIGURES,
     NEUTRAL_NAME,
-    NO_CASE,
+    COMMAND_DEFAULTS,
     disclosure,
     engine_values,
     facts_context,
@@ -113,7 +113,7 @@ def context_for(account: Account, locale: str, channel: str, settings: Settings,
         "transfer_party": transfer[1] if transfer else "",  # XFER-1: the new creditor, and from when
         "transfer_on": transfer[0].isoformat() if transfer else "",
         **facts_context(facts),
-        **NO_CASE,  # an answer letter's own values come with it (services.cases)
+        **COMMAND_DEFAULTS,  # a case answer or a placement notice brings its own values (services.one_off)
     }
 
 

@@ -24,6 +24,15 @@ from collect_cli.store import queries as q
 
 
 @dataclass(frozen=True)
+class OwnFacts:
+    """What a command's message states of its own record (a case, a placement), read again at
+    send from the records as they are then."""
+
+    context: dict
+    hold_id: int | None = None  # a case's answer: the hold its case placed, which it passes
+
+
+@dataclass(frozen=True)
 class Recipient:
     """A borrower as a message sent now reaches them: the account on their today, its records."""
 

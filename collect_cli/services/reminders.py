@@ -38,6 +38,7 @@ from collect_cli.messaging.templates import (
     TemplateSource,
 )
 from collect_cli.services.cases import Deadlines, deadlines
+from collect_cli.services.placements import recall_due
 from collect_cli.services.contact_facts import BatchRecords, PlannedSms, local_day
 from collect_cli.services.forks import in_forks
 from collect_cli.services.messages import (
@@ -76,6 +77,7 @@ class RunSummary:
     promises: Counter = field(default_factory=Counter)  # promises settled tonight, by verdict
     loans: q.Part = q.WHOLE  # the loan-id range the run covered
     cases: Deadlines | None = None  # unanswered cases due soon and overdue (CASE-1..3), the whole book's
+    recalled: int = 0  # placements that came back from their agency tonight (part 1 of a split run)
 
     def add(self, other: RunSummary) -> None:
         """Count in what a worker on another range of the run found."""
@@ -117,6 +119,9 @@ def run_reminders(*, engine: Engine, settings: Settings, as_of: date, now: datet
     summary = RunSummary(as_of, dry_run, {s.name: StepCounts() for s in settings.strategy},
                          {path: findings for (_, path), findings in lint.items()})
     job = _Job(settings, as_of, now, chosen, lint, summary, dry_run)
+    if not dry_run and number == 1:  # before the messages: an account back from its agency is ours to remind
+        with engine.begin() as conn:
+            summary.recalled = len(recall_due(conn, as_of=as_of, now=now, settings=settings, agent=ACTOR))
     if dry_run:
         job.run_part(engine, part, workers)
     elif parts == 1:

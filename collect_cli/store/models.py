@@ -580,3 +580,41 @@ class AgencyEvaluation(Base):
     agent: Mapped[str] = mapped_column(String(64))
     at: Mapped[datetime] = mapped_column(DateTime)  # UTC
     recorded_at: Mapped[datetime] = recorded_at()
+
+
+class Placement(Base):
+    """An account proposed to an outside agency (AGY-1): the notice to the borrower goes
+    first; what happens next (notice, place, recall, cancel) is in placement_events."""
+
+    __tablename__ = "placements"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    loan_id: Mapped[str] = mapped_column(ForeignKey("loans.loan_id"), index=True)
+    borrower_id: Mapped[str] = mapped_column(Key)
+    agency: Mapped[str] = mapped_column(String(100), index=True)
+    proposed_on: Mapped[date] = mapped_column(Date)
+    agent: Mapped[str] = mapped_column(String(64))
+    at: Mapped[datetime] = mapped_column(DateTime)  # UTC
+    recorded_at: Mapped[datetime] = recorded_at()
+
+
+class PlacementEvent(Base):
+    """One step of a placement, append-only: the notice queued (its message), placed (the
+    bucket, DPD and commission rate at placement, the recall date, the file and the fields
+    shared: AGY-3), recalled or cancelled (why)."""
+
+    __tablename__ = "placement_events"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    placement_id: Mapped[int] = mapped_column(ForeignKey("placements.id"), index=True)
+    action: Mapped[str] = mapped_column(String(16))  # notice | place | recall | cancel
+    day: Mapped[date] = mapped_column(Date)
+    recall_on: Mapped[date | None] = mapped_column(Date)
+    bucket: Mapped[str | None] = mapped_column(String(16))
+    dpd: Mapped[int | None] = mapped_column(Integer)
+    rate_bp: Mapped[int | None] = mapped_column(Integer)
+    file: Mapped[str | None] = mapped_column(Text)
+    fields: Mapped[str | None] = mapped_column(Text)
+    message_id: Mapped[int | None] = mapped_column(ForeignKey("outbox.id"))
+    reason: Mapped[str | None] = mapped_column(Text)
+    agent: Mapped[str] = mapped_column(String(64))
+    at: Mapped[datetime] = mapped_column(DateTime)  # UTC
+    recorded_at: Mapped[datetime] = recorded_at()

@@ -100,18 +100,17 @@ def test_disputes_and_complaints_held_before_cases_become_cases(db, cli):
                         conn.execute(insert(Base.metadata.tables[t]), rows)
             old.dispose()
         at = datetime(2026, 3, 2, 2, 0)
-        base = {"channel": None, "point": None, "hold_id": None, "until": None, "actor": "li", "at": at}
-        conn.execute(insert(holds), [
-            {**base, "id": 1, "loan_id": "L1", "borrower_id": "B1", "reason": "dispute", "action": "place",
-             "note": "says paid"},
-            {**base, "id": 2, "loan_id": "L2", "borrower_id": "B2", "reason": "complaint", "action": "place",
-             "note": "rude calls"},
-            {**base, "id": 3, "loan_id": "L2", "borrower_id": "B2", "reason": "complaint", "action": "release",
-             "hold_id": 2, "note": "answered"},
-            {**base, "id": 4, "loan_id": "L4", "borrower_id": "B4", "reason": "complaint", "action": "place",
-             "note": None},
-            {**base, "id": 5, "loan_id": "L3", "borrower_id": "B3", "reason": "opt-out", "action": "place",
-             "channel": "sms", "note": None}])
+        base = {"channel": None, "point": None, "hold_id": None, "until": None, "actor": "li", "at": at,
+                "action": "place", "note": None}
+
+        def hold(**row) -> int:  # ids from the table's own sequence, as the code of then wrote them
+            return conn.execute(insert(holds).values(**{**base, **row}).returning(holds.c.id)).scalar_one()
+
+        assert hold(loan_id="L1", borrower_id="B1", reason="dispute", note="says paid") == 1
+        released = hold(loan_id="L2", borrower_id="B2", reason="complaint", note="rude calls")
+        hold(loan_id="L2", borrower_id="B2", reason="complaint", action="release", hold_id=released)
+        assert hold(loan_id="L4", borrower_id="B4", reason="complaint") == 4
+        hold(loan_id="L3", borrower_id="B3", reason="opt-out", channel="sms")
     engine.dispose()
     upgraded = open_engine(db)
     assert current_revision(upgraded) == head_revision()

@@ -12,10 +12,10 @@ import pytest
 
 from collect_cli.config import Settings
 from collect_cli.domain.compliance import ContactRules
-from collect_cli.domain.content import CASE_ANSWER
+from collect_cli.domain.content import COMMAND_PURPOSES
 from collect_cli.domain.loan_events import LoanEvent, standing
 from collect_cli.domain.loan_state import Installment, loan_state
-from collect_cli.domain.notice import CASE_SAMPLE
+from collect_cli.domain.notice import COMMAND_SAMPLE
 from collect_cli.messaging.templates import (
     TemplateProblem,
     TemplateSet,
@@ -69,7 +69,7 @@ def test_legitimate_formatting_still_renders(tmp_path):
 def test_golden_rendering(src):
     """Exact output for a fixed account (set COLLECT_UPDATE_GOLDEN=1 to rewrite after a
     deliberate change, then read the diff)."""
-    extra = CASE_SAMPLE[src.locale] if src.purpose == CASE_ANSWER else None  # an answer states its case
+    extra = COMMAND_SAMPLE[src.locale] if src.purpose in COMMAND_PURPOSES else None  # a command's own values
     body = compose(account(src.locale), src, Settings(), purpose=src.purpose, extra=extra).body + "\n"
     golden = GOLDEN / f"{src.name}.{src.locale}.txt"
     if os.environ.get("COLLECT_UPDATE_GOLDEN"):

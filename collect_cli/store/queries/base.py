@@ -48,6 +48,8 @@ from collect_cli.store.models import (
     OutboxMessage,
     OutboxVersion,
     Payment,
+    Placement,
+    PlacementEvent,
     Plan,
     Promise,
     RunPart,
@@ -86,6 +88,8 @@ cases = Case.__table__
 case_events = CaseEvent.__table__
 agency_versions = AgencyVersion.__table__
 agency_evaluations = AgencyEvaluation.__table__
+placements = Placement.__table__
+placement_events = PlacementEvent.__table__
 
 Part = tuple[str | None, str | None]  # the loans with lo <= loan_id < hi; None: no bound
 WHOLE: Part = (None, None)

@@ -1,0 +1,305 @@
+"""Placements with outside agencies: propose (and tell the borrower, AGY-1), place after the
+notice period (the file, and what it shared: AGY-3), recall, and the commission statement.
+
+An account is proposed when the escalation rules send it to the agency stage (or it was
+escalated to this agency by hand), it is delinquent, under no hold that keeps it from
+agencies, not placed already, and the agency may receive placements (AGY-2). Its notice is a
+message of its own (`agency_notice`, a letter, or `agency_notice_sms`), judged like every
+message. It is placed only `placements.notice_days` after the notice was sent; while placed,
+this lender's automated messages stop (`placements.pause_messages`). The nightly run
+recalls what is due (domain.placements.recall_reason).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+from pathlib import Path
+
+from sqlalchemy import Connection, Engine
+
+from collect_cli.config import Settings
+from collect_cli.domain.agencies import rate_for
+from collect_cli.domain.buckets import bucket_for
+from collect_cli.domain.compliance import Refusal
+from collect_cli.domain.money import fmt
+from collect_cli.domain.placements import (
+    PlacementState,
+    PlacementStep,
+    fold,
+    notice_ready,
+    recall_reason,
+    statement_line,
+)
+from collect_cli.domain.policy import Situation, decide
+from collect_cli.errors import Refused, UsageError
+from collect_cli.services.agencies import placement_refusal, register
+from collect_cli.services.contact_facts import end_of_day, hold_facts, local_day, shared_unconfirmed, transferred
+from collect_cli.services.escalation import PLACEMENT_FIELDS, agency_proposals
+from collect_cli.services.one_off import OwnFacts, queue_message
+from collect_cli.services.portfolio import Account, iter_accounts
+from collect_cli.store import queries as q
+
+NOTICE_PURPOSE = NOTICE_STEP = "agency_notice"
+NOTICE_TEMPLATES = {"letter": "agency_notice", "sms": "agency_notice_sms"}
+FIELDS_SHARED = ", ".join(PLACEMENT_FIELDS)
+
+
+@dataclass(frozen=True)
+class Placed:
+    placement_id: int
+    loan_id: str
+    agency: str
+    state: PlacementState
+
+
+def _step(e) -> PlacementStep:
+    return PlacementStep(action=e.action, day=e.day, recall_on=e.recall_on, bucket=e.bucket, dpd=e.dpd,
+                         rate_bp=e.rate_bp, reason=e.reason, message_id=e.message_id)
+
+
+def states(conn: Connection, *, agency: str | None = None, loan_ids=None, known_by=None) -> list[Placed]:
+    return [Placed(p.id, p.loan_id, p.agency, fold(p.agency, p.proposed_on, [_step(e) for e in events]))
+            for p, events in q.placements_with_events(conn, agency=agency, loan_ids=loan_ids, known_by=known_by)]
+
+
+def _may_go(conn: Connection, accounts: list[Account], today: date) -> dict[str, str | None]:
+    """Per account, why the contact policy keeps it from an agency (None: it may go)."""
+    ids = [a.loan_id for a in accounts]
+    holds = q.active_holds(conn, ids, sorted({a.borrower_id for a in accounts}), today,
+                           [p for a in accounts for p in (a.phone, a.email) if p])
+    shared = shared_unconfirmed(conn, accounts)
+    out = {}
+    for a in accounts:
+        refusal = decide("placement", Situation(holds=hold_facts(holds[a.loan_id]), transferred=transferred(a),
+                                                dpd=a.state.dpd, dpd_today=a.state.dpd,
+                                                shared_recipient=a.loan_id in shared))
+        out[a.loan_id] = str(refusal) if refusal else None
+    return out
+
+
+@dataclass(frozen=True)
+class Proposed:
+    noticed: list[tuple[str, int, int]]  # (loan, placement, notice message)
+    left_out: list[dict]  # loan_id, reason
+
+
+def propose(*, engine: Engine, settings: Settings, agency: str, as_of: date, now: datetime, agent: str,
+            channel: str = "letter", loan_ids: list[str] | None = None) -> Proposed:
+    """Propose the eligible accounts to `agency` and queue each borrower's notice (AGY-1)."""
+    if channel not in NOTICE_TEMPLATES:
+        raise UsageError(f"--channel {channel!r}: letter or sms")
+    today = local_day(now, settings.zone)
+    with engine.begin() as conn:
+        agency, refusal = placement_refusal(conn, name=agency, on=today, settings=settings)
+        if refusal is not None:
+            raise Refused(str(refusal))
+        if loan_ids:
+            accounts = list(iter_accounts(conn, as_of=as_of, settings=settings, loan_ids=loan_ids))
+            unknown = sorted(set(loan_ids) - {a.loan_id for a in accounts})
+            if unknown:
+                raise UsageError(f"no loan {unknown[0]!r} as of {as_of.isoformat()}")
+        else:
+            accounts = agency_proposals(conn, as_of=as_of, settings=settings, agency=agency)
+        busy = {p.loan_id: p for p in states(conn, loan_ids=[a.loan_id for a in accounts]) if p.state.open}
+        why = _may_go(conn, accounts, today)
+        noticed, left_out = [], []
+        for a in accounts:
+            if a.loan_id in busy:
+                p = busy[a.loan_id]
+                left_out.append({"loan_id": a.loan_id, "reason": f"{p.state.status} with {p.agency} already"})
+                continue
+            if why[a.loan_id]:
+                left_out.append({"loan_id": a.loan_id, "reason": why[a.loan_id]})
+                continue
+            try:
+                with conn.begin_nested():  # a notice the rules refuse leaves no proposal behind
+                    pid = q.add_placement(conn, loan_id=a.loan_id, borrower_id=a.borrower_id, agency=agency,
+                                          proposed_on=today, agent=agent, at=now)
+                    queued = queue_message(
+                        conn, loan_id=a.loan_id, settings=settings, now=now, agent=agent,
+                        template=NOTICE_TEMPLATES[channel], purpose=NOTICE_PURPOSE, step=NOTICE_STEP,
+                        episode=f"placement-{pid}", what=f"the placement notice to {a.loan_id}",
+                        extra=_notice_context(agency, today, settings))
+                    q.add_placement_events(conn, [{"placement_id": pid, "action": "notice", "day": today,
+                                                   "message_id": queued.message_id, "agent": agent, "at": now}])
+            except Refused as exc:
+                left_out.append({"loan_id": a.loan_id, "reason": str(exc)})
+                continue
+            noticed.append((a.loan_id, pid, queued.message_id))
+        q.add_audit(conn, [{"at": now, "agent": agent, "action": "placement propose", "loan_id": loan,
+                            "detail": f"placement {pid} to {agency}: notice {mid} queued (AGY-1)"}
+                           for loan, pid, mid in noticed])
+        return Proposed(noticed, left_out)
+
+
+def _notice_context(agency: str, proposed_on: date, settings: Settings) -> dict:
+    return {"placement_agency": agency,
+            "placement_from": (proposed_on + timedelta(days=settings.placements.notice_days)).isoformat()}
+
+
+def notice_facts(conn: Connection, message_ids: list[int], *, on: date, settings: Settings) -> dict:
+    """For `send`: per placement notice, what it states now, or why it may no longer go (the
+    proposal was cancelled or placed, the agency may no longer receive placements: AGY-2)."""
+    if not message_ids:
+        return {}
+    found = {}
+    for p, events in q.placements_with_events(conn, notice_ids=message_ids):
+        state = fold(p.agency, p.proposed_on, [_step(e) for e in events])
+        found[state.notice_message_id] = (p, state)
+    out = {}
+    for mid in message_ids:
+        if mid not in found:
+            out[mid] = Refusal("AGY-1", "no placement on record is told by this notice")
+            continue
+        p, state = found[mid]
+        _, refusal = placement_refusal(conn, name=p.agency, on=on, settings=settings)
+        if state.status != "proposed":
+            out[mid] = Refusal("AGY-1", f"the placement it tells of is {state.status}")
+        elif refusal is not None:
+            out[mid] = refusal
+        else:
+            out[mid] = OwnFacts(_notice_context(p.agency, p.proposed_on, settings))
+    return out
+
+
+@dataclass(frozen=True)
+class PlacedFile:
+    rows: list[dict]  # what the agency gets
+    waiting: list[dict]  # loan_id, reason: proposed, not placed today
+
+
+def place(*, engine: Engine, settings: Settings, agency: str, now: datetime, agent: str, output: Path,
+          write) -> PlacedFile:
+    """Place the agency's proposed accounts whose notice went out `placements.notice_days`
+    before, that may still go to an agency today; `write(rows)` writes the file (AGY-3), and
+    each account, the file and the fields shared are recorded."""
+    today = local_day(now, settings.zone)
+    with engine.begin() as conn:
+        agency, refusal = placement_refusal(conn, name=agency, on=today, settings=settings)
+        if refusal is not None:
+            raise Refused(str(refusal))
+        proposed = [p for p in states(conn, agency=agency) if p.state.status == "proposed"]
+        rates = register(conn, on=today, settings=settings, name=agency)[0].agency.rates
+        accounts = {a.loan_id: a for a in iter_accounts(conn, as_of=today, settings=settings,
+                                                        loan_ids=[p.loan_id for p in proposed])}
+        notices = q.message_states(conn, [p.state.notice_message_id for p in proposed if p.state.notice_message_id])
+        why = _may_go(conn, list(accounts.values()), today)
+        rows, waiting, events, stages = [], [], [], []
+        for p in proposed:
+            a = accounts.get(p.loan_id)
+            m = notices.get(p.state.notice_message_id)
+            sent_on = local_day(m.updated_at, settings.zone) if m is not None and m.status == "sent" else None
+            reason = (notice_ready(sent_on, today, settings.placements.notice_days)
+                      or (why.get(p.loan_id) if a is not None else "not in the ledger today"))
+            if reason:
+                waiting.append({"loan_id": p.loan_id, "reason": reason})
+                continue
+            bucket = bucket_for(max(0, a.state.dpd - settings.grace_days), settings.buckets)
+            rate = rate_for(rates, bucket=bucket, dpd=a.state.dpd)
+            rows.append({"loan_id": a.loan_id, "borrower_name": a.borrower_name, "phone": a.phone,
+                         "dpd": a.state.dpd, "overdue": fmt(a.state.overdue), "as_of": today.isoformat()})
+            events.append({"placement_id": p.placement_id, "action": "place", "day": today,
+                           "recall_on": today + timedelta(days=settings.placements.term_days), "bucket": bucket,
+                           "dpd": a.state.dpd, "rate_bp": rate, "file": str(output), "fields": FIELDS_SHARED,
+                           "agent": agent, "at": now})
+            stages.append(a.loan_id)
+        write(rows)
+        q.add_placement_events(conn, events)
+        for loan in stages:
+            q.add_escalation(conn, loan_id=loan, stage="agency", agency=agency, rule="placed", note=None,
+                             agent=agent, at=now)
+        q.add_audit(conn, [{"at": now, "agent": agent, "action": "placement place", "loan_id": e_loan,
+                            "detail": f"placed with {agency} in {output}: {FIELDS_SHARED}; recall "
+                                      f"{e['recall_on'].isoformat()}, commission {e['rate_bp'] / 100:g}%"}
+                           for e_loan, e in zip(stages, events, strict=True)])
+        return PlacedFile(rows, waiting)
+
+
+LIST_FIELDS = ["placement", "loan_id", "agency", "status", "proposed_on", "notice", "placed_on", "bucket", "dpd",
+               "rate", "recall_on", "recalled_on", "reason"]
+
+
+def listing(conn: Connection, *, agency: str | None, as_of: date, settings: Settings) -> list[dict]:
+    """The placements as recorded by the end of `as_of`, with the notice's fate."""
+    found = states(conn, agency=agency, known_by=end_of_day(as_of, settings.zone))
+    notices = q.message_states(conn, [p.state.notice_message_id for p in found if p.state.notice_message_id])
+    day = lambda d: d.isoformat() if d else None  # noqa: E731
+    return [{"placement": p.placement_id, "loan_id": p.loan_id, "agency": p.agency, "status": p.state.status,
+             "proposed_on": day(p.state.proposed_on),
+             "notice": notices[p.state.notice_message_id].status if p.state.notice_message_id in notices else None,
+             "placed_on": day(p.state.placed_on), "bucket": p.state.bucket, "dpd": p.state.dpd,
+             "rate": f"{p.state.rate_bp / 100:g}%" if p.state.placed_on else None,
+             "recall_on": day(p.state.recall_on), "recalled_on": day(p.state.recalled_on), "reason": p.state.reason}
+            for p in found]
+
+
+def recall(*, engine: Engine, settings: Settings, loan_id: str, reason: str, now: datetime, agent: str) -> Placed:
+    if not reason or not reason.strip():
+        raise UsageError("--reason: why the account comes back")
+    with engine.begin() as conn:
+        placed = [p for p in states(conn, loan_ids=[loan_id]) if p.state.status == "placed"]
+        if not placed:
+            raise UsageError(f"{loan_id} is not placed with an agency")
+        _recall(conn, placed[0], reason.strip(), local_day(now, settings.zone), now, agent)
+        return placed[0]
+
+
+def _recall(conn: Connection, p: Placed, reason: str, day: date, now: datetime, agent: str) -> None:
+    q.add_placement_events(conn, [{"placement_id": p.placement_id, "action": "recall", "day": day,
+                                   "reason": reason, "agent": agent, "at": now}])
+    q.add_escalation(conn, loan_id=p.loan_id, stage="recalled", agency=p.agency, rule=reason, note=None,
+                     agent=agent, at=now)
+    q.add_audit(conn, [{"at": now, "agent": agent, "action": "placement recall", "loan_id": p.loan_id,
+                        "detail": f"recalled from {p.agency}: {reason}"}])
+
+
+def recall_due(conn: Connection, *, as_of: date, now: datetime, settings: Settings, agent: str) -> list[Placed]:
+    """The nightly run: placed accounts whose recall date came, that a hold now keeps from an
+    agency, or that were repaid, come back (in the caller's transaction)."""
+    placed = [p for p in states(conn) if p.state.status == "placed"]
+    if not placed:
+        return []
+    accounts = {a.loan_id: a for a in iter_accounts(conn, as_of=as_of, settings=settings,
+                                                    loan_ids=[p.loan_id for p in placed])}
+    why = _may_go(conn, list(accounts.values()), as_of)
+    out = []
+    for p in placed:
+        a = accounts.get(p.loan_id)
+        held = why.get(p.loan_id) if a is not None and a.state.dpd > 0 else None
+        reason = recall_reason(p.state, on=as_of, dpd=a.state.dpd if a else 0,
+                               closed=a is None or a.state.status != "open", held=held)
+        if reason:
+            _recall(conn, p, reason, as_of, now, agent)
+            out.append(p)
+    return out
+
+
+@dataclass(frozen=True)
+class Statement:
+    agency: str
+    first: date
+    last: date
+    lines: list  # domain.placements.StatementLine, per account with something recovered or placed
+    recovered: int
+    commission: int
+
+
+def statement(conn: Connection, *, agency: str, first: date, last: date, settings: Settings) -> Statement:
+    """What the agency recovered from `first` to `last` on the accounts placed with it and the
+    commission it earns (the rate of each account's bucket or DPD at placement)."""
+    found = register(conn, on=last, settings=settings, name=agency)
+    if not found:
+        raise UsageError(f"{agency!r} is not in the agency register")
+    agency = found[0].agency.name
+    placed = [p for p in states(conn, agency=agency) if p.state.placed_on is not None
+              and p.state.placed_on <= last and (p.state.recalled_on is None or p.state.recalled_on > first)]
+    pays = q.payments_list(conn, sorted({p.loan_id for p in placed}))
+    by_id = {r.payment_id: r for r in pays}
+    lines = []
+    for p in placed:
+        # a reversal counts on its own day, for whoever the payment it reverses counted for
+        mine = [(r.paid_on, by_id[r.reverses].paid_on if r.reverses in by_id else r.paid_on, r.amount)
+                for r in pays if r.loan_id == p.loan_id]
+        lines.append(statement_line(p.loan_id, p.state, mine, first, last))
+    return Statement(agency, first, last, lines, sum(x.recovered for x in lines), sum(x.commission for x in lines))

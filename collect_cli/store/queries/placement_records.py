@@ -1,0 +1,55 @@
+"""Placements with outside agencies and their steps (AGY-1, AGY-3)."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Sequence
+from datetime import datetime
+
+from sqlalchemy import Connection, Row, exists, insert, select
+
+from collect_cli.store.queries.base import _in, entered_by, placement_events, placements
+
+
+def add_placement(conn: Connection, **row) -> int:
+    return conn.execute(insert(placements).values(**row).returning(placements.c.id)).scalar_one()
+
+
+def add_placement_events(conn: Connection, rows: list[dict]) -> None:
+    if rows:
+        conn.execute(insert(placement_events), rows)
+
+
+def placements_with_events(conn: Connection, *, agency: str | None = None, loan_ids: Sequence[str] | None = None,
+                           notice_ids: Sequence[int] | None = None,
+                           known_by: datetime | None = None) -> list[tuple[Row, list[Row]]]:
+    """Placements (of an agency, of these loans, or told by these notices) with their steps in
+    order, by id."""
+    stmt = select(placements).where(entered_by(placements, known_by)).order_by(placements.c.id)
+    if notice_ids is not None:
+        stmt = stmt.where(placements.c.id.in_(
+            select(placement_events.c.placement_id).where(_in(conn, placement_events.c.message_id, notice_ids))))
+    if agency is not None:
+        stmt = stmt.where(placements.c.agency == agency)
+    if loan_ids is not None:
+        stmt = stmt.where(_in(conn, placements.c.loan_id, loan_ids))
+    found = conn.execute(stmt).all()
+    steps: dict[int, list[Row]] = defaultdict(list)
+    if found:
+        for e in conn.execute(select(placement_events)
+                              .where(_in(conn, placement_events.c.placement_id, [p.id for p in found]),
+                                     entered_by(placement_events, known_by))
+                              .order_by(placement_events.c.id)):
+            steps[e.placement_id].append(e)
+    return [(p, steps[p.id]) for p in found]
+
+
+def placed_loans(conn: Connection, loan_ids: Sequence[str]) -> dict[str, str]:
+    """{loan: agency} of these loans placed now: placed and not recalled since."""
+    if not loan_ids:
+        return {}
+    later = placement_events.alias("later")
+    placed = exists().where(placement_events.c.placement_id == placements.c.id, placement_events.c.action == "place")
+    recalled = exists().where(later.c.placement_id == placements.c.id, later.c.action == "recall")
+    return dict(conn.execute(select(placements.c.loan_id, placements.c.agency)
+                             .where(_in(conn, placements.c.loan_id, loan_ids), placed, ~recalled)).all())

@@ -1,0 +1,92 @@
+"""Placements end to end (AGY-1..3): the borrower is told first, placed only after the notice
+period, automated messages stop while placed, payments during the placement are the agency's
+(the recall day is the lender's), recalls by date, hold, repayment or hand, and the statement."""
+
+from __future__ import annotations
+
+import csv
+import json
+
+from tests.cli.ledger_book import outbox, pay, run, send
+
+
+def agency(cli, name: str = "Acme", on: str = "2026-03-01") -> None:
+    assert cli("agencies", "add", name, "--contract-start", "2026-01-01", "--contract-end", "2026-12-31",
+               "--commission", "M1=10%,M2=15%,M3=20%,M4=25%,M5=25%,M6=25%,M7+=30%",
+               "--now", f"{on}T09:00").exit_code == 0
+    assert cli("agencies", "evaluate", name, "--compliance", "pass", "--results", "pass", "--security", "pass",
+               "--now", f"{on}T09:05").exit_code == 0
+
+
+def placements(cli, as_of: str) -> dict[str, dict]:
+    r = cli("placements", "list", "--as-of", as_of, "--format", "json")
+    assert r.exit_code == 0, r.stderr
+    return {p["loan_id"]: p for p in json.loads(r.stdout)}
+
+
+def test_told_first_placed_after_the_notice_period_paid_to_the_agency_until_recalled(cli, book, tmp_path):
+    agency(cli)
+    for loan in ("L1", "L2"):
+        assert cli("escalate", loan, "--stage", "agency", "--agency", "Acme", "--now", "2026-04-05T09:00").exit_code == 0
+    r = cli("placements", "propose", "--agency", "Acme", "--as-of", "2026-04-05", "--now", "2026-04-05T09:05",
+            "--format", "json")
+    assert r.exit_code == 0, r.stderr
+    got = {x["loan_id"]: x for x in json.loads(r.stdout)}
+    assert got["L1"]["notice"] and "ADDR" in got["L2"]["left_out"]  # L2 has no address for the letter
+    out = tmp_path / "acme.csv"
+    r = cli("placements", "place", "--agency", "Acme", "--output", str(out), "--now", "2026-04-06T09:00")
+    assert r.exit_code == 0 and "not sent" in r.stdout  # AGY-1: told first
+    send(cli, "2026-04-05T10:00")
+    r = cli("placements", "place", "--agency", "Acme", "--output", str(out), "--now", "2026-04-11T09:00")
+    assert "less than 7 days" in r.stdout
+    r = cli("placements", "place", "--agency", "Acme", "--output", str(out), "--now", "2026-04-12T09:00")
+    assert r.exit_code == 0, r.stderr
+    rows = list(csv.DictReader(open(out, encoding="utf-8-sig")))
+    assert [x["loan_id"] for x in rows] == ["L1"] and "address" not in rows[0]  # AGY-3: only what it needs
+    p = placements(cli, "2026-04-12")["L1"]
+    assert (p["status"], p["placed_on"], p["bucket"], p["rate"], p["recall_on"]) == \
+        ("placed", "2026-04-12", "M3", "20%", "2026-07-11")
+    run(cli, "2026-04-13")
+    assert all(m["reason"].startswith("PLACED") for m in outbox(cli, "L1") if m["as_of"] == "2026-04-13")
+    pay(cli, tmp_path, "P1,L1,2026-04-12,50", "P2,L1,2026-04-20,30", "P3,L1,2026-04-25,20")
+    assert cli("placements", "recall", "L1", "--reason", "borrower asked", "--now", "2026-04-20T09:00").exit_code == 0
+    st = json.loads(cli("placements", "statement", "--agency", "Acme", "--month", "2026-04", "--format", "json").stdout)
+    # the placement day's payment is the agency's; the recall day's and later are the lender's
+    assert st["accounts"] == [{"loan_id": "L1", "placed_on": "2026-04-12", "bucket": "M3", "dpd": 71, "rate": "20%",
+                               "recovered": "50.00", "commission": "10.00"}]
+    assert st["total"] == {"recovered": "50.00", "commission": "10.00"}
+    # recalled, it may be placed again, with another agency
+    agency(cli, "Beta")
+    assert cli("escalate", "L1", "--stage", "agency", "--agency", "Beta", "--now", "2026-04-21T09:00").exit_code == 0
+    r = cli("placements", "propose", "--agency", "Beta", "--as-of", "2026-04-21", "--now", "2026-04-21T09:05")
+    assert r.exit_code == 0 and "1 notices queued" in r.stdout
+
+
+def test_the_nightly_run_recalls_on_a_hold_and_on_repayment(cli, book, tmp_path):
+    agency(cli)
+    for loan in ("L1", "L3"):
+        cli("escalate", loan, "--stage", "agency", "--agency", "Acme", "--now", "2026-04-05T09:00")
+    cli("placements", "propose", "--agency", "Acme", "--as-of", "2026-04-05", "--now", "2026-04-05T09:05")
+    send(cli, "2026-04-06T10:00")  # in Shanghai: 19:00 on 04-05 in Los Angeles (L3)
+    r = cli("placements", "place", "--agency", "Acme", "--output", str(tmp_path / "a.csv"), "--now", "2026-04-13T09:00")
+    assert r.exit_code == 0 and "2 placed" in r.stderr, r.stdout + r.stderr
+    assert cli("log", "L1", "--channel", "sms-reply", "--outcome", "reached", "--note", "金额不对",
+               "--now", "2026-04-14T09:00").exit_code == 0  # a dispute: a case and its hold
+    pay(cli, tmp_path, "P9,L3,2026-04-14,315")  # L3 repaid in full
+    summary = run(cli, "2026-04-15")
+    assert summary["placements_recalled"] == 2
+    got = placements(cli, "2026-04-15")
+    assert got["L1"]["status"] == "recalled" and got["L1"]["reason"].startswith("a hold came: HOLD-1")
+    assert got["L3"]["status"] == "recalled" and got["L3"]["reason"] == "repaid: no longer past due"
+
+
+def test_no_proposal_to_an_agency_not_allowed_new_placements_and_no_second_placement(cli, book):
+    r = cli("placements", "propose", "--agency", "Acme", "--now", "2026-04-05T09:05")
+    assert r.exit_code == 6 and "AGY-2" in r.stderr
+    agency(cli)
+    cli("escalate", "L1", "--stage", "agency", "--agency", "Acme", "--now", "2026-04-05T09:00")
+    cli("placements", "propose", "--agency", "Acme", "--as-of", "2026-04-05", "--now", "2026-04-05T09:05")
+    r = cli("placements", "propose", "--agency", "Acme", "--as-of", "2026-04-06", "--now", "2026-04-06T09:05",
+            "--format", "json")
+    assert json.loads(r.stdout) == [{"loan_id": "L1", "placement": None, "notice": None,
+                                     "left_out": "proposed with Acme already"}]

@@ -13,10 +13,10 @@ from collect_cli.domain.allocation import positions_by_payment
 from collect_cli.domain.compliance import Refusal
 from collect_cli.domain.content import NO_FACTS, MessageFacts, judge, name_problem, readable, shows_value
 from collect_cli.domain.notice import (
+    COMMAND_DEFAULTS,
     ENGINE_FIELDS,
     FIGURES,
     NEUTRAL_NAME,
-    COMMAND_DEFAULTS,
     disclosure,
     engine_values,
     facts_context,

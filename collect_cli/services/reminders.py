@@ -38,7 +38,6 @@ from collect_cli.messaging.templates import (
     TemplateSource,
 )
 from collect_cli.services.cases import Deadlines, deadlines
-from collect_cli.services.placements import recall_due
 from collect_cli.services.contact_facts import BatchRecords, PlannedSms, local_day
 from collect_cli.services.forks import in_forks
 from collect_cli.services.messages import (
@@ -47,6 +46,7 @@ from collect_cli.services.messages import (
     penalty_for,
     template_for,
 )
+from collect_cli.services.placements import recall_due
 from collect_cli.services.portfolio import Account, episode_of, iter_accounts
 from collect_cli.services.reports import history_since, segment_of
 from collect_cli.services.waivers import settle as settle_waivers

@@ -23,6 +23,7 @@ from collect_cli.domain.pii import mask_phone
 from collect_cli.domain.plans import month_after
 from collect_cli.errors import UsageError
 from collect_cli.services import activity, analyst, reports, watchlist
+from collect_cli.services.placements import agencies_report
 
 app = typer.Typer(help="Portfolio reports, computed from the ledger as of any date.\n\nExample: collect report buckets --as-of 2026-11-20",
                   no_args_is_help=True, rich_markup_mode=None)
@@ -220,6 +221,27 @@ def write_offs_command(ctx: typer.Context, as_of: AsOf = None, product: Product 
     day = as_of_date(as_of, app_.today())
     with app_.engine().connect() as conn:
         rep = analyst.write_offs(conn, day, settings=app_.settings, product=product)
+    _out(rep, fmt_, None, output)
+
+
+@app.command("agencies")
+def agencies_command(ctx: typer.Context,
+                     from_: Annotated[str, typer.Option("--from", metavar="DATE", help="First day.")],
+                     to: Annotated[str, typer.Option("--to", metavar="DATE", help="Last day.")],
+                     output: Output = None, fmt_: FormatOpt = Format.table) -> None:
+    """The agencies' evaluation (AGY-2): per agency, accounts placed in the period and their
+    overdue amount at placement, what they paid while placed and the recovery rate (also by
+    bucket at placement), the commission earned, complaints made while placed, and where the
+    agency's evaluation and contract stand. Record the evaluation with `collect agencies evaluate`.
+
+    Example: collect report agencies --from 2026-01-01 --to 2026-11-30
+    """
+    app_ = ctx.obj
+    first, last = date_option(from_, "--from"), date_option(to, "--to")
+    if last < first:
+        raise typer.BadParameter("--to is before --from", param_hint="--to")
+    with app_.engine().connect() as conn:
+        rep = agencies_report(conn, first=first, last=last, settings=app_.settings)
     _out(rep, fmt_, None, output)
 
 

@@ -27,6 +27,7 @@ class PlacementStep:
     bucket: str | None = None
     dpd: int | None = None
     rate_bp: int | None = None
+    amount: int | None = None
     reason: str | None = None
     message_id: int | None = None
 
@@ -43,6 +44,7 @@ class PlacementState:
     bucket: str | None = None  # at placement: what the commission rate is chosen by
     dpd: int | None = None
     rate_bp: int = 0
+    amount: int = 0  # the overdue amount placed
     reason: str | None = None  # of the recall or cancel
 
     @property
@@ -57,7 +59,7 @@ def fold(agency: str, proposed_on: date, events: list[PlacementStep]) -> Placeme
             s = replace(s, notice_message_id=e.message_id)
         elif e.action == "place":
             s = replace(s, status="placed", placed_on=e.day, recall_on=e.recall_on, bucket=e.bucket, dpd=e.dpd,
-                        rate_bp=e.rate_bp or 0)
+                        rate_bp=e.rate_bp or 0, amount=e.amount or 0)
         elif e.action == "recall":
             s = replace(s, status="recalled", recalled_on=e.day, reason=e.reason)
         elif e.action == "cancel":

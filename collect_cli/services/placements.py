@@ -55,7 +55,7 @@ class Placed:
 
 def _step(e) -> PlacementStep:
     return PlacementStep(action=e.action, day=e.day, recall_on=e.recall_on, bucket=e.bucket, dpd=e.dpd,
-                         rate_bp=e.rate_bp, reason=e.reason, message_id=e.message_id)
+                         rate_bp=e.rate_bp, amount=e.amount, reason=e.reason, message_id=e.message_id)
 
 
 def states(conn: Connection, *, agency: str | None = None, loan_ids=None, known_by=None) -> list[Placed]:
@@ -201,7 +201,8 @@ def place(*, engine: Engine, settings: Settings, agency: str, now: datetime, age
                          "dpd": a.state.dpd, "overdue": fmt(a.state.overdue), "as_of": today.isoformat()})
             events.append({"placement_id": p.placement_id, "action": "place", "day": today,
                            "recall_on": today + timedelta(days=settings.placements.term_days), "bucket": bucket,
-                           "dpd": a.state.dpd, "rate_bp": rate, "file": str(output), "fields": FIELDS_SHARED,
+                           "dpd": a.state.dpd, "rate_bp": rate, "amount": a.state.overdue, "file": str(output),
+                           "fields": FIELDS_SHARED,
                            "agent": agent, "at": now})
             stages.append(a.loan_id)
         write(rows)
@@ -303,3 +304,56 @@ def statement(conn: Connection, *, agency: str, first: date, last: date, setting
                 for r in pays if r.loan_id == p.loan_id]
         lines.append(statement_line(p.loan_id, p.state, mine, first, last))
     return Statement(agency, first, last, lines, sum(x.recovered for x in lines), sum(x.commission for x in lines))
+
+
+def agencies_report(conn: Connection, *, first: date, last: date, settings: Settings):
+    """AGY-2's evaluation: per agency, the accounts placed from `first` to `last` and their
+    amount, what those accounts paid while placed (by `last`) and the recovery rate, by bucket
+    at placement too; the commission earned in the period; complaints made while placed; and
+    where its evaluation and contract stand."""
+    from collect_cli.services.analyst import Column, Report, Section, share
+
+    agencies = register(conn, on=last, settings=settings)
+    totals, by_bucket = [], []
+    for view in agencies:
+        name = view.agency.name
+        placed = [p for p in states(conn, agency=name) if p.state.placed_on is not None]
+        cohort = [p for p in placed if first <= p.state.placed_on <= last]
+        pays = q.payments_list(conn, sorted({p.loan_id for p in placed}))
+        by_id = {r.payment_id: r for r in pays}
+
+        def paid(p: Placed, since: date) -> int:
+            rows = [(r.paid_on, by_id[r.reverses].paid_on if r.reverses in by_id else r.paid_on, r.amount)
+                    for r in pays if r.loan_id == p.loan_id]
+            return statement_line(p.loan_id, p.state, rows, since, last).recovered
+
+        earned = statement(conn, agency=name, first=first, last=last, settings=settings).commission
+        complaints = [c for c, _ in q.cases_with_events(conn, loan_ids=sorted({p.loan_id for p in placed}))
+                      if c.kind == "complaint" and any(
+                          p.loan_id == c.loan_id and p.state.placed_on <= c.received_on
+                          and (p.state.recalled_on is None or c.received_on < p.state.recalled_on)
+                          and first <= c.received_on <= last for p in placed)]
+        amount, recovered = sum(p.state.amount for p in cohort), sum(paid(p, first) for p in cohort)
+        row = view.row(last)
+        totals.append({"agency": name, "placed": len(cohort), "amount_placed": amount, "recovered": recovered,
+                       "recovery_rate": share(recovered, amount), "commission": earned,
+                       "complaints": len(complaints), "last_passed": row["last_passed"] or "never",
+                       "may_place": "yes" if view.refusal is None else view.refusal.reason})
+        for bucket in sorted({p.state.bucket or "" for p in cohort}):
+            mine = [p for p in cohort if (p.state.bucket or "") == bucket]
+            amt, rec = sum(p.state.amount for p in mine), sum(paid(p, first) for p in mine)
+            by_bucket.append({"agency": name, "bucket": bucket, "placed": len(mine), "amount_placed": amt,
+                              "recovered": rec, "recovery_rate": share(rec, amt)})
+    money = lambda k, h: Column(k, h, "money")  # noqa: E731
+    return Report("agencies", f"Agencies, {first.isoformat()} to {last.isoformat()}", [
+        Section("agencies", "per agency", [
+            Column("agency", "agency"), Column("placed", "placed", "int"), money("amount_placed", "amount placed"),
+            money("recovered", "recovered"), Column("recovery_rate", "recovery %", "pct"),
+            money("commission", "commission"), Column("complaints", "complaints", "int"),
+            Column("last_passed", "evaluated"), Column("may_place", "new placements")], totals),
+        Section("buckets", "by bucket at placement", [
+            Column("agency", "agency"), Column("bucket", "bucket"), Column("placed", "placed", "int"),
+            money("amount_placed", "amount placed"), money("recovered", "recovered"),
+            Column("recovery_rate", "recovery %", "pct")], by_bucket)],
+        notes=["placed: accounts placed in the period; recovered: what they paid while placed, by the end of it; "
+               "commission: earned on the period's payments (placements statement)"])

@@ -611,6 +611,7 @@ class PlacementEvent(Base):
     bucket: Mapped[str | None] = mapped_column(String(16))
     dpd: Mapped[int | None] = mapped_column(Integer)
     rate_bp: Mapped[int | None] = mapped_column(Integer)
+    amount: Mapped[int | None] = mapped_column(Money)  # place: the overdue amount placed
     file: Mapped[str | None] = mapped_column(Text)
     fields: Mapped[str | None] = mapped_column(Text)
     message_id: Mapped[int | None] = mapped_column(ForeignKey("outbox.id"))

@@ -44,6 +44,7 @@ def upgrade() -> None:
     sa.Column('bucket', sa.String(length=16), nullable=True),
     sa.Column('dpd', sa.Integer(), nullable=True),
     sa.Column('rate_bp', sa.Integer(), nullable=True),
+    sa.Column('amount', sa.BigInteger(), nullable=True),
     sa.Column('file', sa.Text(), nullable=True),
     sa.Column('fields', sa.Text(), nullable=True),
     sa.Column('message_id', sa.Integer(), nullable=True),

@@ -90,3 +90,24 @@ def test_no_proposal_to_an_agency_not_allowed_new_placements_and_no_second_place
             "--format", "json")
     assert json.loads(r.stdout) == [{"loan_id": "L1", "placement": None, "notice": None,
                                      "left_out": "proposed with Acme already"}]
+
+
+def test_the_agencies_report_evaluates_results_commission_and_complaints(cli, book, tmp_path):
+    agency(cli)
+    for loan in ("L1", "L3"):
+        cli("escalate", loan, "--stage", "agency", "--agency", "Acme", "--now", "2026-04-05T09:00")
+    cli("placements", "propose", "--agency", "Acme", "--as-of", "2026-04-05", "--now", "2026-04-05T09:05")
+    send(cli, "2026-04-06T10:00")
+    cli("placements", "place", "--agency", "Acme", "--output", str(tmp_path / "a.csv"), "--now", "2026-04-13T09:00")
+    pay(cli, tmp_path, "P1,L1,2026-04-14,100")
+    assert cli("case", "open", "L3", "--kind", "complaint", "--summary", "agency called at night",
+               "--now", "2026-04-15T09:00").exit_code == 0
+    r = cli("report", "agencies", "--from", "2026-04-01", "--to", "2026-04-30", "--format", "json")
+    assert r.exit_code == 0, r.stderr
+    got = json.loads(r.stdout)
+    [acme] = got["agencies"]
+    # L1 M3 (75 days: 3 x 105 overdue = 315), L3 M3 too: 630 placed; 100 recovered at 20%
+    assert (acme["placed"], acme["amount_placed"], acme["recovered"], acme["commission"], acme["complaints"]) == \
+        (2, "630.00", "100.00", "20.00", 1)
+    assert got["buckets"] == [{"agency": "Acme", "bucket": "M3", "placed": 2, "amount_placed": "630.00",
+                               "recovered": "100.00", "recovery_rate": "15.87"}]

@@ -23,6 +23,7 @@ from collect_cli.domain.compliance import (
 )
 from collect_cli.domain.content import PURPOSES
 from collect_cli.domain.early_warning import WatchWeights
+from collect_cli.domain.legal import STAGES as LEGAL_STAGES
 from collect_cli.domain.lexicon import Lexicon
 from collect_cli.domain.placements import MIN_NOTICE_DAYS
 from collect_cli.domain.policy import TRANSFER_NOTICE
@@ -238,6 +239,15 @@ class PlacementRules:
 
 
 @dataclass(frozen=True)
+class LegalRules:
+    """[legal]: from which stage of a lawsuit this lender's automated reminders stop, and its
+    calls (None: they go on), domain.legal.STAGES."""
+
+    stop_automated_from: str = "filed"
+    stop_calls_from: str | None = None
+
+
+@dataclass(frozen=True)
 class Settings:
     db: str = DEFAULT_DB
     timezone: str = "Asia/Shanghai"
@@ -261,6 +271,7 @@ class Settings:
     waivers: Waivers = field(default_factory=Waivers)
     cases: CaseRules = field(default_factory=CaseRules)
     placements: PlacementRules = field(default_factory=PlacementRules)
+    legal: LegalRules = field(default_factory=LegalRules)
     config_path: Path | None = None
 
     @property
@@ -310,7 +321,7 @@ def _read_toml(path: Path) -> dict[str, Any]:
 
 _TOP_KEYS = {"db", "timezone", "grace_days", "buckets", "queue", "strategy", "messaging", "contact", "delivery",
              "penalty", "promises", "bureau", "escalation", "plans", "watchlist", "limitation", "ledger", "waivers",
-             "allocation", "cases", "placements"}
+             "allocation", "cases", "placements", "legal"}
 
 
 def _parse(data: dict[str, Any], path: Path | None) -> dict[str, Any]:
@@ -395,6 +406,13 @@ def _parse(data: dict[str, Any], path: Path | None) -> dict[str, Any]:
         out["ledger"] = Ledger(suspicious_names=names)
     if "cases" in data:
         out["cases"] = _parse_cases(data["cases"], bad)
+    if "legal" in data:
+        raw = _table(data["legal"], "legal", {"stop_automated_from", "stop_calls_from"}, bad)
+        for key in raw:
+            if raw[key] not in LEGAL_STAGES:
+                raise bad(f"legal.{key}", f"one of {', '.join(LEGAL_STAGES)}")
+        out["legal"] = LegalRules(stop_automated_from=raw.get("stop_automated_from", "filed"),
+                                  stop_calls_from=raw.get("stop_calls_from"))
     if "placements" in data:
         raw = _table(data["placements"], "placements", {"notice_days", "term_days", "pause_messages"}, bad)
         pause = raw.get("pause_messages", True)

@@ -154,6 +154,7 @@ def _register() -> None:
         demo,
         escalation,
         imports,
+        legal,
         outbox,
         people,
         placements,
@@ -190,6 +191,7 @@ def _register() -> None:
         escalation.placements.command(name)(getattr(placements, f"{name}_command"))
     app.add_typer(escalation.placements, name="placements")
     app.add_typer(agencies.app, name="agencies")
+    app.add_typer(legal.app, name="legal")
     app.add_typer(demo.app, name="demo")
     app.add_typer(people.people, name="people")
     app.add_typer(people.numbers, name="numbers")

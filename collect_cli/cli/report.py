@@ -23,6 +23,7 @@ from collect_cli.domain.pii import mask_phone
 from collect_cli.domain.plans import month_after
 from collect_cli.errors import UsageError
 from collect_cli.services import activity, analyst, reports, watchlist
+from collect_cli.services.legal import legal_report
 from collect_cli.services.placements import agencies_report
 
 app = typer.Typer(help="Portfolio reports, computed from the ledger as of any date.\n\nExample: collect report buckets --as-of 2026-11-20",
@@ -242,6 +243,21 @@ def agencies_command(ctx: typer.Context,
         raise typer.BadParameter("--to is before --from", param_hint="--to")
     with app_.engine().connect() as conn:
         rep = agencies_report(conn, first=first, last=last, settings=app_.settings)
+    _out(rep, fmt_, None, output)
+
+
+@app.command("legal")
+def legal_command(ctx: typer.Context, as_of: AsOf = None, output: Output = None,
+                  fmt_: FormatOpt = Format.table) -> None:
+    """Legal cases by stage and age: per stage the cases, their average age, costs, amounts
+    awarded and what the loans paid since their case was opened; then each case.
+
+    Example: collect report legal --as-of 2026-11-30
+    """
+    app_ = ctx.obj
+    day = as_of_date(as_of, app_.today())
+    with app_.engine().connect() as conn:
+        rep = legal_report(conn, as_of=day, settings=app_.settings)
     _out(rep, fmt_, None, output)
 
 

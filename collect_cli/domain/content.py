@@ -40,8 +40,10 @@ CASE_ANSWER = "case_answer"
 # AGY-1: the borrower is told before an outside agency gets the account, and which agency
 # (PIPL Art 23: who receives their data); sent by `collect placements propose`, never by a step.
 AGENCY_NOTICE = "agency_notice"
-COMMAND_PURPOSES = (CASE_ANSWER, AGENCY_NOTICE)  # messages a command queues, not the strategy
-DEBT_NOTICE_PURPOSES = (*COLLECTION_PURPOSES, CASE_ANSWER, AGENCY_NOTICE)  # us: they say they are from a debt collector
+LAWYER_LETTER = "lawyer_letter"  # 律师函: sent by `collect legal letter` for a legal case, with its law firm
+COMMAND_PURPOSES = (CASE_ANSWER, AGENCY_NOTICE, LAWYER_LETTER)  # messages a command queues, not the strategy
+# us: they say they are from a debt collector
+DEBT_NOTICE_PURPOSES = (*COLLECTION_PURPOSES, CASE_ANSWER, AGENCY_NOTICE, LAWYER_LETTER)
 
 # SAY-2: the values a message of each purpose must show (context names).
 REQUIRED = {
@@ -56,6 +58,8 @@ REQUIRED = {
     # who, from when, how to object or query before it happens
     AGENCY_NOTICE: ("creditor_name", "borrower_name", "placement_agency", "placement_from", "dispute_channel",
                     "service_phone"),
+    LAWYER_LETTER: ("creditor_name", "borrower_name", "amount_overdue", "as_of", "payment_channels", "dispute_channel",
+                    "service_phone", "legal_lawyer"),
 }
 # Engine values: figures and dates that may stand beside each other without making a number.
 ENGINE_VALUES = ("as_of", "next_due_on", "amount_overdue", "next_due_amount", "outstanding_principal",
@@ -74,7 +78,7 @@ class MessageFacts:
     final_letter_sent_on: date | None = None  # a final demand letter of this episode
     notices_sent: int = 0  # collection messages of this episode sent before now
     placed_with: str | None = None  # the agency the account is placed with
-    legal_filed_on: date | None = None  # a lawsuit filed (no such record yet: never proven)
+    legal_filed_on: date | None = None  # a lawsuit filed, by the legal case's records
     bureau_reported_on: date | None = None  # the account was in a credit-bureau file
     time_barred: bool = False  # LIM-1: the limitation period has run out
 
@@ -90,7 +94,8 @@ class Sent:
 
 
 def episode_facts(episode: str | None, sent: Iterable[Sent], *, placed_with: str | None = None,
-                  bureau_reported_on: date | None = None, time_barred: bool = False) -> MessageFacts:
+                  bureau_reported_on: date | None = None, time_barred: bool = False,
+                  legal_filed_on: date | None = None) -> MessageFacts:
     """The facts a message of `episode` may state: what was sent in that episode before it."""
     mine = [m for m in sent if m.episode == episode and (m.purpose or "overdue_notice") in COLLECTION_PURPOSES]
     letters = [m for m in mine if m.channel == "letter"]
@@ -100,7 +105,8 @@ def episode_facts(episode: str | None, sent: Iterable[Sent], *, placed_with: str
 
     return MessageFacts(letter_sent_on=latest(letters), formal_letter_sent_on=latest(letters, "formal_notice"),
                         final_letter_sent_on=latest(letters, "final_demand"), notices_sent=len(mine),
-                        placed_with=placed_with, bureau_reported_on=bureau_reported_on, time_barred=time_barred)
+                        placed_with=placed_with, bureau_reported_on=bureau_reported_on, time_barred=time_barred,
+                        legal_filed_on=legal_filed_on)
 
 
 NO_FACTS = MessageFacts()  # nothing sent, nothing recorded

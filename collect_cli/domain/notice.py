@@ -51,6 +51,8 @@ CONTEXT_DOC = {
     # the placement notice (agency_notice; empty elsewhere)
     "placement_agency": "the outside agency the account is to be placed with (AGY-1)",
     "placement_from": "the first day it may be placed (YYYY-MM-DD): placements.notice_days after the notice",
+    # the lawyer's letter (lawyer_letter; empty elsewhere)
+    "legal_lawyer": "the law firm acting for the lender in the legal case",
 }
 NEUTRAL_NAME = {"zh_CN": "客户", "en": "Customer"}  # the salutation when the name on file cannot stand
 # The engine's values: what a message states about the account, kept with it to be checked
@@ -160,13 +162,13 @@ def sample_context(*, locale: str, creditor_name: str, service_phone: str, payme
 
 
 COMMAND_DEFAULTS = {"case_answer": "", "case_received_on": "", "case_kind": "", "case_id": "", "placement_agency": "",
-           "placement_from": ""}
+                    "placement_from": "", "legal_lawyer": ""}
 COMMAND_SAMPLE = {
     "zh_CN": {"case_answer": "经核实，您于2026年10月5日的还款已于当日入账，逾期金额已据此更正。", "case_received_on": "2026-12-01",
               "case_kind": "dispute", "case_id": 99999, "placement_agency": "上海浦江商务咨询服务有限公司",
-              "placement_from": "2026-12-29"},
+              "placement_from": "2026-12-29", "legal_lawyer": "上海市浦江律师事务所"},
     "en": {"case_answer": "We checked your account: your payment of 5 October 2026 was received that day and the "
                           "overdue amount has been corrected.", "case_received_on": "2026-12-01",
            "case_kind": "dispute", "case_id": 99999, "placement_agency": "Pujiang Business Services Co., Ltd.",
-           "placement_from": "2026-12-29"},
+           "placement_from": "2026-12-29", "legal_lawyer": "Pujiang Law Firm"},
 }

@@ -13,7 +13,7 @@ from dataclasses import dataclass, field, replace
 from datetime import date, time
 
 from collect_cli.domain.compliance import HOLD_RULES, ContactRules, Refusal
-from collect_cli.domain.content import CASE_ANSWER
+from collect_cli.domain.content import CASE_ANSWER, LAWYER_LETTER
 from collect_cli.domain.money import fmt_grouped
 
 AUTOMATED = ("sms", "email", "letter")
@@ -66,6 +66,7 @@ class Situation:
     purpose: str | None = None  # automated: what the message is for
     own_hold: int | None = None  # a case's answer letter: the hold its case placed
     placed_with: str | None = None  # automated: the agency working the account now (placements.pause_messages)
+    legal_stop: str | None = None  # the stage of a legal case stops this contact ([legal]): why
     promise: PromiseFact | None = None  # a promise to pay that holds reminders (HOLD-4)
     recipient: str | None = None  # automated: the number, e-mail or postal address it goes to
     shared_recipient: bool = False  # WHO-4: another borrower id has that number (or address), not confirmed
@@ -138,6 +139,9 @@ def _automated(channel: str, s: Situation) -> Refusal | None:
     refusal = _no_contact(s, overridable=False)
     if refusal:
         return refusal
+    if s.legal_stop and s.purpose not in (CASE_ANSWER, TRANSFER_NOTICE, LAWYER_LETTER):
+        return Refusal("LEGAL", f"{s.legal_stop}: the court and the lawyers speak for the lender now "
+                                "(legal.stop_automated_from)")
     if s.placed_with and s.purpose not in (CASE_ANSWER, TRANSFER_NOTICE):
         return Refusal("PLACED", f"placed with {s.placed_with}: its collectors work the account, this lender's "
                                  "automated messages wait for the recall (placements.pause_messages)")
@@ -182,6 +186,8 @@ def _window(s: Situation) -> Refusal | None:
 
 def _call(kind: str, s: Situation) -> Refusal | None:
     refusal = _no_contact(s, overridable=True) or _window(s)
+    if refusal is None and s.legal_stop:
+        refusal = Refusal("LEGAL", f"{s.legal_stop}: no calls (legal.stop_calls_from)", True)
     if refusal or kind != "call":
         return refusal
     if s.shared_recipient:

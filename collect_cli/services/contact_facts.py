@@ -22,6 +22,8 @@ from collect_cli.domain.content import (
     Sent,
     episode_facts,
 )
+from collect_cli.domain.legal import LegalState, LegalStep, stops_automated
+from collect_cli.domain.legal import fold as legal_fold
 from collect_cli.domain.limitation import limitation_ends, time_barred
 from collect_cli.domain.policy import CONNECTED, HoldFact, PromiseFact, Situation
 from collect_cli.domain.promises import holds_reminders
@@ -110,6 +112,7 @@ class BatchRecords:
         self.stages = q.current_stages(conn, ids)
         # while an agency works an account, this lender's automated messages stop (configurable)
         self.placed = q.placed_loans(conn, ids) if settings.placements.pause_messages else {}
+        self.legal = legal_states(conn, ids, now)
         self.reported = q.bureau_reported(conn, ids)
         self.payments = payments if payments is not None else q.payments_of(conn, ids, on)
         years = settings.limitation.years
@@ -141,7 +144,8 @@ class BatchRecords:
         return episode_facts(episode, self.sent_of(acc),
                              placed_with=stage.agency if stage is not None and stage.stage == "agency" else None,
                              bureau_reported_on=local_day(reported, self.zone(acc)) if reported else None,
-                             time_barred=self.time_barred(acc))
+                             time_barred=self.time_barred(acc),
+                             legal_filed_on=self.legal[acc.loan_id].filed_on if acc.loan_id in self.legal else None)
 
     def time_barred(self, acc: Account) -> bool:
         """LIM-1, from the ledger and the records up to `on`."""
@@ -187,9 +191,28 @@ class BatchRecords:
         today, week = self.sms_load(acc, day, exclude) if channel == "sms" else (0, 0)
         return Situation(holds=self.holds.get(acc.loan_id, ()), purpose=purpose, transferred=transferred(acc),
                          placed_with=self.placed.get(acc.loan_id),
+                         legal_stop=legal_stop(self.legal.get(acc.loan_id), day, self.settings.legal.stop_automated_from),
                          promise=self.promises.get(acc.loan_id), recipient=recipient,
                          shared_recipient=self.shared(acc, recipient), sms_today=today, sms_7_days=week,
                          rules=self.settings.contact)
+
+
+def legal_states(conn: Connection, loan_ids: Sequence[str], known_by: datetime) -> dict[str, LegalState]:
+    """The open legal case of each loan, as recorded by `known_by` (one query per batch)."""
+    out = {}
+    for c, events in q.legal_with_events(conn, loan_ids=loan_ids, known_by=known_by):
+        state = legal_fold(c.opened_on, [LegalStep(stage=e.stage, on=e.on, cost=e.cost, awarded=e.awarded,
+                                                   message_id=e.message_id) for e in events])
+        if state.open:
+            out[c.loan_id] = state
+    return out
+
+
+def legal_stop(state: LegalState | None, day: date, from_stage: str | None) -> str | None:
+    """Why a legal case's stage on `day` stops this contact (None: it does not)."""
+    if from_stage and stops_automated(state, day, from_stage):
+        return f"the legal case is at {state.stage} (since {state.stage_on.isoformat()}; from {from_stage} on)"
+    return None
 
 
 # --- calls, visits and third parties ------------------------------------------------------
@@ -216,7 +239,7 @@ def shared_unconfirmed(conn: Connection, accounts: Sequence[Account]) -> set[str
 
 def call_situation(acc: Account, *, holds: tuple[HoldFact, ...], contacts: Sequence, now: datetime,
                    settings: Settings, number: str | None, connected: bool = True,
-                   shared: bool = False) -> Situation:
+                   shared: bool = False, legal: LegalState | None = None) -> Situation:
     """A call (or visit) to `number` about `acc` at `now`: the borrower's day so far, in their zone.
     `contacts` are the borrower's and that number's recent contacts (contacts_around); `shared`:
     the number is the borrower's own and another borrower id's too, not confirmed (WHO-4)."""
@@ -244,5 +267,6 @@ def call_situation(acc: Account, *, holds: tuple[HoldFact, ...], contacts: Seque
         attempts_today=sum(local_day(c.at, zone) == today for c in dialled),
         calls_7_days=sum((today - local_day(c.at, zone)).days < 7 for c in about_it),
         conversation_days_ago=(today - max(talks)).days if talks else None,
+        legal_stop=legal_stop(legal, today, settings.legal.stop_calls_from),
         rules=settings.contact,
     )

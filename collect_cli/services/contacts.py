@@ -33,6 +33,7 @@ from collect_cli.services.contact_facts import (
     CALL_HISTORY_DAYS,
     call_situation,
     hold_facts,
+    legal_states,
     local_day,
     shared_unconfirmed,
     zone_of,
@@ -181,8 +182,9 @@ def _judge(conn: Connection, acc: Account, channel: str, outcome: str, person, n
     contacts = q.contacts_around(conn, [acc.borrower_id], [number] if number else [], since)
     # WHO-4: a call to the borrower's number that another borrower id shares, not confirmed
     shared = channel == "call" and person is None and acc.loan_id in shared_unconfirmed(conn, [acc])
+    legal = legal_states(conn, [acc.loan_id], now).get(acc.loan_id) if settings.legal.stop_calls_from else None
     situation = call_situation(acc, holds=facts, contacts=contacts, now=now, settings=settings, number=number,
-                               connected=channel == "call" and outcome in CONNECTED, shared=shared)
+                               connected=channel == "call" and outcome in CONNECTED, shared=shared, legal=legal)
     if person is None:
         return decide(channel, situation)
     if channel == "call" and not person.phone:

@@ -23,7 +23,7 @@ from sqlalchemy import Connection, Engine
 
 from collect_cli.config import Settings
 from collect_cli.domain.compliance import Refusal
-from collect_cli.domain.content import AGENCY_NOTICE, CASE_ANSWER, COMMAND_PURPOSES
+from collect_cli.domain.content import AGENCY_NOTICE, CASE_ANSWER, COMMAND_PURPOSES, LAWYER_LETTER
 from collect_cli.domain.money import fmt
 from collect_cli.domain.notice import ENGINE_FIELDS, engine_values
 from collect_cli.domain.pii import mask_phone, mask_text
@@ -31,6 +31,7 @@ from collect_cli.domain.policy import TRANSFER_NOTICE, decide
 from collect_cli.messaging.senders import FileSender, HttpSender, Outgoing, SmtpSender
 from collect_cli.services.cases import answer_facts, unproven_amount
 from collect_cli.services.contact_facts import BatchRecords, local_day, zone_of
+from collect_cli.services.legal import letter_facts
 from collect_cli.services.messages import (
     context_for,
     judged,
@@ -142,7 +143,8 @@ class _TheirDays:
         # a command's messages: what they state of their record now, or why they may not go any more
         self.own = {**answer_facts(conn, [m.id for m in batch if m.purpose == CASE_ANSWER]),
                     **notice_facts(conn, [m.id for m in batch if m.purpose == AGENCY_NOTICE],
-                                   on=local_day(now, settings.zone), settings=settings)}
+                                   on=local_day(now, settings.zone), settings=settings),
+                    **letter_facts(conn, [m.id for m in batch if m.purpose == LAWYER_LETTER])}
 
     def account(self, loan_id: str) -> tuple[Account | None, BatchRecords | None]:
         return self._of.get(loan_id, (None, None))

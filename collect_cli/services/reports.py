@@ -24,6 +24,7 @@ from collect_cli.services.contact_facts import (
     call_situation,
     end_of_day,
     hold_facts,
+    legal_states,
     local_day,
     shared_unconfirmed,
     zone_of,
@@ -153,6 +154,7 @@ def work_queue(conn: Connection, *, as_of: date, settings: Settings, limit: int 
         recent = q.contacts_around(conn, borrower_ids, phones, now - timedelta(days=CALL_HISTORY_DAYS), known)
         _, behind = borrower_loan_counts(conn, as_of, borrower_ids, settings)  # late loans of every product
         shared = shared_unconfirmed(conn, batch)
+        legal = legal_states(conn, ids, known or now) if settings.legal.stop_calls_from else {}
         scored = []
         for acc in batch:
             day = min(as_of, local_day(now, zone_of(acc, settings)))
@@ -163,7 +165,8 @@ def work_queue(conn: Connection, *, as_of: date, settings: Settings, limit: int 
                 if not supervisor:
                     continue
             call = decide("call", call_situation(acc, holds=facts, contacts=recent, now=now, settings=settings,
-                                                 number=acc.phone, shared=acc.loan_id in shared))
+                                                 number=acc.phone, shared=acc.loan_id in shared,
+                                                 legal=legal.get(acc.loan_id)))
             entry = _queue_entry(acc, settings, as_of, pays[acc.loan_id], promises[acc.loan_id],
                                  history[acc.loan_id], max(behind[acc.borrower_id] - 1, 0),
                                  call_now="yes" if call is None else call.rule,

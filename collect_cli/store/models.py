@@ -619,3 +619,38 @@ class PlacementEvent(Base):
     agent: Mapped[str] = mapped_column(String(64))
     at: Mapped[datetime] = mapped_column(DateTime)  # UTC
     recorded_at: Mapped[datetime] = recorded_at()
+
+
+class LegalCase(Base):
+    """A lawsuit over a debt (litigation), opened on a day; its stages are legal_events."""
+
+    __tablename__ = "legal_cases"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    loan_id: Mapped[str] = mapped_column(ForeignKey("loans.loan_id"), index=True)
+    borrower_id: Mapped[str] = mapped_column(Key)
+    opened_on: Mapped[date] = mapped_column(Date)
+    lawyer: Mapped[str | None] = mapped_column(String(200))  # the law firm acting
+    note: Mapped[str | None] = mapped_column(Text)
+    agent: Mapped[str] = mapped_column(String(64))
+    at: Mapped[datetime] = mapped_column(DateTime)  # UTC
+    recorded_at: Mapped[datetime] = recorded_at()
+
+
+class LegalEvent(Base):
+    """A stage a legal case reached (domain.legal.STAGES), append-only: its day, the court and
+    case number, what it cost and what the court awarded; the lawyer's letter's message."""
+
+    __tablename__ = "legal_events"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    legal_case_id: Mapped[int] = mapped_column(ForeignKey("legal_cases.id"), index=True)
+    stage: Mapped[str] = mapped_column(String(16))
+    on: Mapped[date] = mapped_column(Date)
+    court: Mapped[str | None] = mapped_column(String(200))
+    case_number: Mapped[str | None] = mapped_column(String(100))
+    cost: Mapped[int] = mapped_column(Money, default=0)
+    awarded: Mapped[int] = mapped_column(Money, default=0)
+    message_id: Mapped[int | None] = mapped_column(ForeignKey("outbox.id"))
+    note: Mapped[str | None] = mapped_column(Text)
+    agent: Mapped[str] = mapped_column(String(64))
+    at: Mapped[datetime] = mapped_column(DateTime)  # UTC
+    recorded_at: Mapped[datetime] = recorded_at()

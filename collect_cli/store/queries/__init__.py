@@ -8,6 +8,7 @@ from collect_cli.store.queries.base import *  # noqa: F403
 from collect_cli.store.queries.case_records import *  # noqa: F403
 from collect_cli.store.queries.ledger_reads import *  # noqa: F403
 from collect_cli.store.queries.ledger_writes import *  # noqa: F403
+from collect_cli.store.queries.legal_records import *  # noqa: F403
 from collect_cli.store.queries.outbox import *  # noqa: F403
 from collect_cli.store.queries.placement_records import *  # noqa: F403
 from collect_cli.store.queries.workflow import *  # noqa: F403

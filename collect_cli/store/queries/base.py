@@ -41,6 +41,8 @@ from collect_cli.store.models import (
     ImportBatch,
     Installment,
     InstallmentHistory,
+    LegalCase,
+    LegalEvent,
     Loan,
     LoanEvent,
     NumberConfirmation,
@@ -90,6 +92,8 @@ agency_versions = AgencyVersion.__table__
 agency_evaluations = AgencyEvaluation.__table__
 placements = Placement.__table__
 placement_events = PlacementEvent.__table__
+legal_cases = LegalCase.__table__
+legal_events = LegalEvent.__table__
 
 Part = tuple[str | None, str | None]  # the loans with lo <= loan_id < hi; None: no bound
 WHOLE: Part = (None, None)

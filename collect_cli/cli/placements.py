@@ -138,11 +138,12 @@ def statement_command(
     """
     try:
         first = date.fromisoformat(f"{month}-01")
+        last = _month_end(first)
     except ValueError:
         raise typer.BadParameter(f"{month!r}: a month such as 2026-11", param_hint="--month") from None
     app_ = ctx.obj
     with app_.engine().connect() as conn:
-        st = svc.statement(conn, agency=agency, first=first, last=_month_end(first), settings=app_.settings)
+        st = svc.statement(conn, agency=agency, first=first, last=last, settings=app_.settings)
     rows = [{"loan_id": x.loan_id, "placed_on": x.placed_on.isoformat(), "bucket": x.bucket, "dpd": x.dpd,
              "rate": f"{x.rate_bp / 100:g}%", "recovered": fmt(x.recovered), "commission": fmt(x.commission)}
             for x in st.lines]

@@ -56,8 +56,9 @@ REQUIRED = {
     # what was received and when, the answer itself, who answers and how to reach them
     CASE_ANSWER: ("creditor_name", "borrower_name", "case_received_on", "case_answer", "service_phone"),
     # who, from when, how to object or query before it happens
-    AGENCY_NOTICE: ("creditor_name", "borrower_name", "placement_agency", "placement_from", "dispute_channel",
-                    "service_phone"),
+    # (how to pay is in the letter; an SMS of three parts cannot hold it beside the rest)
+    AGENCY_NOTICE: ("creditor_name", "borrower_name", "amount_overdue", "as_of", "placement_agency", "placement_from",
+                    "dispute_channel", "service_phone"),
     LAWYER_LETTER: ("creditor_name", "borrower_name", "amount_overdue", "as_of", "payment_channels", "dispute_channel",
                     "service_phone", "legal_lawyer"),
 }

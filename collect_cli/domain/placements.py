@@ -88,7 +88,7 @@ def recall_reason(state: PlacementState, *, on: date, dpd: int, closed: bool, he
     if state.status != "placed":
         return None
     if held:
-        return f"a hold came: {held}"
+        return f"it may no longer go to an agency: {held}"
     if closed or dpd <= 0:
         return "repaid: no longer past due"
     if state.recall_on is not None and on >= state.recall_on:
@@ -113,5 +113,6 @@ def statement_line(loan_id: str, state: PlacementState, payments: list[tuple[dat
     `payments`: (the day it counts in, the day of the payment it is, amount): a reversal is
     negative, counts in its own day's month and belongs to whoever the reversed payment did."""
     recovered = sum(a for on, paid_on, a in payments if first <= on <= last and attributed(state, paid_on))
+    earned = commission(abs(recovered), state.rate_bp)  # a reversal claws back what its payment earned
     return StatementLine(loan_id, state.placed_on, state.bucket, state.dpd, state.rate_bp, recovered,
-                         commission(max(recovered, 0), state.rate_bp))
+                         earned if recovered >= 0 else -earned)

@@ -10,14 +10,11 @@ Encodings as ledger files (UTF-8, with BOM, GB18030/GBK).
 
 from __future__ import annotations
 
-import csv
-import io
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
 
-from collect_cli.errors import UnusableInput
-from collect_cli.ledger.reader import sniff
+from collect_cli.ledger.records import bad_row, read_rows
 from collect_cli.ledger.values import parse_date
 
 COLUMNS = {
@@ -27,7 +24,6 @@ COLUMNS = {
     "summary": ("summary", "description", "异议内容", "异议事项", "异议描述"),
 }
 REQUIRED = ("loan_id", "received_on", "reference")
-_ALIASES = {alias.casefold(): name for name, aliases in COLUMNS.items() for alias in aliases}
 
 
 @dataclass(frozen=True)
@@ -41,61 +37,27 @@ class DisputeRow:
 
 def read_disputes(path: Path, *, today: date) -> list[DisputeRow]:
     """Every row, or UnusableInput naming the file, the line and the column of the first bad one."""
-    sniffed = sniff(path)
-    try:
-        with path.open("rb") as fh:
-            text = io.TextIOWrapper(fh, encoding=sniffed.encoding, newline="")
-            reader = csv.reader(text, strict=True)
-            header = next(reader, None)
-            if not header or not any(h.strip() for h in header):
-                raise UnusableInput(f"{path}: line 1: no header row (the file is empty)")
-            index = {}
-            for pos, h in enumerate(header):
-                name = _ALIASES.get(h.strip().casefold())
-                if name is not None:
-                    if name in index:
-                        raise UnusableInput(f"{path}: line 1: two columns mean {name}; keep one")
-                    index[name] = pos
-            missing = [c for c in REQUIRED if c not in index]
-            if missing:
-                raise UnusableInput(f"{path}: line 1: a bureau dispute file needs the column(s) "
-                                    f"{', '.join(missing)}; nothing was imported")
-            rows, line, lines = [], reader.line_num, {}
-            for fields in reader:
-                start, line = line + 1, reader.line_num
-                if "".join(fields).strip():
-                    row = _row(path, start, fields, index, today)
-                    if row.reference in lines:
-                        raise UnusableInput(f"{path}: line {start}: reference: {row.reference!r} is on line "
-                                            f"{lines[row.reference]} too: one dispute, one reference; nothing was "
-                                            "imported")
-                    lines[row.reference] = start
-                    rows.append(row)
-    except csv.Error as exc:
-        raise UnusableInput(f"{path}: broken CSV: {exc}; nothing was imported") from None
-    except OSError as exc:
-        raise UnusableInput(f"{path}: cannot read: {exc.strerror}") from None
+    rows, lines = [], {}
+    for line, values in read_rows(path, COLUMNS, REQUIRED, "a bureau dispute file"):
+        row = _row(path, line, values, today)
+        if row.reference in lines:
+            raise bad_row(path, line, "reference", f"{row.reference!r} is on line {lines[row.reference]} too: one "
+                                                   "dispute, one reference")
+        lines[row.reference] = line
+        rows.append(row)
     return rows
 
 
-def _row(path: Path, line: int, fields: list[str], index: dict[str, int], today: date) -> DisputeRow:
-    def value(name: str) -> str:
-        pos = index.get(name)
-        return fields[pos].strip() if pos is not None and pos < len(fields) else ""
-
-    def bad(column: str, why: str) -> UnusableInput:
-        return UnusableInput(f"{path}: line {line}: {column}: {why}; nothing was imported")
-
-    loan_id, reference = value("loan_id"), value("reference")
+def _row(path: Path, line: int, values: dict[str, str], today: date) -> DisputeRow:
+    loan_id, reference = values.get("loan_id", ""), values.get("reference", "")
     if not loan_id or len(loan_id) > 64:
-        raise bad("loan_id", "required, at most 64 characters")
+        raise bad_row(path, line, "loan_id", "required, at most 64 characters")
     if not reference or len(reference) > 100:
-        raise bad("reference", "required (the bureau's own reference), at most 100 characters")
+        raise bad_row(path, line, "reference", "required (the bureau's own reference), at most 100 characters")
     try:
-        received_on = parse_date(value("received_on"))
+        received_on = parse_date(values.get("received_on", ""))
     except ValueError as exc:
-        raise bad("received_on", str(exc)) from None
+        raise bad_row(path, line, "received_on", str(exc)) from None
     if received_on > today:
-        raise bad("received_on", f"{received_on.isoformat()} is after today")
-    summary = value("summary")[:2000] or None
-    return DisputeRow(line, loan_id, received_on, reference, summary)
+        raise bad_row(path, line, "received_on", f"{received_on.isoformat()} is after today")
+    return DisputeRow(line, loan_id, received_on, reference, values.get("summary", "")[:2000] or None)

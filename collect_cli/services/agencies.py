@@ -23,6 +23,7 @@ from collect_cli.domain.agencies import (
     parse_commission,
 )
 from collect_cli.domain.compliance import Refusal
+from collect_cli.domain.text_forms import compact
 from collect_cli.errors import Refused, UsageError
 from collect_cli.services.contact_facts import end_of_day, local_day
 from collect_cli.store import queries as q
@@ -48,6 +49,19 @@ FIELDS = ["agency", "status", "contract_start", "contract_end", "commission", "l
           "may_place", "why_not"]
 
 
+def agency_key(name: str) -> str:
+    """One agency however its name is typed: case, width, spaces and punctuation aside."""
+    return compact(name)
+
+
+def _history(conn: Connection, name: str | None = None, known_by=None) -> dict[str, list]:
+    """The register's versions (of the agency `name` means, or of all), as recorded by `known_by`."""
+    history = q.agency_history(conn, known_by)
+    if name is None:
+        return history
+    return {n: v for n, v in history.items() if agency_key(n) == agency_key(name)}
+
+
 def _buckets(settings: Settings) -> tuple[str, ...]:
     return tuple(b.name for b in settings.buckets)
 
@@ -70,7 +84,7 @@ def _evaluations(rows) -> list[Evaluation]:
 def register(conn: Connection, *, on: date, settings: Settings, name: str | None = None) -> list[AgencyView]:
     """The agencies as recorded by the end of `on`, each with whether it may receive placements then."""
     known_by = end_of_day(on, settings.zone)
-    history = q.agency_history(conn, name, known_by)
+    history = _history(conn, name, known_by)
     evaluations = q.evaluations_of(conn, sorted(history), known_by)
     out = []
     for agency_name, versions in sorted(history.items()):
@@ -124,8 +138,11 @@ def add_agency(*, engine: Engine, settings: Settings, name: str, contract_start:
     _check(status, contract_start, contract_end)
     rates = _rates(commission, settings)
     with engine.begin() as conn:
-        if q.agency_history(conn, name):
-            raise UsageError(f"{name!r} is in the register already: collect agencies edit")
+        same = _history(conn, name)
+        if same:
+            raise UsageError(f"{name!r} is in the register already as {next(iter(same))!r}: collect agencies edit")
+        if not agency_key(name):
+            raise UsageError("the agency's name: letters or digits")
         q.add_agency_version(conn, name=name, status=status, contract_start=contract_start, contract_end=contract_end,
                              commission=rates, note=note, agent=agent, at=now)
         q.add_audit(conn, [{"at": now, "agent": agent, "action": "agency add", "loan_id": None,
@@ -140,7 +157,7 @@ def edit_agency(*, engine: Engine, settings: Settings, name: str, agent: str, no
     (AGY-2: only after a passing evaluation since the contract was last set)."""
     today = local_day(now, settings.zone)
     with engine.begin() as conn:
-        history = q.agency_history(conn, name)
+        history = _history(conn, name)
         if not history:
             raise UsageError(f"{name!r} is not in the agency register")
         [(stored, versions)] = history.items()
@@ -173,7 +190,7 @@ def evaluate(*, engine: Engine, settings: Settings, name: str, on: date, complia
     if on > local_day(now, settings.zone):
         raise UsageError(f"--on {on.isoformat()}: an evaluation is of a day that has come")
     with engine.begin() as conn:
-        history = q.agency_history(conn, name)
+        history = _history(conn, name)
         if not history:
             raise UsageError(f"{name!r} is not in the agency register")
         [stored] = history

@@ -84,31 +84,42 @@ class Placements:
     held_back: list[dict]  # loan_id, reason: placed with it, but the contact policy keeps them out
 
 
+def may_go(conn: Connection, accounts: list, today: date, current: dict[str, int] | None = None) -> dict[str, str | None]:
+    """Per account, why the contact policy keeps it from an agency (None: it may go); `current`:
+    days past due on the real day, when the accounts are of an earlier date."""
+    ids = [a.loan_id for a in accounts]
+    holds = q.active_holds(conn, ids, sorted({a.borrower_id for a in accounts}), today,
+                           [p for a in accounts for p in (a.phone, a.email) if p])
+    shared = shared_unconfirmed(conn, accounts)
+    out = {}
+    for a in accounts:
+        refusal = decide("placement", Situation(
+            holds=hold_facts(holds[a.loan_id]), transferred=transferred(a), dpd=a.state.dpd,
+            dpd_today=(current or {}).get(a.loan_id, a.state.dpd), shared_recipient=a.loan_id in shared))
+        out[a.loan_id] = str(refusal) if refusal else None
+    return out
+
+
 def placement_rows(conn: Connection, *, agency: str, as_of: date, settings: Settings,
                    today: date | None = None) -> Placements:
-    """The accounts placed with `agency` (their latest stage) that the contact policy lets it
-    work: delinquent as of `as_of` and still on `today` (the real day the file is made), under
-    no dispute or no-contact hold, with a number it may use (no opt-out, not shared
-    unconfirmed); with what the agency needs."""
+    """The accounts placed with `agency` now (the placement lifecycle: told first, AGY-1) that
+    the contact policy lets it work: delinquent as of `as_of` and still on `today` (the real day
+    the file is made), under no dispute or no-contact hold, with a number it may use (no
+    opt-out, not shared unconfirmed); with what the agency needs."""
     agency, refusal = entrusted(conn, name=agency, on=max(today or as_of, as_of), settings=settings)
     if refusal is not None:
         raise Refused(str(refusal))
-    ids = sorted(loan for loan, r in q.current_stages(conn).items() if r.stage == "agency" and r.agency == agency)
+    ids = sorted(q.placed_loans(conn, agency=agency))
     if not ids:
         return Placements([], [])
     accounts = list(iter_accounts(conn, as_of=as_of, settings=settings, loan_ids=ids))
     today = max(today or as_of, as_of)
     current = {a.loan_id: a.state.dpd for a in iter_accounts(conn, as_of=today, settings=settings, loan_ids=ids)}
-    points = [p for a in accounts for p in (a.phone, a.email) if p]
-    holds = q.active_holds(conn, ids, sorted({a.borrower_id for a in accounts}), as_of, points)
-    shared = shared_unconfirmed(conn, accounts)
+    why = may_go(conn, accounts, as_of, {i: current.get(i, 0) for i in ids})
     rows, held = [], []
     for a in accounts:
-        refusal = decide("placement", Situation(
-            holds=hold_facts(holds[a.loan_id]), transferred=transferred(a), dpd=a.state.dpd, dpd_today=current.get(a.loan_id, 0),
-            shared_recipient=a.loan_id in shared))
-        if refusal is not None:
-            held.append({"loan_id": a.loan_id, "reason": str(refusal)})
+        if why[a.loan_id]:
+            held.append({"loan_id": a.loan_id, "reason": why[a.loan_id]})
             continue
         rows.append({"loan_id": a.loan_id, "borrower_name": a.borrower_name, "phone": a.phone, "dpd": a.state.dpd,
                      "overdue": fmt(a.state.overdue), "as_of": as_of.isoformat()})

@@ -82,7 +82,7 @@ def queue_message(conn: Connection, *, loan_id: str, settings: Settings, now: da
         raise UsageError(f"{what}: {exc}") from None
     channel = src.channel or "sms"
     if channel == "sms":  # another message beside this one counts against the same daily cap
-        q.lock_keys(conn, [k for k in (acc.borrower_id, acc.phone) if k])
+        q.lock_points(conn, [k for k in (acc.borrower_id, acc.phone) if k])
     to = Recipient(acc, BatchRecords(conn, [acc], on=day, now=now, settings=settings), day, zone)
     records = to.records
     refusal = decide(channel, to.situation(channel, purpose, own_hold))

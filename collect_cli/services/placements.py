@@ -20,8 +20,8 @@ from sqlalchemy import Connection, Engine
 
 from collect_cli.config import Settings
 from collect_cli.domain.agencies import rate_for
-from collect_cli.domain.buckets import bucket_for
 from collect_cli.domain.compliance import Refusal
+from collect_cli.domain.content import AGENCY_NOTICE
 from collect_cli.domain.money import fmt
 from collect_cli.domain.placements import (
     PlacementState,
@@ -31,16 +31,16 @@ from collect_cli.domain.placements import (
     recall_reason,
     statement_line,
 )
-from collect_cli.domain.policy import Situation, decide
 from collect_cli.errors import Refused, UsageError
-from collect_cli.services.agencies import placement_refusal, register
-from collect_cli.services.contact_facts import end_of_day, hold_facts, local_day, shared_unconfirmed, transferred
-from collect_cli.services.escalation import PLACEMENT_FIELDS, agency_proposals
+from collect_cli.services.agencies import agency_key, register
+from collect_cli.services.contact_facts import end_of_day, local_day
+from collect_cli.services.escalation import PLACEMENT_FIELDS, agency_proposals, may_go
+from collect_cli.services.legal import views as legal_views
 from collect_cli.services.one_off import OwnFacts, queue_message
-from collect_cli.services.portfolio import Account, iter_accounts
+from collect_cli.services.portfolio import iter_accounts
 from collect_cli.store import queries as q
+from collect_cli.store.locks import run_lock
 
-NOTICE_PURPOSE = NOTICE_STEP = "agency_notice"
 NOTICE_TEMPLATES = {"letter": "agency_notice", "sms": "agency_notice_sms"}
 FIELDS_SHARED = ", ".join(PLACEMENT_FIELDS)
 
@@ -58,24 +58,11 @@ def _step(e) -> PlacementStep:
                          rate_bp=e.rate_bp, amount=e.amount, reason=e.reason, message_id=e.message_id)
 
 
-def states(conn: Connection, *, agency: str | None = None, loan_ids=None, known_by=None) -> list[Placed]:
+def states(conn: Connection, *, agency: str | None = None, loan_ids=None, known_by=None,
+           placed_now: bool = False) -> list[Placed]:
     return [Placed(p.id, p.loan_id, p.agency, fold(p.agency, p.proposed_on, [_step(e) for e in events]))
-            for p, events in q.placements_with_events(conn, agency=agency, loan_ids=loan_ids, known_by=known_by)]
-
-
-def _may_go(conn: Connection, accounts: list[Account], today: date) -> dict[str, str | None]:
-    """Per account, why the contact policy keeps it from an agency (None: it may go)."""
-    ids = [a.loan_id for a in accounts]
-    holds = q.active_holds(conn, ids, sorted({a.borrower_id for a in accounts}), today,
-                           [p for a in accounts for p in (a.phone, a.email) if p])
-    shared = shared_unconfirmed(conn, accounts)
-    out = {}
-    for a in accounts:
-        refusal = decide("placement", Situation(holds=hold_facts(holds[a.loan_id]), transferred=transferred(a),
-                                                dpd=a.state.dpd, dpd_today=a.state.dpd,
-                                                shared_recipient=a.loan_id in shared))
-        out[a.loan_id] = str(refusal) if refusal else None
-    return out
+            for p, events in q.placements_with_events(conn, agency=agency, loan_ids=loan_ids, known_by=known_by,
+                                                      placed_now=placed_now)]
 
 
 @dataclass(frozen=True)
@@ -86,14 +73,18 @@ class Proposed:
 
 def propose(*, engine: Engine, settings: Settings, agency: str, as_of: date, now: datetime, agent: str,
             channel: str = "letter", loan_ids: list[str] | None = None) -> Proposed:
-    """Propose the eligible accounts to `agency` and queue each borrower's notice (AGY-1)."""
+    """Propose the eligible accounts to `agency` and queue each borrower's notice (AGY-1). One
+    `placements` command at a time (a run lock): two at once could place one account twice."""
     if channel not in NOTICE_TEMPLATES:
         raise UsageError(f"--channel {channel!r}: letter or sms")
     today = local_day(now, settings.zone)
-    with engine.begin() as conn:
-        agency, refusal = placement_refusal(conn, name=agency, on=today, settings=settings)
-        if refusal is not None:
-            raise Refused(str(refusal))
+    with run_lock(engine, "placements"), engine.begin() as conn:
+        view = _agency_for_placements(conn, agency, today, settings)
+        agency = view.agency.name
+        place_from = today + timedelta(days=settings.placements.notice_days)
+        if place_from > view.agency.contract_end:
+            raise Refused(f"AGY-2: {agency}'s contract ends on {view.agency.contract_end.isoformat()}, before the "
+                          f"first day of placement ({place_from.isoformat()}) a notice sent today could name")
         if loan_ids:
             accounts = list(iter_accounts(conn, as_of=as_of, settings=settings, loan_ids=loan_ids))
             unknown = sorted(set(loan_ids) - {a.loan_id for a in accounts})
@@ -101,16 +92,31 @@ def propose(*, engine: Engine, settings: Settings, agency: str, as_of: date, now
                 raise UsageError(f"no loan {unknown[0]!r} as of {as_of.isoformat()}")
         else:
             accounts = agency_proposals(conn, as_of=as_of, settings=settings, agency=agency)
-        busy = {p.loan_id: p for p in states(conn, loan_ids=[a.loan_id for a in accounts]) if p.state.open}
-        why = _may_go(conn, accounts, today)
-        noticed, left_out = [], []
+        ids = [a.loan_id for a in accounts]
+        busy = {p.loan_id: p for p in states(conn, loan_ids=ids) if p.state.open}
+        notices = q.message_states(conn, [p.state.notice_message_id for p in busy.values()
+                                          if p.state.notice_message_id])
+        stages = q.current_stages(conn, ids)
+        in_court = {v.loan_id for v in legal_views(conn, loan_ids=ids) if v.state.open}
+        why = may_go(conn, accounts, today)
+        noticed, left_out, dropped = [], [], []
         for a in accounts:
-            if a.loan_id in busy:
-                p = busy[a.loan_id]
+            p = busy.get(a.loan_id)
+            notice = notices.get(p.state.notice_message_id) if p is not None else None
+            stage = stages.get(a.loan_id)
+            if p is not None and p.state.status == "proposed" and notice is not None \
+                    and notice.status in ("cancelled", "failed", "suppressed"):
+                dropped.append(p)  # its notice will never go: the proposal ends, a new one may start
+            elif p is not None:
                 left_out.append({"loan_id": a.loan_id, "reason": f"{p.state.status} with {p.agency} already"})
                 continue
-            if why[a.loan_id]:
-                left_out.append({"loan_id": a.loan_id, "reason": why[a.loan_id]})
+            reason = (why[a.loan_id]
+                      or ("a legal case is open" if a.loan_id in in_court else None)
+                      or (f"escalated to {stage.agency}" if stage is not None and stage.stage == "agency"
+                          and agency_key(stage.agency or "") != agency_key(agency) else None)
+                      or ("in the legal stage" if stage is not None and stage.stage == "legal" else None))
+            if reason:
+                left_out.append({"loan_id": a.loan_id, "reason": reason})
                 continue
             try:
                 with conn.begin_nested():  # a notice the rules refuse leaves no proposal behind
@@ -118,7 +124,7 @@ def propose(*, engine: Engine, settings: Settings, agency: str, as_of: date, now
                                           proposed_on=today, agent=agent, at=now)
                     queued = queue_message(
                         conn, loan_id=a.loan_id, settings=settings, now=now, agent=agent,
-                        template=NOTICE_TEMPLATES[channel], purpose=NOTICE_PURPOSE, step=NOTICE_STEP,
+                        template=NOTICE_TEMPLATES[channel], purpose=AGENCY_NOTICE, step=AGENCY_NOTICE,
                         episode=f"placement-{pid}", what=f"the placement notice to {a.loan_id}",
                         extra=_notice_context(agency, today, settings))
                     q.add_placement_events(conn, [{"placement_id": pid, "action": "notice", "day": today,
@@ -127,10 +133,23 @@ def propose(*, engine: Engine, settings: Settings, agency: str, as_of: date, now
                 left_out.append({"loan_id": a.loan_id, "reason": str(exc)})
                 continue
             noticed.append((a.loan_id, pid, queued.message_id))
+        q.add_placement_events(conn, [{"placement_id": p.placement_id, "action": "cancel", "day": today,
+                                       "reason": "its notice was not sent; proposed again", "agent": agent, "at": now}
+                                      for p in dropped if p.loan_id in {n[0] for n in noticed}])
         q.add_audit(conn, [{"at": now, "agent": agent, "action": "placement propose", "loan_id": loan,
                             "detail": f"placement {pid} to {agency}: notice {mid} queued (AGY-1)"}
                            for loan, pid, mid in noticed])
         return Proposed(noticed, left_out)
+
+
+def _agency_for_placements(conn: Connection, name: str, on: date, settings: Settings):
+    """The agency's register entry, when it may receive new placements on `on` (AGY-2)."""
+    found = register(conn, on=on, settings=settings, name=name)
+    if not found:
+        raise Refused(f"AGY-2: {name!r} is not in the agency register (collect agencies add)")
+    if found[0].refusal is not None:
+        raise Refused(str(found[0].refusal))
+    return found[0]
 
 
 def _notice_context(agency: str, proposed_on: date, settings: Settings) -> dict:
@@ -147,13 +166,14 @@ def notice_facts(conn: Connection, message_ids: list[int], *, on: date, settings
     for p, events in q.placements_with_events(conn, notice_ids=message_ids):
         state = fold(p.agency, p.proposed_on, [_step(e) for e in events])
         found[state.notice_message_id] = (p, state)
+    standing = {v.agency.name: v.refusal for v in register(conn, on=on, settings=settings)}
     out = {}
     for mid in message_ids:
         if mid not in found:
             out[mid] = Refusal("AGY-1", "no placement on record is told by this notice")
             continue
         p, state = found[mid]
-        _, refusal = placement_refusal(conn, name=p.agency, on=on, settings=settings)
+        refusal = standing.get(p.agency, Refusal("AGY-2", f"{p.agency} is not in the agency register"))
         if state.status != "proposed":
             out[mid] = Refusal("AGY-1", f"the placement it tells of is {state.status}")
         elif refusal is not None:
@@ -172,20 +192,21 @@ class PlacedFile:
 def place(*, engine: Engine, settings: Settings, agency: str, now: datetime, agent: str, output: Path,
           write) -> PlacedFile:
     """Place the agency's proposed accounts whose notice went out `placements.notice_days`
-    before, that may still go to an agency today; `write(rows)` writes the file (AGY-3), and
-    each account, the file and the fields shared are recorded."""
+    before, that may still go to an agency today; `write(rows)` writes the file (AGY-3, only
+    when something is placed), and each account, the file and the fields shared are recorded.
+    The recall date is `placements.term_days` on, and never after the agency's contract."""
     today = local_day(now, settings.zone)
-    with engine.begin() as conn:
-        agency, refusal = placement_refusal(conn, name=agency, on=today, settings=settings)
-        if refusal is not None:
-            raise Refused(str(refusal))
+    with run_lock(engine, "placements"), engine.begin() as conn:
+        view = _agency_for_placements(conn, agency, today, settings)
+        agency = view.agency.name
+        recall_on = min(today + timedelta(days=settings.placements.term_days),
+                        view.agency.contract_end + timedelta(days=1))
         proposed = [p for p in states(conn, agency=agency) if p.state.status == "proposed"]
-        rates = register(conn, on=today, settings=settings, name=agency)[0].agency.rates
         accounts = {a.loan_id: a for a in iter_accounts(conn, as_of=today, settings=settings,
                                                         loan_ids=[p.loan_id for p in proposed])}
         notices = q.message_states(conn, [p.state.notice_message_id for p in proposed if p.state.notice_message_id])
-        why = _may_go(conn, list(accounts.values()), today)
-        rows, waiting, events, stages = [], [], [], []
+        why = may_go(conn, list(accounts.values()), today)
+        rows, waiting, events = [], [], []
         for p in proposed:
             a = accounts.get(p.loan_id)
             m = notices.get(p.state.notice_message_id)
@@ -195,25 +216,23 @@ def place(*, engine: Engine, settings: Settings, agency: str, now: datetime, age
             if reason:
                 waiting.append({"loan_id": p.loan_id, "reason": reason})
                 continue
-            bucket = bucket_for(max(0, a.state.dpd - settings.grace_days), settings.buckets)
-            rate = rate_for(rates, bucket=bucket, dpd=a.state.dpd)
             rows.append({"loan_id": a.loan_id, "borrower_name": a.borrower_name, "phone": a.phone,
                          "dpd": a.state.dpd, "overdue": fmt(a.state.overdue), "as_of": today.isoformat()})
-            events.append({"placement_id": p.placement_id, "action": "place", "day": today,
-                           "recall_on": today + timedelta(days=settings.placements.term_days), "bucket": bucket,
-                           "dpd": a.state.dpd, "rate_bp": rate, "amount": a.state.overdue, "file": str(output),
-                           "fields": FIELDS_SHARED,
+            events.append({"placement_id": p.placement_id, "action": "place", "day": today, "recall_on": recall_on,
+                           "bucket": a.state.bucket, "dpd": a.state.dpd,
+                           "rate_bp": rate_for(view.agency.rates, bucket=a.state.bucket, dpd=a.state.dpd),
+                           "amount": a.state.overdue, "file": str(output), "fields": FIELDS_SHARED,
                            "agent": agent, "at": now})
-            stages.append(a.loan_id)
-        write(rows)
+        if rows:
+            write(rows)
         q.add_placement_events(conn, events)
-        for loan in stages:
-            q.add_escalation(conn, loan_id=loan, stage="agency", agency=agency, rule="placed", note=None,
+        for r in rows:
+            q.add_escalation(conn, loan_id=r["loan_id"], stage="agency", agency=agency, rule="placed", note=None,
                              agent=agent, at=now)
-        q.add_audit(conn, [{"at": now, "agent": agent, "action": "placement place", "loan_id": e_loan,
+        q.add_audit(conn, [{"at": now, "agent": agent, "action": "placement place", "loan_id": r["loan_id"],
                             "detail": f"placed with {agency} in {output}: {FIELDS_SHARED}; recall "
                                       f"{e['recall_on'].isoformat()}, commission {e['rate_bp'] / 100:g}%"}
-                           for e_loan, e in zip(stages, events, strict=True)])
+                           for r, e in zip(rows, events, strict=True)])
         return PlacedFile(rows, waiting)
 
 
@@ -223,12 +242,14 @@ LIST_FIELDS = ["placement", "loan_id", "agency", "status", "proposed_on", "notic
 
 def listing(conn: Connection, *, agency: str | None, as_of: date, settings: Settings) -> list[dict]:
     """The placements as recorded by the end of `as_of`, with the notice's fate."""
-    found = states(conn, agency=agency, known_by=end_of_day(as_of, settings.zone))
-    notices = q.message_states(conn, [p.state.notice_message_id for p in found if p.state.notice_message_id])
+    known_by = end_of_day(as_of, settings.zone)
+    found = states(conn, agency=agency, known_by=known_by)
+    notices = {i: (m.status if m.updated_at <= known_by else "queued") for i, m in  # as it stood by then
+               q.message_states(conn, [p.state.notice_message_id for p in found if p.state.notice_message_id]).items()}
     day = lambda d: d.isoformat() if d else None  # noqa: E731
     return [{"placement": p.placement_id, "loan_id": p.loan_id, "agency": p.agency, "status": p.state.status,
              "proposed_on": day(p.state.proposed_on),
-             "notice": notices[p.state.notice_message_id].status if p.state.notice_message_id in notices else None,
+             "notice": notices.get(p.state.notice_message_id),
              "placed_on": day(p.state.placed_on), "bucket": p.state.bucket, "dpd": p.state.dpd,
              "rate": f"{p.state.rate_bp / 100:g}%" if p.state.placed_on else None,
              "recall_on": day(p.state.recall_on), "recalled_on": day(p.state.recalled_on), "reason": p.state.reason}
@@ -238,7 +259,7 @@ def listing(conn: Connection, *, agency: str | None, as_of: date, settings: Sett
 def recall(*, engine: Engine, settings: Settings, loan_id: str, reason: str, now: datetime, agent: str) -> Placed:
     if not reason or not reason.strip():
         raise UsageError("--reason: why the account comes back")
-    with engine.begin() as conn:
+    with run_lock(engine, "placements"), engine.begin() as conn:
         placed = [p for p in states(conn, loan_ids=[loan_id]) if p.state.status == "placed"]
         if not placed:
             raise UsageError(f"{loan_id} is not placed with an agency")
@@ -256,20 +277,25 @@ def _recall(conn: Connection, p: Placed, reason: str, day: date, now: datetime, 
 
 
 def recall_due(conn: Connection, *, as_of: date, now: datetime, settings: Settings, agent: str) -> list[Placed]:
-    """The nightly run: placed accounts whose recall date came, that a hold now keeps from an
-    agency, or that were repaid, come back (in the caller's transaction)."""
-    placed = [p for p in states(conn) if p.state.status == "placed"]
+    """The nightly run: placed accounts whose recall date came, that a hold or the policy now
+    keeps from an agency, that were repaid, or whose agency lost its contract or its place on
+    the white list, come back (in the caller's transaction)."""
+    placed = states(conn, placed_now=True)
     if not placed:
         return []
     accounts = {a.loan_id: a for a in iter_accounts(conn, as_of=as_of, settings=settings,
                                                     loan_ids=[p.loan_id for p in placed])}
-    why = _may_go(conn, list(accounts.values()), as_of)
+    why = may_go(conn, list(accounts.values()), as_of)
+    standing = {v.agency.name: v.agency for v in register(conn, on=as_of, settings=settings)}
     out = []
     for p in placed:
         a = accounts.get(p.loan_id)
-        held = why.get(p.loan_id) if a is not None and a.state.dpd > 0 else None
-        reason = recall_reason(p.state, on=as_of, dpd=a.state.dpd if a else 0,
-                               closed=a is None or a.state.status != "open", held=held)
+        agency = standing.get(p.agency)
+        lost = (None if agency is not None and agency.status == "approved" and as_of <= agency.contract_end
+                else f"{p.agency} has no contract in force ({agency.status if agency else 'not in the register'})")
+        blocked = why.get(p.loan_id) if a is not None and a.state.dpd > 0 else None
+        reason = lost or recall_reason(p.state, on=as_of, dpd=a.state.dpd if a else 0,
+                                       closed=a is None or a.state.status != "open", held=blocked)
         if reason:
             _recall(conn, p, reason, as_of, now, agent)
             out.append(p)
@@ -288,22 +314,29 @@ class Statement:
 
 def statement(conn: Connection, *, agency: str, first: date, last: date, settings: Settings) -> Statement:
     """What the agency recovered from `first` to `last` on the accounts placed with it and the
-    commission it earns (the rate of each account's bucket or DPD at placement)."""
+    commission it earns (the rate of each account's bucket or DPD at placement); a reversal of
+    a payment it was paid for counts against it in the reversal's month, recalled or not."""
     found = register(conn, on=last, settings=settings, name=agency)
     if not found:
         raise UsageError(f"{agency!r} is not in the agency register")
     agency = found[0].agency.name
-    placed = [p for p in states(conn, agency=agency) if p.state.placed_on is not None
-              and p.state.placed_on <= last and (p.state.recalled_on is None or p.state.recalled_on > first)]
-    pays = q.payments_list(conn, sorted({p.loan_id for p in placed}))
-    by_id = {r.payment_id: r for r in pays}
-    lines = []
-    for p in placed:
-        # a reversal counts on its own day, for whoever the payment it reverses counted for
-        mine = [(r.paid_on, by_id[r.reverses].paid_on if r.reverses in by_id else r.paid_on, r.amount)
-                for r in pays if r.loan_id == p.loan_id]
-        lines.append(statement_line(p.loan_id, p.state, mine, first, last))
+    placed = [p for p in states(conn, agency=agency) if p.state.placed_on is not None and p.state.placed_on <= last]
+    lines = [line for p, pays in _with_payments(conn, placed)
+             for line in [statement_line(p.loan_id, p.state, pays, first, last)]
+             if line.recovered or p.state.status == "placed"]
     return Statement(agency, first, last, lines, sum(x.recovered for x in lines), sum(x.commission for x in lines))
+
+
+def _with_payments(conn: Connection, placed: list[Placed]) -> list[tuple[Placed, list[tuple[date, date, int]]]]:
+    """Each placement with its loan's payments as (the day it counts, the day of the payment it
+    is, amount): a reversal counts on its own day for whoever the reversed payment counted for."""
+    rows = q.payments_list(conn, sorted({p.loan_id for p in placed}))
+    by_id = {r.payment_id: r for r in rows}
+    by_loan: dict[str, list] = {}
+    for r in rows:
+        by_loan.setdefault(r.loan_id, []).append((r.paid_on, by_id[r.reverses].paid_on if r.reverses in by_id
+                                                  else r.paid_on, r.amount))
+    return [(p, by_loan.get(p.loan_id, [])) for p in placed]
 
 
 def agencies_report(conn: Connection, *, first: date, last: date, settings: Settings):
@@ -319,13 +352,8 @@ def agencies_report(conn: Connection, *, first: date, last: date, settings: Sett
         name = view.agency.name
         placed = [p for p in states(conn, agency=name) if p.state.placed_on is not None]
         cohort = [p for p in placed if first <= p.state.placed_on <= last]
-        pays = q.payments_list(conn, sorted({p.loan_id for p in placed}))
-        by_id = {r.payment_id: r for r in pays}
-
-        def paid(p: Placed, since: date) -> int:
-            rows = [(r.paid_on, by_id[r.reverses].paid_on if r.reverses in by_id else r.paid_on, r.amount)
-                    for r in pays if r.loan_id == p.loan_id]
-            return statement_line(p.loan_id, p.state, rows, since, last).recovered
+        recovered_by = {p.placement_id: statement_line(p.loan_id, p.state, pays, first, last).recovered
+                        for p, pays in _with_payments(conn, cohort)}
 
         earned = statement(conn, agency=name, first=first, last=last, settings=settings).commission
         complaints = [c for c, _ in q.cases_with_events(conn, loan_ids=sorted({p.loan_id for p in placed}))
@@ -333,7 +361,7 @@ def agencies_report(conn: Connection, *, first: date, last: date, settings: Sett
                           p.loan_id == c.loan_id and p.state.placed_on <= c.received_on
                           and (p.state.recalled_on is None or c.received_on < p.state.recalled_on)
                           and first <= c.received_on <= last for p in placed)]
-        amount, recovered = sum(p.state.amount for p in cohort), sum(paid(p, first) for p in cohort)
+        amount, recovered = sum(p.state.amount for p in cohort), sum(recovered_by[p.placement_id] for p in cohort)
         row = view.row(last)
         totals.append({"agency": name, "placed": len(cohort), "amount_placed": amount, "recovered": recovered,
                        "recovery_rate": share(recovered, amount), "commission": earned,
@@ -341,7 +369,7 @@ def agencies_report(conn: Connection, *, first: date, last: date, settings: Sett
                        "may_place": "yes" if view.refusal is None else view.refusal.reason})
         for bucket in sorted({p.state.bucket or "" for p in cohort}):
             mine = [p for p in cohort if (p.state.bucket or "") == bucket]
-            amt, rec = sum(p.state.amount for p in mine), sum(paid(p, first) for p in mine)
+            amt, rec = sum(p.state.amount for p in mine), sum(recovered_by[p.placement_id] for p in mine)
             by_bucket.append({"agency": name, "bucket": bucket, "placed": len(mine), "amount_placed": amt,
                               "recovered": rec, "recovery_rate": share(rec, amt)})
     money = lambda k, h: Column(k, h, "money")  # noqa: E731

@@ -49,9 +49,32 @@ def send(cli, at: str) -> dict:
 
 
 def acme(cli, name: str = "Acme") -> None:
-    """An agency the register lets receive placements today (AGY-2): under contract, evaluated."""
+    """An agency the register lets receive placements (AGY-2): under contract, evaluated on 2026-01-01."""
     r = cli("agencies", "add", name, "--contract-start", "2020-01-01", "--contract-end", "2099-12-31",
-            "--commission", "M1=10%,M2=15%,M3=20%,M4=20%,M5=25%,M6=25%,M7+=30%")
+            "--commission", "M1=10%,M2=15%,M3=20%,M4=20%,M5=25%,M6=25%,M7+=30%", "--now", "2026-01-01T09:00")
     assert r.exit_code == 0, r.stderr
-    r = cli("agencies", "evaluate", name, "--compliance", "pass", "--results", "pass", "--security", "pass")
+    r = cli("agencies", "evaluate", name, "--compliance", "pass", "--results", "pass", "--security", "pass",
+            "--now", "2026-01-01T09:05")
     assert r.exit_code == 0, r.stderr
+
+
+def placed(cli, tmp_path, *loans: str, on: str = "2026-02-20", agency: str = "Acme",
+           channel: str = "letter") -> dict[str, str]:
+    """The loans escalated to the agency and proposed on `on`, their notices sent (09:00 that
+    day in Shanghai and in Los Angeles), and placed 7 days later (AGY-1); what `propose` left
+    out, by loan, with why."""
+    from datetime import date, timedelta
+
+    for loan in loans:
+        assert cli("escalate", loan, "--stage", "agency", "--agency", agency, "--now", f"{on}T09:00").exit_code == 0
+    r = cli("placements", "propose", "--agency", agency, "--as-of", on, "--now", f"{on}T09:05", "--format", "json",
+            "--channel", channel, *[x for loan in loans for x in ("--loan", loan)])
+    assert r.exit_code == 0, r.stderr
+    left_out = {x["loan_id"]: x["left_out"] for x in json.loads(r.stdout) if x["left_out"]}
+    send(cli, f"{on}T10:00")
+    send(cli, f"{date.fromisoformat(on) + timedelta(days=1)}T01:00")  # 09:00 the day before in Los Angeles
+    later = date.fromisoformat(on) + timedelta(days=7)
+    r = cli("placements", "place", "--agency", agency, "--output", str(tmp_path / f"placed-{later}.csv"),
+            "--now", f"{later}T09:00")
+    assert r.exit_code == 0, r.stderr
+    return left_out

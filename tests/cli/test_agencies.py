@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import json
 
-from tests.cli.ledger_book import acme
+from tests.cli.ledger_book import acme, placed
 
 
 def register(cli, *args: str) -> dict[str, dict]:
@@ -28,10 +28,11 @@ def test_an_agency_receives_placements_only_once_evaluated_and_under_contract(cl
                "--on", "2026-01-10", "--now", "2026-01-10T09:00").exit_code == 0
     listed = register(cli, "--as-of", "2026-03-01")["Acme"]
     assert (listed["may_place"], listed["last_passed"], listed["evaluation_due"]) == (True, "2026-01-10", "2027-01-10")
-    assert cli("escalate", "L1", "--stage", "agency", "--agency", "acme", "--now", "2026-03-01T09:00").exit_code == 0
+    assert cli("escalate", "L1", "--stage", "agency", "--agency", "acme", "--now", "2026-02-20T08:00").exit_code == 0
+    placed(cli, tmp_path, "L1", on="2026-02-20", agency="ＡＣＭＥ")  # the name as registered, however typed
     r = cli("placements", "export", "--agency", "Acme", "--as-of", "2026-03-05", "--output", str(tmp_path / "a.csv"),
             "--now", "2026-03-05T09:00")
-    assert r.exit_code == 0 and "L1" in (tmp_path / "a.csv").read_text(encoding="utf-8-sig")  # the name as registered
+    assert r.exit_code == 0 and "L1" in (tmp_path / "a.csv").read_text(encoding="utf-8-sig")
     # suspended: no new placement; removed: no file either (no written entrustment, AGY-3)
     assert cli("agencies", "edit", "Acme", "--status", "suspended", "--now", "2026-03-06T09:00").exit_code == 0
     assert "suspended" in cli("escalate", "L3", "--stage", "agency", "--agency", "Acme",
@@ -65,8 +66,9 @@ def test_a_contract_that_ended_or_an_evaluation_older_than_a_year_stops_new_plac
 
 def test_register_input_is_checked(cli, book):
     acme(cli)
-    assert cli("agencies", "add", "acme", "--contract-start", "2026-01-01", "--contract-end", "2026-12-31",
-               "--commission", "M3=1%").exit_code == 2  # one agency under any case
+    for same in ("acme", "ＡＣＭＥ", " Acme. "):  # one agency under any case, width or punctuation
+        assert cli("agencies", "add", same, "--contract-start", "2026-01-01", "--contract-end", "2026-12-31",
+                   "--commission", "M3=1%").exit_code == 2, same
     for bad in (["--commission", "M3=60%"], ["--commission", "M9=1%"], ["--status", "great"],
                 ["--contract-start", "2026-02-01", "--contract-end", "2026-01-01"]):
         args = {"--contract-start": "2026-01-01", "--contract-end": "2026-12-31", "--commission": "M3=1%"}

@@ -7,7 +7,7 @@ import json
 
 import pytest
 
-from tests.cli.ledger_book import acme, outbox, pay, run, send
+from tests.cli.ledger_book import acme, outbox, pay, placed, run, send
 
 
 def log(cli, *args: str, at: str = "2026-02-02T10:00", code: int = 0):
@@ -204,15 +204,18 @@ def test_escalation_candidates_escalate_and_placement_export(cli, book, tmp_path
     assert late["L1"]["stage"] == "legal"  # the first rule that fires wins
     acme(cli)
     assert cli("escalate", "L1", "--stage", "agency").exit_code == 2  # which agency?
-    assert cli("escalate", "L1", "--stage", "agency", "--agency", "Acme", "--agent", "li").exit_code == 0
-    r = cli("placements", "export", "--agency", "Acme", "--output", str(tmp_path / "acme.csv"), "--as-of", "2026-03-05")
+    assert cli("escalate", "L3", "--stage", "agency", "--agency", "Acme").exit_code == 0  # not placed: not exported
+    placed(cli, tmp_path, "L1", on="2026-02-20")
+    r = cli("placements", "export", "--agency", "Acme", "--output", str(tmp_path / "acme.csv"), "--as-of", "2026-03-05",
+            "--now", "2026-03-05T10:00")
     assert r.exit_code == 0, r.stderr
     with open(tmp_path / "acme.csv", encoding="utf-8-sig", newline="") as fh:
         rows = list(csv.DictReader(fh))
     assert list(rows[0]) == ["loan_id", "borrower_name", "phone", "dpd", "overdue", "as_of"]  # nothing more
     assert [r["loan_id"] for r in rows] == ["L1"]
     audit = [a["action"] for a in json.loads(cli("audit", "--loan", "L1", "--format", "json").stdout)]
-    assert audit == ["escalate", "placement export"]
+    assert [a for a in audit if a != "message"] == ["escalate", "placement propose", "placement place",
+                                                    "placement export"]
 
 
 def test_who2_third_parties_only_help_reach_the_borrower(cli, book):

@@ -10,7 +10,7 @@ import json
 from sqlalchemy import create_engine, text
 
 from collect_cli.store.database import database_url
-from tests.cli.ledger_book import acme, outbox, pay, run, send
+from tests.cli.ledger_book import acme, outbox, pay, placed, run, send
 
 
 def sql(cli, statement: str, **params):
@@ -190,24 +190,25 @@ def test_a_no_contact_hold_stops_calls_the_queue_the_bureau_and_placements(cli, 
     back = {x["loan_id"]: x["reason"] for x in json.loads(r.stdout)}
     assert back["L4"].startswith("HOLD-3") and back["L5"].startswith("HOLD-3")
     acme(cli)
-    assert cli("escalate", "L4", "--stage", "agency", "--agency", "Acme").exit_code == 0
-    assert cli("escalate", "L1", "--stage", "agency", "--agency", "Acme").exit_code == 0
-    r = cli("placements", "export", "--agency", "Acme", "--output", str(tmp_path / "a.csv"), "--as-of", "2026-03-25")
+    left_out = placed(cli, tmp_path, "L4", "L1", on="2026-03-10")  # L4 is not even proposed
+    assert left_out["L4"].startswith("HOLD-3")
+    r = cli("placements", "export", "--agency", "Acme", "--output", str(tmp_path / "a.csv"), "--as-of", "2026-03-25",
+            "--now", "2026-03-25T10:00")
     assert r.exit_code == 0, r.stderr
-    placed = [row["loan_id"] for row in csv.DictReader(open(tmp_path / "a.csv", encoding="utf-8-sig"))]
-    assert placed == ["L1"] and "HOLD-3" in r.stdout
+    assert [row["loan_id"] for row in csv.DictReader(open(tmp_path / "a.csv", encoding="utf-8-sig"))] == ["L1"]
 
 
 def test_repaid_accounts_are_not_placed_and_files_are_not_dated_ahead(cli, book, tmp_path):
-    pay(cli, tmp_path, "P1,L1,2026-03-01,315")
     acme(cli)
-    assert cli("escalate", "L1", "--stage", "agency", "--agency", "Acme").exit_code == 0
-    r = cli("placements", "export", "--agency", "Acme", "--output", str(tmp_path / "a.csv"), "--as-of", "2026-03-05")
+    placed(cli, tmp_path, "L1", on="2026-02-20")
+    pay(cli, tmp_path, "P1,L1,2026-03-01,315")  # repaid once placed
+    r = cli("placements", "export", "--agency", "Acme", "--output", str(tmp_path / "a.csv"), "--as-of", "2026-03-05",
+            "--now", "2026-03-05T10:00")
     assert list(csv.DictReader(open(tmp_path / "a.csv", encoding="utf-8-sig"))) == [] and "AGY-3" in r.stdout
     future = "2099-01-01"
     assert cli("bureau", "export", "--as-of", future, "--output", str(tmp_path / "b.csv")).exit_code == 2
     assert cli("placements", "export", "--agency", "Acme", "--output", str(tmp_path / "a.csv"),
-               "--as-of", future).exit_code == 2
+               "--as-of", future, "--now", "2026-03-05T10:00").exit_code == 2
 
 
 def test_the_bureau_counts_a_notice_only_when_the_text_sent_says_it(cli, book, tmp_path):

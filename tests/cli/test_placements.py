@@ -27,7 +27,8 @@ def placements(cli, as_of: str) -> dict[str, dict]:
 def test_told_first_placed_after_the_notice_period_paid_to_the_agency_until_recalled(cli, book, tmp_path):
     agency(cli)
     for loan in ("L1", "L2"):
-        assert cli("escalate", loan, "--stage", "agency", "--agency", "Acme", "--now", "2026-04-05T09:00").exit_code == 0
+        assert cli("escalate", loan, "--stage", "agency", "--agency", "Acme",
+                   "--now", "2026-04-05T09:00").exit_code == 0
     r = cli("placements", "propose", "--agency", "Acme", "--as-of", "2026-04-05", "--now", "2026-04-05T09:05",
             "--format", "json")
     assert r.exit_code == 0, r.stderr
@@ -76,7 +77,8 @@ def test_the_nightly_run_recalls_on_a_hold_and_on_repayment(cli, book, tmp_path)
     summary = run(cli, "2026-04-15")
     assert summary["placements_recalled"] == 2
     got = placements(cli, "2026-04-15")
-    assert got["L1"]["status"] == "recalled" and got["L1"]["reason"].startswith("a hold came: HOLD-1")
+    assert got["L1"]["status"] == "recalled"
+    assert got["L1"]["reason"].startswith("it may no longer go to an agency: HOLD-1")
     assert got["L3"]["status"] == "recalled" and got["L3"]["reason"] == "repaid: no longer past due"
 
 
@@ -111,3 +113,70 @@ def test_the_agencies_report_evaluates_results_commission_and_complaints(cli, bo
         (2, "630.00", "100.00", "20.00", 1)
     assert got["buckets"] == [{"agency": "Acme", "bucket": "M3", "placed": 2, "amount_placed": "630.00",
                                "recovered": "100.00", "recovery_rate": "15.87"}]
+
+
+def test_placements_end_with_the_agency_and_never_overlap(cli, book, tmp_path):
+    agency(cli)  # contract to 2026-12-31
+    agency(cli, "Beta")
+    assert cli("escalate", "L3", "--stage", "agency", "--agency", "Beta", "--now", "2026-04-05T08:00").exit_code == 0
+    cli("legal", "open", "L4", "--lawyer", "Pujiang Law Firm", "--now", "2026-04-05T08:00")
+    cli("escalate", "L1", "--stage", "agency", "--agency", "Acme", "--now", "2026-04-05T08:30")
+    r = cli("placements", "propose", "--agency", "Acme", "--as-of", "2026-04-05", "--now", "2026-04-05T09:05",
+            "--loan", "L1", "--loan", "L3", "--loan", "L4", "--format", "json")
+    got = {x["loan_id"]: x["left_out"] for x in json.loads(r.stdout)}
+    assert got["L1"] is None and got["L3"] == "escalated to Beta" and got["L4"] == "a legal case is open"
+    send(cli, "2026-04-05T10:00")
+    cli("placements", "place", "--agency", "Acme", "--output", str(tmp_path / "a.csv"), "--now", "2026-12-01T09:00")
+    assert placements(cli, "2026-12-01")["L1"]["recall_on"] == "2027-01-01"  # not after the contract
+    assert cli("agencies", "edit", "Acme", "--status", "removed", "--now", "2026-12-02T09:00").exit_code == 0
+    run(cli, "2026-12-03")
+    got = placements(cli, "2026-12-03")["L1"]
+    assert got["status"] == "recalled" and "no contract in force (removed)" in got["reason"]
+    r = cli("placements", "statement", "--agency", "Acme", "--month", "9999-12")
+    assert r.exit_code == 2 and "Traceback" not in r.stderr
+
+
+def test_a_proposal_whose_notice_was_cancelled_is_proposed_again_and_views_keep_their_day(cli, book, tmp_path):
+    agency(cli)
+    cli("escalate", "L1", "--stage", "agency", "--agency", "Acme", "--now", "2026-04-05T08:00")
+    cli("placements", "propose", "--agency", "Acme", "--as-of", "2026-04-05", "--now", "2026-04-05T09:05")
+    send(cli, "2026-04-08T10:00")  # three days late: the figures are too old (AMT-1), cancelled
+    assert placements(cli, "2026-04-05")["L1"]["notice"] == "queued"  # as it stood that day
+    assert placements(cli, "2026-04-08")["L1"]["notice"] == "cancelled"
+    r = cli("placements", "propose", "--agency", "Acme", "--as-of", "2026-04-08", "--now", "2026-04-08T10:05",
+            "--format", "json")
+    assert json.loads(r.stdout)[0]["notice"] is not None  # a new proposal, the old one cancelled
+    statuses = sorted(p["status"] for p in json.loads(cli("placements", "list", "--format", "json").stdout))
+    assert statuses == ["cancelled", "proposed"]
+
+
+def test_a_reversal_after_the_recall_claws_back_the_commission(cli, book, tmp_path):
+    from tests.cli.ledger_book import placed
+
+    agency(cli)
+    placed(cli, tmp_path, "L1", on="2026-04-05")  # placed on 04-12, M3: 20%
+    pay(cli, tmp_path, "X1,L1,2026-04-20,100")
+    cli("placements", "recall", "L1", "--reason", "borrower asked", "--now", "2026-04-25T09:00")
+    rev = tmp_path / "rev.csv"
+    rev.write_text("payment_id,reversed_on\nX1,2026-05-03\n", encoding="utf-8")
+    assert cli("import", str(rev)).exit_code == 0
+
+    def month(m):
+        return json.loads(cli("placements", "statement", "--agency", "Acme", "--month", m, "--format", "json").stdout)
+    assert month("2026-04")["total"] == {"recovered": "100.00", "commission": "20.00"}
+    assert month("2026-05")["total"] == {"recovered": "-100.00", "commission": "-20.00"}
+
+
+def test_two_placement_commands_never_run_at_once(cli, book, tmp_path):
+    from collect_cli.store.database import open_engine
+    from collect_cli.store.locks import run_lock
+
+    agency(cli)
+    engine = open_engine(cli.db)
+    try:
+        with run_lock(engine, "placements"):
+            r = cli("placements", "place", "--agency", "Acme", "--output", str(tmp_path / "a.csv"),
+                    "--now", "2026-04-12T09:00")
+            assert r.exit_code == 4 and "another `placements`" in r.stderr
+    finally:
+        engine.dispose()

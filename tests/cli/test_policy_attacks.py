@@ -10,7 +10,7 @@ from datetime import date
 import pytest
 
 from collect_cli.domain.limitation import limitation_ends
-from tests.cli.ledger_book import acme, outbox, pay, run, send
+from tests.cli.ledger_book import acme, outbox, pay, placed, run, send
 from tests.cli.test_contact_policy import sql
 
 
@@ -236,13 +236,13 @@ def test_a_named_source_is_accepted(cli, book):
 # --- 9. AGY-3: an agency gets only accounts delinquent today, and no number it may not use --------
 
 def test_placements_leave_out_repaid_accounts_and_numbers_that_are_shared_or_opted_out(cli, book, tmp_path):
+    acme(cli)
+    assert placed(cli, tmp_path, "L1", "L2", "L3", "L4", on="2026-02-20", channel="sms") == {}
     pay(cli, tmp_path, "P1,L1,2026-03-10,315")  # L1 repaid in full after the file's date
     borrower(cli, tmp_path, "L8,B8,王晓明,13800000002,300,2025-12-31,上海市1号", "L8")  # L2's number too
-    assert cli("hold", "L4", "--reason", "opt-out", "--channel", "sms").exit_code == 0
-    acme(cli)
-    for loan in ("L1", "L2", "L3", "L4"):
-        assert cli("escalate", loan, "--stage", "agency", "--agency", "Acme").exit_code == 0
-    r = cli("placements", "export", "--agency", "Acme", "--output", str(tmp_path / "a.csv"), "--as-of", "2026-03-05")
+    assert cli("hold", "L4", "--reason", "opt-out", "--channel", "sms", "--now", "2026-03-01T09:00").exit_code == 0
+    r = cli("placements", "export", "--agency", "Acme", "--output", str(tmp_path / "a.csv"), "--as-of", "2026-03-05",
+            "--now", "2026-03-10T10:00")
     assert r.exit_code == 0, r.stderr
     with open(tmp_path / "a.csv", encoding="utf-8-sig", newline="") as fh:
         rows = list(csv.DictReader(fh))

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections import defaultdict
 from datetime import datetime
 
-from sqlalchemy import Connection, Row, func, insert, select
+from sqlalchemy import Connection, Row, insert, select
 
 from collect_cli.store.queries.base import agency_evaluations, agency_versions, entered_by
 
@@ -18,12 +18,9 @@ def add_agency_evaluation(conn: Connection, **row) -> int:
     return conn.execute(insert(agency_evaluations).values(**row).returning(agency_evaluations.c.id)).scalar_one()
 
 
-def agency_history(conn: Connection, name: str | None = None,
-                   known_by: datetime | None = None) -> dict[str, list[Row]]:
-    """{agency name: its versions, oldest first} (one agency's, or every one's), as recorded by `known_by`."""
+def agency_history(conn: Connection, known_by: datetime | None = None) -> dict[str, list[Row]]:
+    """{agency name: its versions, oldest first}, as recorded by `known_by` (a register is short)."""
     stmt = select(agency_versions).where(entered_by(agency_versions, known_by)).order_by(agency_versions.c.id)
-    if name is not None:
-        stmt = stmt.where(func.lower(agency_versions.c.name) == name.lower())
     out: dict[str, list[Row]] = defaultdict(list)
     for r in conn.execute(stmt):
         out[r.name].append(r)

@@ -185,6 +185,14 @@ def lock_keys(conn: Connection, keys: Iterable[str]) -> None:
                      .bindparams(bindparam("keys", type_=ARRAY(Text))), {"cls": LOCK_CLASS, "keys": keys})
 
 
+def lock_points(conn: Connection, keys: Iterable[str]) -> None:
+    """lock_keys inside a transaction that has begun already (a command's one message):
+    PostgreSQL's advisory locks; on SQLite nothing more is needed, since the command's
+    transaction is its only writer and a write over a stale read fails (SQLITE_BUSY_SNAPSHOT)."""
+    if conn.dialect.name == "postgresql":
+        lock_keys(conn, keys)
+
+
 def run_parts_of(conn: Connection, as_of: date, parts: int) -> list[Part]:
     """The loan-id ranges the day's run was cut into, part 1 first; [] before any part started."""
     return [(r.first_loan, r.end_loan) for r in conn.execute(

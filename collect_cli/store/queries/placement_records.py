@@ -21,11 +21,13 @@ def add_placement_events(conn: Connection, rows: list[dict]) -> None:
 
 
 def placements_with_events(conn: Connection, *, agency: str | None = None, loan_ids: Sequence[str] | None = None,
-                           notice_ids: Sequence[int] | None = None,
+                           notice_ids: Sequence[int] | None = None, placed_now: bool = False,
                            known_by: datetime | None = None) -> list[tuple[Row, list[Row]]]:
-    """Placements (of an agency, of these loans, or told by these notices) with their steps in
-    order, by id."""
+    """Placements (of an agency, of these loans, told by these notices, or only those placed
+    now) with their steps in order, by id."""
     stmt = select(placements).where(entered_by(placements, known_by)).order_by(placements.c.id)
+    if placed_now:
+        stmt = stmt.where(_placed_now())
     if notice_ids is not None:
         stmt = stmt.where(placements.c.id.in_(
             select(placement_events.c.placement_id).where(_in(conn, placement_events.c.message_id, notice_ids))))
@@ -44,12 +46,21 @@ def placements_with_events(conn: Connection, *, agency: str | None = None, loan_
     return [(p, steps[p.id]) for p in found]
 
 
-def placed_loans(conn: Connection, loan_ids: Sequence[str]) -> dict[str, str]:
-    """{loan: agency} of these loans placed now: placed and not recalled since."""
-    if not loan_ids:
-        return {}
+def _placed_now():
     later = placement_events.alias("later")
     placed = exists().where(placement_events.c.placement_id == placements.c.id, placement_events.c.action == "place")
-    recalled = exists().where(later.c.placement_id == placements.c.id, later.c.action == "recall")
-    return dict(conn.execute(select(placements.c.loan_id, placements.c.agency)
-                             .where(_in(conn, placements.c.loan_id, loan_ids), placed, ~recalled)).all())
+    ended = exists().where(later.c.placement_id == placements.c.id, later.c.action.in_(("recall", "cancel")))
+    return placed & ~ended
+
+
+def placed_loans(conn: Connection, loan_ids: Sequence[str] | None = None, agency: str | None = None) -> dict[str, str]:
+    """{loan: agency} of the loans placed now (of these loans, or with this agency): placed and
+    not recalled since."""
+    if loan_ids is not None and not loan_ids:
+        return {}
+    stmt = select(placements.c.loan_id, placements.c.agency).where(_placed_now())
+    if loan_ids is not None:
+        stmt = stmt.where(_in(conn, placements.c.loan_id, loan_ids))
+    if agency is not None:
+        stmt = stmt.where(placements.c.agency == agency)
+    return dict(conn.execute(stmt).all())

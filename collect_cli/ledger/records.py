@@ -1,0 +1,52 @@
+"""Small record files others send (the bureau's disputes, an agency's activity): read whole,
+header aliases matched case-insensitively after trimming, encodings as ledger files (UTF-8,
+with BOM, GB18030/GBK); a bad file or row is an error naming the file, the line and the
+column, and nothing of it is written."""
+
+from __future__ import annotations
+
+import csv
+import io
+from pathlib import Path
+
+from collect_cli.errors import UnusableInput
+from collect_cli.ledger.reader import sniff
+
+
+def read_rows(path: Path, columns: dict[str, tuple[str, ...]], required: tuple[str, ...],
+              what: str) -> list[tuple[int, dict[str, str]]]:
+    """(line, {column: trimmed value}) for every row that is not blank."""
+    aliases = {alias.casefold(): name for name, names in columns.items() for alias in names}
+    sniffed = sniff(path)
+    try:
+        with path.open("rb") as fh:
+            reader = csv.reader(io.TextIOWrapper(fh, encoding=sniffed.encoding, newline=""), strict=True)
+            header = next(reader, None)
+            if not header or not any(h.strip() for h in header):
+                raise UnusableInput(f"{path}: line 1: no header row (the file is empty)")
+            index: dict[str, int] = {}
+            for pos, h in enumerate(header):
+                name = aliases.get(h.strip().casefold())
+                if name is not None:
+                    if name in index:
+                        raise UnusableInput(f"{path}: line 1: two columns mean {name}; keep one")
+                    index[name] = pos
+            missing = [c for c in required if c not in index]
+            if missing:
+                raise UnusableInput(f"{path}: line 1: {what} needs the column(s) {', '.join(missing)}; nothing "
+                                    "was imported")
+            rows, line = [], reader.line_num
+            for fields in reader:
+                start, line = line + 1, reader.line_num
+                if "".join(fields).strip():
+                    rows.append((start, {name: fields[pos].strip() if pos < len(fields) else ""
+                                         for name, pos in index.items()}))
+    except csv.Error as exc:
+        raise UnusableInput(f"{path}: broken CSV: {exc}; nothing was imported") from None
+    except OSError as exc:
+        raise UnusableInput(f"{path}: cannot read: {exc.strerror}") from None
+    return rows
+
+
+def bad_row(path: Path, line: int, column: str, why: str) -> UnusableInput:
+    return UnusableInput(f"{path}: line {line}: {column}: {why}; nothing was imported")

@@ -180,6 +180,7 @@ def _stream_rows(conn, lf: LedgerFile, batch_id: int, result: FileResult, reject
     key_of, write = attrgetter(*KEYS[kind]), q.WRITERS[kind]
     parallel = lf.sniffed.size >= PARALLEL_MIN_BYTES and cores() > 1
     parsed = _parsed_in_process(lf, parse, RECORDS[kind]) if parallel else _parsed(lf, parse)
+    growing = q.GrowingTables(conn, kind, in_transaction=True)  # each batch reads back what it writes
     for lines, records, errors, bytes_read in parsed:
         result.rows_read += len(lines)
         if flagging is not None:
@@ -196,6 +197,7 @@ def _stream_rows(conn, lf: LedgerFile, batch_id: int, result: FileResult, reject
                     if outcome in q.WRITTEN:
                         complete[r.loan_id].add(r.seq)
             counts = Counter(outcomes)
+            growing.wrote(conn, counts[q.INSERTED])
             result.inserted += counts.pop(q.INSERTED, 0)
             result.updated += counts.pop(q.UPDATED, 0)
             result.unchanged += counts.pop(q.UNCHANGED, 0)

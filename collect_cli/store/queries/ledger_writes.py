@@ -103,32 +103,42 @@ def _analyze(conn: Connection, names: Iterable[str], *, skip_locked: bool = Fals
 
 class GrowingTables:
     """For a job that writes many rows into tables it reads back by key as it goes (the
-    nightly run's outbox): ANALYZE them, on PostgreSQL, each time the rows the job wrote
-    since the last ANALYZE reach what the planner then knew of (at least `least`), so its own
-    lookups are planned on tables of the size they have now. A table never analyzed is
-    estimated with default selectivities, and each batch's lookup by loan ids became a
-    sequential scan of everything written so far: quadratic over the run (the first night of
-    a 1M-loan book on PostgreSQL: over 10 minutes, against 287 s on SQLite). Doubling keeps
-    it to a few ANALYZEs a run. SQLite plans by its indexes and needs none."""
+    nightly run's outbox; an import's installments, which each batch reads back to compare):
+    ANALYZE them, on PostgreSQL, each time the rows the job wrote since the last ANALYZE reach
+    what the planner then knew of (at least `least`), so its own lookups are planned on tables
+    of the size they have now. A table never analyzed is estimated with default
+    selectivities, and each batch's lookup by loan ids became a sequential scan of everything
+    written so far: quadratic over the job (the first night of a 1M-loan book on PostgreSQL:
+    over 10 minutes, against 287 s on SQLite; a 10M-loan import: a scan of gigabytes of
+    installments per batch). Doubling keeps it to a few ANALYZEs a job. SQLite plans by its
+    indexes and needs none.
 
-    def __init__(self, conn: Connection, kind: str, least: int = 10_000):
-        """`conn`: the job's connection for writes, outside a transaction."""
+    `in_transaction`: the job writes in one transaction (a file's import); ANALYZE runs in it,
+    where it counts the transaction's own rows, and its statistics serve the lookups that
+    follow in it. Otherwise each ANALYZE is a transaction of its own, of committed rows."""
+
+    def __init__(self, conn: Connection, kind: str, least: int = 10_000, in_transaction: bool = False):
         self.tables = [t.name for t in KIND_TABLES[kind]] if conn.dialect.name == "postgresql" else []
-        self.least, self.written, self.known = least, 0, 0
+        self.least, self.written, self.known, self.in_transaction = least, 0, 0, in_transaction
         if self.tables:  # the rows the planner knows of; reltuples is -1 for a table never analyzed
-            with conn.begin():
-                known = conn.execute(text("SELECT reltuples FROM pg_class WHERE oid = to_regclass(:name)"),
-                                     {"name": self.tables[0]}).scalar()
+            read = text("SELECT reltuples FROM pg_class WHERE oid = to_regclass(:name)")
+            if in_transaction:
+                known = conn.execute(read, {"name": self.tables[0]}).scalar()
+            else:
+                with conn.begin():
+                    known = conn.execute(read, {"name": self.tables[0]}).scalar()
             self.known = max(0, int(known or 0))
 
     def wrote(self, conn: Connection, rows: int) -> bool:
-        """Count `rows` written (and committed) by the job; ANALYZE when they reach the mark, in
-        a transaction of its own on `conn`. True when it analyzed."""
+        """Count `rows` written by the job; ANALYZE when they reach the mark. True when it analyzed."""
         self.written += rows
         if not self.tables or self.written < max(self.known, self.least):
             return False
-        with conn.begin():  # a worker beside this one analyzing them already: let it
-            _analyze(conn, self.tables, skip_locked=True)
+        if self.in_transaction:
+            _analyze(conn, self.tables)
+        else:
+            with conn.begin():  # a worker beside this one analyzing them already: let it
+                _analyze(conn, self.tables, skip_locked=True)
         self.known, self.written = self.known + self.written, 0
         return True
 

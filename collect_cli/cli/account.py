@@ -79,6 +79,7 @@ def account_command(
         "contacts": [{"at": render.utc(c.at, "minutes"), "loan_id": c.loan_id,
                       "channel": c.channel, "outcome": c.outcome, "party": free(c.party) or "borrower",
                       "agent": c.agent, "note": free(c.note), "override": c.override,
+                      "recording": free(c.recording), "breach": c.breach,
                       # REC-4: logged after it happened (--at): both times
                       "late_entry": f"logged {render.utc(c.logged_at, 'minutes')}" if c.logged_at > c.at else None}
                      for c in card.contacts],

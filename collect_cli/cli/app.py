@@ -187,7 +187,7 @@ def _register() -> None:
     app.add_typer(bureau.app, name="bureau")
     app.command("escalations")(escalation.escalations_command)
     app.command("escalate")(escalation.escalate_command)
-    for name in ("propose", "place", "recall", "list", "statement"):
+    for name in ("propose", "place", "recall", "activity", "list", "statement"):
         escalation.placements.command(name)(getattr(placements, f"{name}_command"))
     app.add_typer(escalation.placements, name="placements")
     app.add_typer(agencies.app, name="agencies")

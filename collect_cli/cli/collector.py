@@ -50,6 +50,8 @@ def log_command(
         "--at", metavar="TIME", help="When it happened, for a contact logged later (2026-11-21T15:30, configured "
                                      "zone unless an offset is given): within contact.late_entry_hours (24) of "
                                      "now; judged by the rules at that time, shown as a late entry.")] = None,
+    recording: Annotated[str | None, typer.Option(
+        metavar="REF", help="The call's recording (REC-3): its reference in the recording system.")] = None,
     agent: Agent = None,
     now: Now = None,
 ) -> None:
@@ -97,7 +99,7 @@ def log_command(
     logged = log_contact(engine=app.engine(), settings=app.settings, loan_id=loan, channel=channel, outcome=outcome,
                          agent=who, now=happened, logged_at=logged_at, note=note, promise_amount=amount,
                          promise_on=day, override=override, party=party[:100] if party is not None else None,
-                         inbound=inbound)
+                         inbound=inbound, recording=recording)
     text = f"{loan}: {channel} {outcome} logged (contact {logged.contact_id}, by {who})"
     if happened != logged_at:
         text += f"; late entry: it happened at {happened:%Y-%m-%d %H:%M} UTC"

@@ -101,6 +101,30 @@ def recall_command(
     render.note(f"{loan}: recalled from {placed.agency}")
 
 
+def activity_command(
+    ctx: typer.Context,
+    file: Annotated[Path, typer.Argument(help="The agency's contact file (CSV, UTF-8 or GBK).")],
+    agency: AgencyOpt,
+    agent: Agent = None,
+    now: Now = None,
+) -> None:
+    """Take an agency's calls and visits into the contact log: columns loan_id (借据号), at
+    (联系时间), channel (call | visit), outcome, and optionally number, collector (催收员), note,
+    recording (录音编号, REC-3). Each is judged by the call rules at the moment it happened, with
+    this lender's and the agency's calls together (WHEN-1..3: a day's 3 connected calls count
+    all agents); one the rules refuse is recorded as it happened, as a breach, and counted in
+    `report agencies`. Only accounts placed with the agency that day; a bad row writes nothing.
+
+    Example: collect placements activity acme-calls-2026-11-30.csv --agency "Acme Recoveries"
+    """
+    app_ = ctx.obj
+    done = svc.import_activity(engine=app_.engine(), settings=app_.settings, agency=agency, path=file,
+                               agent=agent_name(app_, agent), now=moment(now, app_))
+    for b in done.breaches:
+        render.note(f"breach: {b}")
+    render.note(f"{file}: {done.contacts:,} contacts recorded, {len(done.breaches):,} breaching the call rules")
+
+
 def list_command(
     ctx: typer.Context,
     agency: Annotated[str | None, typer.Option("--agency", help="Only this agency's.")] = None,

@@ -2,7 +2,7 @@
 accounts placed with it, to go into the contact log under the same call rules (WHEN-1..3).
 
 Columns: loan_id (借据号), at (联系时间, 时间: a date and time, the configured zone unless it
-carries an offset), channel (方式: call | visit | sms), outcome (结果: reached, no-answer,
+carries an offset), channel (方式: call | visit), outcome (结果: reached, no-answer,
 wrong-number, promise, refused, dispute, complaint, paid-claim, opt-out), number (号码, the one
 dialled; default the borrower's), collector (催收员), note (备注), recording (录音编号: REC-3).
 """
@@ -28,7 +28,7 @@ COLUMNS = {
     "recording": ("recording", "录音编号", "录音"),
 }
 REQUIRED = ("loan_id", "at", "channel", "outcome")
-CHANNELS = {"call": "call", "visit": "visit", "sms": "sms", "电话": "call", "外访": "visit", "短信": "sms"}
+CHANNELS = {"call": "call", "visit": "visit", "电话": "call", "外访": "visit"}
 OUTCOMES = ("reached", "no-answer", "wrong-number", "promise", "refused", "dispute", "complaint", "paid-claim",
             "opt-out")
 
@@ -61,7 +61,7 @@ def read_activity(path: Path, *, zone: ZoneInfo, now: datetime) -> list[Activity
             raise bad_row(path, line, "at", f"{v['at']} is still to come")
         channel = CHANNELS.get(v["channel"].casefold())
         if channel is None:
-            raise bad_row(path, line, "channel", f"{v['channel']!r} is not one of call, visit, sms")
+            raise bad_row(path, line, "channel", f"{v['channel']!r} is not one of call, visit")
         if v["outcome"] not in OUTCOMES:
             raise bad_row(path, line, "outcome", f"{v['outcome']!r} is not one of {', '.join(OUTCOMES)}")
         number = None

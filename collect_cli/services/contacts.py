@@ -67,7 +67,7 @@ THIRD_PARTY_SCRIPT = ("WHO-2: you are speaking with someone other than the borro
 def log_contact(*, engine: Engine, settings: Settings, loan_id: str, channel: str, outcome: str, agent: str,
                 now: datetime, logged_at: datetime | None = None, note: str | None = None,
                 promise_amount: int | None = None, promise_on: date | None = None, override: str | None = None,
-                party: str | None = None, inbound: bool = False) -> Logged:
+                party: str | None = None, inbound: bool = False, recording: str | None = None) -> Logged:
     """Record one contact (and its promise); refuse an outbound one the policy forbids at `now`,
     when it happened. `logged_at` (default `now`) is when it is logged: later for a late entry,
     whose records (audit, holds it places) are of that time.
@@ -89,7 +89,7 @@ def log_contact(*, engine: Engine, settings: Settings, loan_id: str, channel: st
         raise UsageError("a reply is the borrower's own: --party is for calls and visits to a contact person")
     direction = "in" if inbound or channel in REPLIES else "out"
     with engine.begin() as conn:
-        acc = _account(conn, loan_id, now, settings)
+        acc = account_at(conn, loan_id, now, settings)
         person = _person(conn, acc, party) if party is not None else None
         number = person.phone if person is not None else acc.phone
         overridden = None
@@ -98,7 +98,7 @@ def log_contact(*, engine: Engine, settings: Settings, loan_id: str, channel: st
             raise Refused(f"XFER-1: the debt was transferred to {s.transferred_to} on {s.transferred_on.isoformat()}: "
                           "a promise to pay it is the new creditor's to take (log the contact without --promise)")
         if direction == "out":
-            refusal = _judge(conn, acc, channel, outcome, person, number, now, settings, late=logged_at > now)
+            refusal = judge_contact(conn, acc, channel, outcome, person, number, now, settings, late=logged_at > now)
             if refusal is not None:
                 if not (override and refusal.overridable):
                     _record_refusal(engine, acc, refusal, f"{channel}{late}", agent, logged_at)
@@ -111,7 +111,7 @@ def log_contact(*, engine: Engine, settings: Settings, loan_id: str, channel: st
                                    direction=direction, outcome=outcome, party=label,
                                    person_id=person.id if person is not None else None,
                                    number=number if channel == "call" else None, note=note, agent=agent,
-                                   override=overridden)
+                                   override=overridden, recording=(recording or "").strip()[:200] or None)
         audit = [{"at": logged_at, "agent": agent, "action": "contact", "loan_id": loan_id,
                   "detail": f"{channel} {outcome}{' (inbound)' if direction == 'in' else ''}"
                             + (f" (with contact person {person.id}, WHO-2)" if person is not None else "")
@@ -160,7 +160,7 @@ def check_override(reason: str) -> str:
     return text[:200]
 
 
-def _account(conn: Connection, loan_id: str, now: datetime, settings: Settings) -> Account:
+def account_at(conn: Connection, loan_id: str, now: datetime, settings: Settings) -> Account:
     zone = q.loan_zones(conn, [loan_id])
     if not zone:
         raise UsageError(f"no loan {loan_id!r}")
@@ -171,7 +171,7 @@ def _account(conn: Connection, loan_id: str, now: datetime, settings: Settings) 
     return acc
 
 
-def _judge(conn: Connection, acc: Account, channel: str, outcome: str, person, number: str | None, now: datetime,
+def judge_contact(conn: Connection, acc: Account, channel: str, outcome: str, person, number: str | None, now: datetime,
            settings: Settings, late: bool = False) -> Refusal | None:
     """The contact policy on this outbound call, visit or third-party contact, at `now`; one
     logged `late` is judged by the holds recorded by the time it happened."""

@@ -26,14 +26,18 @@ from collect_cli.domain.money import fmt
 from collect_cli.domain.placements import (
     PlacementState,
     PlacementStep,
+    attributed,
     fold,
     notice_ready,
     recall_reason,
     statement_line,
 )
 from collect_cli.errors import Refused, UsageError
+from collect_cli.ledger.activity import read_activity
+from collect_cli.ledger.records import bad_row
 from collect_cli.services.agencies import agency_key, register
 from collect_cli.services.contact_facts import end_of_day, local_day
+from collect_cli.services.contacts import account_at, judge_contact
 from collect_cli.services.escalation import PLACEMENT_FIELDS, agency_proposals, may_go
 from collect_cli.services.legal import views as legal_views
 from collect_cli.services.one_off import OwnFacts, queue_message
@@ -362,9 +366,13 @@ def agencies_report(conn: Connection, *, first: date, last: date, settings: Sett
                           and (p.state.recalled_on is None or c.received_on < p.state.recalled_on)
                           and first <= c.received_on <= last for p in placed)]
         amount, recovered = sum(p.state.amount for p in cohort), sum(recovered_by[p.placement_id] for p in cohort)
+        since = datetime.combine(first, datetime.min.time()) - timedelta(days=1)  # UTC; the days are the lender's
+        theirs = [c for cs in q.contacts_of(conn, sorted({p.loan_id for p in placed}), since).values() for c in cs
+                  if c.agent.startswith(f"{name}/") and first <= local_day(c.at, settings.zone) <= last]
         row = view.row(last)
         totals.append({"agency": name, "placed": len(cohort), "amount_placed": amount, "recovered": recovered,
                        "recovery_rate": share(recovered, amount), "commission": earned,
+                       "contacts": len(theirs), "breaches": sum(c.breach is not None for c in theirs),
                        "complaints": len(complaints), "last_passed": row["last_passed"] or "never",
                        "may_place": "yes" if view.refusal is None else view.refusal.reason})
         for bucket in sorted({p.state.bucket or "" for p in cohort}):
@@ -377,11 +385,59 @@ def agencies_report(conn: Connection, *, first: date, last: date, settings: Sett
         Section("agencies", "per agency", [
             Column("agency", "agency"), Column("placed", "placed", "int"), money("amount_placed", "amount placed"),
             money("recovered", "recovered"), Column("recovery_rate", "recovery %", "pct"),
-            money("commission", "commission"), Column("complaints", "complaints", "int"),
+            money("commission", "commission"), Column("contacts", "contacts", "int"),
+            Column("breaches", "call-rule breaches", "int"), Column("complaints", "complaints", "int"),
             Column("last_passed", "evaluated"), Column("may_place", "new placements")], totals),
         Section("buckets", "by bucket at placement", [
             Column("agency", "agency"), Column("bucket", "bucket"), Column("placed", "placed", "int"),
             money("amount_placed", "amount placed"), money("recovered", "recovered"),
             Column("recovery_rate", "recovery %", "pct")], by_bucket)],
         notes=["placed: accounts placed in the period; recovered: what they paid while placed, by the end of it; "
-               "commission: earned on the period's payments (placements statement)"])
+               "commission: earned on the period's payments (placements statement); contacts and breaches: its "
+               "imported activity (placements activity)"])
+
+
+@dataclass(frozen=True)
+class ActivityImport:
+    contacts: int
+    breaches: list[str]  # "line N: RULE: why"
+
+
+def import_activity(*, engine: Engine, settings: Settings, agency: str, path: Path, agent: str,
+                    now: datetime) -> ActivityImport:
+    """An agency's calls and visits into the contact log, each judged by the call rules at the
+    moment it happened, with everything recorded before it (this lender's calls, the
+    agency's, earlier rows of the file): WHEN-2 counts them all. A contact the rules would have
+    refused is recorded as it happened, with the breach, for the agency's evaluation. Only
+    accounts placed with the agency that day; one transaction, a bad row writes nothing."""
+    rows = read_activity(path, zone=settings.zone, now=now)
+    with engine.begin() as conn:
+        found = register(conn, on=local_day(now, settings.zone), settings=settings, name=agency)
+        if not found:
+            raise UsageError(f"{agency!r} is not in the agency register")
+        agency = found[0].agency.name
+        windows = {}
+        for p in states(conn, agency=agency, loan_ids=sorted({r.loan_id for r in rows})):
+            if p.state.placed_on is not None:
+                windows.setdefault(p.loan_id, []).append(p.state)
+        breaches, audit = [], []
+        for r in rows:
+            day = local_day(r.at, settings.zone)
+            if not any(attributed(s, day) for s in windows.get(r.loan_id, [])):
+                raise bad_row(path, r.line, "loan_id", f"{r.loan_id} was not placed with {agency} on {day.isoformat()}")
+            acc = account_at(conn, r.loan_id, r.at, settings)
+            number = r.number or acc.phone
+            refusal = judge_contact(conn, acc, r.channel, r.outcome, None, number, r.at, settings, late=True)
+            contact_id = q.add_contact(conn, loan_id=r.loan_id, borrower_id=acc.borrower_id, at=r.at, logged_at=now,
+                                       channel=r.channel, direction="out", outcome=r.outcome, party=None,
+                                       person_id=None, number=number if r.channel == "call" else None,
+                                       note=r.note, agent=f"{agency}/{r.collector}"[:64], override=None,
+                                       recording=r.recording, breach=str(refusal) if refusal else None)
+            if refusal is not None:
+                breaches.append(f"line {r.line}: {refusal}")
+                audit.append({"at": now, "agent": agent, "action": "agency breach", "loan_id": r.loan_id,
+                              "detail": f"{agency}, contact {contact_id} at {r.at:%Y-%m-%d %H:%M} UTC: {refusal}"})
+        audit.append({"at": now, "agent": agent, "action": "agency activity", "loan_id": None,
+                      "detail": f"{agency}: {len(rows)} contacts from {path}, {len(breaches)} breaching the rules"})
+        q.add_audit(conn, audit)
+        return ActivityImport(len(rows), breaches)

@@ -180,3 +180,33 @@ def test_two_placement_commands_never_run_at_once(cli, book, tmp_path):
             assert r.exit_code == 4 and "another `placements`" in r.stderr
     finally:
         engine.dispose()
+
+
+def test_an_agencys_calls_count_with_ours_and_breaches_are_recorded_for_its_evaluation(cli, book, tmp_path):
+    from tests.cli.ledger_book import placed
+
+    agency(cli)
+    placed(cli, tmp_path, "L1", on="2026-04-05")  # placed on 04-12
+    assert cli("log", "L1", "--channel", "call", "--outcome", "reached", "--now", "2026-04-13T09:00").exit_code == 0
+    f = tmp_path / "acme.csv"
+    f.write_text("借据号,联系时间,方式,结果,催收员,录音编号\n"
+                 "L1,2026-04-13 10:00,电话,reached,A01,REC-1\n"
+                 "L1,2026-04-13 11:00,call,reached,A02,REC-2\n"
+                 "L1,2026-04-13 12:00,call,reached,A01,REC-3\n"  # the 4th connected call that day: WHEN-2
+                 "L1,2026-04-13 22:30,call,no-answer,A01,\n", encoding="utf-8")  # outside the window: WHEN-1
+    r = cli("placements", "activity", str(f), "--agency", "Acme", "--now", "2026-04-14T09:00")
+    assert r.exit_code == 0, r.stderr
+    assert "4 contacts recorded, 2 breaching" in r.stderr and "WHEN-2" in r.stderr and "WHEN-1" in r.stderr
+    rep = json.loads(cli("report", "agencies", "--from", "2026-04-01", "--to", "2026-04-30", "--format", "json").stdout)
+    assert (rep["agencies"][0]["contacts"], rep["agencies"][0]["breaches"]) == (4, 2)
+    card = json.loads(cli("account", "L1", "--as-of", "2026-04-14", "--format", "json", "--show-pii").stdout)
+    assert [(c["agent"], c["recording"], (c["breach"] or "")[:6]) for c in card["contacts"]][-4:] == [
+        ("Acme/A01", "REC-1", ""), ("Acme/A02", "REC-2", ""), ("Acme/A01", "REC-3", "WHEN-2"),
+        ("Acme/A01", None, "WHEN-1")]  # REC-3: each names its recording
+    # the agency's calls count against this lender's too (WHEN-2)
+    r = cli("log", "L1", "--channel", "call", "--outcome", "reached", "--now", "2026-04-13T15:00")
+    assert r.exit_code == 6 and "WHEN-2" in r.stderr
+    bad = tmp_path / "bad.csv"
+    bad.write_text("loan_id,at,channel,outcome\nL3,2026-04-13 10:00,call,reached\n", encoding="utf-8")
+    r = cli("placements", "activity", str(bad), "--agency", "Acme", "--now", "2026-04-14T09:00")
+    assert r.exit_code == 2 and "line 2: loan_id: L3 was not placed with Acme" in r.stderr

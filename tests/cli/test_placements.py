@@ -210,3 +210,18 @@ def test_an_agencys_calls_count_with_ours_and_breaches_are_recorded_for_its_eval
     bad.write_text("loan_id,at,channel,outcome\nL3,2026-04-13 10:00,call,reached\n", encoding="utf-8")
     r = cli("placements", "activity", str(bad), "--agency", "Acme", "--now", "2026-04-14T09:00")
     assert r.exit_code == 2 and "line 2: loan_id: L3 was not placed with Acme" in r.stderr
+
+
+def test_the_recall_date_brings_the_account_back(cli, book, tmp_path):
+    from tests.cli.ledger_book import placed
+
+    (tmp_path / "collect.toml").write_text("[placements]\nterm_days = 10\n", encoding="utf-8")
+    conf = ["--config", str(tmp_path / "collect.toml")]
+    agency(cli)
+    placed(lambda *a: cli(*conf, *a), tmp_path, "L1", on="2026-04-05")  # placed on 04-12: back on 04-22
+    assert placements(cli, "2026-04-12")["L1"]["recall_on"] == "2026-04-22"
+    assert run(lambda *a: cli(*conf, *a), "2026-04-21")["placements_recalled"] == 0
+    assert run(lambda *a: cli(*conf, *a), "2026-04-22")["placements_recalled"] == 1
+    assert placements(cli, "2026-04-22")["L1"]["reason"] == "the recall date 2026-04-22 came"
+    assert cli(*conf, "placements", "propose", "--agency", "Acme", "--loan", "L1", "--as-of", "2026-04-23",
+               "--now", "2026-04-23T09:05").exit_code == 0  # and it may be placed again

@@ -7,7 +7,7 @@ import json
 import sqlite3
 
 from collect_cli.store import database
-from tests.cli.ledger_book import INSTALLMENTS, LOANS
+from tests.cli.ledger_book import INSTALLMENTS, LOANS, acme
 from tests.conftest import Cli
 
 
@@ -66,6 +66,7 @@ def test_an_export_never_replaces_the_store_or_a_ledger_file(tmp_path, sqlite_db
     loans.write_text(LOANS, encoding="utf-8")
     (tmp_path / "inst.csv").write_text(INSTALLMENTS, encoding="utf-8")
     assert cli("import", str(loans), str(tmp_path / "inst.csv")).exit_code == 0
+    acme(cli)  # an agency of the register: a file goes only to one (AGY-3)
 
     def contents() -> list[str]:  # the store as SQL: a WAL checkpoint may rewrite the file's pages
         with sqlite3.connect(sqlite_db) as con:

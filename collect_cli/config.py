@@ -409,8 +409,8 @@ def _parse(data: dict[str, Any], path: Path | None) -> dict[str, Any]:
     if "legal" in data:
         raw = _table(data["legal"], "legal", {"stop_automated_from", "stop_calls_from"}, bad)
         for key in raw:
-            if raw[key] not in LEGAL_STAGES:
-                raise bad(f"legal.{key}", f"one of {', '.join(LEGAL_STAGES)}")
+            if raw[key] not in LEGAL_STAGES[:-1]:  # "closed" would stop nothing: a closed case holds no stop
+                raise bad(f"legal.{key}", f"one of {', '.join(LEGAL_STAGES[:-1])}")
         out["legal"] = LegalRules(stop_automated_from=raw.get("stop_automated_from", "filed"),
                                   stop_calls_from=raw.get("stop_calls_from"))
     if "placements" in data:

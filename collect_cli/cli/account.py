@@ -78,8 +78,8 @@ def account_command(
                       "as_of": m.as_of.isoformat(), "reason": free(m.reason)} for m in card.messages],
         "contacts": [{"at": render.utc(c.at, "minutes"), "loan_id": c.loan_id,
                       "channel": c.channel, "outcome": c.outcome, "party": free(c.party) or "borrower",
-                      "agent": c.agent, "note": free(c.note), "override": c.override,
-                      "recording": free(c.recording), "breach": c.breach,
+                      "agent": free(c.agent), "agency": c.agency, "note": free(c.note), "override": c.override,
+                      "recording": c.recording, "breach": c.breach,
                       # REC-4: logged after it happened (--at): both times
                       "late_entry": f"logged {render.utc(c.logged_at, 'minutes')}" if c.logged_at > c.at else None}
                      for c in card.contacts],

@@ -43,6 +43,7 @@ class LegalState:
     awarded: int = 0
     filed_on: date | None = None  # SAY-8: a lawsuit is on record from this day
     letter_message_id: int | None = None
+    days: tuple[tuple[str, date], ...] = ()  # every stage reached, with its day
 
     @property
     def open(self) -> bool:
@@ -50,23 +51,36 @@ class LegalState:
 
     def reached(self, stage: str, on: date) -> bool:
         """Whether the case had reached `stage` (or a later one) by `on`."""
-        return self.stage is not None and self.stage_on <= on and STAGES.index(self.stage) >= STAGES.index(stage)
+        return any(STAGES.index(s) >= STAGES.index(stage) and d <= on for s, d in self.days)
+
+    def open_on(self, on: date) -> bool:
+        return not any(s == "closed" and d <= on for s, d in self.days)
 
 
-def fold(opened_on: date, steps: list[LegalStep]) -> LegalState:
+def fold(opened_on: date, steps: list) -> LegalState:
+    """The case as its steps in order make it (LegalStep, or rows with the same attributes)."""
     s = LegalState(opened_on)
     for e in steps:
-        s = replace(s, stage=e.stage, stage_on=e.on, court=e.court or s.court,
+        s = replace(s, stage=e.stage, stage_on=e.on, court=e.court or s.court, days=(*s.days, (e.stage, e.on)),
                     case_number=e.case_number or s.case_number, costs=s.costs + e.cost, awarded=s.awarded + e.awarded,
                     filed_on=s.filed_on or (e.on if e.stage in IN_COURT else None),
                     letter_message_id=e.message_id if e.stage == "letter" else s.letter_message_id)
     return s
 
 
-def check_step(state: LegalState, stage: str, on: date, today: date) -> None:
-    """LegalRuleError when `stage` on `on` may not follow the case as it stands."""
+MAX_AMOUNT = 10**12  # minor units: ten billion yuan, more than any consumer loan's case costs or is awarded
+
+
+def check_step(state: LegalState, stage: str, on: date, today: date, *, cost: int = 0, awarded: int = 0,
+               letter_failed: bool = False) -> None:
+    """LegalRuleError when `stage` on `on` may not follow the case as it stands. `letter_failed`:
+    the case's lawyer's letter was not delivered (cancelled, failed), so it may be sent again."""
     if stage not in STAGES:
         raise LegalRuleError(f"--stage {stage!r}: one of {', '.join(STAGES)}")
+    if not 0 <= cost <= MAX_AMOUNT or not 0 <= awarded <= MAX_AMOUNT:
+        raise LegalRuleError("--cost and --awarded: amounts from 0 to 10,000,000,000.00")
+    if awarded and stage != "judgment":
+        raise LegalRuleError("--awarded goes with --stage judgment: the court awards in its judgment")
     if not state.open:
         raise LegalRuleError(f"the legal case was closed on {state.stage_on.isoformat()}")
     if on > today:
@@ -74,6 +88,8 @@ def check_step(state: LegalState, stage: str, on: date, today: date) -> None:
     if on < (state.stage_on or state.opened_on):
         raise LegalRuleError(f"--on {on.isoformat()}: before the case's last step "
                              f"({(state.stage_on or state.opened_on).isoformat()})")
+    if stage == "letter" and state.stage == "letter" and letter_failed:
+        return
     if stage != "closed" and state.stage is not None and STAGES.index(stage) <= STAGES.index(state.stage):
         raise LegalRuleError(f"the case is at {state.stage} already: stages move forward "
                              f"({' → '.join(STAGES)})")
@@ -81,4 +97,4 @@ def check_step(state: LegalState, stage: str, on: date, today: date) -> None:
 
 def stops_automated(state: LegalState | None, on: date, from_stage: str) -> bool:
     """Whether the case's stage on `on` stops this lender's automated reminders."""
-    return state is not None and state.open and state.reached(from_stage, on)
+    return state is not None and state.open_on(on) and state.reached(from_stage, on)

@@ -31,6 +31,9 @@ REQUIRED = ("loan_id", "at", "channel", "outcome")
 CHANNELS = {"call": "call", "visit": "visit", "电话": "call", "外访": "visit"}
 OUTCOMES = ("reached", "no-answer", "wrong-number", "promise", "refused", "dispute", "complaint", "paid-claim",
             "opt-out")
+OUTCOME_ALIASES = {"接通": "reached", "未接通": "no-answer", "无人接听": "no-answer", "空号": "wrong-number",
+                   "错号": "wrong-number", "承诺还款": "promise", "拒绝还款": "refused", "异议": "dispute",
+                   "投诉": "complaint", "称已还款": "paid-claim", "拒绝联系": "opt-out"}
 
 
 @dataclass(frozen=True)
@@ -52,25 +55,34 @@ def read_activity(path: Path, *, zone: ZoneInfo, now: datetime) -> list[Activity
     for line, v in read_rows(path, COLUMNS, REQUIRED, "an agency activity file"):
         if not v["loan_id"] or len(v["loan_id"]) > 64:
             raise bad_row(path, line, "loan_id", "required, at most 64 characters")
+        text = v["at"].replace("/", "-")
         try:
-            t = datetime.fromisoformat(v["at"].replace("/", "-"))
-        except ValueError:
+            if len(text) <= 10:  # a day alone says nothing of the window: a time is needed
+                raise ValueError
+            t = datetime.fromisoformat(text)
+            at = (t if t.tzinfo else t.replace(tzinfo=zone)).astimezone(UTC).replace(tzinfo=None)
+            if not 1900 <= at.year <= 9000:
+                raise ValueError
+        except (ValueError, OverflowError):
             raise bad_row(path, line, "at", f"{v['at']!r} is not a date and time such as 2026-11-21 15:30") from None
-        at = (t if t.tzinfo else t.replace(tzinfo=zone)).astimezone(UTC).replace(tzinfo=None)
         if at > now:
             raise bad_row(path, line, "at", f"{v['at']} is still to come")
         channel = CHANNELS.get(v["channel"].casefold())
         if channel is None:
             raise bad_row(path, line, "channel", f"{v['channel']!r} is not one of call, visit")
-        if v["outcome"] not in OUTCOMES:
+        outcome = OUTCOME_ALIASES.get(v["outcome"], v["outcome"].casefold())
+        if outcome not in OUTCOMES:
             raise bad_row(path, line, "outcome", f"{v['outcome']!r} is not one of {', '.join(OUTCOMES)}")
+        if len(v.get("recording") or "") > 200:
+            raise bad_row(path, line, "recording", "at most 200 characters (a reference, kept as given)")
         number = None
         if v.get("number"):
             try:
                 number = parse_phone(v["number"])
             except ValueError as exc:
                 raise bad_row(path, line, "number", str(exc)) from None
-        rows.append(ActivityRow(line, v["loan_id"], at, channel, v["outcome"], number,
-                                (v.get("collector") or "")[:40], v.get("note") or None,
-                                (v.get("recording") or "")[:200] or None))
+        if len(v.get("collector") or "") > 64:
+            raise bad_row(path, line, "collector", "at most 64 characters")
+        rows.append(ActivityRow(line, v["loan_id"], at, channel, outcome, number, v.get("collector") or "",
+                                v.get("note") or None, v.get("recording") or None))
     return sorted(rows, key=lambda r: (r.at, r.line))

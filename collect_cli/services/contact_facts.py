@@ -22,7 +22,7 @@ from collect_cli.domain.content import (
     Sent,
     episode_facts,
 )
-from collect_cli.domain.legal import LegalState, LegalStep, stops_automated
+from collect_cli.domain.legal import LegalState, stops_automated
 from collect_cli.domain.legal import fold as legal_fold
 from collect_cli.domain.limitation import limitation_ends, time_barred
 from collect_cli.domain.policy import CONNECTED, HoldFact, PromiseFact, Situation
@@ -191,7 +191,8 @@ class BatchRecords:
         today, week = self.sms_load(acc, day, exclude) if channel == "sms" else (0, 0)
         return Situation(holds=self.holds.get(acc.loan_id, ()), purpose=purpose, transferred=transferred(acc),
                          placed_with=self.placed.get(acc.loan_id),
-                         legal_stop=legal_stop(self.legal.get(acc.loan_id), day, self.settings.legal.stop_automated_from),
+                         legal_stop=legal_stop(self.legal.get(acc.loan_id), day,
+                                               self.settings.legal.stop_automated_from),
                          promise=self.promises.get(acc.loan_id), recipient=recipient,
                          shared_recipient=self.shared(acc, recipient), sms_today=today, sms_7_days=week,
                          rules=self.settings.contact)
@@ -201,8 +202,7 @@ def legal_states(conn: Connection, loan_ids: Sequence[str], known_by: datetime) 
     """The open legal case of each loan, as recorded by `known_by` (one query per batch)."""
     out = {}
     for c, events in q.legal_with_events(conn, loan_ids=loan_ids, known_by=known_by):
-        state = legal_fold(c.opened_on, [LegalStep(stage=e.stage, on=e.on, cost=e.cost, awarded=e.awarded,
-                                                   message_id=e.message_id) for e in events])
+        state = legal_fold(c.opened_on, events)
         if state.open:
             out[c.loan_id] = state
     return out

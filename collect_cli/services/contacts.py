@@ -111,7 +111,7 @@ def log_contact(*, engine: Engine, settings: Settings, loan_id: str, channel: st
                                    direction=direction, outcome=outcome, party=label,
                                    person_id=person.id if person is not None else None,
                                    number=number if channel == "call" else None, note=note, agent=agent,
-                                   override=overridden, recording=(recording or "").strip()[:200] or None)
+                                   override=overridden, recording=_recording(recording, channel))
         audit = [{"at": logged_at, "agent": agent, "action": "contact", "loan_id": loan_id,
                   "detail": f"{channel} {outcome}{' (inbound)' if direction == 'in' else ''}"
                             + (f" (with contact person {person.id}, WHO-2)" if person is not None else "")
@@ -127,27 +127,49 @@ def log_contact(*, engine: Engine, settings: Settings, loan_id: str, channel: st
             audit.append({"at": logged_at, "agent": agent, "action": "promise", "loan_id": loan_id,
                           "detail": f"{fmt(promise_amount)} by {promise_on.isoformat()}"})
         q.add_audit(conn, audit)
-        # a dispute or complaint is a case with its deadline and its hold (HOLD-1 at once: no
-        # collection until it is answered); a reply opens one by what it says
-        kinds = {outcome: note or f"{outcome} on a {channel}"} if outcome in ("dispute", "complaint") else {}
-        if channel in REPLIES:
-            said = case_keywords(note, settings.cases.dispute_words, settings.cases.complaint_words)
-            kinds.update({k: f"reply {note!r} (keyword {w})" for k, w in said.items() if k not in kinds})
-        cases = tuple(open_case(conn, loan_id=loan_id, kind=kind, settings=settings, agent=agent, now=logged_at,
-                                received_on=local_day(now, settings.zone), summary=summary,
-                                source="reply" if channel in REPLIES else "log", reference=f"contact {contact_id}")
-                      .case_id for kind, summary in kinds.items())
-        opt_out: tuple[int, ...] = ()
-        keyword = stop_keyword(note) if channel in REPLIES else None
-        if keyword or outcome == "opt-out":  # HOLD-2, with the keyword and the time
-            if channel in REPLIES:
-                said = f"reply {note!r}" + (f" (keyword {keyword})" if keyword else "") if note else "opt-out reply"
-            else:
-                said = f"opt-out on a {channel}" + (f": {note!r}" if note else "")
-            # a reply opts out of its channel; asked on a call or a visit, of SMS and e-mail both
-            opt_out = add_hold(conn, loan_id=loan_id, reason="opt-out", channel=REPLIES.get(channel), until=None,
-                               note=f"{said} at {now:%Y-%m-%d %H:%M} UTC", actor=agent, now=logged_at).hold_ids
+        cases, opt_out = consequences(conn, loan_id=loan_id, channel=channel, outcome=outcome, note=note,
+                                      agent=agent, now=now, logged_at=logged_at, settings=settings,
+                                      contact_id=contact_id)
     return Logged(contact_id, promise_id, overridden, opt_out, cases)
+
+
+def _recording(recording: str | None, channel: str) -> str | None:
+    """REC-3: a call's recording reference, kept as given (an evidence reference is not cut)."""
+    if recording is None or not recording.strip():
+        return None
+    if channel not in ("call", "visit"):
+        raise UsageError("--recording is for a call or a visit")
+    if len(recording.strip()) > 200:
+        raise UsageError("--recording: at most 200 characters")
+    return recording.strip()
+
+
+def consequences(conn: Connection, *, loan_id: str, channel: str, outcome: str, note: str | None, agent: str,
+                 now: datetime, logged_at: datetime, settings: Settings,
+                 contact_id: int) -> tuple[tuple[int, ...], tuple[int, ...]]:
+    """What a contact's outcome sets going, in the caller's transaction: (cases, opt-out holds).
+    A dispute or complaint is a case with its deadline and its hold (HOLD-1 at once: no
+    collection until it is answered); a reply opens one by what it says; STOP in a reply, or
+    an opt-out outcome, places HOLD-2 with the keyword and the time."""
+    kinds = {outcome: note or f"{outcome} on a {channel}"} if outcome in ("dispute", "complaint") else {}
+    if channel in REPLIES:
+        said = case_keywords(note, settings.cases.dispute_words, settings.cases.complaint_words)
+        kinds.update({k: f"reply {note!r} (keyword {w})" for k, w in said.items() if k not in kinds})
+    cases = tuple(open_case(conn, loan_id=loan_id, kind=kind, settings=settings, agent=agent, now=logged_at,
+                            received_on=local_day(now, settings.zone), summary=summary,
+                            source="reply" if channel in REPLIES else "log", reference=f"contact {contact_id}")
+                  .case_id for kind, summary in kinds.items())
+    opt_out: tuple[int, ...] = ()
+    keyword = stop_keyword(note) if channel in REPLIES else None
+    if keyword or outcome == "opt-out":
+        if channel in REPLIES:
+            said = f"reply {note!r}" + (f" (keyword {keyword})" if keyword else "") if note else "opt-out reply"
+        else:
+            said = f"opt-out on a {channel}" + (f": {note!r}" if note else "")
+        # a reply opts out of its channel; asked on a call or a visit, of SMS and e-mail both
+        opt_out = add_hold(conn, loan_id=loan_id, reason="opt-out", channel=REPLIES.get(channel), until=None,
+                           note=f"{said} at {now:%Y-%m-%d %H:%M} UTC", actor=agent, now=logged_at).hold_ids
+    return cases, opt_out
 
 
 def check_override(reason: str) -> str:
@@ -171,8 +193,8 @@ def account_at(conn: Connection, loan_id: str, now: datetime, settings: Settings
     return acc
 
 
-def judge_contact(conn: Connection, acc: Account, channel: str, outcome: str, person, number: str | None, now: datetime,
-           settings: Settings, late: bool = False) -> Refusal | None:
+def judge_contact(conn: Connection, acc: Account, channel: str, outcome: str, person, number: str | None,
+                  now: datetime, settings: Settings, late: bool = False, before: bool = False) -> Refusal | None:
     """The contact policy on this outbound call, visit or third-party contact, at `now`; one
     logged `late` is judged by the holds recorded by the time it happened."""
     holds = q.active_holds(conn, [acc.loan_id], [acc.borrower_id], local_day(now, zone_of(acc, settings)),
@@ -180,6 +202,8 @@ def judge_contact(conn: Connection, acc: Account, channel: str, outcome: str, pe
     facts = hold_facts(holds)
     since = now - timedelta(days=max(CALL_HISTORY_DAYS, REACHABILITY_DAYS if person is not None else 0))
     contacts = q.contacts_around(conn, [acc.borrower_id], [number] if number else [], since)
+    if before:  # judged at its moment on what came before it (an agency's call, imported later)
+        contacts = [c for c in contacts if c.at < now]
     # WHO-4: a call to the borrower's number that another borrower id shares, not confirmed
     shared = channel == "call" and person is None and acc.loan_id in shared_unconfirmed(conn, [acc])
     legal = legal_states(conn, [acc.loan_id], now).get(acc.loan_id) if settings.legal.stop_calls_from else None

@@ -11,11 +11,13 @@ from sqlalchemy import Connection, Engine
 from collect_cli.config import Settings
 from collect_cli.domain.compliance import Refusal
 from collect_cli.domain.content import LAWYER_LETTER
-from collect_cli.domain.legal import STAGES, LegalRuleError, LegalState, LegalStep, check_step, fold
-from collect_cli.errors import UsageError
+from collect_cli.domain.legal import STAGES, LegalRuleError, LegalState, check_step, fold
+from collect_cli.errors import Refused, UsageError
 from collect_cli.services.contact_facts import end_of_day, local_day
 from collect_cli.services.one_off import OwnFacts, Queued, queue_message
+from collect_cli.services.portfolio import iter_accounts
 from collect_cli.store import queries as q
+from collect_cli.store.locks import run_lock
 
 LETTER_STEP = LETTER_TEMPLATE = "lawyer_letter"
 
@@ -29,23 +31,25 @@ class LegalView:
     events: tuple
 
 
-def _step(e) -> LegalStep:
-    return LegalStep(stage=e.stage, on=e.on, court=e.court, case_number=e.case_number, cost=e.cost,
-                     awarded=e.awarded, message_id=e.message_id)
-
-
-def views(conn: Connection, *, case_ids=None, loan_ids=None, known_by=None) -> list[LegalView]:
-    return [LegalView(c.id, c.loan_id, c.lawyer, fold(c.opened_on, [_step(e) for e in events]), tuple(events))
-            for c, events in q.legal_with_events(conn, case_ids=case_ids, loan_ids=loan_ids, known_by=known_by)]
+def views(conn: Connection, *, case_ids=None, loan_ids=None, letter_ids=None, known_by=None) -> list[LegalView]:
+    return [LegalView(c.id, c.loan_id, c.lawyer, fold(c.opened_on, events), tuple(events))
+            for c, events in q.legal_with_events(conn, case_ids=case_ids, loan_ids=loan_ids, letter_ids=letter_ids,
+                                                 known_by=known_by)]
 
 
 def open_legal(*, engine: Engine, settings: Settings, loan_id: str, lawyer: str | None, note: str | None,
                agent: str, now: datetime) -> int:
     today = local_day(now, settings.zone)
-    with engine.begin() as conn:
-        borrower = q.borrower_of(conn, loan_id)
-        if borrower is None:
-            raise UsageError(f"no loan {loan_id!r}")
+    with run_lock(engine, "legal"), engine.begin() as conn:
+        acc = next(iter_accounts(conn, as_of=today, settings=settings, loan_ids=[loan_id]), None)
+        if acc is None:
+            raise UsageError(f"no loan {loan_id!r} as of {today.isoformat()}")
+        borrower = acc.borrower_id
+        if acc.state.status != "open":  # settled, paid or sold: nothing of it is this lender's to sue for
+            raise Refused(f"{'XFER-1: ' if acc.state.status == 'transferred' else ''}{loan_id} is "
+                          f"{acc.state.status}: no legal case")
+        if q.placed_loans(conn, [loan_id]):
+            raise Refused(f"{loan_id} is placed with an agency: recall it first (collect placements recall)")
         if any(v.state.open for v in views(conn, loan_ids=[loan_id])):
             raise UsageError(f"{loan_id} has an open legal case already (collect legal show)")
         case_id = q.add_legal_case(conn, loan_id=loan_id, borrower_id=borrower, opened_on=today,
@@ -71,10 +75,10 @@ def record_stage(*, engine: Engine, settings: Settings, case_id: int, stage: str
     on = on or today
     if stage == "letter":
         raise UsageError("the lawyer's letter is sent with `collect legal letter`, which records its stage")
-    with engine.begin() as conn:
+    with run_lock(engine, "legal"), engine.begin() as conn:
         v = _one(conn, case_id)
         try:
-            check_step(v.state, stage, on, today)
+            check_step(v.state, stage, on, today, cost=cost, awarded=awarded)
         except LegalRuleError as exc:
             raise UsageError(str(exc)) from None
         q.add_legal_event(conn, legal_case_id=case_id, stage=stage, on=on, court=court, case_number=case_number,
@@ -89,17 +93,21 @@ def letter(*, engine: Engine, settings: Settings, case_id: int, agent: str, now:
     """Queue the lawyer's letter (律师函) of the case, judged like every message (SAY-7 keeps
     legal wording off a time-barred debt), and record its stage."""
     today = local_day(now, settings.zone)
-    with engine.begin() as conn:
+    with run_lock(engine, "legal"), engine.begin() as conn:
         v = _one(conn, case_id)
+        letter = q.message_states(conn, [v.state.letter_message_id]).get(v.state.letter_message_id) \
+            if v.state.letter_message_id else None
         try:
-            check_step(v.state, "letter", today, today)
+            check_step(v.state, "letter", today, today,
+                       letter_failed=letter is not None and letter.status in ("cancelled", "failed", "suppressed"))
         except LegalRuleError as exc:
             raise UsageError(str(exc)) from None
         if not v.lawyer:
             raise UsageError(f"legal case {case_id} names no law firm: open it with --lawyer")
         queued = queue_message(conn, loan_id=v.loan_id, settings=settings, now=now, agent=agent,
                                template=LETTER_TEMPLATE, purpose=LAWYER_LETTER, step=LETTER_STEP,
-                               episode=f"legal-{case_id}", extra={"legal_lawyer": v.lawyer},
+                               episode=f"legal-{case_id}-{sum(e.stage == 'letter' for e in v.events) + 1}",
+                               extra={"legal_lawyer": v.lawyer},
                                what=f"the lawyer's letter of legal case {case_id}")
         q.add_legal_event(conn, legal_case_id=case_id, stage="letter", on=today, cost=0, awarded=0,
                           message_id=queued.message_id, agent=agent, at=now)
@@ -112,9 +120,7 @@ def letter_facts(conn: Connection, message_ids: list[int]) -> dict[int, OwnFacts
     """For `send`: a lawyer's letter states its case's law firm, while the case is open."""
     if not message_ids:
         return {}
-    found = {v.state.letter_message_id: v for v in
-             (LegalView(c.id, c.loan_id, c.lawyer, fold(c.opened_on, [_step(e) for e in ev]), tuple(ev))
-              for c, ev in q.legal_with_events(conn, letter_ids=message_ids))}
+    found = {v.state.letter_message_id: v for v in views(conn, letter_ids=message_ids)}
     out: dict[int, OwnFacts | Refusal] = {}
     for mid in message_ids:
         v = found.get(mid)
@@ -127,15 +133,6 @@ def letter_facts(conn: Connection, message_ids: list[int]) -> dict[int, OwnFacts
     return out
 
 
-def stages_of(conn: Connection, loan_ids, on: date, settings: Settings) -> dict[str, LegalState]:
-    """The open legal case of each loan as recorded by the end of `on` (the records of a batch)."""
-    out = {}
-    for v in views(conn, loan_ids=loan_ids, known_by=end_of_day(on, settings.zone)):
-        if v.state.open:
-            out[v.loan_id] = v.state
-    return out
-
-
 def legal_report(conn: Connection, *, as_of: date, settings: Settings):
     """Legal cases by stage and age: per case its stage and since when, costs, awarded, and
     what the loan paid since the case was opened (net of reversals); totals per stage."""
@@ -143,12 +140,19 @@ def legal_report(conn: Connection, *, as_of: date, settings: Settings):
 
     found = views(conn, known_by=end_of_day(as_of, settings.zone))
     pays = q.payments_list(conn, sorted({v.loan_id for v in found}))
+    by_id = {p.payment_id: p for p in pays}
+    by_loan: dict[str, list] = {}
+    for p in pays:  # a reversal belongs where the payment it reverses did
+        by_loan.setdefault(p.loan_id, []).append((p.paid_on, by_id[p.reverses].paid_on if p.reverses in by_id
+                                                  else p.paid_on, p.amount))
     rows = []
     for v in found:
         s = v.state
-        recovered = sum(p.amount for p in pays if p.loan_id == v.loan_id and s.opened_on <= p.paid_on <= as_of)
+        end = min(as_of, s.stage_on) if not s.open else as_of  # a closed case stops at its close
+        recovered = sum(a for on, paid_on, a in by_loan.get(v.loan_id, [])
+                        if s.opened_on <= paid_on <= end and on <= end)
         rows.append({"case": v.id, "loan_id": v.loan_id, "lawyer": v.lawyer or "", "stage": s.stage or "opened",
-                     "since": (s.stage_on or s.opened_on).isoformat(), "age_days": (as_of - s.opened_on).days,
+                     "since": (s.stage_on or s.opened_on).isoformat(), "age_days": (end - s.opened_on).days,
                      "court": s.court or "", "case_number": s.case_number or "", "costs": s.costs,
                      "awarded": s.awarded, "recovered": recovered})
     order = {name: i for i, name in enumerate(("opened", *STAGES))}

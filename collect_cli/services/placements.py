@@ -37,7 +37,7 @@ from collect_cli.ledger.activity import read_activity
 from collect_cli.ledger.records import bad_row
 from collect_cli.services.agencies import agency_key, register
 from collect_cli.services.contact_facts import end_of_day, local_day
-from collect_cli.services.contacts import account_at, judge_contact
+from collect_cli.services.contacts import account_at, consequences, judge_contact
 from collect_cli.services.escalation import PLACEMENT_FIELDS, agency_proposals, may_go
 from collect_cli.services.legal import views as legal_views
 from collect_cli.services.one_off import OwnFacts, queue_message
@@ -368,7 +368,7 @@ def agencies_report(conn: Connection, *, first: date, last: date, settings: Sett
         amount, recovered = sum(p.state.amount for p in cohort), sum(recovered_by[p.placement_id] for p in cohort)
         since = datetime.combine(first, datetime.min.time()) - timedelta(days=1)  # UTC; the days are the lender's
         theirs = [c for cs in q.contacts_of(conn, sorted({p.loan_id for p in placed}), since).values() for c in cs
-                  if c.agent.startswith(f"{name}/") and first <= local_day(c.at, settings.zone) <= last]
+                  if c.agency == name and first <= local_day(c.at, settings.zone) <= last]
         row = view.row(last)
         totals.append({"agency": name, "placed": len(cohort), "amount_placed": amount, "recovered": recovered,
                        "recovery_rate": share(recovered, amount), "commission": earned,
@@ -406,12 +406,15 @@ class ActivityImport:
 def import_activity(*, engine: Engine, settings: Settings, agency: str, path: Path, agent: str,
                     now: datetime) -> ActivityImport:
     """An agency's calls and visits into the contact log, each judged by the call rules at the
-    moment it happened, with everything recorded before it (this lender's calls, the
-    agency's, earlier rows of the file): WHEN-2 counts them all. A contact the rules would have
-    refused is recorded as it happened, with the breach, for the agency's evaluation. Only
-    accounts placed with the agency that day; one transaction, a bad row writes nothing."""
+    moment it happened, on what was recorded before it (this lender's calls, the agency's,
+    earlier rows of the file): WHEN-2 counts them all. A contact the rules would have refused,
+    or to a number that is not the borrower's on file (WHO-1, WHO-3), is recorded as it
+    happened, with the breach, for the agency's evaluation; a dispute, complaint or opt-out
+    sets going what it does on `collect log` (a case and its hold, HOLD-2). Only accounts
+    placed with the agency that day; a row imported before is not recorded twice; one
+    transaction, a bad row writes nothing."""
     rows = read_activity(path, zone=settings.zone, now=now)
-    with engine.begin() as conn:
+    with run_lock(engine, "placements"), engine.begin() as conn:
         found = register(conn, on=local_day(now, settings.zone), settings=settings, name=agency)
         if not found:
             raise UsageError(f"{agency!r} is not in the agency register")
@@ -420,24 +423,39 @@ def import_activity(*, engine: Engine, settings: Settings, agency: str, path: Pa
         for p in states(conn, agency=agency, loan_ids=sorted({r.loan_id for r in rows})):
             if p.state.placed_on is not None:
                 windows.setdefault(p.loan_id, []).append(p.state)
-        breaches, audit = [], []
+        seen = q.agency_contacts(conn, agency, sorted({r.loan_id for r in rows}))
+        recorded, breaches, audit = 0, [], []
         for r in rows:
             day = local_day(r.at, settings.zone)
             if not any(attributed(s, day) for s in windows.get(r.loan_id, [])):
                 raise bad_row(path, r.line, "loan_id", f"{r.loan_id} was not placed with {agency} on {day.isoformat()}")
+            collector = r.collector or agency[:64]
+            key = (r.loan_id, r.at, r.channel, r.outcome, collector)
+            if key in seen:  # the same file again, or a row repeated
+                continue
+            seen.add(key)
             acc = account_at(conn, r.loan_id, r.at, settings)
             number = r.number or acc.phone
-            refusal = judge_contact(conn, acc, r.channel, r.outcome, None, number, r.at, settings, late=True)
+            refusal = (Refusal("WHO-3", f"{number} is not the borrower's number on file: an agency calls the "
+                                        "borrower, not others") if r.channel == "call" and number != acc.phone
+                       else judge_contact(conn, acc, r.channel, r.outcome, None, number, r.at, settings, late=True,
+                                          before=True))
             contact_id = q.add_contact(conn, loan_id=r.loan_id, borrower_id=acc.borrower_id, at=r.at, logged_at=now,
                                        channel=r.channel, direction="out", outcome=r.outcome, party=None,
                                        person_id=None, number=number if r.channel == "call" else None,
-                                       note=r.note, agent=f"{agency}/{r.collector}"[:64], override=None,
-                                       recording=r.recording, breach=str(refusal) if refusal else None)
+                                       note=r.note, agent=collector, override=None,
+                                       recording=r.recording, agency=agency,
+                                       breach=str(refusal) if refusal else None)
+            consequences(conn, loan_id=r.loan_id, channel=r.channel, outcome=r.outcome, note=r.note,
+                         agent=f"{agency}/{r.collector}"[:64], now=r.at, logged_at=now, settings=settings,
+                         contact_id=contact_id)
+            recorded += 1
             if refusal is not None:
                 breaches.append(f"line {r.line}: {refusal}")
                 audit.append({"at": now, "agent": agent, "action": "agency breach", "loan_id": r.loan_id,
                               "detail": f"{agency}, contact {contact_id} at {r.at:%Y-%m-%d %H:%M} UTC: {refusal}"})
         audit.append({"at": now, "agent": agent, "action": "agency activity", "loan_id": None,
-                      "detail": f"{agency}: {len(rows)} contacts from {path}, {len(breaches)} breaching the rules"})
+                      "detail": f"{agency}: {recorded} contacts from {path} ({len(rows) - recorded} recorded "
+                                f"before), {len(breaches)} breaching the rules"})
         q.add_audit(conn, audit)
-        return ActivityImport(len(rows), breaches)
+        return ActivityImport(recorded, breaches)

@@ -306,6 +306,7 @@ class Contact(Base):
     agent: Mapped[str] = mapped_column(String(64))
     override: Mapped[str | None] = mapped_column(Text)  # "WHEN-2: why" when a supervisor overrode a rule
     recording: Mapped[str | None] = mapped_column(String(200))  # REC-3: the call's recording (its reference)
+    agency: Mapped[str | None] = mapped_column(String(100))  # an agency's contact (placements activity): which
     breach: Mapped[str | None] = mapped_column(Text)  # an agency's imported contact the rules refused: "RULE: why"
     logged_at: Mapped[datetime] = mapped_column(DateTime)  # UTC: when it was logged (later than `at`: a late entry)
     recorded_at: Mapped[datetime] = recorded_at()

@@ -1,4 +1,5 @@
-"""contacts.recording (REC-3) and contacts.breach (an agency's contact the rules refused)
+"""contacts.recording (REC-3), contacts.agency and contacts.breach (an agency's contact, and
+what rule it broke)
 
 Revision ID: 0020
 Revises: 0019
@@ -16,10 +17,12 @@ depends_on = None
 def upgrade() -> None:
     with op.batch_alter_table('contacts') as batch:
         batch.add_column(sa.Column('recording', sa.String(length=200), nullable=True))
+        batch.add_column(sa.Column('agency', sa.String(length=100), nullable=True))
         batch.add_column(sa.Column('breach', sa.Text(), nullable=True))
 
 
 def downgrade() -> None:
     with op.batch_alter_table('contacts') as batch:
         batch.drop_column('breach')
+        batch.drop_column('agency')
         batch.drop_column('recording')

@@ -66,3 +66,27 @@ def test_no_lawyers_letter_without_a_law_firm_or_on_a_time_barred_debt(cli, book
     cli("legal", "open", "L3", "--lawyer", "Pujiang Law Firm", "--now", "2029-06-01T09:00")  # 3 years after due
     r = cli("legal", "letter", "2", "--now", "2029-06-01T09:10")
     assert r.exit_code == 6 and "SAY-7" in r.stderr
+
+
+def test_legal_cases_only_on_debts_still_ours_letters_sent_again_and_the_report_counts_only_its_days(
+        cli, book, tmp_path):
+    transfer = tmp_path / "events.csv"
+    transfer.write_text("loan_id,event,event_on,party\nL5,transfer,2026-03-01,华融\n", encoding="utf-8")
+    assert cli("import", str(transfer)).exit_code == 0
+    r = cli("legal", "open", "L5", "--lawyer", "X", "--now", "2026-04-05T09:00")
+    assert r.exit_code == 6 and "XFER-1" in r.stderr
+    pay(cli, tmp_path, "P0,L1,2026-03-01,100")  # before the case: not its recovery
+    cli("legal", "open", "L1", "--lawyer", "Pujiang Law Firm", "--now", "2026-04-05T09:00")
+    assert cli("legal", "stage", "1", "--stage", "filed", "--awarded", "100", "--now", "2026-04-05T09:01").exit_code == 2
+    assert cli("legal", "letter", "1", "--now", "2026-04-05T09:10").exit_code == 0
+    cli("hold", "L1", "--reason", "legal", "--note", "represented by a lawyer", "--now", "2026-04-05T09:20")
+    send(cli, "2026-04-05T10:00")  # HOLD-3: the letter is cancelled
+    assert cli("legal", "letter", "1", "--now", "2026-04-05T10:10").exit_code == 6  # still held
+    cli("release", "L1", "--reason", "legal", "--now", "2026-04-05T10:20")
+    assert cli("legal", "letter", "1", "--now", "2026-04-05T10:30").exit_code == 0  # sent again, a new letter
+    rev = tmp_path / "rev.csv"
+    rev.write_text("payment_id,reversed_on\nP0,2026-04-10\n", encoding="utf-8")
+    assert cli("import", str(rev)).exit_code == 0
+    pay(cli, tmp_path, "P1,L1,2026-04-12,50")
+    rep = json.loads(cli("report", "legal", "--as-of", "2026-04-30", "--format", "json").stdout)
+    assert rep["cases"][0]["recovered"] == "50.00"  # the reversal of a payment from before the case is not its

@@ -200,9 +200,11 @@ def test_an_agencys_calls_count_with_ours_and_breaches_are_recorded_for_its_eval
     rep = json.loads(cli("report", "agencies", "--from", "2026-04-01", "--to", "2026-04-30", "--format", "json").stdout)
     assert (rep["agencies"][0]["contacts"], rep["agencies"][0]["breaches"]) == (4, 2)
     card = json.loads(cli("account", "L1", "--as-of", "2026-04-14", "--format", "json", "--show-pii").stdout)
-    assert [(c["agent"], c["recording"], (c["breach"] or "")[:6]) for c in card["contacts"]][-4:] == [
-        ("Acme/A01", "REC-1", ""), ("Acme/A02", "REC-2", ""), ("Acme/A01", "REC-3", "WHEN-2"),
-        ("Acme/A01", None, "WHEN-1")]  # REC-3: each names its recording
+    assert [(c["agency"], c["agent"], c["recording"], (c["breach"] or "")[:6]) for c in card["contacts"]][-4:] == [
+        ("Acme", "A01", "REC-1", ""), ("Acme", "A02", "REC-2", ""), ("Acme", "A01", "REC-3", "WHEN-2"),
+        ("Acme", "A01", None, "WHEN-1")]  # REC-3: each names its recording
+    r = cli("placements", "activity", str(f), "--agency", "Acme", "--now", "2026-04-14T09:30")
+    assert "0 contacts recorded" in r.stderr  # the same file again records nothing twice
     # the agency's calls count against this lender's too (WHEN-2)
     r = cli("log", "L1", "--channel", "call", "--outcome", "reached", "--now", "2026-04-13T15:00")
     assert r.exit_code == 6 and "WHEN-2" in r.stderr
@@ -225,3 +227,22 @@ def test_the_recall_date_brings_the_account_back(cli, book, tmp_path):
     assert placements(cli, "2026-04-22")["L1"]["reason"] == "the recall date 2026-04-22 came"
     assert cli(*conf, "placements", "propose", "--agency", "Acme", "--loan", "L1", "--as-of", "2026-04-23",
                "--now", "2026-04-23T09:05").exit_code == 0  # and it may be placed again
+
+
+def test_an_agencys_dispute_opens_a_case_and_its_calls_are_judged_on_what_came_before(cli, book, tmp_path):
+    from tests.cli.ledger_book import placed
+
+    agency(cli)
+    placed(cli, tmp_path, "L1", "L4", on="2026-04-05")
+    for at in ("15:00", "15:10", "15:20"):  # this lender's calls, after the agency's morning call
+        cli("log", "L4", "--channel", "call", "--outcome", "reached", "--now", f"2026-04-13T{at}")
+    f = tmp_path / "acme.csv"
+    f.write_text("loan_id,at,channel,outcome,number,note\n"
+                 "L1,2026-04-13 10:00,call,dispute,,says it is not her loan\n"
+                 "L4,2026-04-13 10:00,call,reached,,\n"  # the first call of L4's day: no breach
+                 "L4,2026-04-13 10:30,call,no-answer,13912345678,called her mother\n", encoding="utf-8")
+    r = cli("placements", "activity", str(f), "--agency", "Acme", "--now", "2026-04-14T09:00")
+    assert r.exit_code == 0, r.stderr
+    assert "3 contacts recorded, 1 breaching" in r.stderr and "WHO-3" in r.stderr  # not the borrower's number
+    [c] = json.loads(cli("cases", "--as-of", "2026-04-14", "--format", "json").stdout)
+    assert (c["loan_id"], c["kind"], c["received_on"]) == ("L1", "dispute", "2026-04-13")  # HOLD-1 with it

@@ -8,7 +8,7 @@ from datetime import datetime
 
 from sqlalchemy import Connection, Row, exists, insert, select
 
-from collect_cli.store.queries.base import _in, entered_by, placement_events, placements
+from collect_cli.store.queries.base import _in, contacts, entered_by, placement_events, placements
 
 
 def add_placement(conn: Connection, **row) -> int:
@@ -64,3 +64,12 @@ def placed_loans(conn: Connection, loan_ids: Sequence[str] | None = None, agency
     if agency is not None:
         stmt = stmt.where(placements.c.agency == agency)
     return dict(conn.execute(stmt).all())
+
+
+def agency_contacts(conn: Connection, agency: str, loan_ids: Sequence[str]) -> set[tuple]:
+    """(loan, at, channel, outcome, collector) of the contacts an agency's files brought in."""
+    if not loan_ids:
+        return set()
+    return {tuple(r) for r in conn.execute(
+        select(contacts.c.loan_id, contacts.c.at, contacts.c.channel, contacts.c.outcome, contacts.c.agent)
+        .where(contacts.c.agency == agency, _in(conn, contacts.c.loan_id, loan_ids)))}

@@ -24,13 +24,11 @@ from collect_cli.domain.text_forms import compact
 # Each kind places the hold of its own name while open (domain.compliance.HOLD_RULES): a
 # dispute HOLD-1, a complaint under review HOLD-3, a bureau dispute REC-2's.
 KINDS = ("dispute", "bureau-dispute", "complaint")
-STATUSES = ("open", "investigating", "answered", "closed")
 RULE = {"dispute": "CASE-3", "bureau-dispute": "CASE-1", "complaint": "CASE-2"}
 # The law's numbers: a configuration may shorten them, never lengthen them.
 STATUTORY_DAYS = {"bureau-dispute": 20, "complaint": 15}
 COMPLEX_DAYS = 30  # CASE-2: a complex complaint, from receipt
 APPROVED_EXTRA_DAYS = 30  # CASE-2: with approval, once, after the complex extension
-SOURCES = ("manual", "log", "reply", "hold", "bureau-file")
 
 
 class CaseRuleError(ValueError):
@@ -68,6 +66,8 @@ class CaseEvent:
 
 @dataclass(frozen=True)
 class CaseState:
+    """A case's status goes open → investigating → answered → closed."""
+
     kind: str
     received_on: date
     status: str

@@ -87,8 +87,9 @@ class CaseState:
         return (self.due_on - as_of).days
 
 
-def fold(kind: str, received_on: date, events: list[CaseEvent]) -> CaseState:
-    """The case as its events in order make it (the first is `open`)."""
+def fold(kind: str, received_on: date, events: list) -> CaseState:
+    """The case as its events in order make it (the first is `open`): CaseEvents, or the
+    store's rows, which have the same attributes."""
     first = events[0]
     state = CaseState(kind=kind, received_on=received_on, status="open", owner=first.owner or first.agent,
                       due_on=first.due_on or received_on)

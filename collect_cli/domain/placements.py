@@ -52,7 +52,8 @@ class PlacementState:
         return self.status in ("proposed", "placed")
 
 
-def fold(agency: str, proposed_on: date, events: list[PlacementStep]) -> PlacementState:
+def fold(agency: str, proposed_on: date, events: list) -> PlacementState:
+    """The placement as its steps in order make it: PlacementSteps, or the store's rows."""
     s = PlacementState(agency, proposed_on)
     for e in events:
         if e.action == "notice":

@@ -4,7 +4,7 @@ answer and the close that releases their hold.
 A case is opened by hand (`collect case open`), by `collect hold` of a dispute, complaint or
 bureau dispute, by `log --outcome dispute`, by a reply whose words dispute the debt or
 complain, or from the bureau's dispute file. Opening places the case's hold instance
-(domain.cases.HOLD); only closing the case releases it, and a case closes only once its
+(of the case's kind); only closing the case releases it, and a case closes only once its
 written answer was sent: the answer letter (`case_answer` template) is the one letter the
 dispute or complaint lets through, judged like every message, at answer time and again at
 send. Everything is append-only (case_events) and audited.
@@ -23,7 +23,6 @@ from collect_cli.config import Settings
 from collect_cli.domain.cases import (
     KINDS,
     RULE,
-    CaseEvent,
     CaseRuleError,
     CaseState,
     check_open,
@@ -199,12 +198,7 @@ def _one(conn: Connection, case_id: int) -> tuple:
     if not found:
         raise UsageError(f"no case {case_id}")
     case, events = found[0]
-    return case, fold(case.kind, case.received_on, [_event(e) for e in events])
-
-
-def _event(e) -> CaseEvent:
-    return CaseEvent(action=e.action, day=e.day, owner=e.owner, due_on=e.due_on, reason=e.reason,
-                     approved_by=e.approved_by, agent=e.agent, message_id=e.message_id)
+    return case, fold(case.kind, case.received_on, events)
 
 
 def _record(conn: Connection, case, action: str, *, day: date, agent: str, now: datetime, detail: str,
@@ -363,7 +357,7 @@ def views(conn: Connection, *, as_of: date, settings: Settings, case_ids=None, l
     known_by = end_of_day(as_of, settings.zone)
     found = q.cases_with_events(conn, case_ids=case_ids, loan_ids=loan_ids, borrower_ids=borrower_ids,
                                 unclosed=unclosed, known_by=known_by)
-    states = [(c, e, fold(c.kind, c.received_on, [_event(x) for x in e])) for c, e in found]
+    states = [(c, e, fold(c.kind, c.received_on, e)) for c, e in found]
     letters = q.message_states(conn, [s.answer_message_id for _, _, s in states if s.answer_message_id])
     out = []
     for c, e, s in states:
@@ -417,7 +411,7 @@ def answer_facts(conn: Connection, message_ids: list[int]) -> dict[int, OwnFacts
     if not message_ids:
         return {}
     owners = q.answer_cases(conn, message_ids)  # {message id: case id}
-    found = {c.id: (c, fold(c.kind, c.received_on, [_event(x) for x in e]), e)
+    found = {c.id: (c, fold(c.kind, c.received_on, e), e)
              for c, e in q.cases_with_events(conn, case_ids=sorted(set(owners.values())))}
     out: dict[int, OwnFacts | Refusal] = {}
     for mid in message_ids:

@@ -25,7 +25,6 @@ from collect_cli.domain.content import AGENCY_NOTICE
 from collect_cli.domain.money import fmt
 from collect_cli.domain.placements import (
     PlacementState,
-    PlacementStep,
     attributed,
     fold,
     notice_ready,
@@ -57,14 +56,9 @@ class Placed:
     state: PlacementState
 
 
-def _step(e) -> PlacementStep:
-    return PlacementStep(action=e.action, day=e.day, recall_on=e.recall_on, bucket=e.bucket, dpd=e.dpd,
-                         rate_bp=e.rate_bp, amount=e.amount, reason=e.reason, message_id=e.message_id)
-
-
 def states(conn: Connection, *, agency: str | None = None, loan_ids=None, known_by=None,
            placed_now: bool = False) -> list[Placed]:
-    return [Placed(p.id, p.loan_id, p.agency, fold(p.agency, p.proposed_on, [_step(e) for e in events]))
+    return [Placed(p.id, p.loan_id, p.agency, fold(p.agency, p.proposed_on, events))
             for p, events in q.placements_with_events(conn, agency=agency, loan_ids=loan_ids, known_by=known_by,
                                                       placed_now=placed_now)]
 
@@ -168,7 +162,7 @@ def notice_facts(conn: Connection, message_ids: list[int], *, on: date, settings
         return {}
     found = {}
     for p, events in q.placements_with_events(conn, notice_ids=message_ids):
-        state = fold(p.agency, p.proposed_on, [_step(e) for e in events])
+        state = fold(p.agency, p.proposed_on, events)
         found[state.notice_message_id] = (p, state)
     standing = {v.agency.name: v.refusal for v in register(conn, on=on, settings=settings)}
     out = {}

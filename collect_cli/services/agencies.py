@@ -93,13 +93,22 @@ def register(conn: Connection, *, on: date, settings: Settings, name: str | None
     return out
 
 
-def placement_refusal(conn: Connection, *, name: str, on: date, settings: Settings) -> tuple[str, Refusal | None]:
-    """AGY-2: the agency's name as registered, and why it may not receive a new placement on
-    `on` (None: it may)."""
+def registered(conn: Connection, *, name: str, on: date, settings: Settings) -> AgencyView:
+    """The agency `name` means, as the register stood by the end of `on`; UsageError when none."""
     found = register(conn, on=on, settings=settings, name=name)
     if not found:
-        return name, Refusal("AGY-2", f"{name!r} is not in the agency register (collect agencies add)")
-    return found[0].agency.name, found[0].refusal
+        raise UsageError(f"{name!r} is not in the agency register")
+    return found[0]
+
+
+def placeable(conn: Connection, *, name: str, on: date, settings: Settings) -> AgencyView:
+    """The agency `name` means, when it may receive new placements on `on` (AGY-2); else Refused."""
+    found = register(conn, on=on, settings=settings, name=name)
+    if not found:
+        raise Refused(f"AGY-2: {name!r} is not in the agency register (collect agencies add)")
+    if found[0].refusal is not None:
+        raise Refused(str(found[0].refusal))
+    return found[0]
 
 
 def entrusted(conn: Connection, *, name: str, on: date, settings: Settings) -> tuple[str, Refusal | None]:

@@ -13,7 +13,7 @@ from collect_cli.domain.money import fmt
 from collect_cli.domain.plans import broken
 from collect_cli.domain.policy import Situation, decide
 from collect_cli.errors import Refused, UsageError
-from collect_cli.services.agencies import entrusted, placement_refusal
+from collect_cli.services.agencies import entrusted, placeable
 from collect_cli.services.contact_facts import end_of_day, hold_facts, local_day, shared_unconfirmed, transferred
 from collect_cli.services.portfolio import episodes_of, iter_accounts
 from collect_cli.store import queries as q
@@ -69,10 +69,8 @@ def escalate(*, engine: Engine, settings: Settings, loan_id: str, stage: str, ag
         if q.borrower_of(conn, loan_id) is None:
             raise UsageError(f"no loan {loan_id!r}")
         if stage == "agency":
-            agency, refusal = placement_refusal(conn, name=agency, on=local_day(now, settings.zone),
-                                                settings=settings)
-            if refusal is not None:
-                raise Refused(str(refusal))
+            on = local_day(now, settings.zone)
+            agency = placeable(conn, name=agency, on=on, settings=settings).agency.name
         q.add_escalation(conn, loan_id=loan_id, stage=stage, agency=agency, rule=None, note=note, agent=agent, at=now)
         q.add_audit(conn, [{"at": now, "agent": agent, "action": "escalate", "loan_id": loan_id,
                             "detail": f"{stage}{' with ' + agency if agency else ''}: {note or ''}"}])
@@ -84,7 +82,8 @@ class Placements:
     held_back: list[dict]  # loan_id, reason: placed with it, but the contact policy keeps them out
 
 
-def may_go(conn: Connection, accounts: list, today: date, current: dict[str, int] | None = None) -> dict[str, str | None]:
+def may_go(conn: Connection, accounts: list, today: date,
+           current: dict[str, int] | None = None) -> dict[str, str | None]:
     """Per account, why the contact policy keeps it from an agency (None: it may go); `current`:
     days past due on the real day, when the accounts are of an earlier date."""
     ids = [a.loan_id for a in accounts]

@@ -34,7 +34,7 @@ from collect_cli.domain.placements import (
 from collect_cli.errors import Refused, UsageError
 from collect_cli.ledger.activity import read_activity
 from collect_cli.ledger.records import bad_row
-from collect_cli.services.agencies import agency_key, register
+from collect_cli.services.agencies import agency_key, placeable, register, registered
 from collect_cli.services.contact_facts import end_of_day, local_day
 from collect_cli.services.contacts import account_at, consequences, judge_contact
 from collect_cli.services.escalation import PLACEMENT_FIELDS, agency_proposals, may_go
@@ -77,7 +77,7 @@ def propose(*, engine: Engine, settings: Settings, agency: str, as_of: date, now
         raise UsageError(f"--channel {channel!r}: letter or sms")
     today = local_day(now, settings.zone)
     with run_lock(engine, "placements"), engine.begin() as conn:
-        view = _agency_for_placements(conn, agency, today, settings)
+        view = placeable(conn, name=agency, on=today, settings=settings)
         agency = view.agency.name
         place_from = today + timedelta(days=settings.placements.notice_days)
         if place_from > view.agency.contract_end:
@@ -140,16 +140,6 @@ def propose(*, engine: Engine, settings: Settings, agency: str, as_of: date, now
         return Proposed(noticed, left_out)
 
 
-def _agency_for_placements(conn: Connection, name: str, on: date, settings: Settings):
-    """The agency's register entry, when it may receive new placements on `on` (AGY-2)."""
-    found = register(conn, on=on, settings=settings, name=name)
-    if not found:
-        raise Refused(f"AGY-2: {name!r} is not in the agency register (collect agencies add)")
-    if found[0].refusal is not None:
-        raise Refused(str(found[0].refusal))
-    return found[0]
-
-
 def _notice_context(agency: str, proposed_on: date, settings: Settings) -> dict:
     return {"placement_agency": agency,
             "placement_from": (proposed_on + timedelta(days=settings.placements.notice_days)).isoformat()}
@@ -195,7 +185,7 @@ def place(*, engine: Engine, settings: Settings, agency: str, now: datetime, age
     The recall date is `placements.term_days` on, and never after the agency's contract."""
     today = local_day(now, settings.zone)
     with run_lock(engine, "placements"), engine.begin() as conn:
-        view = _agency_for_placements(conn, agency, today, settings)
+        view = placeable(conn, name=agency, on=today, settings=settings)
         agency = view.agency.name
         recall_on = min(today + timedelta(days=settings.placements.term_days),
                         view.agency.contract_end + timedelta(days=1))
@@ -314,10 +304,7 @@ def statement(conn: Connection, *, agency: str, first: date, last: date, setting
     """What the agency recovered from `first` to `last` on the accounts placed with it and the
     commission it earns (the rate of each account's bucket or DPD at placement); a reversal of
     a payment it was paid for counts against it in the reversal's month, recalled or not."""
-    found = register(conn, on=last, settings=settings, name=agency)
-    if not found:
-        raise UsageError(f"{agency!r} is not in the agency register")
-    agency = found[0].agency.name
+    agency = registered(conn, name=agency, on=last, settings=settings).agency.name
     placed = [p for p in states(conn, agency=agency) if p.state.placed_on is not None and p.state.placed_on <= last]
     lines = [line for p, pays in _with_payments(conn, placed)
              for line in [statement_line(p.loan_id, p.state, pays, first, last)]
@@ -409,10 +396,7 @@ def import_activity(*, engine: Engine, settings: Settings, agency: str, path: Pa
     transaction, a bad row writes nothing."""
     rows = read_activity(path, zone=settings.zone, now=now)
     with run_lock(engine, "placements"), engine.begin() as conn:
-        found = register(conn, on=local_day(now, settings.zone), settings=settings, name=agency)
-        if not found:
-            raise UsageError(f"{agency!r} is not in the agency register")
-        agency = found[0].agency.name
+        agency = registered(conn, name=agency, on=local_day(now, settings.zone), settings=settings).agency.name
         windows = {}
         for p in states(conn, agency=agency, loan_ids=sorted({r.loan_id for r in rows})):
             if p.state.placed_on is not None:

@@ -305,8 +305,13 @@ def statement(conn: Connection, *, agency: str, first: date, last: date, setting
     commission it earns (the rate of each account's bucket or DPD at placement); a reversal of
     a payment it was paid for counts against it in the reversal's month, recalled or not."""
     agency = registered(conn, name=agency, on=last, settings=settings).agency.name
-    placed = [p for p in states(conn, agency=agency) if p.state.placed_on is not None and p.state.placed_on <= last]
-    lines = [line for p, pays in _with_payments(conn, placed)
+    placed = [p for p in states(conn, agency=agency) if p.state.placed_on is not None]
+    return _statement(agency, _with_payments(conn, placed), first, last)
+
+
+def _statement(agency: str, placed: list[tuple[Placed, list]], first: date, last: date) -> Statement:
+    """The statement of these placements (each with its loan's payments, _with_payments)."""
+    lines = [line for p, pays in placed if p.state.placed_on <= last
              for line in [statement_line(p.loan_id, p.state, pays, first, last)]
              if line.recovered or p.state.status == "placed"]
     return Statement(agency, first, last, lines, sum(x.recovered for x in lines), sum(x.commission for x in lines))
@@ -336,11 +341,11 @@ def agencies_report(conn: Connection, *, first: date, last: date, settings: Sett
     for view in agencies:
         name = view.agency.name
         placed = [p for p in states(conn, agency=name) if p.state.placed_on is not None]
+        with_pays = _with_payments(conn, placed)
         cohort = [p for p in placed if first <= p.state.placed_on <= last]
         recovered_by = {p.placement_id: statement_line(p.loan_id, p.state, pays, first, last).recovered
-                        for p, pays in _with_payments(conn, cohort)}
-
-        earned = statement(conn, agency=name, first=first, last=last, settings=settings).commission
+                        for p, pays in with_pays if first <= p.state.placed_on <= last}
+        earned = _statement(name, with_pays, first, last).commission
         complaints = [c for c, _ in q.cases_with_events(conn, loan_ids=sorted({p.loan_id for p in placed}))
                       if c.kind == "complaint" and any(
                           p.loan_id == c.loan_id and p.state.placed_on <= c.received_on

@@ -41,7 +41,7 @@ from collect_cli.services import holds
 from collect_cli.services.contact_facts import end_of_day, local_day
 from collect_cli.services.holds import Placed, add_hold, end_hold
 from collect_cli.services.messages import penalty_for
-from collect_cli.services.one_off import OwnFacts, Queued, queue_message, reach
+from collect_cli.services.one_off import OwnFacts, Queued, queue_message, reach, sent_day, status_by
 from collect_cli.store import queries as q
 
 ANSWER_STEP = "case_answer"  # the outbox step of answer letters; their episode is "case-<id>-<n>"
@@ -362,15 +362,14 @@ def views(conn: Connection, *, as_of: date, settings: Settings, case_ids=None, l
     out = []
     for c, e, s in states:
         m = letters.get(s.answer_message_id)
-        sent_on = None
-        if m is not None and m.status == "sent" and m.updated_at <= known_by:
-            sent_on = local_day(m.updated_at, settings.zone)
-        shown = None if m is None else (m.status if m.updated_at <= known_by else "queued")
-        if m is not None and shown != "sent" and m.reason and m.updated_at <= known_by:
+        shown = status_by(m, known_by)
+        if shown not in (None, "sent") and m.reason and m.updated_at <= known_by:
             shown = f"{m.status}: {m.reason}"
         out.append(CaseView(id=c.id, loan_id=c.loan_id, borrower_id=c.borrower_id, borrower_name=c.borrower_name,
                             kind=c.kind, source=c.source, reference=c.reference, summary=c.summary,
-                            hold_id=c.hold_id, state=s, letter=shown, answered_on=sent_on, events=tuple(e),
+                            hold_id=c.hold_id, state=s, letter=shown,
+                            answered_on=sent_day(m, settings.zone, known_by),
+                            events=tuple(e),
                             as_of=as_of))
     return out
 

@@ -23,6 +23,20 @@ from collect_cli.services.portfolio import Account, iter_accounts
 from collect_cli.store import queries as q
 
 
+def status_by(message, known_by: datetime | None = None) -> str | None:
+    """A message's status as it stood by `known_by` (naive UTC; None: now): a message is
+    queued until its last change (sent, cancelled…), which is its updated_at."""
+    if message is None:
+        return None
+    return message.status if known_by is None or message.updated_at <= known_by else "queued"
+
+
+def sent_day(message, zone: ZoneInfo, known_by: datetime | None = None) -> date | None:
+    """The day in `zone` a message was sent, when it had been by `known_by` (a sent message
+    changes no more, so its updated_at is the send)."""
+    return local_day(message.updated_at, zone) if status_by(message, known_by) == "sent" else None
+
+
 @dataclass(frozen=True)
 class OwnFacts:
     """What a command's message states of its own record (a case, a placement), read again at

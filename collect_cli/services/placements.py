@@ -39,7 +39,7 @@ from collect_cli.services.contact_facts import end_of_day, local_day
 from collect_cli.services.contacts import account_at, consequences, judge_contact
 from collect_cli.services.escalation import PLACEMENT_FIELDS, agency_proposals, may_go
 from collect_cli.services.legal import views as legal_views
-from collect_cli.services.one_off import OwnFacts, queue_message
+from collect_cli.services.one_off import OwnFacts, queue_message, sent_day, status_by
 from collect_cli.services.portfolio import iter_accounts
 from collect_cli.store import queries as q
 from collect_cli.store.locks import run_lock
@@ -198,8 +198,7 @@ def place(*, engine: Engine, settings: Settings, agency: str, now: datetime, age
         for p in proposed:
             a = accounts.get(p.loan_id)
             m = notices.get(p.state.notice_message_id)
-            sent_on = local_day(m.updated_at, settings.zone) if m is not None and m.status == "sent" else None
-            reason = (notice_ready(sent_on, today, settings.placements.notice_days)
+            reason = (notice_ready(sent_day(m, settings.zone), today, settings.placements.notice_days)
                       or (why.get(p.loan_id) if a is not None else "not in the ledger today"))
             if reason:
                 waiting.append({"loan_id": p.loan_id, "reason": reason})
@@ -232,7 +231,7 @@ def listing(conn: Connection, *, agency: str | None, as_of: date, settings: Sett
     """The placements as recorded by the end of `as_of`, with the notice's fate."""
     known_by = end_of_day(as_of, settings.zone)
     found = states(conn, agency=agency, known_by=known_by)
-    notices = {i: (m.status if m.updated_at <= known_by else "queued") for i, m in  # as it stood by then
+    notices = {i: status_by(m, known_by) for i, m in
                q.message_states(conn, [p.state.notice_message_id for p in found if p.state.notice_message_id]).items()}
     day = lambda d: d.isoformat() if d else None  # noqa: E731
     return [{"placement": p.placement_id, "loan_id": p.loan_id, "agency": p.agency, "status": p.state.status,

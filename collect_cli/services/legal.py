@@ -15,7 +15,7 @@ from collect_cli.domain.legal import STAGES, LegalRuleError, LegalState, check_s
 from collect_cli.errors import Refused, UsageError
 from collect_cli.services.contact_facts import end_of_day, local_day
 from collect_cli.services.one_off import OwnFacts, Queued, queue_message
-from collect_cli.services.portfolio import iter_accounts
+from collect_cli.services.portfolio import iter_accounts, payments_with_origin
 from collect_cli.store import queries as q
 from collect_cli.store.locks import run_lock
 
@@ -139,12 +139,7 @@ def legal_report(conn: Connection, *, as_of: date, settings: Settings):
     from collect_cli.services.analyst import Column, Report, Section
 
     found = views(conn, known_by=end_of_day(as_of, settings.zone))
-    pays = q.payments_list(conn, sorted({v.loan_id for v in found}))
-    by_id = {p.payment_id: p for p in pays}
-    by_loan: dict[str, list] = {}
-    for p in pays:  # a reversal belongs where the payment it reverses did
-        by_loan.setdefault(p.loan_id, []).append((p.paid_on, by_id[p.reverses].paid_on if p.reverses in by_id
-                                                  else p.paid_on, p.amount))
+    by_loan = payments_with_origin(conn, [v.loan_id for v in found])
     rows = []
     for v in found:
         s = v.state

@@ -40,7 +40,7 @@ from collect_cli.services.contacts import account_at, consequences, judge_contac
 from collect_cli.services.escalation import PLACEMENT_FIELDS, agency_proposals, may_go
 from collect_cli.services.legal import views as legal_views
 from collect_cli.services.one_off import OwnFacts, queue_message, sent_day, status_by
-from collect_cli.services.portfolio import iter_accounts
+from collect_cli.services.portfolio import iter_accounts, payments_with_origin
 from collect_cli.store import queries as q
 from collect_cli.store.locks import run_lock
 
@@ -317,14 +317,8 @@ def _statement(agency: str, placed: list[tuple[Placed, list]], first: date, last
 
 
 def _with_payments(conn: Connection, placed: list[Placed]) -> list[tuple[Placed, list[tuple[date, date, int]]]]:
-    """Each placement with its loan's payments as (the day it counts, the day of the payment it
-    is, amount): a reversal counts on its own day for whoever the reversed payment counted for."""
-    rows = q.payments_list(conn, sorted({p.loan_id for p in placed}))
-    by_id = {r.payment_id: r for r in rows}
-    by_loan: dict[str, list] = {}
-    for r in rows:
-        by_loan.setdefault(r.loan_id, []).append((r.paid_on, by_id[r.reverses].paid_on if r.reverses in by_id
-                                                  else r.paid_on, r.amount))
+    """Each placement with its loan's payments (portfolio.payments_with_origin)."""
+    by_loan = payments_with_origin(conn, [p.loan_id for p in placed])
     return [(p, by_loan.get(p.loan_id, [])) for p in placed]
 
 

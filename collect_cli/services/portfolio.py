@@ -225,3 +225,16 @@ def _schedules(rows) -> Iterator[tuple[str, list[Installment]]]:
         schedule.append(Installment(*fields))
     if current is not None:
         yield current, schedule
+
+
+def payments_with_origin(conn: Connection, loan_ids: Sequence[str]) -> dict[str, list[tuple[date, date, int]]]:
+    """Per loan, its payments as (the day it counts, the day of the payment it is, amount): a
+    reversal, negative, counts on its own day but belongs where the payment it reverses did
+    (to an agency's placement, to a legal case), so it is judged by that payment's day."""
+    rows = q.payments_list(conn, sorted(set(loan_ids)))
+    by_id = {r.payment_id: r for r in rows}
+    out: dict[str, list[tuple[date, date, int]]] = {}
+    for r in rows:
+        origin = by_id[r.reverses].paid_on if r.reverses in by_id else r.paid_on
+        out.setdefault(r.loan_id, []).append((r.paid_on, origin, r.amount))
+    return out

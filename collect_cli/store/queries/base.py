@@ -166,6 +166,17 @@ def _upsert(conn: Connection, table):
     return dialect_insert(table)
 
 
+def _with_steps(conn: Connection, records: list[Row], steps, key, known_by) -> list[tuple[Row, list[Row]]]:
+    """Each record (a case, a placement, a legal case) with its steps in the table `steps`,
+    whose column `key` names the record, in the order they were written; one query."""
+    found: dict[int, list[Row]] = {r.id: [] for r in records}
+    if records:
+        for e in conn.execute(select(steps).where(_in(conn, key, list(found)), entered_by(steps, known_by))
+                              .order_by(steps.c.id)):
+            found[getattr(e, key.name)].append(e)
+    return [(r, found[r.id]) for r in records]
+
+
 def _insert_many(conn: Connection, table, rows: list[dict]) -> None:
     if rows:
         conn.execute(insert(table), rows)

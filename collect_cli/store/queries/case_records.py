@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-from collections import defaultdict
 from collections.abc import Sequence
 from datetime import datetime
 
 from sqlalchemy import Connection, Row, exists, insert, select
 
-from collect_cli.store.queries.base import _in, borrowers, case_events, cases, entered_by, loans, outbox
+from collect_cli.store.queries.base import _in, _with_steps, borrowers, case_events, cases, entered_by, loans, outbox
 
 
 def add_case(conn: Connection, **row) -> int:
@@ -37,14 +36,7 @@ def cases_with_events(conn: Connection, *, case_ids: Sequence[int] | None = None
     if unclosed:
         stmt = stmt.where(~exists().where(case_events.c.case_id == cases.c.id, case_events.c.action == "close",
                                           entered_by(case_events, known_by)))
-    found = conn.execute(stmt).all()
-    steps: dict[int, list[Row]] = defaultdict(list)
-    if found:
-        for e in conn.execute(select(case_events).where(_in(conn, case_events.c.case_id, [c.id for c in found]),
-                                                        entered_by(case_events, known_by))
-                              .order_by(case_events.c.id)):
-            steps[e.case_id].append(e)
-    return [(c, steps[c.id]) for c in found]
+    return _with_steps(conn, conn.execute(stmt).all(), case_events, case_events.c.case_id, known_by)
 
 
 def open_case_holds(conn: Connection, hold_ids: Sequence[int]) -> dict[int, int]:

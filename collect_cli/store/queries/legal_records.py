@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-from collections import defaultdict
 from collections.abc import Sequence
 from datetime import datetime
 
 from sqlalchemy import Connection, Row, insert, select
 
-from collect_cli.store.queries.base import _in, entered_by, legal_cases, legal_events
+from collect_cli.store.queries.base import _in, _with_steps, entered_by, legal_cases, legal_events
 
 
 def add_legal_case(conn: Connection, **row) -> int:
@@ -31,11 +30,4 @@ def legal_with_events(conn: Connection, *, case_ids: Sequence[int] | None = None
     if letter_ids is not None:
         stmt = stmt.where(legal_cases.c.id.in_(select(legal_events.c.legal_case_id)
                                                .where(_in(conn, legal_events.c.message_id, letter_ids))))
-    found = conn.execute(stmt).all()
-    steps: dict[int, list[Row]] = defaultdict(list)
-    if found:
-        for e in conn.execute(select(legal_events).where(_in(conn, legal_events.c.legal_case_id,
-                                                             [c.id for c in found]), entered_by(legal_events, known_by))
-                              .order_by(legal_events.c.id)):
-            steps[e.legal_case_id].append(e)
-    return [(c, steps[c.id]) for c in found]
+    return _with_steps(conn, conn.execute(stmt).all(), legal_events, legal_events.c.legal_case_id, known_by)

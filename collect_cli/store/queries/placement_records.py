@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-from collections import defaultdict
 from collections.abc import Sequence
 from datetime import datetime
 
 from sqlalchemy import Connection, Row, exists, insert, select
 
-from collect_cli.store.queries.base import _in, contacts, entered_by, placement_events, placements
+from collect_cli.store.queries.base import _in, _with_steps, contacts, entered_by, placement_events, placements
 
 
 def add_placement(conn: Connection, **row) -> int:
@@ -35,15 +34,7 @@ def placements_with_events(conn: Connection, *, agency: str | None = None, loan_
         stmt = stmt.where(placements.c.agency == agency)
     if loan_ids is not None:
         stmt = stmt.where(_in(conn, placements.c.loan_id, loan_ids))
-    found = conn.execute(stmt).all()
-    steps: dict[int, list[Row]] = defaultdict(list)
-    if found:
-        for e in conn.execute(select(placement_events)
-                              .where(_in(conn, placement_events.c.placement_id, [p.id for p in found]),
-                                     entered_by(placement_events, known_by))
-                              .order_by(placement_events.c.id)):
-            steps[e.placement_id].append(e)
-    return [(p, steps[p.id]) for p in found]
+    return _with_steps(conn, conn.execute(stmt).all(), placement_events, placement_events.c.placement_id, known_by)
 
 
 def _placed_now():

@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import os
+import re
 import tomllib
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date, time
-from decimal import Decimal, InvalidOperation
+from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
@@ -61,6 +62,14 @@ class Messaging:
     service_phone: str = "400-000-0000"
     texts: dict[str, LocaleTexts] = field(default_factory=lambda: dict(DEFAULT_TEXTS))
     sms_max_parts: int = 3
+    # characters; set them to the push vendor's limits (some phone makers' are lower)
+    push_title_max: int = 40
+    push_text_max: int = 350
+    # payment links ({{ payment_link }}): the lender's payment page, and how long a link is good;
+    # the signing secret comes from COLLECT_PAYMENT_SECRET only, never from a file
+    payment_url: str | None = None
+    payment_link_days: int = 7
+    payment_secret: bytes | None = field(default=None, repr=False)
     template_dirs: tuple[Path, ...] = ()  # searched before the shipped templates
     forbidden_words: tuple[str, ...] = ()  # added to the SAY-1 lexicon
     marketing_words: tuple[str, ...] = ()  # added to the SAY-6 lexicon
@@ -83,12 +92,29 @@ class Delivery:
     senders: dict[str, str] = field(default_factory=lambda: {c: "file" for c in CHANNELS})
     spool_dir: Path = Path("outbox")
     http_url: str | None = None
+    push_url: str | None = None  # the app push gateway, when push uses the http sender
     http_timeout_seconds: int = 10
     http_max_attempts: int = 5
     http_backoff_ms: int = 500  # first retry after this, doubling each time
     smtp_host: str = "127.0.0.1"
     smtp_port: int = 25
     smtp_sender: str = "collections@example.com"
+    # the List-Unsubscribe of every e-mail (RFC 2369): a mailto: or https: address whose use
+    # is an opt-out; None: mailto the sender, subject STOP (a reply `replies import` takes in)
+    email_unsubscribe: str | None = None
+    # what a message (an SMS: a part) costs, by channel, in currency units (0.045: 4.5 fen):
+    # the send summary and the collections report show messages and cost per channel
+    costs: dict[str, Decimal] = field(default_factory=dict)
+
+    def cost_of(self, billed: dict[str, int]) -> dict[str, int]:
+        """The cost of what providers bill (by channel: messages, an SMS's parts), in minor
+        units, rounded half up per channel."""
+        return {c: int((self.costs.get(c, Decimal(0)) * n).scaleb(2).quantize(Decimal(1), ROUND_HALF_UP))
+                for c, n in billed.items()}
+
+    @property
+    def unsubscribe(self) -> str:
+        return self.email_unsubscribe or f"mailto:{self.smtp_sender}?subject=STOP"
 
 
 @dataclass(frozen=True)
@@ -229,6 +255,15 @@ class CaseRules:
 
 
 @dataclass(frozen=True)
+class ReplyWords:
+    """[replies]: words that, in a borrower's reply, opt out of the channel (HOLD-2) or claim a
+    payment, beside the shipped ones (domain.replies); matched as the content rules read."""
+
+    stop_words: tuple[str, ...] = ()
+    paid_words: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
 class PlacementRules:
     """[placements]: the notice before placement (AGY-1), how long a placement runs, and
     whether this lender's automated messages stop while an agency works the account."""
@@ -261,6 +296,7 @@ class Settings:
     delivery: Delivery = field(default_factory=Delivery)
     penalty: Penalty = field(default_factory=Penalty)
     allocation: Allocation = field(default_factory=Allocation)
+    replies: ReplyWords = field(default_factory=ReplyWords)
     promises: Promises = field(default_factory=Promises)
     bureau: Bureau = field(default_factory=Bureau)
     escalation: EscalationRules = field(default_factory=EscalationRules)
@@ -293,6 +329,9 @@ def load_settings(*, db: str | None = None, config: str | None = None) -> Settin
     data = _read_toml(path) if path else {}
     values = _parse(data, path)
     values["db"] = db or os.environ.get("COLLECT_DB") or values.get("db") or DEFAULT_DB
+    secret = os.environ.get("COLLECT_PAYMENT_SECRET")
+    if secret:
+        values["messaging"] = replace(values.get("messaging", Messaging()), payment_secret=secret.encode())
     return Settings(config_path=path, **values)
 
 
@@ -321,7 +360,7 @@ def _read_toml(path: Path) -> dict[str, Any]:
 
 _TOP_KEYS = {"db", "timezone", "grace_days", "buckets", "queue", "strategy", "messaging", "contact", "delivery",
              "penalty", "promises", "bureau", "escalation", "plans", "watchlist", "limitation", "ledger", "waivers",
-             "allocation", "cases", "placements", "legal"}
+             "allocation", "cases", "placements", "legal", "replies"}
 
 
 def _parse(data: dict[str, Any], path: Path | None) -> dict[str, Any]:
@@ -406,6 +445,9 @@ def _parse(data: dict[str, Any], path: Path | None) -> dict[str, Any]:
         out["ledger"] = Ledger(suspicious_names=names)
     if "cases" in data:
         out["cases"] = _parse_cases(data["cases"], bad)
+    if "replies" in data:
+        raw = _table(data["replies"], "replies", {"stop_words", "paid_words"}, bad)
+        out["replies"] = ReplyWords(**{k: _strings(v, f"replies.{k}", bad) for k, v in raw.items()})
     if "legal" in data:
         raw = _table(data["legal"], "legal", {"stop_automated_from", "stop_calls_from"}, bad)
         for key in raw:
@@ -586,7 +628,7 @@ def _strings(value: Any, key: str, bad) -> tuple[str, ...]:
 
 
 _STEP_KEYS = {"step", "bucket", "buckets", "channel", "template", "purpose", "min_days", "due_in", "segment",
-              "min_watch_score", "allow_late_automation"}
+              "min_watch_score", "allow_late_automation", "only_with_address"}
 
 
 def _parse_strategy(raw: Any, buckets: tuple[Bucket, ...], handover_dpd: int, bad) -> tuple[Step, ...]:
@@ -653,18 +695,23 @@ def _parse_strategy(raw: Any, buckets: tuple[Bucket, ...], handover_dpd: int, ba
         late = s.get("allow_late_automation", False)
         if not isinstance(late, bool):
             raise bad(f"{key}.allow_late_automation", "must be true or false")
+        only = s.get("only_with_address", False)
+        if not isinstance(only, bool):
+            raise bad(f"{key}.only_with_address", "must be true or false")
         past = [b for b in chosen if by_name[b].min_days > handover_dpd]
         if past and not late:
             raise bad(f"{key}.bucket", f"{past[0]} is past {handover_dpd} days (queue.handover_dpd), where accounts are "
                                        "legal / agency work and old debts may be time-barred (LIM-1): an automated step "
                                        "there needs allow_late_automation = true")
         steps.append(Step(name, chosen, channel, template, purpose, min_days=min_days, due_in=due_in, segment=segment,
-                          min_watch_score=watch, allow_late_automation=late))
+                          min_watch_score=watch, allow_late_automation=late, only_with_address=only))
     return tuple(steps)
 
 
 def _parse_messaging(raw: Any, path: Path | None, bad) -> Messaging:
-    raw = _table(raw, "messaging", {"service_phone", "sms_max_parts", "template_dirs", "forbidden_words",
+    raw = _table(raw, "messaging", {"service_phone", "sms_max_parts", "push_title_max", "push_text_max",
+                                    "payment_url", "payment_link_days",
+                                    "template_dirs", "forbidden_words",
                                     "marketing_words", "legal_words", *LOCALES}, bad)
     base = Messaging()
     texts = dict(base.texts)
@@ -684,11 +731,28 @@ def _parse_messaging(raw: Any, path: Path | None, bad) -> Messaging:
         service_phone=_text(raw.get("service_phone", base.service_phone), "messaging.service_phone", bad, 40),
         texts=texts,
         sms_max_parts=_whole(raw.get("sms_max_parts", base.sms_max_parts), "messaging.sms_max_parts", 1, 10, bad),
+        push_title_max=_whole(raw.get("push_title_max", base.push_title_max), "messaging.push_title_max", 5, 200, bad),
+        push_text_max=_whole(raw.get("push_text_max", base.push_text_max), "messaging.push_text_max", 20, 2000, bad),
+        payment_url=_payment_url(raw.get("payment_url"), bad),
+        payment_link_days=_whole(raw.get("payment_link_days", base.payment_link_days), "messaging.payment_link_days",
+                                 1, 90, bad),
         template_dirs=_folders(folder, _strings(raw.get("template_dirs", []), "messaging.template_dirs", bad), bad),
         forbidden_words=_strings(raw.get("forbidden_words", []), "messaging.forbidden_words", bad),
         marketing_words=_strings(raw.get("marketing_words", []), "messaging.marketing_words", bad),
         legal_words=_strings(raw.get("legal_words", []), "messaging.legal_words", bad),
     )
+
+
+def _payment_url(url: Any, bad) -> str | None:
+    """The payment page: https, no query (the token is the last part of the path), short
+    enough for an SMS."""
+    if url is None:
+        return None
+    if not isinstance(url, str) or not re.fullmatch(r"https://[A-Za-z0-9.-]+(:\d+)?(/[A-Za-z0-9._~-]+)*/?", url) \
+            or len(url) > 60:
+        raise bad("messaging.payment_url", "must be an https:// address without a query, at most 60 characters "
+                                           "(the token is added as the last part of its path)")
+    return url.rstrip("/")
 
 
 def _folders(base: Path, names: tuple[str, ...], bad) -> tuple[Path, ...]:
@@ -700,7 +764,8 @@ def _folders(base: Path, names: tuple[str, ...], bad) -> tuple[Path, ...]:
 
 
 def _parse_contact(raw: Any, bad) -> ContactRules:
-    raw = _table(raw, "contact", {"rules", "window", "sms_per_day", "sms_per_7_days", "served_timezones",
+    raw = _table(raw, "contact", {"rules", "window", "sms_per_day", "sms_per_7_days", "push_per_day",
+                                  "push_per_7_days", "served_timezones",
                                   "unreachable_days", "late_entry_hours"}, bad)
     values: dict[str, Any] = {}
     if "rules" in raw:
@@ -717,7 +782,7 @@ def _parse_contact(raw: Any, bad) -> ContactRules:
                 raise ValueError  # the window is the borrower's local time: no offset
         except (ValueError, TypeError):
             raise bad("contact.window", 'must be ["HH:MM", "HH:MM"], e.g. ["08:00", "21:00"]') from None
-    for key in ("sms_per_day", "sms_per_7_days"):
+    for key in ("sms_per_day", "sms_per_7_days", "push_per_day", "push_per_7_days"):
         if key in raw:
             values[key] = _whole(raw[key], f"contact.{key}", 0, 100, bad)
     if "unreachable_days" in raw:  # WHO-5: at least a day of trying before anyone else is asked
@@ -751,34 +816,58 @@ def _parse_contact(raw: Any, bad) -> ContactRules:
     return rules
 
 
+def _url(url: Any, key: str, bad) -> str | None:
+    if url is None:
+        return None
+    try:
+        parts = urlsplit(url) if isinstance(url, str) else None
+        if parts is None or parts.scheme not in ("http", "https") or not parts.hostname:
+            raise ValueError
+        parts.port  # noqa: B018 - raises ValueError on a bad port
+    except ValueError:
+        raise bad(key, "must be an http:// or https:// URL with a valid host and port") from None
+    return url
+
+
 def _parse_delivery(raw: Any, path: Path | None, bad) -> Delivery:
-    known = {"senders", "spool_dir", "http_url", "http_timeout_seconds", "http_max_attempts",
-             "http_backoff_ms", "smtp_host", "smtp_port", "smtp_sender"}
+    known = {"senders", "spool_dir", "http_url", "push_url", "http_timeout_seconds", "http_max_attempts",
+             "http_backoff_ms", "smtp_host", "smtp_port", "smtp_sender", "email_unsubscribe", "cost"}
     raw = _table(raw, "delivery", known, bad)
     base = Delivery()
     senders = dict(base.senders)
-    allowed = {"sms": ("file", "http"), "email": ("file", "http", "smtp"), "letter": ("file",)}
+    allowed = {"sms": ("file", "http"), "email": ("file", "http", "smtp"), "push": ("file", "http"),
+               "letter": ("file",)}
     if "senders" in raw:
         for channel, kind in _table(raw["senders"], "delivery.senders", set(CHANNELS), bad).items():
             if kind not in allowed[channel]:
                 raise bad(f"delivery.senders.{channel}", f"must be one of {', '.join(allowed[channel])}")
             senders[channel] = kind
-    url = raw.get("http_url", base.http_url)
-    if url is not None:
-        try:
-            parts = urlsplit(url) if isinstance(url, str) else None
-            if parts is None or parts.scheme not in ("http", "https") or not parts.hostname:
-                raise ValueError
-            parts.port  # noqa: B018 - raises ValueError on a bad port
-        except ValueError:
-            raise bad("delivery.http_url", "must be an http:// or https:// URL with a valid host and port") from None
-    if "http" in senders.values() and not url:
+    urls = {key: _url(raw.get(key), f"delivery.{key}", bad) for key in ("http_url", "push_url")}
+    if any(kind == "http" for channel, kind in senders.items() if channel != "push") and not urls["http_url"]:
         raise bad("delivery.http_url", "is needed when a channel uses the http sender")
+    if senders.get("push") == "http" and not urls["push_url"]:
+        raise bad("delivery.push_url", "is needed when push uses the http sender (the app push gateway)")
+    unsubscribe = raw.get("email_unsubscribe")
+    if unsubscribe is not None and (not isinstance(unsubscribe, str) or not re.fullmatch(
+            r"(mailto:[^\s<>@]+@[^\s<>]+|https://[^\s<>]+)", unsubscribe)):
+        raise bad("delivery.email_unsubscribe", "must be a mailto: or https:// address without spaces")
+    costs = {}
+    for channel, value in _table(raw.get("cost", {}), "delivery.cost", set(CHANNELS), bad).items():
+        try:
+            cost = Decimal(str(value)) if isinstance(value, (int, float, str)) and not isinstance(value, bool) \
+                else None
+        except InvalidOperation:
+            cost = None
+        if cost is None or not cost.is_finite() or cost < 0 or cost > 1000 or cost.as_tuple().exponent < -4:
+            raise bad(f"delivery.cost.{channel}", 'must be the cost of one message, e.g. "0.045" (up to 4 '
+                                                  'decimals, 0 to 1000)')
+        costs[channel] = cost
     folder = path.parent if path else Path(".")
     return Delivery(
         senders=senders,
         spool_dir=folder / _text(raw.get("spool_dir", str(base.spool_dir)), "delivery.spool_dir", bad, 1000),
-        http_url=url,
+        http_url=urls["http_url"],
+        push_url=urls["push_url"],
         http_timeout_seconds=_whole(raw.get("http_timeout_seconds", base.http_timeout_seconds),
                                     "delivery.http_timeout_seconds", 1, 300, bad),
         http_max_attempts=_whole(raw.get("http_max_attempts", base.http_max_attempts),
@@ -788,6 +877,8 @@ def _parse_delivery(raw: Any, path: Path | None, bad) -> Delivery:
         smtp_host=_text(raw.get("smtp_host", base.smtp_host), "delivery.smtp_host", bad),
         smtp_port=_whole(raw.get("smtp_port", base.smtp_port), "delivery.smtp_port", 1, 65535, bad),
         smtp_sender=_text(raw.get("smtp_sender", base.smtp_sender), "delivery.smtp_sender", bad),
+        email_unsubscribe=unsubscribe,
+        costs=costs,
     )
 
 

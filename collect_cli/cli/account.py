@@ -10,7 +10,7 @@ from collect_cli.cli import render
 from collect_cli.cli.options import AsOf, FormatOpt, ShowPii, as_of_date
 from collect_cli.cli.render import Format
 from collect_cli.domain.money import fmt, fmt_grouped
-from collect_cli.domain.pii import free_text, mask_address, mask_phone
+from collect_cli.domain.pii import free_text, mask_address, mask_email, mask_phone, mask_push_id
 from collect_cli.services.account import account_card
 
 SECTIONS = ("borrower", "loans", "schedule", "payments", "events", "messages", "contacts", "promises", "holds", "cases",
@@ -61,10 +61,13 @@ def account_command(
                  "overdue": bool(p.unpaid and p.installment.due_on < day)} for p in main.state.positions]
     data = {
         "as_of": day.isoformat(),
-        "borrower": {"borrower_id": main.borrower_id, "name": main.borrower_name, "phone": phone, "address": address,
+        "borrower": {"borrower_id": main.borrower_id, "name": main.borrower_name, "phone": phone,
+                     "email": main.email if show_pii else mask_email(main.email),
+                     "push_id": main.push_id if show_pii else mask_push_id(main.push_id), "address": address,
                      "locale": main.locale, "timezone": main.timezone or app.settings.timezone,
                      # WHO-4: on file for other borrower ids too, not confirmed as theirs: no debt message
                      "shared_phone": card.shared.get("phone", []), "shared_email": card.shared.get("email", []),
+                     "shared_push": card.shared.get("push", []),
                      "name_check": card.name_problem},
         "loans": loans, "schedule": schedule,
         "payments": [{"payment_id": p.payment_id, "loan_id": p.loan_id, "paid_on": p.paid_on.isoformat(),
@@ -118,7 +121,8 @@ def account_command(
         return
     b = data["borrower"]
     flags = [f"{kind} also on file for {', '.join(ids)}: no debt message until confirmed (WHO-4)"
-             for kind, ids in (("phone", b["shared_phone"]), ("e-mail", b["shared_email"])) if ids]
+             for kind, ids in (("phone", b["shared_phone"]), ("e-mail", b["shared_email"]),
+                               ("push id", b["shared_push"])) if ids]
     if b["name_check"]:
         flags.append(f"the name {b['name_check']}: messages greet the borrower neutrally")
     flags += [f"{a.loan_id}: {line}" for a in card.accounts for line in standing_lines(a.state)]
@@ -132,7 +136,8 @@ def account_command(
               + (" OVERDUE" if c["overdue"] else "") for c in data["cases"] if c["status"] != "closed"]
     render.panel(f"{b['name']} ({b['borrower_id']}) as of {day.isoformat()}",
                  [f"phone {b['phone']}   language {b['locale']}   time zone {b['timezone']}",
-                  f"address {b['address'] or '-'}", *flags])
+                  f"e-mail {b['email'] or '-'}   app push {b['push_id'] or '-'}", f"address {b['address'] or '-'}",
+                  *flags])
     render.table("Loans", [("loan", "left"), ("product", "left"), ("status", "left"), ("dpd", "right"),
                            ("bucket", "left"), ("class", "left"), ("overdue", "right"), ("outstanding", "right"),
                            ("next due", "left")],

@@ -161,6 +161,7 @@ def _register() -> None:
         plan,
         queue,
         reminders,
+        replies,
         report,
         templates,
         waive,
@@ -195,6 +196,7 @@ def _register() -> None:
     app.add_typer(demo.app, name="demo")
     app.add_typer(people.people, name="people")
     app.add_typer(people.numbers, name="numbers")
+    app.add_typer(replies.app, name="replies")
 
 
 _register()

@@ -99,12 +99,16 @@ def send_command(
     totals = {k: sum(v.values()) for k, v in outcomes.items()} | {"waiting": s.waiting}
     rows = [[k, totals[k], ", ".join(f"{c} {n}" for c, n in sorted(v.items()))] for k, v in outcomes.items()]
     rows.append(["waiting", s.waiting, ""])
-    if fmt_ is Format.json:  # per channel (cancelled: per rule), and the totals the table shows
-        render.json_out({**{k: dict(v) for k, v in outcomes.items()}, "waiting": s.waiting, "totals": totals})
+    cost = app.settings.delivery.cost_of(dict(s.billed))  # of what was sent, an SMS by its parts ([delivery.cost])
+    rows.append(["cost", fmt(sum(cost.values())), ", ".join(f"{c} {fmt(n)}" for c, n in sorted(cost.items()))])
+    if fmt_ is Format.json:  # per channel (cancelled: per rule), the totals the table shows, the cost
+        render.json_out({**{k: dict(v) for k, v in outcomes.items()}, "waiting": s.waiting, "totals": totals,
+                         "cost": {**{c: fmt(n) for c, n in cost.items()}, "total": fmt(sum(cost.values()))}})
     elif fmt_ is Format.csv:
         render.csv_out(["outcome", "count", "detail"], rows)
     else:
-        labels = {"deferred": "deferred (provider down)", "waiting": "waiting for the contact window"}
+        labels = {"deferred": "deferred (provider down)", "waiting": "waiting for the contact window",
+                  "cost": "cost of what was sent"}
         render.table("Send", [("outcome", "left"), ("count", "right"), ("detail", "left")],
                      ([labels.get(r[0], r[0]), *r[1:]] for r in rows))
     render.summary(f"send: {sum(s.sent.values()):,} sent, {sum(s.failed.values()):,} failed, "

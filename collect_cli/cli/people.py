@@ -13,7 +13,7 @@ from collect_cli.cli.options import FormatOpt, ShowPii
 from collect_cli.cli.render import Format
 from collect_cli.domain.people import RELATIONS
 from collect_cli.domain.pii import free_text, mask_phone, mask_point
-from collect_cli.ledger.values import email_point, parse_phone
+from collect_cli.ledger.values import parse_phone, parse_point
 from collect_cli.services import listings
 from collect_cli.services.contacts import add_person
 from collect_cli.services.numbers import confirm_number, shared_numbers
@@ -105,23 +105,21 @@ def shared_command(ctx: typer.Context, show_pii: ShowPii = False, fmt_: FormatOp
 @numbers.command("confirm")
 def confirm_command(
     ctx: typer.Context,
-    point: Annotated[str, typer.Argument(metavar="NUMBER|EMAIL", help="The shared number or e-mail.")],
+    point: Annotated[str, typer.Argument(metavar="NUMBER|EMAIL|PUSH_ID",
+                                         help="The shared number, e-mail or app push id.")],
     borrower: Annotated[str, typer.Option(help="The borrower id it belongs to.")],
     note: Annotated[str | None, typer.Option(help="How it was confirmed.")] = None,
     agent: Agent = None,
 ) -> None:
-    """Confirm whose a shared number or e-mail is: messages to that borrower may use it again;
+    """Confirm whose a shared number, e-mail or push id is: messages to that borrower may use it again;
     the other ids that share it still get none through it.
 
     Example: collect numbers confirm 13812345678 --borrower C0000037 --note "confirmed on a call with the borrower"
     """
-    if "@" not in point:
-        try:
-            point = parse_phone(point)
-        except ValueError as exc:
-            raise typer.BadParameter(str(exc), param_hint="NUMBER") from None
-    else:
-        point = email_point(point)
+    try:
+        point = parse_point(point)
+    except ValueError as exc:
+        raise typer.BadParameter(str(exc), param_hint="NUMBER|EMAIL|PUSH_ID") from None
     app_ = ctx.obj
     confirm_number(engine=app_.engine(), point=point, borrower_id=borrower, note=note, agent=agent_name(app_, agent),
                    now=app_.utcnow())

@@ -11,6 +11,7 @@ from collect_cli.cli import render
 from collect_cli.cli.options import AsOf, FormatOpt, Now, as_of_date, day_of, moment
 from collect_cli.cli.render import Format
 from collect_cli.domain.compliance import HOLD_REASONS
+from collect_cli.domain.policy import MESSAGING
 from collect_cli.ledger.values import parse_date
 from collect_cli.services.cases import place_hold
 from collect_cli.services.holds import release_hold
@@ -116,8 +117,8 @@ def _reason(value: str) -> str:
 
 
 def _channel(value: str | None) -> str | None:
-    if value not in (None, "sms", "email"):
-        raise typer.BadParameter("sms or email", param_hint="--channel")
+    if value not in (None, *MESSAGING):
+        raise typer.BadParameter(" or ".join(MESSAGING), param_hint="--channel")
     return value
 
 
@@ -126,7 +127,7 @@ def hold_command(
     loan: Annotated[str, typer.Argument(help="The loan to hold.")],
     reason: Reason,
     until: Annotated[str | None, typer.Option(help="Last day of the hold (default: until released).")] = None,
-    channel: Annotated[str | None, typer.Option(help="opt-out only: sms or email (default: both).")] = None,
+    channel: Annotated[str | None, typer.Option(help="opt-out only: sms, email or push (default: all three).")] = None,
     note: Annotated[str | None, typer.Option(help="Why, in the operator's words.")] = None,
     by: Annotated[str | None, typer.Option(help="Who places it (default: the login name).")] = None,
     now: Now = None,
@@ -167,7 +168,7 @@ def hold_command(
                                                                          strict=True))
         render.note(f"{loan}: {reason} holds {which} placed on {placed.scope}"
                     + (f" until {end.isoformat()}" if end else "")
-                    + "; release one with --id N or --channel sms|email")
+                    + "; release one with --id N or --channel sms|email|push")
     else:
         render.note(f"{loan}: {reason} hold {placed.hold_id} placed on {placed.scope}"
                     + (f" until {end.isoformat()}" if end else ""))
@@ -178,7 +179,7 @@ def release_command(
     loan: Annotated[str, typer.Argument(help="The loan to release.")],
     reason: Annotated[str | None, typer.Option("--reason", help=f"One of: {', '.join(HOLD_REASONS)}.")] = None,
     hold_id: Annotated[int | None, typer.Option("--id", help="The hold to release (see `collect account`).")] = None,
-    channel: Annotated[str | None, typer.Option(help="opt-out only: sms or email.")] = None,
+    channel: Annotated[str | None, typer.Option(help="opt-out only: sms, email or push.")] = None,
     note: Annotated[str | None, typer.Option(help="Why, e.g. how the dispute was resolved.")] = None,
     by: Annotated[str | None, typer.Option(help="Who releases it (default: the login name).")] = None,
     now: Now = None,

@@ -25,9 +25,18 @@ class ContactRules:
     window: tuple[time, time] = (time(8), time(21))  # local time of the borrower, [start, end)
     sms_per_day: int = MAX_SMS_PER_DAY
     sms_per_7_days: int = MAX_SMS_PER_7_DAYS
+    # WHEN-5's house rule for app push too: a phone that lights up every hour harasses as texts do
+    push_per_day: int = MAX_SMS_PER_DAY
+    push_per_7_days: int = MAX_SMS_PER_7_DAYS
     served_timezones: tuple[str, ...] = field(default=())  # WHEN-6; empty: the configured zone
     unreachable_days: int = 3  # WHO-5: no connected contact for this long before a contact person is asked
     late_entry_hours: int = 24  # REC-4: how long after a contact it may still be logged (--at)
+
+    def caps(self, channel: str) -> tuple[int, int]:
+        """WHEN-5: (a day's, 7 days') automated messages of a capped channel (sms, push)."""
+        if channel == "sms":
+            return self.sms_per_day, self.sms_per_7_days
+        return self.push_per_day, self.push_per_7_days
 
 
 def check_contact_rules(c: ContactRules) -> None:
@@ -41,6 +50,9 @@ def check_contact_rules(c: ContactRules) -> None:
                          f"{lo:%H:%M}-{hi:%H:%M}; {start:%H:%M}-{end:%H:%M} is wider")
     if c.sms_per_day > MAX_SMS_PER_DAY or c.sms_per_7_days > MAX_SMS_PER_7_DAYS:
         raise ValueError(f"WHEN-5: at most {MAX_SMS_PER_DAY} automated SMS a day and "
+                         f"{MAX_SMS_PER_7_DAYS} in 7 days per borrower")
+    if c.push_per_day > MAX_SMS_PER_DAY or c.push_per_7_days > MAX_SMS_PER_7_DAYS:
+        raise ValueError(f"WHEN-5: at most {MAX_SMS_PER_DAY} automated app push a day and "
                          f"{MAX_SMS_PER_7_DAYS} in 7 days per borrower")
 
 

@@ -17,6 +17,7 @@ from datetime import date
 from functools import lru_cache
 
 from collect_cli.domain.compliance import Refusal
+from collect_cli.domain.headed import HEADS, form_problem
 from collect_cli.domain.lexicon import Forms, Lexicon
 from collect_cli.domain.text_forms import (
     PLACEHOLDER,
@@ -184,8 +185,15 @@ _BUREAU = ("征信", "金融信用信息基础数据库", "信用信息基础数
 _REPORTING = ("报送", "上报", "报告", "提供", "记录", "report")
 # SAY-3 (us): the debt-collection notice and the opt-out, as a reader finds them.
 _DEBT_NOTICE = ("attempttocollectadebt", "fromadebtcollector", "催收债务", "债务催收")
-_OPT_OUT = ("replystop", "textstop", "sendstop", "optout", "unsubscribe", "回复stop", "回复td", "回复退订", "退订回",
-            "回td", "回t退订")
+_REPLY_STOP = ("replystop", "textstop", "sendstop", "optout", "unsubscribe", "回复stop", "回复td", "回复退订", "退订回",
+               "回td", "回t退订")
+_OPT_OUT = {"sms": _REPLY_STOP, "email": _REPLY_STOP,  # a push cannot be answered: the app's setting is the way
+            "push": ("turnoffnotifications", "turnoffpush", "关闭推送", "关闭通知")}
+# WHO-1 on a lock screen: a push states no amount and no word of the debt (the app shows them)
+LOCK_SCREEN_FIGURES = ("amount_overdue", "next_due_amount", "outstanding_principal", "overdue_principal",
+                       "overdue_interest", "overdue_fees", "penalty_interest")
+_DEBT_WORDS = ("逾期", "欠款", "欠钱", "拖欠", "催收", "催缴", "债务", "欠债", "违约", "overdue", "pastdue", "debt",
+               "arrears", "delinquen", "collection", "latepayment", "missedpayment")
 # a required statement that is denied is not made ("this is not an attempt to collect a debt")
 _NEGATED = re.compile(r"(not|never|no|nt)(an|a)?attempttocollect|(donot|dont|never|no)(need(to)?)?(reply|text|send)")
 _BRACKETS = re.compile(r"[【】〖〗〘〙〚〛〔〕]|^\s*\[[^\]]{1,16}\]|\[[^\]]{1,16}\]\s*$")
@@ -219,6 +227,8 @@ def judge(text: str, *, channel: str, purpose: str, rules: str, context: Mapping
     if foreign:
         found.append(Refusal("SAY-1", f"holds {foreign}, of a script this message is not written in: it can only "
                                       "stand for a letter or a character it looks like"))
+    if channel in HEADS and (form := form_problem(text, channel)):
+        found.append(Refusal("TPL", form))
     if markup:
         found.append(Refusal("SAY-1", f"the letter's markup can show other text than its words ({markup}); a "
                                       "letter is judged as printed, so it may only lay text out"))
@@ -256,16 +266,25 @@ def judge(text: str, *, channel: str, purpose: str, rules: str, context: Mapping
     for claim, pattern, needs, proven in _CLAIMS:
         if pattern.search(letters) and not proven(facts):
             found.append(Refusal("SAY-8", f"states that {claim}, but no record shows {needs}"))
-    missing = [k for k in REQUIRED.get(purpose, ()) if not shows_value(folded_seen, context.get(k), k)]
+    if channel == "push":  # WHO-1: a lock screen is read by whoever holds the phone
+        told = [k for k in LOCK_SCREEN_FIGURES if context.get(k) not in (None, "", "0.00")
+                and shows_value(folded_seen, context.get(k), k)]
+        told += [w for w in _DEBT_WORDS if w in letters]
+        if told:
+            found.append(Refusal("WHO-1", f"a push shows on a lock screen that others see: it names no amount and "
+                                          f"no debt, the app does ({', '.join(told[:3])})"))
+    required = ("creditor_name",) if channel == "push" else REQUIRED.get(purpose, ())
+    missing = [k for k in required if not shows_value(folded_seen, context.get(k), k)]
     if missing:
         found.append(Refusal("SAY-2", f"a {purpose} must show {', '.join(missing)} (the values, in the text)"))
     if rules == "us":
         shown = _NEGATED.sub(PLACEHOLDER, letters_of(folded_seen))
-        if purpose in DEBT_NOTICE_PURPOSES and not any(p in shown for p in _DEBT_NOTICE):
+        if purpose in DEBT_NOTICE_PURPOSES and channel != "push" and not any(p in shown for p in _DEBT_NOTICE):
             found.append(Refusal("SAY-3", 'under the us rules a collection message says "This is an attempt to '
                                           'collect a debt"'))
-        if channel in ("sms", "email") and not any(p in shown for p in _OPT_OUT):
-            found.append(Refusal("SAY-3", 'under the us rules every SMS and email carries an opt-out ("Reply STOP")'))
+        if channel in _OPT_OUT and not any(p in shown for p in _OPT_OUT[channel]):
+            found.append(Refusal("SAY-3", 'under the us rules every SMS, email and push carries an opt-out '
+                                          '("Reply STOP"; in a push, how to turn it off)'))
     if purpose in BUREAU_NOTICE_PURPOSES and not _tells_bureau(letters_of(folded_seen)):
         found.append(Refusal("REC-2", "a formal notice tells the borrower before adverse data goes to the credit "
                                       "bureau; this text does not"))

@@ -43,6 +43,8 @@ CONTEXT_DOC = {
     "notices_sent": "how many collection messages of this episode were sent before this one",
     "agency": "the agency the account is placed with, or empty",
     "time_barred": "true when the limitation period has run out (LIM-1): then no word of legal action (SAY-7)",
+    "payment_link": "the message's own link to the payment page (messaging.payment_url, a signed token that "
+                    "expires), or empty when no payment page is configured",
     # the answer to a case (case_answer letters; empty elsewhere)
     "case_answer": "the answer to the borrower's dispute or complaint, as the case's owner wrote it",
     "case_received_on": "the day the dispute or complaint was received (YYYY-MM-DD)",
@@ -64,13 +66,13 @@ FIGURES = ("amount_overdue", "next_due_on", "next_due_amount", "outstanding_prin
 
 
 def disclosure(*, rules: str, locale: str, purpose: str | None, channel: str | None) -> str:
-    """SAY-3 (us): the mini-Miranda in collection messages, an opt-out in every SMS and email.
+    """SAY-3 (us): the mini-Miranda in collection messages, an opt-out in every SMS, email and push.
     Starts with a space so a template can put it right after a sentence."""
     if rules != "us":
         return ""
     zh = locale == "zh_CN"
     parts = []
-    if purpose in DEBT_NOTICE_PURPOSES:
+    if purpose in DEBT_NOTICE_PURPOSES and channel != "push":  # a lock screen tells no one of a debt
         if zh:
             parts.append("本信息用于催收债务。")
         elif channel == "letter":
@@ -79,6 +81,8 @@ def disclosure(*, rules: str, locale: str, purpose: str | None, channel: str | N
             parts.append("This is an attempt to collect a debt.")
     if channel in ("sms", "email"):
         parts.append("回复STOP退订。" if zh else "Reply STOP to opt out.")
+    elif channel == "push":  # a push cannot be answered: the app's setting is the opt-out
+        parts.append("如需退订，可在APP设置中关闭推送。" if zh else "To opt out, turn off notifications in the app.")
     return ("" if zh else " ").join(["", *parts]) if parts else ""
 
 
@@ -130,7 +134,7 @@ def engine_values(loan_id: str, state: LoanState, penalty: int = 0) -> dict:
 
 def sample_context(*, locale: str, creditor_name: str, service_phone: str, payment_channels: str,
                    dispute_channel: str, disclosure: str, penalty: bool = False,
-                   facts: MessageFacts = NO_FACTS) -> dict:
+                   facts: MessageFacts = NO_FACTS, payment_link: str = "") -> dict:
     """A worst case for length checks: long name, six-figure amounts (and a penalty, when
     some product charges one). The figures differ from each other, so that a check for one
     of them is not satisfied by another."""
@@ -156,6 +160,7 @@ def sample_context(*, locale: str, creditor_name: str, service_phone: str, payme
         "disclosure": disclosure,
         "transfer_party": "上海浦江资产管理股份有限公司" if locale == "zh_CN" else "Pujiang Asset Management Co., Ltd.",
         "transfer_on": date(2026, 12, 30).isoformat(),
+        "payment_link": payment_link,
         **facts_context(facts),
         **COMMAND_SAMPLE[locale if locale in COMMAND_SAMPLE else "zh_CN"],
     }

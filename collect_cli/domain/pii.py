@@ -29,9 +29,16 @@ def mask_email(email: str | None) -> str:
     return f"{user[:1]}***{at}{host}" if at else "***"
 
 
+def mask_push_id(push_id: str | None) -> str:
+    """An app push address (a user id or device token): its last 4 characters."""
+    return f"****{push_id[-4:]}" if push_id else ""
+
+
 def mask_point(point: str | None) -> str:
-    """A phone number or an e-mail, masked."""
-    return mask_email(point) if point and "@" in point else mask_phone(point)
+    """A phone number (E.164, +digits), an e-mail or a push id (neither), masked."""
+    if not point:
+        return ""
+    return mask_email(point) if "@" in point else mask_phone(point) if point.startswith("+") else mask_push_id(point)
 
 
 # Numbers typed into free text (notes, party labels, a provider's error body): a run of nine
@@ -72,7 +79,8 @@ def mask_address(address: str | None) -> str:
 
 def mask_recipient(channel: str, recipient: str | None) -> str | None:
     """Whom a message goes to, masked as its channel's kind of address is."""
-    return {"sms": mask_phone, "email": mask_email, "letter": mask_address}.get(channel, mask_text)(recipient)
+    return {"sms": mask_phone, "email": mask_email, "push": mask_push_id,
+            "letter": mask_address}.get(channel, mask_text)(recipient)
 
 
 def free_text(show_pii: bool) -> Callable[[str | None], str | None]:

@@ -16,7 +16,9 @@ from collect_cli.domain.compliance import HOLD_RULES, ContactRules, Refusal
 from collect_cli.domain.content import CASE_ANSWER, LAWYER_LETTER
 from collect_cli.domain.money import fmt_grouped
 
-AUTOMATED = ("sms", "email", "letter")
+AUTOMATED = ("sms", "email", "push", "letter")
+MESSAGING = ("sms", "email", "push")  # the channels a borrower opts out of (HOLD-2), each apart
+CAPPED = ("sms", "push")  # WHEN-5: a day's and a week's automated messages, per channel
 KINDS = (*AUTOMATED, "call", "visit", "third-party", "bureau", "bureau-correction", "placement")
 
 TRANSFER_NOTICE = "transfer_notice"  # the one message a transferred debt may still get (XFER-1)
@@ -24,6 +26,8 @@ MAX_CONNECTED_CALLS = 3  # WHEN-2, cn: connected voice calls per borrower per da
 MAX_DIAL_ATTEMPTS = 6  # WHEN-3: dial attempts to one number per day
 MAX_CALLS_7_DAYS = 7  # WHEN-4, us: calls about one debt in 7 days
 CONVERSATION_QUIET_DAYS = 7  # WHEN-4, us: no call within 7 days after a conversation
+ADDRESS = {"sms": "phone number", "email": "email address", "push": "app push id", "letter": "postal address"}
+POINT = {"sms": "number", "email": "address", "push": "push id"}  # the same, as a sentence names it again
 CONNECTED = ("reached", "promise", "refused", "dispute", "complaint", "paid-claim", "third-party")
 
 
@@ -33,7 +37,7 @@ class HoldFact:
 
     id: int
     reason: str  # dispute, opt-out, bankruptcy, deceased, legal, complaint
-    channel: str | None = None  # opt-out: the channel (None: sms and email)
+    channel: str | None = None  # opt-out: the channel (None: every one of MESSAGING)
     point: str | None = None  # opt-out: the number or e-mail it was given for
 
     @property
@@ -68,10 +72,10 @@ class Situation:
     placed_with: str | None = None  # automated: the agency working the account now (placements.pause_messages)
     legal_stop: str | None = None  # the stage of a legal case stops this contact ([legal]): why
     promise: PromiseFact | None = None  # a promise to pay that holds reminders (HOLD-4)
-    recipient: str | None = None  # automated: the number, e-mail or postal address it goes to
+    recipient: str | None = None  # automated: the number, e-mail, push id or postal address it goes to
     shared_recipient: bool = False  # WHO-4: another borrower id has that number (or address), not confirmed
-    sms_today: int = 0  # WHEN-5: the most the borrower or that number has in the borrower's day
-    sms_7_days: int = 0
+    sent_today: int = 0  # WHEN-5 (sms, push): the channel's messages to the borrower or that point, their day
+    sent_7_days: int = 0
     # calls and visits
     local_time: time | None = None  # the person's local time
     # WHEN-6: a borrower of unknown zone: the local time in every zone the lender serves (zone, time)
@@ -149,24 +153,25 @@ def _automated(channel: str, s: Situation) -> Refusal | None:
         p = s.promise
         return Refusal("HOLD-4", f"promise to pay {fmt_grouped(p.amount)} by {p.due_on.isoformat()} "
                                  f"(+{p.grace_days} days grace)")
-    if channel in ("sms", "email"):
+    if channel in MESSAGING:
         for h in s.holds:
             if h.reason == "opt-out" and h.channel in (None, channel):
                 whose = f"the number or address {s.recipient}" if h.point and h.point == s.recipient else "the borrower"
                 return Refusal("HOLD-2", f"{whose} opted out of {channel} (hold {h.id})")
     if s.recipient is None:
-        what = {"sms": "phone number", "email": "email address", "letter": "postal address"}[channel]
-        return Refusal("ADDR", f"no {what} on file")
-    if s.shared_recipient and channel in ("sms", "email"):
-        return Refusal("WHO-4", f"the {'number' if channel == 'sms' else 'address'} is also another borrower's; "
-                                "no message about a debt until it is confirmed whose it is")
-    if channel == "sms":
-        if s.sms_today >= s.rules.sms_per_day:
-            return Refusal("WHEN-5", f"{s.sms_today} automated SMS already for that day, to the borrower or that "
-                                     f"number (limit {s.rules.sms_per_day})")
-        if s.sms_7_days >= s.rules.sms_per_7_days:
-            return Refusal("WHEN-5", f"{s.sms_7_days} automated SMS already in 7 days, to the borrower or that "
-                                     f"number (limit {s.rules.sms_per_7_days})")
+        return Refusal("ADDR", f"no {ADDRESS[channel]} on file")
+    if s.shared_recipient and channel in MESSAGING:
+        return Refusal("WHO-4", f"the {POINT[channel]} is also another borrower's; no message about a debt "
+                                "until it is confirmed whose it is")
+    if channel in CAPPED:
+        what = "SMS" if channel == "sms" else "app push messages"
+        per_day, per_week = s.rules.caps(channel)
+        if s.sent_today >= per_day:
+            return Refusal("WHEN-5", f"{s.sent_today} automated {what} already for that day, to the borrower or "
+                                     f"that {POINT[channel]} (limit {per_day})")
+        if s.sent_7_days >= per_week:
+            return Refusal("WHEN-5", f"{s.sent_7_days} automated {what} already in 7 days, to the borrower or "
+                                     f"that {POINT[channel]} (limit {per_week})")
     return None
 
 

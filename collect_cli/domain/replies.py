@@ -1,5 +1,6 @@
 """What a borrower's reply asks for: a reply that says STOP places an opt-out (HOLD-2); one
-that disputes the debt or complains opens a case (domain.cases: CASE-2, CASE-3).
+that disputes the debt or complains opens a case (domain.cases: CASE-2, CASE-3); one that
+says it was paid is a claim to verify against the ledger.
 
 Read as a person reads it, through the same forms the content rules judge a message on
 (domain.text_forms): any case, width, spacing or punctuation ("STOP", "Stop.", "ＳＴＯＰ",
@@ -47,7 +48,17 @@ COMPLAINT = (
 )
 
 
+# a reply containing one of these says it was paid: a claim the ledger is asked about
+# (`replies.paid_words` adds to them)
+PAID = ("已还", "已经还", "还过了", "还了", "已还款", "已经还款", "已结清", "还清了", "已付", "已经付", "已转账", "已经转账",
+        "paid", "alreadypaid", "ipaid", "havepaid", "madethepayment", "madeapayment", "paidit", "paidoff",
+        "settledit", "transferredthemoney")
+# said to deny it ("还没还", "not paid yet"): taken out first
+NOT_PAID = ("没还", "未还", "还没还", "没有还", "还未还", "不还", "没付", "未付", "notpaid", "haventpaid", "havenotpaid",
+            "didntpay", "didnotpay", "cantpay", "cannotpay", "unpaid", "notyetpaid")
+
 _NO_DISPUTE = tuple(sorted((compact(w) for w in NO_DISPUTE), key=len, reverse=True))
+_NOT_PAID = tuple(sorted((compact(w) for w in NOT_PAID), key=len, reverse=True))
 
 
 def _of(words) -> tuple[tuple[str, str, str | None], ...]:
@@ -90,8 +101,9 @@ def case_keywords(text: str | None, extra_dispute: tuple[str, ...] = (),
     return {kind: word for kind, word in found.items() if word}
 
 
-def stop_keyword(text: str | None) -> str | None:
-    """The opt-out word the reply uses, None when it asks for none."""
+def stop_keyword(text: str | None, extra: tuple[str, ...] = ()) -> str | None:
+    """The opt-out word the reply uses, None when it asks for none. `extra`: more words that
+    opt out when the reply contains them (replies.stop_words)."""
     words = compact(text or "")
     if not words:
         return None
@@ -100,4 +112,19 @@ def stop_keyword(text: str | None) -> str | None:
     for k, c, s in exact:
         if words == c or (s is not None and sound == s):
             return k
-    return _contained(words, sound, contained)
+    return _contained(words, sound, contained + _extra_forms(tuple(extra)))
+
+
+def paid_keyword(text: str | None, extra: tuple[str, ...] = ()) -> str | None:
+    """The words by which the reply says it was paid ("已还", "paid"), None when it does not."""
+    words = compact(text or "")
+    for denial in _NOT_PAID:
+        words = words.replace(denial, " ")
+    if not words.strip():
+        return None
+    return _contained(words, phonetic(words), _extra_forms(PAID + tuple(extra)))
+
+
+@lru_cache(maxsize=16)
+def _extra_forms(words: tuple[str, ...]):
+    return _of(words)

@@ -15,7 +15,7 @@ from datetime import date
 from collect_cli.domain.loan_state import LoanState
 from collect_cli.domain.policy import TRANSFER_NOTICE
 
-CHANNELS = ("sms", "letter", "email")
+CHANNELS = ("sms", "letter", "email", "push")
 
 
 @dataclass(frozen=True)
@@ -30,6 +30,9 @@ class Step:
     segment: str | None = None  # fires only for accounts of this segment (domain.segments)
     min_watch_score: int | None = None  # fires only at this early-warning score or more (domain.early_warning)
     allow_late_automation: bool = False  # LIM-1: a step past the handover to legal / agency work
+    # a channel beside the others (e-mail): the step is for borrowers with an address for it,
+    # and one without is not suppressed (ADDR) but left out, as it needs no message there
+    only_with_address: bool = False
 
     @property
     def is_predue(self) -> bool:
@@ -53,6 +56,13 @@ DEFAULT_STRATEGY: tuple[Step, ...] = (
     Step("m2_letter", ("M2",), "letter", "m2_letter", "formal_notice", min_days=31),
     Step("m3_final", ("M3",), "letter", "m3_final", "final_demand", min_days=61),
     Step("m3_sms", ("M3",), "sms", "m3_notice", "final_demand", min_days=61),
+    # e-mail and app push beside the SMS, to borrowers with an address for them; none past M2
+    # (letters speak there), no push past M1 (a collection notice on a lock screen is seen by others)
+    Step("predue_email", ("M0",), "email", "predue_email", "predue_reminder", due_in=(1, 3), only_with_address=True),
+    Step("m1_email", ("M1",), "email", "m1_email", "overdue_notice", min_days=1, only_with_address=True),
+    Step("m2_email", ("M2",), "email", "m2_email", "overdue_notice", min_days=31, only_with_address=True),
+    Step("predue_push", ("M0",), "push", "predue_push", "predue_reminder", due_in=(1, 3), only_with_address=True),
+    Step("m1_push", ("M1",), "push", "m1_push", "overdue_notice", min_days=1, only_with_address=True),
 )
 
 

@@ -33,6 +33,7 @@ COLUMNS: dict[str, tuple[Column, ...]] = {
         Column("annual_rate", False, ("年利率",)),
         Column("product", False, ("产品",)),
         Column("email", False, ("邮箱",)),
+        Column("push_id", False, ("推送ID", "APP用户ID", "app_user_id", "device_token")),
         Column("address", False, ("地址",)),
         Column("locale", False, ("语言",)),
         Column("timezone", False, ("时区",)),
@@ -50,6 +51,7 @@ COLUMNS: dict[str, tuple[Column, ...]] = {
         LOAN_ID,
         Column("paid_on", True, ("还款日期", "交易日期")),
         Column("amount", True, ("还款金额", "交易金额")),
+        Column("link_ref", False, ("付款链接", "支付链接", "链接编号", "payment_link")),
     ),
     # a reversal (冲正) names the payment it undoes and the day; loan_id and amount, when the
     # export has them, must be the payment's (a reversal is of a whole payment)
@@ -204,6 +206,7 @@ def _specs(kind: str, opts: ParseOptions) -> tuple[Spec, ...]:
             ("annual_rate_ppm", "annual_rate", v.parse_rate),
             ("product", "product", _product),
             ("email", "email", v.parse_email),
+            ("push_id", "push_id", v.parse_push_id),
             ("address", "address", partial(v.parse_optional_text, limit=1000)),
             ("locale", "locale", v.parse_locale),
             ("timezone", "timezone", v.parse_timezone),
@@ -221,6 +224,7 @@ def _specs(kind: str, opts: ParseOptions) -> tuple[Spec, ...]:
             ("loan_id", "loan_id", v.parse_key),
             ("paid_on", "paid_on", day),
             ("amount", "amount", _positive_money),
+            ("link_ref", "link_ref", v.parse_link_ref),
         ),
         "reversals": (
             ("payment_id", "payment_id", v.parse_key),

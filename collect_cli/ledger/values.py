@@ -8,6 +8,7 @@ from datetime import date, datetime
 from decimal import Decimal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+from collect_cli.domain.links import ref_of
 from collect_cli.domain.money import to_minor
 
 _YMD = re.compile(r"(\d{4})[-/](\d{1,2})[-/](\d{1,2})", re.ASCII)
@@ -135,6 +136,44 @@ def parse_email(text: str) -> str | None:
             or ".." in s.partition("@")[2] or s.partition("@")[2].startswith("."):
         raise ValueError(f"{_shown(text)} is not an e-mail address (local@domain, no spaces)")
     return s
+
+
+_PUSH_ID = re.compile(r"[A-Za-z0-9._:\-]{1,256}")
+
+
+def parse_push_id(text: str) -> str | None:
+    """The app's push address (an app user id or a device token, as the push gateway knows
+    it): letters, digits and . _ : -, up to 256; empty -> None."""
+    s = text.strip()
+    if not s:
+        return None
+    if not _PUSH_ID.fullmatch(s):
+        raise ValueError(f"{_shown(text)} is not a push id (letters, digits and . _ : -, up to 256)")
+    return s
+
+
+def parse_link_ref(text: str) -> str | None:
+    """The payment link a payment came through: its reference, its token or the whole link
+    (domain.links). Anything else is None: the payment is a fact of the ledger whatever its
+    link column says, and a value that is no link of ours only leaves it unattributed."""
+    return ref_of(text)
+
+
+def parse_point(text: str) -> str:
+    """Where a person is reached, as the records keep it: an e-mail (it has an @), a phone
+    number, else an app push id."""
+    if "@" in text:
+        return email_point(text)
+    try:
+        return parse_phone(text)
+    except ValueError as phone:
+        try:
+            push_id = parse_push_id(text)
+        except ValueError:
+            raise phone from None
+        if push_id is None:
+            raise ValueError("is empty") from None
+        return push_id
 
 
 def parse_rate(text: str) -> int | None:

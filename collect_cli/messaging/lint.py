@@ -25,9 +25,11 @@ from collect_cli.domain.content import (
     judge,
     long_number,
 )
+from collect_cli.domain.headed import push_length
 from collect_cli.domain.lexicon import Forms, Lexicon
 from collect_cli.domain.notice import CONTEXT_DOC, disclosure, sample_context
 from collect_cli.domain.sms import signed, sms_length
+from collect_cli.domain.strategy import CHANNELS
 from collect_cli.messaging.templates import (
     TemplateProblem,
     TemplateSource,
@@ -35,7 +37,6 @@ from collect_cli.messaging.templates import (
     render,
 )
 
-CHANNELS = ("sms", "letter", "email")
 # Findings that the run judges per message, on the facts of each account (a claim that a
 # letter was sent is true for some accounts; legal wording is wrong only on time-barred
 # debts): reported by `templates lint`, but they do not stop a step.
@@ -60,9 +61,11 @@ class Finding:
 
 
 def lint(src: TemplateSource, *, texts: dict, service_phone: str, max_parts: int, rules: str = "cn",
-         lexicon: Lexicon | None = None, penalty: bool = False, purpose: str | None = None) -> list[Finding]:
+         lexicon: Lexicon | None = None, penalty: bool = False, purpose: str | None = None,
+         push_limits: tuple[int, int] = (40, 350), payment_link: str = "") -> list[Finding]:
     """Findings for one template, as the step of `purpose` sends it (default: the purpose its
-    front matter declares); none means its messages may be sent. `texts` are the LocaleTexts."""
+    front matter declares); none means its messages may be sent. `texts` are the LocaleTexts;
+    `payment_link`: the longest link a message may carry (empty: none configured)."""
     lexicon = lexicon or Lexicon.of()
     purpose = purpose or src.purpose
     found: list[Finding] = []
@@ -106,7 +109,8 @@ def lint(src: TemplateSource, *, texts: dict, service_phone: str, max_parts: int
         sample = sample_context(locale=src.locale, creditor_name=t.creditor_name, service_phone=service_phone,
                                 payment_channels=t.payment_channels, dispute_channel=t.dispute_channel,
                                 disclosure=disclosure(rules=rules, locale=src.locale, purpose=purpose,
-                                                      channel=src.channel), penalty=penalty, facts=facts)
+                                                      channel=src.channel), penalty=penalty, facts=facts,
+                                payment_link=payment_link)
         try:
             text = render(src, sample)
         except (TemplateProblem, SecurityError) as exc:
@@ -118,11 +122,16 @@ def lint(src: TemplateSource, *, texts: dict, service_phone: str, max_parts: int
             if (refusal.rule, refusal.reason) not in seen:
                 seen.add((refusal.rule, refusal.reason))
                 add(1, refusal.rule, f"renders, {when}, a text that breaks it: {refusal.reason}")
+        too_long = None
         if src.channel == "sms":
             parts = sms_length(signed(text, t.sms_signature, rules)).parts
-            if parts > max_parts and ("LEN", "") not in seen:
-                seen.add(("LEN", ""))
-                add(1, "LEN", f"renders to {parts} SMS parts with the signature (limit {max_parts})")
+            if parts > max_parts:
+                too_long = f"renders to {parts} SMS parts with the signature (limit {max_parts})"
+        elif src.channel == "push":
+            too_long = push_length(text, *push_limits)
+        if too_long and ("LEN", "") not in seen:
+            seen.add(("LEN", ""))
+            add(1, "LEN", too_long if src.channel == "sms" else f"renders a text that is too long: {too_long}")
     return found
 
 

@@ -1,4 +1,7 @@
-"""Senders: the file spool (default), an HTTP SMS gateway and SMTP email.
+"""Senders: the file spool (default), an HTTP gateway (SMS, app push) and SMTP email.
+
+An e-mail's body is its subject line, a blank line and the text (domain.email); SMTP sends the
+text with an HTML part made from it, and a List-Unsubscribe header (RFC 2369/8058).
 
 Each send carries an idempotency key (the message id and a hash of its text), so a retry
 after a crash between "provider accepted" and "marked sent" delivers nothing twice: the HTTP
@@ -25,6 +28,9 @@ from datetime import date
 from email.message import EmailMessage
 from pathlib import Path
 
+from collect_cli.domain.email import html_part
+from collect_cli.domain.headed import HEADS, split
+
 
 @dataclass(frozen=True)
 class Outgoing:
@@ -36,6 +42,7 @@ class Outgoing:
     signature: str
     template: str
     as_of: date
+    locale: str = "zh_CN"
 
     @property
     def key(self) -> str:
@@ -61,7 +68,7 @@ def _write_private(path: Path, data: bytes) -> None:
 
 
 class FileSender:
-    """SMS and email: one JSON line per message in <spool>/<channel>-<day>.jsonl; letters: one
+    """SMS, email and push: one JSON line per message in <spool>/<channel>-<day>.jsonl; letters: one
     HTML file each in <spool>/letters/<day>/, ready to print."""
 
     def __init__(self, spool_dir: Path, day: date):
@@ -94,7 +101,7 @@ class FileSender:
         if msg.key not in seen:
             record = {"id": msg.id, "key": msg.key, "loan_id": msg.loan_id, "channel": msg.channel, "to": msg.recipient,
                       "signature": msg.signature, "body": msg.body, "template": msg.template,
-                      "as_of": msg.as_of.isoformat()}
+                      "as_of": msg.as_of.isoformat(), **_headed_fields(msg)}
             if path not in self._open:
                 self._open[path] = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o600)
             os.write(self._open[path], (json.dumps(record, ensure_ascii=False) + "\n").encode())
@@ -125,7 +132,8 @@ class FileSender:
 
 
 class HttpSender:
-    """POST JSON to an SMS gateway. 2xx: sent (the gateway's id as reference); 4xx: failed at
+    """POST JSON to a gateway (SMS, app push: each channel its URL); a push carries its title
+    and text apart. 2xx: sent (the gateway's id as reference); 4xx: failed at
     once; 5xx, timeout or no connection: retried with exponential backoff, then failed."""
 
     def __init__(self, url: str, *, timeout: float, max_attempts: int, backoff_seconds: float = 0.5):
@@ -139,7 +147,8 @@ class HttpSender:
 
     def send(self, msg: Outgoing) -> Outcome:
         payload = json.dumps({"id": msg.id, "channel": msg.channel, "to": msg.recipient,
-                              "signature": msg.signature, "body": msg.body}, ensure_ascii=False).encode()
+                              "signature": msg.signature, "body": msg.body, **_headed_fields(msg)},
+                             ensure_ascii=False).encode()
         reason = ""
         for attempt in range(1, self.max_attempts + 1):
             request = urllib.request.Request(
@@ -168,22 +177,37 @@ class HttpSender:
             return str(msg_id)
 
 
-class SmtpSender:
-    """Email through an SMTP server; the Message-ID carries the message id."""
+def _headed_fields(msg: Outgoing) -> dict:
+    """An e-mail's subject or a push's title, and the text, apart, for a spool reader or a gateway."""
+    if msg.channel not in HEADS:
+        return {}
+    head, text = split(msg.body)
+    return {HEADS[msg.channel]: head, "text": text}
 
-    def __init__(self, host: str, port: int, sender: str, timeout: float = 30):
+
+class SmtpSender:
+    """Email through an SMTP server; the Message-ID carries the message id. `unsubscribe`: the
+    List-Unsubscribe address (mailto: or https:; one-click, RFC 8058, for an https one)."""
+
+    def __init__(self, host: str, port: int, sender: str, timeout: float = 30, unsubscribe: str | None = None):
         self.host, self.port, self.sender, self.timeout = host, port, sender, timeout
+        self.unsubscribe = unsubscribe or f"mailto:{sender}?subject=STOP"
 
     def flush(self) -> None:
         """Each mail is handed over when send returns."""
 
     def send(self, msg: Outgoing) -> Outcome:
+        subject, text = split(msg.body)
         mail = EmailMessage()
         mail["From"] = self.sender
         mail["To"] = msg.recipient
-        mail["Subject"] = msg.signature
+        mail["Subject"] = subject
         mail["Message-ID"] = f"<collect-{msg.key}@{self.sender.partition('@')[2] or 'collect'}>"
-        mail.set_content(msg.body)
+        mail["List-Unsubscribe"] = f"<{self.unsubscribe}>"
+        if self.unsubscribe.startswith("https:"):
+            mail["List-Unsubscribe-Post"] = "List-Unsubscribe=One-Click"
+        mail.set_content(text)
+        mail.add_alternative(html_part(msg.body, lang=msg.locale), subtype="html")
         try:
             with smtplib.SMTP(self.host, self.port, timeout=self.timeout) as smtp:
                 smtp.send_message(mail)

@@ -73,7 +73,7 @@ def account_card(conn: Connection, *, loan_id: str, as_of: date, settings: Setti
 
 
 def _shared(conn: Connection, account: Account) -> dict[str, list[str]]:
-    points = {"phone": account.phone, "email": account.email}
+    points = {"phone": account.phone, "email": account.email, "push": account.push_id}
     shared = q.shared_points(conn, [p for p in points.values() if p])
     confirmed = q.confirmed_owners(conn, list(shared))
     return {kind: sorted(shared[p] - {account.borrower_id}) for kind, p in points.items()

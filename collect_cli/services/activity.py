@@ -38,6 +38,8 @@ def collections(conn: Connection, start: date, end: date, *, settings: Settings,
     by_bucket = {n: [counts[n], amounts[n]] for n in [*names, "closed"]}
     by_month = {m: [month_counts[m], month_amounts[m]] for m in month_counts}
     total = sum(v[1] for v in by_bucket.values())
+    sent = q.sent_by_channel(conn, start, end, product)
+    cost = settings.delivery.cost_of({r.channel: r.parts for r in sent})
     return Report("collections", f"Collections from {start.isoformat()} to {end.isoformat()}", [
         Section("by_bucket", "Money paid, by the bucket the day before the payment",
                 [Column("bucket", "bucket"), Column("payments", "payments", "int"), Column("amount", "amount", "money"),
@@ -53,6 +55,16 @@ def collections(conn: Connection, start: date, end: date, *, settings: Settings,
                  Column("recovery_rate", "recovery %", "pct")],
                 [{"overdue_before": overdue_before, "recovered": recovered,
                   "recovery_rate": share(recovered, overdue_before)}]),
+        Section("by_channel", "Messages sent for the period, and their cost, by channel",
+                [Column("channel", "channel"), Column("sent", "sent", "int"), Column("parts", "parts billed", "int"),
+                 Column("cost", "cost", "money")],
+                [{"channel": r.channel, "sent": r.messages, "parts": r.parts, "cost": cost[r.channel]} for r in sent]),
+        Section("by_link", "Money paid through a message's payment link, by its channel and step",
+                [Column("channel", "channel"), Column("step", "step"), Column("payments", "payments", "int"),
+                 Column("amount", "amount", "money"), Column("share", "share %", "pct")],
+                [{"channel": r.channel or "-", "step": r.step or "(a link of no message on file)",
+                  "payments": r.payments, "amount": r.amount, "share": share(r.amount, total)}
+                 for r in q.link_payments(conn, start, end, product)]),
     ])
 
 

@@ -25,12 +25,12 @@ from collect_cli.domain.content import (
 from collect_cli.domain.legal import LegalState, stops_automated
 from collect_cli.domain.legal import fold as legal_fold
 from collect_cli.domain.limitation import limitation_ends, time_barred
-from collect_cli.domain.policy import CONNECTED, HoldFact, PromiseFact, Situation
+from collect_cli.domain.policy import CAPPED, CONNECTED, HoldFact, PromiseFact, Situation
 from collect_cli.domain.promises import holds_reminders
 from collect_cli.services.portfolio import Account
 from collect_cli.store import queries as q
 
-RECIPIENT = {"sms": "phone", "email": "email", "letter": "address"}
+RECIPIENT = {"sms": "phone", "email": "email", "push": "push_id", "letter": "address"}
 
 
 def recipient_for(channel: str, account: Account) -> str | None:
@@ -69,24 +69,25 @@ def end_of_day(day: date, zone: ZoneInfo) -> datetime:
     return day_start(day + timedelta(days=1), zone)
 
 
-class PlannedSms:
-    """SMS planned or sent in this run that the store does not show yet, by borrower and number."""
+class Planned:
+    """Messages of the capped channels planned or sent in this run that the store does not show
+    yet, by channel, borrower and number (or push id)."""
 
     def __init__(self):
         self._all: list[datetime] = []
-        self._by: dict[str, list[int]] = defaultdict(list)
+        self._by: dict[tuple[str, str], list[int]] = defaultdict(list)
 
-    def add(self, borrower_id: str, number: str | None, at: datetime) -> None:
+    def add(self, channel: str, borrower_id: str, point: str | None, at: datetime) -> None:
         self._all.append(at)
-        for key in (f"b:{borrower_id}", f"n:{number}" if number else None):
+        for key in (f"b:{borrower_id}", f"p:{point}" if point else None):
             if key:
-                self._by[key].append(len(self._all) - 1)
+                self._by[channel, key].append(len(self._all) - 1)
 
-    def of(self, borrower_id: str, number: str | None) -> list[datetime]:
-        """Each SMS to the borrower or to the number, once."""
-        found = set(self._by.get(f"b:{borrower_id}", ()))
-        if number:
-            found.update(self._by.get(f"n:{number}", ()))
+    def of(self, channel: str, borrower_id: str, point: str | None) -> list[datetime]:
+        """Each message of `channel` to the borrower or to the point, once."""
+        found = set(self._by.get((channel, f"b:{borrower_id}"), ()))
+        if point:
+            found.update(self._by.get((channel, f"p:{point}"), ()))
         return [self._all[i] for i in found]
 
 
@@ -95,12 +96,12 @@ class BatchRecords:
 
     def __init__(self, conn: Connection, accounts: Sequence[Account], *, on: date, now: datetime,
                  settings: Settings, payments: dict | None = None, contacts: dict | None = None,
-                 pending: PlannedSms | None = None):
+                 pending: Planned | None = None):
         self.settings, self.on, self.now = settings, on, now
         self.accounts = {a.loan_id: a for a in accounts}
         ids = list(self.accounts)
         borrower_ids = sorted({a.borrower_id for a in accounts})
-        points = sorted({p for a in accounts for p in (a.phone, a.email) if p})
+        points = sorted({p for a in accounts for p in a.points})
         self.holds = {loan: hold_facts(rows)
                       for loan, rows in q.active_holds(conn, ids, borrower_ids, on, points).items()}
         self.promises = {p.loan_id: PromiseFact(p.amount, p.due_on, p.grace_days) for p in q.open_promises(conn, ids)
@@ -120,13 +121,15 @@ class BatchRecords:
             conn, ids, datetime.combine(on - timedelta(days=366 * years + 1), time(0)))
         since, until = day_start(on - timedelta(days=8), ZoneInfo("UTC")), day_start(on + timedelta(days=9),
                                                                                        ZoneInfo("UTC"))
-        self._sms_by_borrower: dict[str, list] = defaultdict(list)
-        self._sms_by_number: dict[str, list] = defaultdict(list)
-        for row in q.sms_planned(conn, borrower_ids, [a.phone for a in accounts], since, until):
-            self._sms_by_borrower[row.borrower_id].append(row)
-            if row.recipient:
-                self._sms_by_number[row.recipient].append(row)
-        self.pending = pending if pending is not None else PlannedSms()
+        # WHEN-5: (channel, borrower id or point) -> the channel's messages planned around `on`
+        self._capped: dict[tuple[str, str], list] = defaultdict(list)
+        for channel in CAPPED:
+            reached = [recipient_for(channel, a) for a in accounts]
+            for row in q.planned(conn, channel, borrower_ids, [p for p in reached if p], since, until):
+                self._capped[channel, f"b:{row.borrower_id}"].append(row)
+                if row.recipient:
+                    self._capped[channel, f"p:{row.recipient}"].append(row)
+        self.pending = pending if pending is not None else Planned()
 
     # --- automated messages ---------------------------------------------------------------
 
@@ -163,21 +166,24 @@ class BatchRecords:
         return time_barred(self.on, limitation_ends(min(unpaid, default=None), renewals, years=rules.years,
                                                     renewed_by=rules.renewed_by))
 
-    def sms_load(self, acc: Account, day: date, exclude: int | None = None) -> tuple[int, int]:
-        """WHEN-5: automated SMS to the borrower or to their number (under any borrower id) on
-        `day`, and in the 7 days up to it, by the borrower's day in their zone now (a zone
-        changed meanwhile opens no second slot)."""
+    def load(self, acc: Account, channel: str, day: date, exclude: int | None = None) -> tuple[int, int]:
+        """WHEN-5: automated messages of `channel` (sms, push) to the borrower or to their number
+        or push id (under any borrower id) on `day`, and in the 7 days up to it, by the
+        borrower's day in their zone now (a zone changed meanwhile opens no second slot)."""
         zone = self.zone(acc)
-        times = {r.id: r.send_after for r in self._sms_by_borrower.get(acc.borrower_id, ())}
-        if acc.phone:
-            times.update({r.id: r.send_after for r in self._sms_by_number.get(acc.phone, ())})
+        point = recipient_for(channel, acc)
+        times = {r.id: r.send_after for r in self._capped.get((channel, f"b:{acc.borrower_id}"), ())}
+        if point:
+            times.update({r.id: r.send_after for r in self._capped.get((channel, f"p:{point}"), ())})
         times.pop(exclude, None)
-        days = [local_day(at, zone) for at in (*times.values(), *self.pending.of(acc.borrower_id, acc.phone))]
+        days = [local_day(at, zone) for at in (*times.values(), *self.pending.of(channel, acc.borrower_id, point))]
         return (sum(d == day for d in days), sum(day - timedelta(days=6) <= d <= day for d in days))
 
-    def note_sms(self, acc: Account, at: datetime) -> None:
-        """An SMS planned (or sent) in this run, counted before it reaches the store."""
-        self.pending.add(acc.borrower_id, acc.phone, at)
+    def note(self, acc: Account, channel: str, at: datetime) -> None:
+        """A message of a capped channel planned (or sent) in this run, counted before it
+        reaches the store."""
+        if channel in CAPPED:
+            self.pending.add(channel, acc.borrower_id, recipient_for(channel, acc), at)
 
     def shared(self, acc: Account, point: str | None) -> bool:
         """WHO-4: the number or e-mail is on file for another borrower id too, and has not been
@@ -188,13 +194,13 @@ class BatchRecords:
                   exclude: int | None = None) -> Situation:
         """The situation of an automated message to `acc` on the borrower's `day`."""
         recipient = recipient_for(channel, acc)
-        today, week = self.sms_load(acc, day, exclude) if channel == "sms" else (0, 0)
+        today, week = self.load(acc, channel, day, exclude) if channel in CAPPED else (0, 0)
         return Situation(holds=self.holds.get(acc.loan_id, ()), purpose=purpose, transferred=transferred(acc),
                          placed_with=self.placed.get(acc.loan_id),
                          legal_stop=legal_stop(self.legal.get(acc.loan_id), day,
                                                self.settings.legal.stop_automated_from),
                          promise=self.promises.get(acc.loan_id), recipient=recipient,
-                         shared_recipient=self.shared(acc, recipient), sms_today=today, sms_7_days=week,
+                         shared_recipient=self.shared(acc, recipient), sent_today=today, sent_7_days=week,
                          rules=self.settings.contact)
 
 

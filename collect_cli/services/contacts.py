@@ -4,8 +4,8 @@ An outbound call or visit is asked of the contact policy at the moment it is log
 the window, the daily caps, WHEN-4 under the us rules); a supervisor may override what is
 overridable, and the override is recorded with its reason. What the borrower initiates (a
 reply, a call they made) is always recorded. A reply that says STOP places an opt-out, and
-so does an opt-out outcome on any channel (a reply: that channel; a call or visit: SMS and
-e-mail). A third party is a recorded contact person (people.py) with a number and its
+so does an opt-out outcome on any channel (a reply: that channel; a call or visit: SMS,
+e-mail and app push). A third party is a recorded contact person (people.py) with a number and its
 source, asked to help only when the borrower is recorded unreachable, and never again once
 they refused.
 """
@@ -160,13 +160,13 @@ def consequences(conn: Connection, *, loan_id: str, channel: str, outcome: str, 
                             source="reply" if channel in REPLIES else "log", reference=f"contact {contact_id}")
                   .case_id for kind, summary in kinds.items())
     opt_out: tuple[int, ...] = ()
-    keyword = stop_keyword(note) if channel in REPLIES else None
+    keyword = stop_keyword(note, settings.replies.stop_words) if channel in REPLIES else None
     if keyword or outcome == "opt-out":
         if channel in REPLIES:
             said = f"reply {note!r}" + (f" (keyword {keyword})" if keyword else "") if note else "opt-out reply"
         else:
             said = f"opt-out on a {channel}" + (f": {note!r}" if note else "")
-        # a reply opts out of its channel; asked on a call or a visit, of SMS and e-mail both
+        # a reply opts out of its channel; asked on a call or a visit, of SMS, e-mail and push
         opt_out = add_hold(conn, loan_id=loan_id, reason="opt-out", channel=REPLIES.get(channel), until=None,
                            note=f"{said} at {now:%Y-%m-%d %H:%M} UTC", actor=agent, now=logged_at).hold_ids
     return cases, opt_out
@@ -198,7 +198,7 @@ def judge_contact(conn: Connection, acc: Account, channel: str, outcome: str, pe
     """The contact policy on this outbound call, visit or third-party contact, at `now`; one
     logged `late` is judged by the holds recorded by the time it happened."""
     holds = q.active_holds(conn, [acc.loan_id], [acc.borrower_id], local_day(now, zone_of(acc, settings)),
-                           [p for p in (acc.phone, acc.email) if p], known_by=now if late else None)[acc.loan_id]
+                           list(acc.points), known_by=now if late else None)[acc.loan_id]
     facts = hold_facts(holds)
     since = now - timedelta(days=max(CALL_HISTORY_DAYS, REACHABILITY_DAYS if person is not None else 0))
     contacts = q.contacts_around(conn, [acc.borrower_id], [number] if number else [], since)

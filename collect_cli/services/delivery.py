@@ -27,7 +27,7 @@ from collect_cli.domain.content import AGENCY_NOTICE, CASE_ANSWER, COMMAND_PURPO
 from collect_cli.domain.money import fmt
 from collect_cli.domain.notice import ENGINE_FIELDS, engine_values
 from collect_cli.domain.pii import mask_phone, mask_text
-from collect_cli.domain.policy import TRANSFER_NOTICE, decide
+from collect_cli.domain.policy import CAPPED, POINT, TRANSFER_NOTICE, decide
 from collect_cli.messaging.senders import FileSender, HttpSender, Outgoing, SmtpSender
 from collect_cli.services.cases import answer_facts, unproven_amount
 from collect_cli.services.contact_facts import BatchRecords, local_day, zone_of
@@ -52,6 +52,7 @@ BATCH = 500
 @dataclass
 class SendSummary:
     sent: Counter = field(default_factory=Counter)  # by channel
+    billed: Counter = field(default_factory=Counter)  # by channel: what the providers bill (an SMS's parts)
     failed: Counter = field(default_factory=Counter)
     cancelled: Counter = field(default_factory=Counter)  # by rule
     deferred: Counter = field(default_factory=Counter)  # by channel: the provider is down, try later
@@ -61,12 +62,14 @@ class SendSummary:
 def make_senders(settings: Settings, today: date) -> dict[str, object]:
     d = settings.delivery
     kinds = {
-        "file": lambda: FileSender(d.spool_dir, today),
-        "http": lambda: HttpSender(d.http_url, timeout=d.http_timeout_seconds, max_attempts=d.http_max_attempts,
-                                   backoff_seconds=d.http_backoff_ms / 1000),
-        "smtp": lambda: SmtpSender(d.smtp_host, d.smtp_port, d.smtp_sender),
+        "file": lambda channel: FileSender(d.spool_dir, today),
+        # the app push gateway is a service of its own; the other channels share one
+        "http": lambda channel: HttpSender(d.push_url if channel == "push" else d.http_url,
+                                           timeout=d.http_timeout_seconds, max_attempts=d.http_max_attempts,
+                                           backoff_seconds=d.http_backoff_ms / 1000),
+        "smtp": lambda channel: SmtpSender(d.smtp_host, d.smtp_port, d.smtp_sender, unsubscribe=d.unsubscribe),
     }
-    return {channel: kinds[kind]() for channel, kind in d.senders.items()}
+    return {channel: kinds[kind](channel) for channel, kind in d.senders.items()}
 
 
 def send_due(*, engine: Engine, settings: Settings, clock: Callable[[], datetime], channel: str | None = None,
@@ -110,8 +113,8 @@ def send_due(*, engine: Engine, settings: Settings, clock: Callable[[], datetime
                     row, event = _deliver(msg, acc, recipient, senders[msg.channel], settings, summary)
                     if row["status"] == "queued":
                         down.add(msg.channel)
-                    elif msg.channel == "sms":
-                        records.note_sms(acc, now)
+                    else:
+                        records.note(acc, msg.channel, now)
                     updates.append((row, event))
             for sender in senders.values():
                 sender.flush()
@@ -167,16 +170,17 @@ def _recheck(msg, acc: Account | None, records: BatchRecords | None, now: dateti
     if today > msg.as_of + timedelta(days=1):
         return Refusal("AMT-1", f"the figures are of {msg.as_of.isoformat()}, too old to send; "
                                 "the next run queues current ones")
-    if msg.channel == "sms" and msg.send_on is not None and today > msg.send_on:
+    if msg.channel in CAPPED and msg.send_on is not None and today > msg.send_on:
         return Refusal("WHEN-5", f"planned for {msg.send_on.isoformat()}; sending it today could make two "
-                                 "SMS in a day (the next run plans today's)")
+                                 f"{'SMS' if msg.channel == 'sms' else 'pushes'} in a day (the next run plans "
+                                 "today's)")
     situation = records.automated(acc, msg.channel, _purpose(msg), max(today, msg.as_of), exclude=msg.id)
     if isinstance(own, OwnFacts):
         situation = replace(situation, own_hold=own.hold_id)
     refusal = decide(msg.channel, situation)
     if refusal:
         if refusal.rule == "ADDR" and msg.recipient:
-            return Refusal("ADDR", f"the {'number' if msg.channel == 'sms' else 'address'} it was queued for is no "
+            return Refusal("ADDR", f"the {POINT.get(msg.channel, 'address')} it was queued for is no "
                                    "longer on file")
         return refusal
     if today < msg.as_of:
@@ -259,9 +263,12 @@ def _deliver(msg, acc: Account, recipient: str, sender, settings: Settings, summ
     texts = texts_for(settings, acc.locale)
     outcome = sender.send(Outgoing(id=msg.id, loan_id=msg.loan_id, channel=msg.channel, recipient=recipient,
                                    body=msg.body, signature=texts.sms_signature, template=msg.template,
-                                   as_of=msg.as_of))
+                                   as_of=msg.as_of, locale=acc.locale if acc.locale in settings.messaging.texts
+                                   else "zh_CN"))
     status = "queued" if outcome.status == "retry" else outcome.status
     {"sent": summary.sent, "failed": summary.failed, "queued": summary.deferred}[status][msg.channel] += 1
+    if status == "sent":
+        summary.billed[msg.channel] += msg.parts or 1
     # a provider's error body may quote the number or the text: scrubbed before it is stored
     reason = mask_text(outcome.reason)[:500] if outcome.reason else outcome.reason
     row = {"id": msg.id, "status": status, "reason": reason, "recipient": recipient,

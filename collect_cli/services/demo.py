@@ -14,7 +14,8 @@ from pathlib import Path
 __all__ = ["DemoFiles", "generate_portfolio", "PROFILES"]
 
 # Headers exactly as written. loans and installments use the Chinese aliases of shared/spec/ledger.md.
-LOAN_HEADER = ["借据号", "客户号", "客户姓名", "手机号", "贷款本金", "放款日期", "年利率", "产品", "邮箱", "地址", "语言", "时区"]
+LOAN_HEADER = ["借据号", "客户号", "客户姓名", "手机号", "贷款本金", "放款日期", "年利率", "产品", "邮箱", "地址", "语言", "时区",
+               "推送ID"]
 INSTALLMENT_HEADER = ["借据号", "期次", "应还日期", "应还本金", "应还利息", "应还费用"]
 PAYMENT_HEADER = ["payment_id", "loan_id", "paid_on", "amount"]
 REVERSAL_HEADER = ["原交易流水号", "冲正日期", "冲正原因"]
@@ -149,6 +150,14 @@ def _borrower(rng: random.Random, index: int, phone_offset: int) -> list[str]:
             f"{rng.randrange(1, 30)}栋{rng.randrange(1, 33)}{rng.randrange(1, 9):02d}室"
         )
     return [f"C{index:07d}", name, phone, email, address, locale, timezone]
+
+
+def _push_id(index: int) -> str:
+    """The app push address of the index-th borrower: three in four use the app. Not drawn
+    from the random stream, so the rest of the book is what it was before push ids."""
+    if index % 4 == 0:
+        return ""
+    return f"u{index * 2654435761 % 2**32:08x}"  # an odd multiplier: one id per borrower
 
 
 def _principal_fen(rng: random.Random) -> int:
@@ -391,7 +400,7 @@ def generate_portfolio(out_dir: Path, *, loans: int = 2000, seed: int = 20261120
                 product = rng.choice(_PRODUCTS)
                 loan_w.writerow([
                     loan_id, borrower_id, name, phone, _yuan(principal), disbursed.isoformat(),
-                    f"0.{rate_bp:04d}", product, email, address, locale, timezone,
+                    f"0.{rate_bp:04d}", product, email, address, locale, timezone, _push_id(borrower_no),
                 ])
 
                 schedule = _schedule(principal, rate_bp, term, fee, disbursed)

@@ -88,7 +88,7 @@ def may_go(conn: Connection, accounts: list, today: date,
     days past due on the real day, when the accounts are of an earlier date."""
     ids = [a.loan_id for a in accounts]
     holds = q.active_holds(conn, ids, sorted({a.borrower_id for a in accounts}), today,
-                           [p for a in accounts for p in (a.phone, a.email) if p])
+                           [p for a in accounts for p in a.points])
     shared = shared_unconfirmed(conn, accounts)
     out = {}
     for a in accounts:

@@ -18,11 +18,12 @@ from sqlalchemy import Connection, Engine
 
 from collect_cli.domain.cases import RULE
 from collect_cli.domain.compliance import BORROWER_WIDE
+from collect_cli.domain.policy import MESSAGING
 from collect_cli.errors import Refused, UsageError
 from collect_cli.ledger.values import email_point
 from collect_cli.store import queries as q
 
-OPT_OUT_CHANNELS = ("sms", "email")
+OPT_OUT_CHANNELS = MESSAGING  # the order of borrower_points' phone, e-mail and push id
 
 
 @dataclass(frozen=True)
@@ -46,17 +47,18 @@ def place_hold(*, engine: Engine, loan_id: str, reason: str, channel: str | None
 def add_hold(conn: Connection, *, loan_id: str, reason: str, channel: str | None, until: date | None,
              note: str | None, actor: str, now: datetime, point: str | None = None) -> Placed:
     """Hold instances and their audit entries, in the caller's transaction. An opt-out binds to
-    `point`, or to the borrower's phone (sms) or e-mail (email) on file now; one without a
-    channel is one instance per channel, each with its point."""
+    `point`, or to the borrower's phone (sms), e-mail (email) or app push address (push) on
+    file now; one without a channel is one instance per channel, each with its point."""
     who = q.borrower_points(conn, loan_id)
     if who is None:
         raise UsageError(f"no loan {loan_id!r}")
-    borrower, phone, email = who
+    borrower, *reached = who
+    on_file = dict(zip(OPT_OUT_CHANNELS, reached, strict=True))
     if reason == "opt-out" and channel is None and point is None:
-        targets = [(c, {"sms": phone, "email": email}[c]) for c in OPT_OUT_CHANNELS]
+        targets = [(c, on_file[c]) for c in OPT_OUT_CHANNELS]
     else:
         if reason == "opt-out" and point is None:
-            point = {"sms": phone, "email": email}.get(channel)
+            point = on_file.get(channel)
         targets = [(channel, point)]
     scope = "every loan of the borrower" if reason in BORROWER_WIDE else "this loan"
     ids, audit = [], []

@@ -6,12 +6,14 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, timedelta
 
 from collect_cli.config import Settings
+from collect_cli.domain import links
 from collect_cli.domain.allocation import positions_by_payment
 from collect_cli.domain.compliance import Refusal
 from collect_cli.domain.content import NO_FACTS, MessageFacts, judge, name_problem, readable, shows_value
+from collect_cli.domain.headed import push_length
 from collect_cli.domain.notice import (
     COMMAND_DEFAULTS,
     ENGINE_FIELDS,
@@ -24,6 +26,7 @@ from collect_cli.domain.notice import (
 from collect_cli.domain.penalty import penalty_interest
 from collect_cli.domain.sms import signed, sms_length
 from collect_cli.domain.text_forms import fold
+from collect_cli.errors import ConfigError
 from collect_cli.messaging.lint import Finding, lint
 from collect_cli.messaging.templates import (
     TemplateProblem,
@@ -112,6 +115,7 @@ def context_for(account: Account, locale: str, channel: str, settings: Settings,
         "disclosure": disclosure(rules=settings.contact.rules, locale=locale, purpose=purpose, channel=channel),
         "transfer_party": transfer[1] if transfer else "",  # XFER-1: the new creditor, and from when
         "transfer_on": transfer[0].isoformat() if transfer else "",
+        "payment_link": "",  # a message's own (payment_link): the nightly run's
         **facts_context(facts),
         **COMMAND_DEFAULTS,  # a case answer or a placement notice brings its own values (services.one_off)
     }
@@ -141,14 +145,50 @@ def compose(account: Account, src: TemplateSource, settings: Settings, *, purpos
     return Rendered(src, body, recipient_for(channel, account), parts, context, refusals)
 
 
+def too_long(msg: Rendered, settings: Settings) -> Refusal | None:
+    """LEN: an SMS past its parts, a push past what the phone shows: blocked, never cut."""
+    m = settings.messaging
+    if msg.sms_parts and msg.sms_parts > m.sms_max_parts:
+        return Refusal("LEN", f"{msg.sms_parts} SMS parts (limit {m.sms_max_parts})")
+    if msg.template.channel == "push" and (problem := push_length(msg.body, m.push_title_max, m.push_text_max)):
+        return Refusal("LEN", problem)
+    return None
+
+
 def stated_figures(body: str, channel: str, figures: dict) -> dict:
     """Of the engine's figures a message was made from, those its text states."""
     seen = fold(readable(body, channel)[0])
     return {k: v for k, v in figures.items() if k in FIGURES and v not in ("", "0.00") and shows_value(seen, v, k)}
 
 
+def link_secret(settings: Settings) -> bytes | None:
+    """The secret payment links are signed with; None when no payment page is configured."""
+    m = settings.messaging
+    if not m.payment_url:
+        return None
+    if not m.payment_secret or len(m.payment_secret) < 16:
+        raise ConfigError("messaging.payment_url: payment links are signed with the secret in "
+                          "COLLECT_PAYMENT_SECRET (at least 16 characters), which is not set")
+    return m.payment_secret
+
+
+def payment_link(settings: Settings, *, loan_id: str, step: str, episode: str,
+                 as_of: date) -> tuple[str, str | None]:
+    """(the link, its reference) of a message, good through `as_of` + payment_link_days;
+    ("", None) when no payment page is configured."""
+    secret = link_secret(settings)
+    if secret is None:
+        return "", None
+    ref = links.reference(secret, loan_id, step, episode)
+    until = as_of + timedelta(days=settings.messaging.payment_link_days)
+    return f"{settings.messaging.payment_url}/{links.token(secret, ref, until)}", ref
+
+
 def lint_findings(src: TemplateSource, settings: Settings, purpose: str | None = None) -> list[Finding]:
     m = settings.messaging
+    # the longest link a message may carry, so that its length is checked too
+    link = f"{m.payment_url}/{links.ALPHABET[0] * links.TOKEN_CHARS}" if m.payment_url else ""
     return lint(src, texts=m.texts, service_phone=m.service_phone, max_parts=m.sms_max_parts,
+                push_limits=(m.push_title_max, m.push_text_max), payment_link=link,
                 rules=settings.contact.rules, lexicon=m.lexicon, penalty=bool(settings.penalty.products),
                 purpose=purpose)

@@ -13,12 +13,12 @@ from sqlalchemy import Connection
 
 from collect_cli.config import Settings
 from collect_cli.domain.compliance import send_after
-from collect_cli.domain.policy import Situation, decide
+from collect_cli.domain.policy import CAPPED, Situation, decide
 from collect_cli.errors import Refused, UsageError
 from collect_cli.messaging.lint import PER_MESSAGE
 from collect_cli.messaging.templates import TemplateProblem, TemplateSet
-from collect_cli.services.contact_facts import BatchRecords, local_day
-from collect_cli.services.messages import compose, lint_findings, penalty_for, template_for
+from collect_cli.services.contact_facts import BatchRecords, local_day, recipient_for
+from collect_cli.services.messages import compose, lint_findings, penalty_for, template_for, too_long
 from collect_cli.services.portfolio import Account, iter_accounts
 from collect_cli.store import queries as q
 
@@ -95,8 +95,8 @@ def queue_message(conn: Connection, *, loan_id: str, settings: Settings, now: da
     except TemplateProblem as exc:
         raise UsageError(f"{what}: {exc}") from None
     channel = src.channel or "sms"
-    if channel == "sms":  # another message beside this one counts against the same daily cap
-        q.lock_points(conn, [k for k in (acc.borrower_id, acc.phone) if k])
+    if channel in CAPPED:  # another message beside this one counts against the same daily cap
+        q.lock_points(conn, [k for k in (acc.borrower_id, recipient_for(channel, acc)) if k])
     to = Recipient(acc, BatchRecords(conn, [acc], on=day, now=now, settings=settings), day, zone)
     records = to.records
     refusal = decide(channel, to.situation(channel, purpose, own_hold))
@@ -113,15 +113,15 @@ def queue_message(conn: Connection, *, loan_id: str, settings: Settings, now: da
     refusal = msg.refusals[0] if msg.refusals else (check(acc, records) if check else None)
     if refusal:
         raise Refused(f"{what} would break {refusal}")
-    if msg.sms_parts and msg.sms_parts > settings.messaging.sms_max_parts:
-        raise Refused(f"{what} would take {msg.sms_parts} SMS parts (limit {settings.messaging.sms_max_parts})")
+    if length := too_long(msg, settings):
+        raise Refused(f"{what} is too long: {length.reason}")
     zones = [zone] if acc.timezone else [ZoneInfo(z) for z in (settings.contact.served_timezones
                                                                or (settings.timezone,))]
     when = send_after(now, zones, settings.contact.window, day=day)
     row = {"loan_id": acc.loan_id, "borrower_id": acc.borrower_id, "step": step, "episode": episode,
            "channel": channel, "purpose": purpose, "status": "queued", "reason": None, "recipient": msg.recipient,
            "template": f"{src.path.parent.name}/{src.path.name}", "template_hash": src.content_hash,
-           "body": msg.body, "as_of": day, "amount_overdue": acc.state.overdue,
+           "body": msg.body, "parts": msg.sms_parts or 1, "as_of": day, "amount_overdue": acc.state.overdue,
            "amount_due": acc.state.next_due_amount, "figures": msg.figures, "send_after": when,
            "send_on": local_day(when, zone), "attempts": 0, "provider_ref": None, "created_at": now,
            "updated_at": now}

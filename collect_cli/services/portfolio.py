@@ -42,6 +42,12 @@ class Account:
     penalty_off: tuple[tuple[date, int], ...] = ()  # penalty waivers in effect by the state's date (day, amount)
     rule: Rule = SUM_RULE  # how its product allocates payments, and its penalty rate
     payments: tuple[tuple[date, int], ...] | None = None  # in effect on the date, when the rule needs them
+    push_id: str | None = None  # the app's push address (the push channel's recipient)
+
+    @property
+    def points(self) -> tuple[str, ...]:
+        """Where the borrower is reached: opt-outs, caps and shared checks follow them (WHO-4)."""
+        return tuple(p for p in (self.phone, self.email, self.push_id) if p)
 
     @property
     def penalty_waived(self) -> int:
@@ -183,6 +189,7 @@ def iter_accounts(conn: Connection, *, as_of: date, settings: Settings, product:
             borrower_name=loan.name,
             phone=loan.phone,
             email=loan.email,
+            push_id=loan.push_id,
             address=loan.address,
             locale=loan.locale,
             timezone=loan.timezone,

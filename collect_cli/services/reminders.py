@@ -38,13 +38,16 @@ from collect_cli.messaging.templates import (
     TemplateSource,
 )
 from collect_cli.services.cases import Deadlines, deadlines
-from collect_cli.services.contact_facts import BatchRecords, PlannedSms, local_day
+from collect_cli.services.contact_facts import BatchRecords, Planned, local_day, recipient_for
 from collect_cli.services.forks import in_forks
 from collect_cli.services.messages import (
     compose,
+    link_secret,
     lint_findings,
+    payment_link,
     penalty_for,
     template_for,
+    too_long,
 )
 from collect_cli.services.placements import recall_due
 from collect_cli.services.portfolio import Account, episode_of, iter_accounts
@@ -111,6 +114,7 @@ def run_reminders(*, engine: Engine, settings: Settings, as_of: date, now: datet
     if dry_run and workers > 1:  # a dry run counts what earlier batches planned in memory (WHEN-5)
         raise UsageError("--dry-run runs in one process: its workers could not see what the others "
                          "would have queued; leave out --workers")
+    link_secret(settings)  # before any work: a run that cannot sign its links stops here
     templates = TemplateSet(settings.messaging.template_dirs)
     chosen = _templates_of(settings.checked_strategy(), templates)
     # each template as its step sends it: what it must say follows from the step's purpose
@@ -166,7 +170,7 @@ class _Job:
         self.dry_run = dry_run
         self.default_zones = [ZoneInfo(z) for z in (settings.contact.served_timezones or (settings.timezone,))]
         # a dry run writes nothing, so what earlier batches planned is counted here (WHEN-5)
-        self.planned = PlannedSms()
+        self.planned = Planned()
         self.by_segment = any(step.segment for step in settings.strategy)
         self.by_watch = any(step.min_watch_score for step in settings.strategy)
 
@@ -272,7 +276,7 @@ class _Job:
         trans = conn.begin()
         try:
             # before anything is counted: another run beside this one may message the same people
-            q.lock_keys(conn, [k for a in batch for k in (a.borrower_id, a.phone, a.email) if k])
+            q.lock_keys(conn, [k for a in batch for k in (a.borrower_id, *a.points)])
             pays = q.payments_of(ledger, loan_ids, self.as_of)
             existing = q.messages_of(conn, loan_ids)
             records = BatchRecords(conn, batch, on=self.as_of, now=self.now, settings=self.settings, payments=pays,
@@ -287,7 +291,7 @@ class _Job:
                 rows = existing[acc.loan_id]
                 recorded = {key for key, r in rows.items() if r.status in q.RECORDED}
                 penalty = penalty_for(acc, pays.get(acc.loan_id, []), self.settings)
-                for decision in decide(self.settings.strategy, acc.state, start, recorded,
+                for decision in decide(self._steps_for(acc), acc.state, start, recorded,
                                        segments.get(acc.loan_id, "standard"), watch.get(acc.loan_id, 0)):
                     row = self._message(acc, decision, records, penalty)
                     before = rows.get((decision.step.name, decision.episode))
@@ -316,6 +320,14 @@ class _Job:
         trans.commit()
         return len(inserted)
 
+    def _steps_for(self, acc: Account) -> tuple[Step, ...]:
+        """The strategy, without the steps of a channel the borrower has no address for when
+        they are only for borrowers with one."""
+        steps = self.settings.strategy
+        if any(s.only_with_address and recipient_for(s.channel, acc) is None for s in steps):
+            return tuple(s for s in steps if not s.only_with_address or recipient_for(s.channel, acc) is not None)
+        return steps
+
     def _segments(self, conn: Connection, batch: list[Account], pays: dict) -> dict[str, str]:
         """Only when a step has a segment condition: the history it needs, one query a kind."""
         ids = [a.loan_id for a in batch]
@@ -335,7 +347,8 @@ class _Job:
             "amount_overdue": acc.state.overdue, "amount_due": acc.state.next_due_amount,
             "template": f"{src.path.parent.name}/{src.path.name}", "template_hash": src.content_hash,
             "recipient": None, "body": None, "figures": None, "send_after": None, "send_on": None, "attempts": 0,
-            "provider_ref": None, "created_at": self.now, "updated_at": self.now,
+            "provider_ref": None, "payment_ref": None, "parts": None, "created_at": self.now,
+            "updated_at": self.now,
         }
         if decision.action == "skip":
             return {**row, "status": "skipped", "reason": "superseded by a later step of the same channel"}
@@ -351,8 +364,7 @@ class _Job:
         refusal = self._gates(acc, step, src, records, day, row, penalty, decision.episode)
         if refusal:
             return {**row, "status": "suppressed", "reason": str(refusal)}
-        if step.channel == "sms":
-            records.note_sms(acc, when)
+        records.note(acc, step.channel, when)
         return {**row, "status": "queued", "reason": None, "send_after": when, "send_on": day}
 
     def _gates(self, acc: Account, step: Step, src: TemplateSource, records: BatchRecords, day: date, row: dict,
@@ -368,17 +380,15 @@ class _Job:
         if findings:
             return Refusal(findings[0].rule, f"template {row['template']} failed lint: {findings[0].reason} "
                                              f"({len(findings)} finding(s); see `collect templates lint`)")
+        link, row["payment_ref"] = payment_link(self.settings, loan_id=acc.loan_id, step=step.name, episode=episode,
+                                                as_of=self.as_of)
         try:
             msg = compose(acc, src, self.settings, purpose=step.purpose, penalty=penalty,
-                          facts=records.message_facts(acc, episode))
+                          facts=records.message_facts(acc, episode), extra={"payment_link": link})
         except TemplateProblem as exc:
             return Refusal("TPL", str(exc))
-        row["body"], row["figures"] = msg.body, msg.figures
-        if msg.refusals:
-            return msg.refusals[0]
-        if msg.sms_parts and msg.sms_parts > self.settings.messaging.sms_max_parts:
-            return Refusal("LEN", f"{msg.sms_parts} SMS parts (limit {self.settings.messaging.sms_max_parts})")
-        return None
+        row["body"], row["figures"], row["parts"] = msg.body, msg.figures, msg.sms_parts or 1
+        return msg.refusals[0] if msg.refusals else too_long(msg, self.settings)
 
     def _count(self, step: str, row: dict) -> None:
         c = self.summary.steps[step]

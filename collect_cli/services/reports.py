@@ -147,7 +147,7 @@ def work_queue(conn: Connection, *, as_of: date, settings: Settings, limit: int 
         # a hold "until D" holds through D in the borrower's zone, as `log` judges it: read from
         # the day before and kept while the borrower's own day has not passed its end
         holds = q.active_holds(conn, ids, borrower_ids, as_of - timedelta(days=1),
-                               phones + [a.email for a in batch if a.email], known_by=known)
+                               [p for a in batch for p in a.points], known_by=known)
         pays = q.payments_of(conn, ids, as_of)
         promises = q.promises_of(conn, ids, known, as_of)
         history = q.contacts_of(conn, ids, history_since(as_of), known)

@@ -103,6 +103,7 @@ class Borrower(Base):
     name: Mapped[str] = mapped_column(String(200))
     phone: Mapped[str] = mapped_column(String(20), index=True)  # E.164; indexed: who else has it (WHO-4)
     email: Mapped[str | None] = mapped_column(String(320), index=True)
+    push_id: Mapped[str | None] = mapped_column(String(256), index=True)  # the app's push address
     address: Mapped[str | None] = mapped_column(Text)
     locale: Mapped[str] = mapped_column(String(8), default="zh_CN")
     timezone: Mapped[str | None] = mapped_column(String(64))  # None: the configured default
@@ -161,6 +162,7 @@ class Payment(Base):
     amount: Mapped[int] = mapped_column(Money)
     batch_id: Mapped[int] = mapped_column(ForeignKey("import_batches.id"))
     reverses: Mapped[str | None] = mapped_column(ForeignKey("payments.payment_id"), unique=True)
+    link_ref: Mapped[str | None] = mapped_column(String(16))  # the payment link it came through
     reason: Mapped[str | None] = mapped_column(Text)  # a reversal's, as the core system gave it
 
     __table_args__ = (Index("ix_payments_loan_id_paid_on", "loan_id", "paid_on"),)
@@ -231,6 +233,8 @@ class OutboxMessage(Base):
     send_on: Mapped[date | None] = mapped_column(Date)  # the borrower's local day of send_after
     attempts: Mapped[int] = mapped_column(Integer, default=0)
     provider_ref: Mapped[str | None] = mapped_column(Text)
+    payment_ref: Mapped[str | None] = mapped_column(String(16), index=True)  # its payment link's (domain.links)
+    parts: Mapped[int | None] = mapped_column(Integer)  # what the provider bills: an SMS's parts, 1 for others
     created_at: Mapped[datetime] = mapped_column(DateTime)
     updated_at: Mapped[datetime] = mapped_column(DateTime)
     recorded_at: Mapped[datetime] = recorded_at()

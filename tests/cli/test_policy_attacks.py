@@ -42,12 +42,12 @@ def person(cli, loan: str, name: str, phone: str, code: int = 0, source: str = "
     return r
 
 
-# --- 1. HOLD-2 / WHO-4: an opt-out without a channel binds to the phone and the e-mail ---------------
+# --- 1. HOLD-2 / WHO-4: an opt-out without a channel binds to the phone, the e-mail and the push id --
 
 def test_an_opt_out_without_a_channel_binds_to_the_number_under_every_id(cli, book, tmp_path):
     r = cli("hold", "L1", "--reason", "opt-out", "--note", "said so on a call")
     assert r.exit_code == 0, r.stderr
-    assert "holds 1 (sms), 2 (email)" in r.stderr  # the user is told which ids were placed
+    assert "holds 1 (sms), 2 (email), 3 (push)" in r.stderr  # the user is told which ids were placed
     borrower(cli, tmp_path, "L8,B8,王晓明,13800000001,300,2025-12-31,上海市1号", "L8")  # the same phone
     assert cli("numbers", "confirm", "13800000001", "--borrower", "B8").exit_code == 0
     run(cli, "2026-02-01")
@@ -61,8 +61,10 @@ def test_an_opt_out_without_a_channel_binds_to_the_number_under_every_id(cli, bo
     assert cli("release", "L8", "--id", "1").exit_code == 2  # not B8's own opt-out to release
     r = cli("release", "L1", "--reason", "opt-out", "--channel", "sms")
     assert r.exit_code == 0 and "hold 1 released" in r.stderr
-    r = cli("release", "L1", "--reason", "opt-out")  # the e-mail one is the only one left
+    r = cli("release", "L1", "--reason", "opt-out", "--channel", "email")
     assert r.exit_code == 0 and "hold 2 released" in r.stderr
+    r = cli("release", "L1", "--reason", "opt-out")  # the push one is the only one left
+    assert r.exit_code == 0 and "hold 3 released" in r.stderr
 
 
 # --- 2. LIM-1: nothing revives a time-barred debt ---------------------------------------------------
@@ -154,14 +156,14 @@ def test_stop_replies_in_every_spelling_place_an_opt_out(cli, book):
     assert "opt-out" not in r.stderr
 
 
-def test_an_opt_out_on_a_call_or_visit_places_hold2_on_sms_and_email(cli, book):
+def test_an_opt_out_on_a_call_or_visit_places_hold2_on_every_messaging_channel(cli, book):
     r = log(cli, "L1", "--channel", "call", "--outcome", "opt-out", "--note", "asked for no more texts",
             at="2026-01-31T10:00")
     assert "opt-out holds" in r.stderr and "HOLD-2" in r.stderr
     r = log(cli, "L2", "--channel", "visit", "--outcome", "opt-out", at="2026-01-31T10:00")
     assert "opt-out holds" in r.stderr
     assert sorted(sql(cli, "SELECT loan_id, channel FROM holds WHERE reason = 'opt-out'")) == [
-        ("L1", "email"), ("L1", "sms"), ("L2", "email"), ("L2", "sms")]
+        ("L1", "email"), ("L1", "push"), ("L1", "sms"), ("L2", "email"), ("L2", "push"), ("L2", "sms")]
     run(cli, "2026-02-01")
     assert first_notice(cli, "L1")["reason"].startswith("HOLD-2")
     assert first_notice(cli, "L2")["reason"].startswith("HOLD-2")

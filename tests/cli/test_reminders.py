@@ -467,7 +467,8 @@ def test_the_send_summary_in_each_format_carries_its_totals(cli, book):
     assert set(data["totals"]) == {"sent", "failed", "cancelled", "deferred", "waiting"}
     rows = cli("send", "--now", "2026-02-01T09:30", "--format", "csv").stdout.splitlines()
     assert rows[0] == "outcome,count,detail" and [r.split(",")[0] for r in rows[1:]] == [
-        "sent", "failed", "cancelled", "deferred", "waiting"]
+        "sent", "failed", "cancelled", "deferred", "waiting", "cost"]
+    assert data["cost"] == {**{c: "0.00" for c in data["sent"]}, "total": "0.00"}  # no [delivery.cost]
 
 
 def test_templates_preview_in_each_format(cli, book):

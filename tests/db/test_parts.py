@@ -11,6 +11,7 @@ from datetime import date
 import pytest
 from sqlalchemy import create_engine, text
 
+from collect_cli.domain.policy import CAPPED
 from collect_cli.services.demo import generate_portfolio
 from collect_cli.store.database import database_url, open_engine
 from collect_cli.store.locks import run_lock
@@ -33,27 +34,28 @@ def outbox(db: str) -> dict[tuple, tuple]:
     return keyed
 
 
-def sms_per_person_day(rows: dict) -> Counter:
-    """Queued SMS per (borrower, day) and per (number, day): what WHEN-5 caps."""
+def capped_per_person_day(rows: dict) -> Counter:
+    """Queued SMS and pushes per (borrower, day) and per (number or push id, day): what WHEN-5
+    caps, each channel apart."""
     out: Counter = Counter()
     for status, _, channel, borrower, recipient, send_on, _ in rows.values():
-        if channel == "sms" and status == "queued":
-            out["borrower", borrower, send_on] += 1
-            out["number", recipient, send_on] += 1
+        if channel in CAPPED and status == "queued":
+            out[channel, "borrower", borrower, send_on] += 1
+            out[channel, "point", recipient, send_on] += 1
     return out
 
 
 def same_as_one_run(parts: dict, whole: dict) -> None:
-    """Every message of the whole run, once, saying the same; where the daily SMS cap chose
-    between two loans of one borrower, the parts may have chosen the other loan, so those are
-    held to the same count per borrower and day instead (and never more than the cap)."""
+    """Every message of the whole run, once, saying the same; where a daily cap (SMS, push)
+    chose between two loans of one borrower, the parts may have chosen the other loan, so
+    those are held to the same count per borrower and day instead (and never more than the cap)."""
     assert parts.keys() == whole.keys()
     capped = {k for k, v in [*parts.items(), *whole.items()] if (v[1] or "").startswith("WHEN-5")}
-    people = {(whole[k][3], whole[k][5]) for k in capped}
-    chosen = {k for k, v in whole.items() if (v[3], v[5]) in people and v[2] == "sms"}
+    people = {(whole[k][3], whole[k][2]) for k in capped}  # (borrower, channel)
+    chosen = {k for k, v in whole.items() if (v[3], v[2]) in people}
     assert {k: v for k, v in parts.items() if k not in chosen} == {k: v for k, v in whole.items() if k not in chosen}
-    assert sms_per_person_day(parts) == sms_per_person_day(whole)
-    assert max(sms_per_person_day(parts).values()) == 1
+    assert capped_per_person_day(parts) == capped_per_person_day(whole)
+    assert max(capped_per_person_day(parts).values()) == 1
 
 
 def cut_of(ids: list[str], parts: int) -> list[str]:

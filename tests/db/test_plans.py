@@ -27,8 +27,8 @@ def test_the_sms_count_of_a_batch_is_found_by_borrower_and_number(tmp_path):
     outbox's borrower and recipient indexes, not by its (status, send_after) range."""
     engine = open_engine(str(tmp_path / "collect.db"))
     try:
-        plan = plan_of(engine, lambda conn: q.sms_planned(
-            conn, ["B1", "B2"], ["13800000001"], datetime(2026, 11, 19, 16), datetime(2026, 11, 20, 16)))
+        plan = plan_of(engine, lambda conn: q.planned(
+            conn, "sms", ["B1", "B2"], ["13800000001"], datetime(2026, 11, 19, 16), datetime(2026, 11, 20, 16)))
     finally:
         engine.dispose()
     assert "MULTI-INDEX OR" in plan, plan

@@ -31,11 +31,23 @@ def ledger_rows(engine) -> dict[str, list[tuple]]:
         return {t: sorted(tuple(r) for r in conn.execute(select(*first_columns(t)))) for t in LEDGER}
 
 
-LATER = {"recorded_at": "0008", "reverses": "0009", "reason": "0009"}  # columns the first schema did not have
+LATER = {"recorded_at": "0008", "reverses": "0009", "reason": "0009", "push_id": "0021",
+         "link_ref": "0021"}  # columns the first schema did not have
 
 
 def first_columns(table: str) -> list:
     return [c for c in Base.metadata.tables[table].c if c.name not in LATER]
+
+
+def fixture_ledger(conn) -> None:
+    """The ledger rows of the first-schema fixture, written into a store on the server."""
+    old = create_engine(f"sqlite:///{FIXTURE}")
+    with old.connect() as source:
+        for t in LEDGER:
+            rows = [dict(r._mapping) for r in source.execute(select(*first_columns(t)))]
+            if rows:
+                conn.execute(insert(Base.metadata.tables[t]), rows)
+    old.dispose()
 
 
 def test_a_store_of_the_first_schema_upgrades_with_its_data(db, tmp_path, cli):
@@ -92,13 +104,7 @@ def test_disputes_and_complaints_held_before_cases_become_cases(db, cli):
     holds = Base.metadata.tables["holds"]
     with engine.begin() as conn:
         if db.startswith("postgresql"):  # the ledger of the fixture, on the server
-            old = create_engine(f"sqlite:///{FIXTURE}")
-            with old.connect() as source:
-                for t in LEDGER:
-                    rows = [dict(r._mapping) for r in source.execute(select(*first_columns(t)))]
-                    if rows:
-                        conn.execute(insert(Base.metadata.tables[t]), rows)
-            old.dispose()
+            fixture_ledger(conn)
         at = datetime(2026, 3, 2, 2, 0)
         base = {"channel": None, "point": None, "hold_id": None, "until": None, "actor": "li", "at": at,
                 "action": "place", "note": None}
@@ -120,3 +126,41 @@ def test_disputes_and_complaints_held_before_cases_become_cases(db, cli):
         [("L4", "complaint", "2026-03-02", "2026-03-17", 4), ("L1", "dispute", "2026-03-02", "2026-03-22", 1)]
     assert cli("release", "L1", "--id", "1").exit_code == 6  # the case's hold now
     assert cli("release", "L3", "--reason", "opt-out").exit_code == 0  # not a case's
+
+
+def test_an_opt_out_of_every_channel_from_before_push_holds_push_after_the_upgrade(db, cli):
+    """Before 0021 an opt-out of every channel was an SMS and an e-mail instance placed at one
+    moment; upgraded, each such pair in force gets its push instance, and a released pair or
+    an SMS-only opt-out gets none (HOLD-2)."""
+    from datetime import datetime
+
+    engine = create_store_engine(db)
+    if not db.startswith("postgresql"):
+        engine.dispose()
+        shutil.copy(FIXTURE, db)
+        engine = create_store_engine(db)
+    command.upgrade(alembic_config(engine), "0020")
+    holds = Base.metadata.tables["holds"]
+    with engine.begin() as conn:
+        if db.startswith("postgresql"):
+            fixture_ledger(conn)
+        at, later = datetime(2026, 3, 2, 2, 0), datetime(2026, 3, 3, 2, 0)
+
+        def hold(**row) -> int:
+            base = {"reason": "opt-out", "point": None, "hold_id": None, "until": None, "actor": "li",
+                    "action": "place", "note": "stop contacting me"}
+            return conn.execute(insert(holds).values(**{**base, **row}).returning(holds.c.id)).scalar_one()
+
+        for loan, borrower in (("L1", "B1"), ("L2", "B2")):  # every channel, then (L2) released
+            ids = [hold(loan_id=loan, borrower_id=borrower, channel=c, at=at) for c in ("sms", "email")]
+        for i in ids:
+            hold(loan_id="L2", borrower_id="B2", channel=None, action="release", hold_id=i, at=later)
+        hold(loan_id="L3", borrower_id="B3", channel="sms", at=at)  # a STOP reply: SMS only
+    engine.dispose()
+    open_engine(db).dispose()  # migrated on first use
+    engine = create_store_engine(db)
+    with engine.connect() as conn:
+        push = conn.execute(select(holds.c.loan_id, holds.c.at, holds.c.actor)
+                            .where(holds.c.channel == "push")).all()
+    engine.dispose()
+    assert [tuple(p) for p in push] == [("L1", at, "migration 0021")]

@@ -32,6 +32,7 @@ VALID = {  # valid texts per column, some needing the converter (outer spaces, s
     "interest_due": ["0", "7"], "fee_due": ["", "1"],
     "reversed_on": DAY, "reversal_id": ["", "R1"], "reason": ["", "退票"], "event": ["pause", "核销", "transfer"],
     "event_on": DAY, "until": ["", "2026-03-01"], "party": ["", "资产管理公司"],
+    "push_id": ["", "u0001", "device:AbC-12_3.x"], "link_ref": ["", "BCDFGHJKLM", "https://pay.example/p/BCDFGHJKLM"],
 }
 
 

@@ -104,9 +104,9 @@ def test_policy_automated_messages_in_order():
     assert decide("email", Situation(holds=(HoldFact(4, "opt-out"),), recipient="a@b.c")).rule == "HOLD-2"
     assert decide("sms", Situation(recipient=None)).rule == "ADDR"
     assert decide("sms", Situation(recipient="x", shared_recipient=True)).rule == "WHO-4"
-    assert decide("sms", Situation(recipient="x", sms_today=1)).rule == "WHEN-5"
-    assert decide("sms", Situation(recipient="x", sms_7_days=7)).rule == "WHEN-5"
-    assert decide("letter", Situation(recipient="x", sms_today=5, sms_7_days=50)) is None
+    assert decide("sms", Situation(recipient="x", sent_today=1)).rule == "WHEN-5"
+    assert decide("sms", Situation(recipient="x", sent_7_days=7)).rule == "WHEN-5"
+    assert decide("letter", Situation(recipient="x", sent_today=5, sent_7_days=50)) is None
 
 
 def test_policy_calls():

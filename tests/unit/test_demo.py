@@ -74,7 +74,7 @@ def test_encodings_and_headers(portfolio: DemoFiles) -> None:
     loans_raw = portfolio.loans.read_bytes()
     assert not loans_raw.startswith(b"\xef\xbb\xbf")
     loans_text = loans_raw.decode("gb18030")
-    assert loans_text.splitlines()[0] == "借据号,客户号,客户姓名,手机号,贷款本金,放款日期,年利率,产品,邮箱,地址,语言,时区"
+    assert loans_text.splitlines()[0] == "借据号,客户号,客户姓名,手机号,贷款本金,放款日期,年利率,产品,邮箱,地址,语言,时区,推送ID"
     with pytest.raises(UnicodeDecodeError):  # really GB18030, not UTF-8 that happens to decode
         loans_raw.decode("utf-8")
 

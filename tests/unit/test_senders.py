@@ -69,7 +69,12 @@ def test_http_no_server_is_retried_later():
     assert (out.status, out.attempts) == ("retry", 2)
 
 
-def test_smtp_against_a_local_server():
+EMAIL_BODY = ("示例消费金融账户通知（借款****0001）\n\n王<b>小明</b>您好：\n截至2026-02-01，逾期金额1,234.50元。\n\n"
+              "请通过 https://pay.lender.example/p?t=abc&x=1 还款。")
+
+
+def smtp_server():
+    """A real SMTP server on a free local port, and the messages it received."""
     from aiosmtpd.controller import Controller
 
     received = []
@@ -84,15 +89,39 @@ def test_smtp_against_a_local_server():
         port = probe.getsockname()[1]
     controller = Controller(Handler(), hostname="127.0.0.1", port=port)
     controller.start()
+    return controller, port, received
+
+
+@pytest.mark.parametrize("unsubscribe", [None, "https://lender.example/u/42"])
+def test_smtp_sends_the_subject_the_text_and_the_same_text_as_html(unsubscribe):
+    import email
+    from email import policy
+
+    controller, port, received = smtp_server()
+    mail = Outgoing(**{**MSG.__dict__, "channel": "email", "recipient": "ming@example.com", "body": EMAIL_BODY})
     try:
-        email = Outgoing(**{**MSG.__dict__, "channel": "email", "recipient": "ming@example.com"})
-        out = SmtpSender("127.0.0.1", port, "collections@lender.example").send(email)
+        out = SmtpSender("127.0.0.1", port, "collections@lender.example", unsubscribe=unsubscribe).send(mail)
     finally:
         controller.stop()
-    assert out.status == "sent" and out.provider_ref == f"<collect-{MSG.key}@lender.example>"
+    assert out.status == "sent" and out.provider_ref == f"<collect-{mail.key}@lender.example>"
     [env] = received
     assert env.rcpt_tos == ["ming@example.com"]
-    assert f"Message-ID: <collect-{MSG.key}@lender.example>".encode() in env.content
+    got = email.message_from_bytes(env.content, policy=policy.default)
+    assert got["Message-ID"] == f"<collect-{mail.key}@lender.example>"  # a retry is recognised by it
+    assert got["Subject"] == "示例消费金融账户通知（借款****0001）"
+    if unsubscribe:  # RFC 8058: one click on an https address
+        assert got["List-Unsubscribe"] == f"<{unsubscribe}>"
+        assert got["List-Unsubscribe-Post"] == "List-Unsubscribe=One-Click"
+    else:  # a reply with STOP to the sender, which `replies import` takes in
+        assert got["List-Unsubscribe"] == "<mailto:collections@lender.example?subject=STOP>"
+        assert got["List-Unsubscribe-Post"] is None
+    text = got.get_body(("plain",)).get_content()
+    html = got.get_body(("html",)).get_content()
+    assert text.startswith("王<b>小明</b>您好") and "示例消费金融账户通知" not in text  # the subject is apart
+    # the HTML says what the text says, ledger values escaped: a name cannot add markup
+    assert "王&lt;b&gt;小明&lt;/b&gt;您好：<br>" in html and "<b>" not in html
+    assert '<a href="https://pay.lender.example/p?t=abc&amp;x=1">' in html
+    assert "逾期金额1,234.50元" in html and '<html lang="zh-CN">' in html
 
 
 def test_smtp_unreachable_is_retried_later_not_a_crash():

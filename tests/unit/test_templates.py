@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from collect_cli.config import Settings
+from collect_cli.config import Messaging, Settings
 from collect_cli.domain.compliance import ContactRules
 from collect_cli.domain.content import COMMAND_PURPOSES
 from collect_cli.domain.loan_events import LoanEvent, standing
@@ -44,10 +44,13 @@ def account(locale: str) -> Account:
                    disbursed_on=date(2026, 8, 31), state=state)
 
 
+@pytest.mark.parametrize("link", [None, "https://pay.lender-example.com/p"], ids=["no-link", "link"])
 @pytest.mark.parametrize("rules", ["cn", "us"])
 @pytest.mark.parametrize("src", SHIPPED, ids=lambda s: f"{s.name}.{s.locale}")
-def test_shipped_templates_are_clean(src, rules):
-    assert lint_findings(src, Settings(contact=ContactRules(rules=rules))) == []
+def test_shipped_templates_are_clean(src, rules, link):
+    """Under both rule sets, with and without a payment page (the longest link checked)."""
+    settings = Settings(contact=ContactRules(rules=rules), messaging=Messaging(payment_url=link))
+    assert lint_findings(src, settings) == []
 
 
 def test_every_strategy_step_has_a_template_in_both_languages():
@@ -101,11 +104,22 @@ BAD = {
     "syntax": ("sms", "overdue_notice", "{{ borrower_name "),
     "unknown_variable": ("sms", "overdue_notice", "{{ id_number }}"),
     "no_front_matter": (None, None, "hello"),
+    # an e-mail's first line is its subject, then a blank line: here the text would be the subject
+    "email_no_subject": ("email", "predue_reminder", "{{ borrower_name }}您好，{{ creditor_name }}借款{{ loan_ref }}"
+                         "于{{ next_due_on }}应还{{ next_due_amount }}元。\n请通过{{ payment_channels }}还款，"
+                         "{{ dispute_channel }}，{{ service_phone }}"),
+    "email_long_subject": ("email", "predue_reminder", "请还款" * 60 + "\n\n{{ borrower_name }}"),
+    # a push is read on a lock screen: no amount, no word of the debt (WHO-1)
+    "push_amount": ("push", "overdue_notice", "{{ creditor_name }}\n\n{{ borrower_name }}，请还{{ amount_overdue }}元"),
+    "push_debt_word": ("push", "overdue_notice", "{{ creditor_name }}\n\n{{ borrower_name }}，您的借款已逾期"),
+    "push_en_debt_word": ("push", "predue_reminder", "{{ creditor_name }}\n\n{{ borrower_name }}: your debt"),
 }
 EXPECTED = {"threat_zh": "SAY-1", "threat_en": "SAY-1", "insult": "SAY-1", "no_amount": "SAY-2",
             "no_creditor": "SAY-2", "full_phone": "SAY-4", "brackets": "SAY-5", "too_long": "LEN",
             "marketing": "SAY-6", "no_bureau_notice": "REC-2", "syntax": "TPL", "unknown_variable": "TPL",
-            "no_front_matter": "META"}
+            "no_front_matter": "META",
+            "email_no_subject": "TPL", "email_long_subject": "TPL", "push_amount": "WHO-1",
+            "push_debt_word": "WHO-1", "push_en_debt_word": "WHO-1"}
 
 
 def write_template(folder: Path, name: str, channel, purpose, body: str, locale: str = "zh_CN") -> Path:
@@ -129,8 +143,6 @@ def test_lint_line_numbers_point_at_the_offending_line(tmp_path):
 
 
 def test_operator_lexicon_extends_say1(tmp_path):
-    from collect_cli.config import Messaging
-
     path = write_template(tmp_path, "x", "sms", "predue_reminder", "请立即处理欠款")
     settings = Settings(messaging=Messaging(forbidden_words=("立即处理",)))
     assert "SAY-1" in {f.rule for f in lint_findings(read_template(path), settings)}

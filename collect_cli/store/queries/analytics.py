@@ -6,7 +6,7 @@ from collections.abc import Iterator
 from datetime import date
 from itertools import chain
 
-from sqlalchemy import Connection, Integer, Row, cast, func, literal_column, select
+from sqlalchemy import Connection, Integer, Row, and_, cast, func, literal_column, select
 
 from collect_cli.store.queries.base import (
     WHOLE,
@@ -154,3 +154,31 @@ def contacts_in(conn: Connection, since, until, product: str | None = None, *, k
     stmt = select(contacts).where(contacts.c.at >= since, contacts.c.at < until, entered_by(contacts, known_by)
                                   ).order_by(contacts.c.at, contacts.c.id)
     return conn.execute(_of_product(stmt, contacts, product)).all()
+
+
+def link_payments(conn: Connection, start: date, end: date, product: str | None = None) -> list[Row]:
+    """Payments from `start` to `end` that came through a message's payment link, by the
+    message's channel and step (None: a link of no message on file): (channel, step,
+    payments, amount), a reversal counted against its payment's message. A reference names a
+    message of the payment's own loan: one of another loan's is no attribution."""
+    original = payments.alias("original")
+    ref = func.coalesce(payments.c.link_ref, original.c.link_ref)
+    stmt = (select(outbox.c.channel, outbox.c.step,
+                   func.count().filter(payments.c.amount > 0).label("payments"),
+                   func.sum(payments.c.amount).label("amount"))
+            .select_from(payments.outerjoin(original, original.c.payment_id == payments.c.reverses)
+                         .outerjoin(outbox, and_(outbox.c.payment_ref == ref, outbox.c.loan_id == payments.c.loan_id)))
+            .where(payments.c.paid_on >= start, payments.c.paid_on <= end, ref.is_not(None))
+            .group_by(outbox.c.channel, outbox.c.step).order_by(outbox.c.channel, outbox.c.step))
+    return conn.execute(_of_product(stmt, payments, product)).all()
+
+
+def sent_by_channel(conn: Connection, start: date, end: date, product: str | None = None) -> list[Row]:
+    """The messages of the nightly runs as of `start` to `end` that were sent, by channel:
+    (channel, messages, parts billed: an SMS's parts, 1 for others)."""
+    written = select(versions.c.message_id).where(versions.c.as_of >= start, versions.c.as_of <= end)
+    stmt = (select(outbox.c.channel, func.count().label("messages"),
+                   func.sum(func.coalesce(outbox.c.parts, 1)).label("parts"))
+            .where(outbox.c.id.in_(written), outbox.c.status == "sent")
+            .group_by(outbox.c.channel).order_by(outbox.c.channel))
+    return conn.execute(_of_product(stmt, outbox, product)).all()

@@ -56,7 +56,7 @@ def stream_loans(conn: Connection, as_of: date, *, product: str | None = None,
         select(
             loans.c.loan_id, loans.c.borrower_id, loans.c.principal, loans.c.disbursed_on,
             loans.c.annual_rate_ppm, loans.c.product, borrowers.c.name, borrowers.c.phone, borrowers.c.email,
-            borrowers.c.address, borrowers.c.locale, borrowers.c.timezone, paid.label("paid"),
+            borrowers.c.push_id, borrowers.c.address, borrowers.c.locale, borrowers.c.timezone, paid.label("paid"),
         )
         .join(borrowers, borrowers.c.borrower_id == loans.c.borrower_id)
         .where(_loan_filter(as_of, product, loan_ids, part))
@@ -369,9 +369,9 @@ def loan_zones(conn: Connection, loan_ids: Sequence[str]) -> dict[str, str | Non
                              .where(_in(conn, loans.c.loan_id, loan_ids))).all())
 
 
-def borrower_points(conn: Connection, loan_id: str) -> tuple[str, str | None, str | None] | None:
-    """The loan's borrower id, phone and e-mail on file."""
-    row = conn.execute(select(borrowers.c.borrower_id, borrowers.c.phone, borrowers.c.email)
+def borrower_points(conn: Connection, loan_id: str) -> tuple[str, str | None, str | None, str | None] | None:
+    """The loan's borrower id, phone, e-mail and push id on file."""
+    row = conn.execute(select(borrowers.c.borrower_id, borrowers.c.phone, borrowers.c.email, borrowers.c.push_id)
                        .join(loans, loans.c.borrower_id == borrowers.c.borrower_id)
                        .where(loans.c.loan_id == loan_id)).first()
     return tuple(row) if row else None

@@ -32,7 +32,7 @@ from collect_cli.store.queries.base import (
     versions,
 )
 
-BORROWER_FIELDS = ("name", "phone", "email", "address", "locale", "timezone")
+BORROWER_FIELDS = ("name", "phone", "email", "push_id", "address", "locale", "timezone")
 
 
 LOAN_FIELDS = ("borrower_id", "principal", "disbursed_on", "annual_rate_ppm", "product")
@@ -41,7 +41,8 @@ LOAN_FIELDS = ("borrower_id", "principal", "disbursed_on", "annual_rate_ppm", "p
 INSTALLMENT_FIELDS = ("due_on", "principal_due", "interest_due", "fee_due")
 
 
-PAYMENT_FIELDS = ("loan_id", "paid_on", "amount")
+PAYMENT_FIELDS = ("loan_id", "paid_on", "amount")  # what a payment is: another value of them is a conflict
+PAYMENT_COLUMNS = ("payment_id", *PAYMENT_FIELDS, "link_ref")  # what an import writes
 
 
 # An outcome per record: "inserted", "updated", "unchanged", or the reason it was rejected.
@@ -287,7 +288,7 @@ def insert_payments(conn: Connection, batch_id: int, records: list[tuple]) -> Ou
     known = known_loan_ids(conn, (r.loan_id for r in records))
     stored = _existing(conn, payments, "payment_id", (r.payment_id for r in records))
     if not stored and known.issuperset(map(attrgetter("loan_id"), records)):  # all new
-        _insert_records(conn, payments, records, ("payment_id", *PAYMENT_FIELDS), batch_id)
+        _insert_records(conn, payments, records, PAYMENT_COLUMNS, batch_id)
         return [INSERTED] * len(records)
     outcomes, new = [], []
     for r in records:
@@ -306,7 +307,7 @@ def insert_payments(conn: Connection, batch_id: int, records: list[tuple]) -> Ou
         else:
             new.append(r)
             outcomes.append(INSERTED)
-    _insert_records(conn, payments, new, ("payment_id", *PAYMENT_FIELDS), batch_id)
+    _insert_records(conn, payments, new, PAYMENT_COLUMNS, batch_id)
     return outcomes
 
 

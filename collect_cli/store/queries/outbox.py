@@ -58,19 +58,20 @@ def sent_messages(conn: Connection, loan_ids: Sequence[str], bodies: bool = Fals
     return out
 
 
-def sms_planned(conn: Connection, borrower_ids: Sequence[str], numbers: Sequence[str], since, until,
-                statuses: Sequence[str] = ("queued", "sent")) -> list[Row]:
-    """Automated SMS to these borrowers or to these numbers (under any borrower id) planned for
-    `since <= send_after < until` (naive UTC): what WHEN-5 counts, by the person's day."""
-    if not borrower_ids and not numbers:
+def planned(conn: Connection, channel: str, borrower_ids: Sequence[str], points: Sequence[str], since, until,
+            statuses: Sequence[str] = ("queued", "sent")) -> list[Row]:
+    """Automated messages of `channel` to these borrowers or to these numbers or push ids (under
+    any borrower id) planned for `since <= send_after < until` (naive UTC): what WHEN-5 counts,
+    by the person's day."""
+    if not borrower_ids and not points:
         return []
     whose = or_(_in(conn, outbox.c.borrower_id, borrower_ids),
-                _in(conn, outbox.c.recipient, [n for n in numbers if n]))
+                _in(conn, outbox.c.recipient, [n for n in points if n]))
     # found through the borrower and recipient indexes: the night's range of (status,
-    # send_after) holds every SMS queued tonight, a scan that grew with each batch of the run
+    # send_after) holds every message queued tonight, a scan that grew with each batch of the run
     status, send_after = _unindexed(conn, outbox.c.status), _unindexed(conn, outbox.c.send_after)
     return conn.execute(select(outbox.c.id, outbox.c.borrower_id, outbox.c.recipient, outbox.c.send_after)
-                        .where(whose, outbox.c.channel == "sms", _in(conn, status, statuses),
+                        .where(whose, outbox.c.channel == channel, _in(conn, status, statuses),
                                send_after >= since, send_after < until)).all()
 
 
@@ -205,3 +206,17 @@ def record_run_parts(conn: Connection, as_of: date, ranges: Sequence[Part]) -> N
     conn.execute(_upsert(conn, run_parts).on_conflict_do_nothing(index_elements=["as_of", "parts", "part"]),
                  [{"as_of": as_of, "parts": len(ranges), "part": n, "first_loan": lo, "end_loan": hi}
                   for n, (lo, hi) in enumerate(ranges, 1)])
+
+
+def sent_to(conn: Connection, points: Sequence[str]) -> list[Row]:
+    """The messages sent to these numbers or addresses: (recipient, loan_id, channel, sent_at
+    naive UTC), oldest first: what a reply from one of them answers."""
+    if not points:
+        return []
+    theirs = select(outbox.c.id).where(_in(conn, outbox.c.recipient, points), outbox.c.status == "sent")
+    sent_at = (select(events.c.message_id, func.min(events.c.at).label("sent_at"))
+               .where(events.c.status == "sent", events.c.message_id.in_(theirs))
+               .group_by(events.c.message_id).subquery())
+    return conn.execute(select(outbox.c.recipient, outbox.c.loan_id, outbox.c.channel, sent_at.c.sent_at)
+                        .join(sent_at, sent_at.c.message_id == outbox.c.id)
+                        .order_by(sent_at.c.sent_at, outbox.c.id)).all()

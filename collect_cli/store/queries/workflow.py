@@ -65,11 +65,12 @@ def active_holds(conn: Connection, loan_ids: Sequence[str], borrower_ids: Sequen
             else:  # a release from before hold instances ended every earlier hold of its kind
                 released |= {p.id for p in placed.values() if p.id < r.id and _same_kind(p, r)}
     in_force = [r for r in placed.values() if r.id not in released and (r.until is None or r.until >= on)]
-    who = conn.execute(select(loans.c.loan_id, loans.c.borrower_id, borrowers.c.phone, borrowers.c.email)
+    who = conn.execute(select(loans.c.loan_id, loans.c.borrower_id, borrowers.c.phone, borrowers.c.email,
+                              borrowers.c.push_id)
                        .join(borrowers, borrowers.c.borrower_id == loans.c.borrower_id)
                        .where(_in(conn, loans.c.loan_id, loan_ids))).all()
-    for loan_id, borrower_id, phone, email in who:
-        mine = {p for p in (phone, email, email_point(email) if email else None) if p}
+    for loan_id, borrower_id, phone, email, push_id in who:
+        mine = {p for p in (phone, email, email_point(email) if email else None, push_id) if p}
         out[loan_id] = [r for r in in_force if r.loan_id == loan_id
                         or (r.reason in BORROWER_WIDE and r.borrower_id == borrower_id)
                         or (r.reason == "opt-out" and r.point is not None
@@ -300,13 +301,18 @@ def add_confirmation(conn: Connection, **row) -> None:
     conn.execute(insert(confirmations).values(**row))
 
 
+# where a person is reached (WHO-4): a phone number, an e-mail, an app's push address; their
+# forms cannot be taken for each other (+digits, an @, no + or @)
+_POINTS = (borrowers.c.phone, borrowers.c.email, borrowers.c.push_id)
+
+
 def owners_of_points(conn: Connection, points: Sequence[str]) -> dict[str, set[str]]:
-    """Of these phone numbers and e-mails, those on file for a borrower, with the borrower ids."""
+    """Of these phone numbers, e-mails and push ids, those on file for a borrower, with the borrower ids."""
     points = sorted({p for p in points if p})
     out: dict[str, set[str]] = {}
     if not points:
         return out
-    for column in (borrowers.c.phone, borrowers.c.email):
+    for column in _POINTS:
         for point, borrower_id in conn.execute(select(column, borrowers.c.borrower_id).where(column.in_(points))):
             out.setdefault(point, set()).add(borrower_id)
     return out
@@ -331,7 +337,7 @@ def confirmed_owners(conn: Connection, points: Sequence[str]) -> dict[str, str]:
 def all_shared_points(conn: Connection) -> list[tuple[str, str]]:
     """Every (number or e-mail, borrower id) where the number or e-mail is on file for several ids."""
     out = []
-    for column in (borrowers.c.phone, borrowers.c.email):
+    for column in _POINTS:
         shared = select(column).where(column.is_not(None)).group_by(column).having(func.count() > 1)
         out += conn.execute(select(column, borrowers.c.borrower_id).where(column.in_(shared))
                             .order_by(column, borrowers.c.borrower_id)).all()

@@ -155,6 +155,7 @@ def _register() -> None:
         escalation,
         imports,
         legal,
+        links,
         outbox,
         people,
         placements,
@@ -197,6 +198,7 @@ def _register() -> None:
     app.add_typer(people.people, name="people")
     app.add_typer(people.numbers, name="numbers")
     app.add_typer(replies.app, name="replies")
+    app.add_typer(links.app, name="links")
 
 
 _register()

@@ -60,8 +60,8 @@ def token(secret: bytes, ref: str, expires_on: date) -> str:
     return ref + _encode(day, _width(2)) + _encode(mac, _width(MAC_BYTES))
 
 
-def verify(secret: bytes, text: str, today: date) -> str | None:
-    """The reference of a genuine token still valid on `today`, else None."""
+def genuine(secret: bytes, text: str) -> tuple[str, date] | None:
+    """(reference, last valid day) of a token this secret signed, else None."""
     if len(text) != TOKEN_CHARS or any(ch not in ALPHABET for ch in text):
         return None
     ref, days = text[:REF_CHARS], _decode(text[REF_CHARS:REF_CHARS + _width(2)])
@@ -70,13 +70,24 @@ def verify(secret: bytes, text: str, today: date) -> str | None:
     expires_on = EPOCH + timedelta(days=days)
     if not hmac.compare_digest(token(secret, ref, expires_on), text):
         return None
-    return ref if today <= expires_on else None
+    return ref, expires_on
+
+
+def verify(secret: bytes, text: str, today: date) -> str | None:
+    """The reference of a genuine token still valid on `today`, else None."""
+    found = genuine(secret, text)
+    return found[0] if found and today <= found[1] else None
+
+
+def word_of(text: str) -> str:
+    """The last part of a link's path (its query and fragment aside), or the text itself."""
+    return text.strip().partition("#")[0].partition("?")[0].rstrip("/").rpartition("/")[2]
 
 
 def ref_of(text: str) -> str | None:
-    """The reference in what a payment file names: the reference itself, a token or the link
-    (its query and fragment aside); None for anything else."""
-    word = text.strip().partition("#")[0].partition("?")[0].rstrip("/").rpartition("/")[2]
+    """The reference in what a payment file names: the reference itself, a token or the link;
+    None for anything else."""
+    word = word_of(text)
     if len(word) not in (REF_CHARS, TOKEN_CHARS) or any(ch not in ALPHABET for ch in word):
         return None
     return word[:REF_CHARS]

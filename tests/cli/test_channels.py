@@ -139,6 +139,16 @@ def test_a_payment_link_in_each_message_and_the_payments_through_it_attributed_t
     from collect_cli.domain.links import verify
     assert verify(b"a-secret-of-the-lender-32-bytes!", token, date(2026, 2, 8))  # 7 days (payment_link_days)
     assert not verify(b"a-secret-of-the-lender-32-bytes!", token, date(2026, 2, 9))
+    # the payment page asks what the link is for: genuine, valid, which loan, what is owed today
+    r = cli("links", "check", link, "--now", "2026-02-03T10:00", "--format", "json")
+    assert r.exit_code == 0, r.stderr
+    assert {k: v for k, v in json.loads(r.stdout).items() if k != "message"} == {
+        "reference": token[:10], "valid_through": "2026-02-08", "loan_id": "L1", "step": "m1_email",
+        "channel": "email", "overdue": "105.00", "next_due_on": "2026-02-28", "next_due_amount": "105.00"}
+    assert cli("links", "check", link, "--now", "2026-02-09T10:00").exit_code == 6  # expired
+    forged = link[:-1] + ("B" if link[-1] != "B" else "C")
+    r = cli("links", "check", forged, "--now", "2026-02-03T10:00")
+    assert r.exit_code == 6 and "signed" in r.stderr
     (tmp_path / "pay.csv").write_text("payment_id,loan_id,paid_on,amount,payment_link\n"
                                       f"P1,L1,2026-02-03,105,{link}\nP2,L3,2026-02-03,50,\n"
                                       "P3,L4,2026-02-04,10,BCDFGHJKLM\n", encoding="utf-8")

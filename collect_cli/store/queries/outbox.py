@@ -220,3 +220,9 @@ def sent_to(conn: Connection, points: Sequence[str]) -> list[Row]:
     return conn.execute(select(outbox.c.recipient, outbox.c.loan_id, outbox.c.channel, sent_at.c.sent_at)
                         .join(sent_at, sent_at.c.message_id == outbox.c.id)
                         .order_by(sent_at.c.sent_at, outbox.c.id)).all()
+
+
+def message_of_link(conn: Connection, ref: str) -> Row | None:
+    """The message whose payment link has this reference."""
+    return conn.execute(select(outbox.c.id, outbox.c.loan_id, outbox.c.step, outbox.c.channel, outbox.c.status,
+                               outbox.c.as_of).where(outbox.c.payment_ref == ref)).first()

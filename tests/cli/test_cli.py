@@ -159,6 +159,20 @@ def test_configuration_file(tmp_path, cli):
     ('[[strategy]]\nstep = "x"\nbucket = "M1"\nmin_days = 45\nchannel = "sms"\ntemplate = "t"\n', "can never fire"),
     ('[[strategy]]\nstep = "x"\nbucket = "M1"\nmin_days = 4\nchannel = "sms"\ntemplate = "t"\nsegment = "rich"\n',
      "strategy[1].segment"),
+    ('[[strategy]]\nstep = "x"\nbucket = "M1"\nmin_days = 4\nchannel = "push"\ntemplate = "t"\n'
+     'only_with_address = "yes"\n', "strategy[1].only_with_address"),
+    ('[delivery.senders]\npush = "http"', "delivery.push_url"),
+    ('[delivery.senders]\npush = "smtp"', "delivery.senders.push"),
+    ('[delivery]\npush_url = "ftp://push.example"', "delivery.push_url"),
+    ('[delivery]\nemail_unsubscribe = "mailto: stop"', "delivery.email_unsubscribe"),
+    ('[delivery]\nemail_unsubscribe = "javascript:alert(1)"', "delivery.email_unsubscribe"),
+    ('[contact]\npush_per_day = 2', "WHEN-5"),
+    ('[messaging]\npush_title_max = 0', "messaging.push_title_max"),
+    ('[messaging]\npayment_url = "http://pay.example/p"', "messaging.payment_url"),
+    ('[messaging]\npayment_url = "https://pay.example/p?x=1"', "messaging.payment_url"),
+    ('[messaging]\npayment_link_days = 0', "messaging.payment_link_days"),
+    ('[replies]\nstop_words = "闭嘴"', "replies.stop_words"),
+    ('[replies]\nwords = ["x"]', "replies"),
 ])
 def test_bad_configuration_names_the_key(tmp_path, cli, toml, key):
     cfg = tmp_path / "bad.toml"

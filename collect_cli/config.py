@@ -264,6 +264,17 @@ class ReplyWords:
 
 
 @dataclass(frozen=True)
+class DialerRules:
+    """[dialer]: the script a dialer or voice robot uses, by the account's segment (default
+    `<bucket>-<segment>`, e.g. m1-standard)."""
+
+    scripts: dict[str, str] = field(default_factory=dict)
+
+    def script(self, bucket: str, segment: str) -> str:
+        return self.scripts.get(segment) or f"{bucket.lower()}-{segment}"
+
+
+@dataclass(frozen=True)
 class PlacementRules:
     """[placements]: the notice before placement (AGY-1), how long a placement runs, and
     whether this lender's automated messages stop while an agency works the account."""
@@ -297,6 +308,7 @@ class Settings:
     penalty: Penalty = field(default_factory=Penalty)
     allocation: Allocation = field(default_factory=Allocation)
     replies: ReplyWords = field(default_factory=ReplyWords)
+    dialer: DialerRules = field(default_factory=DialerRules)
     promises: Promises = field(default_factory=Promises)
     bureau: Bureau = field(default_factory=Bureau)
     escalation: EscalationRules = field(default_factory=EscalationRules)
@@ -360,7 +372,7 @@ def _read_toml(path: Path) -> dict[str, Any]:
 
 _TOP_KEYS = {"db", "timezone", "grace_days", "buckets", "queue", "strategy", "messaging", "contact", "delivery",
              "penalty", "promises", "bureau", "escalation", "plans", "watchlist", "limitation", "ledger", "waivers",
-             "allocation", "cases", "placements", "legal", "replies"}
+             "allocation", "cases", "placements", "legal", "replies", "dialer"}
 
 
 def _parse(data: dict[str, Any], path: Path | None) -> dict[str, Any]:
@@ -445,6 +457,12 @@ def _parse(data: dict[str, Any], path: Path | None) -> dict[str, Any]:
         out["ledger"] = Ledger(suspicious_names=names)
     if "cases" in data:
         out["cases"] = _parse_cases(data["cases"], bad)
+    if "dialer" in data:
+        raw = _table(data["dialer"], "dialer", {"scripts"}, bad)
+        scripts = _table(raw.get("scripts", {}), "dialer.scripts", set(SEGMENTS), bad)
+        for segment, name in scripts.items():
+            _text(name, f"dialer.scripts.{segment}", bad, 64)
+        out["dialer"] = DialerRules(scripts=dict(scripts))
     if "replies" in data:
         raw = _table(data["replies"], "replies", {"stop_words", "paid_words"}, bad)
         out["replies"] = ReplyWords(**{k: _strings(v, f"replies.{k}", bad) for k, v in raw.items()})

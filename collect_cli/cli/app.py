@@ -152,6 +152,7 @@ def _register() -> None:
         collector,
         db,
         demo,
+        dialer,
         escalation,
         imports,
         legal,
@@ -199,6 +200,7 @@ def _register() -> None:
     app.add_typer(people.numbers, name="numbers")
     app.add_typer(replies.app, name="replies")
     app.add_typer(links.app, name="links")
+    app.add_typer(dialer.app, name="dialer")
 
 
 _register()

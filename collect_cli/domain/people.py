@@ -13,6 +13,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
+from collect_cli.domain.policy import CALLS
 from collect_cli.domain.text_forms import compact, fold, is_cjk, leet_forms, letters_of, phonetic
 
 # relation -> whether the person is related to the debt (WHO-5): a guarantor is liable for it
@@ -86,7 +87,7 @@ def borrower_attempt(*, at: datetime, channel: str, inbound: bool, connected: bo
     wrong number only for a call to the number on file now (a visit finds no wrong number)."""
     if inbound or connected:
         return Attempt(at, True, False)
-    if channel == "call":
+    if channel in CALLS:
         if not number or number != phone:
             return None
         return Attempt(at, False, wrong_number)

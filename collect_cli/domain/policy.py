@@ -28,6 +28,7 @@ MAX_CALLS_7_DAYS = 7  # WHEN-4, us: calls about one debt in 7 days
 CONVERSATION_QUIET_DAYS = 7  # WHEN-4, us: no call within 7 days after a conversation
 ADDRESS = {"sms": "phone number", "email": "email address", "push": "app push id", "letter": "postal address"}
 POINT = {"sms": "number", "email": "address", "push": "push id"}  # the same, as a sentence names it again
+CALLS = ("call", "voice", "robot")  # a phone rang: an agent's, a dialer's or a voice robot's (WHEN-2..4 count all)
 CONNECTED = ("reached", "promise", "refused", "dispute", "complaint", "paid-claim", "third-party")
 
 

@@ -7,6 +7,8 @@ from __future__ import annotations
 
 import csv
 import io
+import os
+from dataclasses import dataclass
 from pathlib import Path
 
 from collect_cli.errors import UnusableInput
@@ -50,3 +52,25 @@ def read_rows(path: Path, columns: dict[str, tuple[str, ...]], required: tuple[s
 
 def bad_row(path: Path, line: int, column: str, why: str) -> UnusableInput:
     return UnusableInput(f"{path}: line {line}: {column}: {why}; nothing was imported")
+
+
+@dataclass(frozen=True)
+class Rejected:
+    """A row of a record file that was not taken in, and why ("column: why")."""
+
+    line: int
+    values: dict[str, str]
+    reason: str
+
+
+def write_rejects(path: Path, rejected: list[Rejected], columns: list[str]) -> Path:
+    """<file>.rejects.csv beside the file: each row with its line, its columns and why
+    (owner-only: such files hold numbers and what people said)."""
+    target = path.with_name(f"{path.stem}.rejects.csv")
+    fd = os.open(target, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with open(fd, "w", encoding="utf-8", newline="") as fh:
+        w = csv.writer(fh)
+        w.writerow(["line", *columns, "reason"])
+        for x in sorted(rejected, key=lambda x: x.line):
+            w.writerow([x.line, *(x.values.get(c, "") for c in columns), x.reason])
+    return target

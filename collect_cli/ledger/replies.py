@@ -20,7 +20,7 @@ from email.utils import parseaddr
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
-from collect_cli.ledger.records import read_rows
+from collect_cli.ledger.records import Rejected, read_rows
 from collect_cli.ledger.values import email_point, parse_phone
 
 COLUMNS = {
@@ -44,13 +44,6 @@ class Reply:
     channel: str  # sms | email: the channel it answers, and so the one a STOP opts out of
     at: datetime  # naive UTC
     text: str
-
-
-@dataclass(frozen=True)
-class Rejected:
-    line: int
-    values: dict[str, str]
-    reason: str  # "column: why"
 
 
 def read_replies(path: Path, *, zone: ZoneInfo, now: datetime) -> tuple[list[Reply], list[Rejected]]:

@@ -25,7 +25,7 @@ from collect_cli.domain.content import (
 from collect_cli.domain.legal import LegalState, stops_automated
 from collect_cli.domain.legal import fold as legal_fold
 from collect_cli.domain.limitation import limitation_ends, time_barred
-from collect_cli.domain.policy import CAPPED, CONNECTED, HoldFact, PromiseFact, Situation
+from collect_cli.domain.policy import CALLS, CAPPED, CONNECTED, HoldFact, PromiseFact, Situation
 from collect_cli.domain.promises import holds_reminders
 from collect_cli.services.portfolio import Account
 from collect_cli.store import queries as q
@@ -258,7 +258,7 @@ def call_situation(acc: Account, *, holds: tuple[HoldFact, ...], contacts: Seque
     else:  # WHEN-6: the window must hold in every served zone
         local, served = None, tuple((z.key, moment.astimezone(z).time()) for z in zones)
     # the daily caps count the whole day: a call logged late (--at) sees the calls after it too
-    outbound = [c for c in contacts if c.channel == "call" and c.direction == "out" and local_day(c.at, zone) <= today]
+    outbound = [c for c in contacts if c.channel in CALLS and c.direction == "out" and local_day(c.at, zone) <= today]
     theirs = [c for c in outbound if c.borrower_id == acc.borrower_id and c.party is None]
     # a call recorded before numbers were kept went to the borrower's phone
     dialled = [c for c in outbound if (c.number or (acc.phone if c.party is None else None)) == number]
@@ -266,7 +266,7 @@ def call_situation(acc: Account, *, holds: tuple[HoldFact, ...], contacts: Seque
     # WHEN-4: any conversation about the debt, whoever started it (an inbound call, a visit)
     talks = [local_day(c.at, zone) for c in contacts
              if c.at <= now and c.borrower_id == acc.borrower_id and c.party is None and c.loan_id == acc.loan_id
-             and c.channel in ("call", "visit") and c.outcome in CONNECTED]
+             and c.channel in (*CALLS, "visit") and c.outcome in CONNECTED]
     return Situation(
         holds=holds, transferred=transferred(acc), local_time=local, served_times=served, connected=connected, shared_recipient=shared,
         connected_today=sum(c.outcome in CONNECTED and local_day(c.at, zone) == today for c in theirs),

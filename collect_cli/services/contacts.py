@@ -23,7 +23,7 @@ from collect_cli.domain.compliance import Refusal
 from collect_cli.domain.money import fmt
 from collect_cli.domain.people import RELATIONS, address_book_word, borrower_attempt, name_key, unreachable
 from collect_cli.domain.pii import mask_phone
-from collect_cli.domain.policy import CONNECTED, PersonFact, decide
+from collect_cli.domain.policy import CALLS, CONNECTED, PersonFact, decide
 from collect_cli.domain.replies import case_keywords, stop_keyword
 from collect_cli.domain.text_forms import compact, fold, is_cjk
 from collect_cli.errors import Refused, UsageError
@@ -119,7 +119,7 @@ def log_contact(*, engine: Engine, settings: Settings, loan_id: str, channel: st
         promise_id = None
         if promise_amount is not None:
             today = local_day(now, zone_of(acc, settings))
-            _check_promise(promise_amount, promise_on, today, settings)
+            check_promise(promise_amount, promise_on, today, settings)
             promise_id = q.add_promise(conn, loan_id=loan_id, borrower_id=acc.borrower_id, contact_id=contact_id,
                                        made_on=today, amount=promise_amount, due_on=promise_on,
                                        grace_days=settings.promises.grace_days, status="open", paid=0,
@@ -237,7 +237,7 @@ def _person_calls(contacts, person_id: int, acc: Account, now: datetime, setting
     zone = zone_of(acc, settings)
     today = local_day(now, zone)
     theirs = [c for c in contacts
-              if c.person_id == person_id and c.channel == "call" and local_day(c.at, zone) <= today]
+              if c.person_id == person_id and c.channel in CALLS and local_day(c.at, zone) <= today]
     talks = [local_day(c.at, zone) for c in theirs if c.outcome in CONNECTED and c.at <= now]
     return {"connected_today": sum(local_day(c.at, zone) == today for c in theirs if c.outcome in CONNECTED),
             "calls_7_days": sum((today - local_day(c.at, zone)).days < 7 for c in theirs if c.direction == "out"),
@@ -271,7 +271,7 @@ def _record_refusal(engine: Engine, acc: Account, refusal: Refusal, channel: str
                             "detail": f"{channel}: {refusal}"}])
 
 
-def _check_promise(amount: int, on: date | None, today: date, settings: Settings) -> None:
+def check_promise(amount: int, on: date | None, today: date, settings: Settings) -> None:
     if on is None:
         raise UsageError("--promise needs --on DATE")
     if amount <= 0:

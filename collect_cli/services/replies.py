@@ -14,8 +14,6 @@ transaction; a reply taken in before (the same number, time and text) is not log
 
 from __future__ import annotations
 
-import csv
-import os
 from collections import Counter
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
@@ -26,7 +24,8 @@ from sqlalchemy import Engine
 from collect_cli.config import Settings
 from collect_cli.domain.money import fmt
 from collect_cli.domain.replies import case_keywords, paid_keyword, stop_keyword
-from collect_cli.ledger.replies import Rejected, Reply, read_replies
+from collect_cli.ledger.records import Rejected, write_rejects
+from collect_cli.ledger.replies import Reply, read_replies
 from collect_cli.services.contact_facts import local_day, zone_of
 from collect_cli.services.contacts import account_at, consequences
 from collect_cli.services.holds import add_hold
@@ -83,7 +82,7 @@ def import_replies(*, engine: Engine, settings: Settings, path: Path, agent: str
                 continue
             _take(conn, r, next(iter(whose)), last_sent, seen, settings, agent, now, out)
     if out.rejected:
-        out.rejects_path = _write_rejects(path, out.rejected)
+        out.rejects_path = write_rejects(path, out.rejected, ["number", "at", "text"])
     return out
 
 
@@ -157,17 +156,3 @@ def _verdict(conn, acc, r: Reply, settings: Settings) -> str:
 
 def _values(r: Reply) -> dict[str, str]:
     return {"number": r.point, "at": f"{r.at:%Y-%m-%d %H:%M}Z", "text": r.text}
-
-
-def _write_rejects(path: Path, rejected: list[Rejected]) -> Path:
-    """<file>.rejects.csv beside the file: each row with its line and why (owner-only: it
-    holds numbers and what people wrote)."""
-    target = path.with_name(f"{path.stem}.rejects.csv")
-    fd = os.open(target, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-    with open(fd, "w", encoding="utf-8", newline="") as fh:
-        w = csv.writer(fh)
-        w.writerow(["line", "number", "at", "text", "reason"])
-        for x in sorted(rejected, key=lambda x: x.line):
-            w.writerow([x.line, x.values.get("number", ""), x.values.get("at", ""), x.values.get("text", ""),
-                        x.reason])
-    return target

@@ -13,7 +13,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import Connection
 
 from collect_cli.config import Settings
-from collect_cli.domain.policy import decide
+from collect_cli.domain.policy import CALLS, MAX_CONNECTED_CALLS, MAX_DIAL_ATTEMPTS, decide
 from collect_cli.domain.scoring import History, queue_score, queue_sort_key
 from collect_cli.domain.segments import CallRecord, segment
 from collect_cli.errors import UsageError
@@ -107,6 +107,8 @@ class QueueEntry:
     call_now: str  # "yes", or the rule that forbids a call right now
     last_agent: str | None = None  # who worked the account last
     hold: str | None = None  # a hold that forbids calls (HOLD-1, HOLD-3): shown to supervisors only
+    attempts_left: int = MAX_DIAL_ATTEMPTS  # WHEN-3: dial attempts to the number left today
+    talks_left: int = MAX_CONNECTED_CALLS  # WHEN-2: connected calls with the borrower left today
 
 @dataclass(frozen=True)
 class WorkQueue:
@@ -164,13 +166,15 @@ def work_queue(conn: Connection, *, as_of: date, settings: Settings, limit: int 
                 held += 1
                 if not supervisor:
                     continue
-            call = decide("call", call_situation(acc, holds=facts, contacts=recent, now=now, settings=settings,
-                                                 number=acc.phone, shared=acc.loan_id in shared,
-                                                 legal=legal.get(acc.loan_id)))
+            situation = call_situation(acc, holds=facts, contacts=recent, now=now, settings=settings,
+                                       number=acc.phone, shared=acc.loan_id in shared, legal=legal.get(acc.loan_id))
+            call = decide("call", situation)
             entry = _queue_entry(acc, settings, as_of, pays[acc.loan_id], promises[acc.loan_id],
                                  history[acc.loan_id], max(behind[acc.borrower_id] - 1, 0),
                                  call_now="yes" if call is None else call.rule,
                                  hold=f"{barring.rule} {barring.reason} (hold {barring.id})" if barring else None)
+            entry = replace(entry, attempts_left=max(0, MAX_DIAL_ATTEMPTS - situation.attempts_today),
+                            talks_left=max(0, MAX_CONNECTED_CALLS - situation.connected_today))
             scored.append((queue_sort_key(entry.score, acc.state.dpd, acc.state.overdue, acc.loan_id), entry))
         best += scored
         if limit:
@@ -216,6 +220,6 @@ def segment_of(acc: Account, *, as_of: date, payments, promises, contacts, zone:
     starts = episodes_of(acc, payments, as_of)
     episode_from = starts[-1] if starts else as_of
     calls = [CallRecord(c.at.replace(tzinfo=UTC).astimezone(zone).date(), c.outcome)
-             for c in contacts if c.channel == "call"]
+             for c in contacts if c.channel in CALLS]
     return segment(as_of=as_of, dpd=acc.state.dpd, episodes=len(starts), calls=calls,
                    promise_verdicts=[p.status for p in promises if p.made_on >= episode_from and p.status != "open"])

@@ -197,3 +197,39 @@ def test_a_cost_that_is_no_amount_is_refused_naming_its_key(cli, tmp_path):
         (tmp_path / "collect.toml").write_text(f"[delivery.cost]\n{bad}\n", encoding="utf-8")
         r = cli("outbox")
         assert r.exit_code == 2 and "delivery.cost" in r.stderr, (bad, r.stderr)
+
+
+def test_on_sample_db_email_and_push_go_where_the_borrower_has_them_and_not_where_they_opted_out(tmp_path):
+    import shutil
+    from pathlib import Path
+
+    from sqlalchemy import create_engine, text
+
+    from collect_cli.store.database import database_url
+    from tests.conftest import Cli
+
+    db = tmp_path / "sample.db"
+    shutil.copy(Path(__file__).parents[2] / "sample.db", db)
+    engine = create_engine(database_url(str(db)))
+    with engine.connect() as conn:  # every borrower's e-mail and push id
+        reach = {r.loan_id: (r.email, r.push_id) for r in conn.execute(text(
+            "SELECT l.loan_id, b.email, b.push_id FROM loans l JOIN borrowers b USING (borrower_id)"))}
+    c = Cli(str(db))
+    quiet = "L00000039"  # in M1, with both; opts out of e-mail and push ("no more e-mails or app messages")
+    assert all(reach[quiet])
+    for channel in ("email", "push"):
+        assert c("hold", quiet, "--reason", "opt-out", "--channel", channel, "--now", "2026-11-19T10:00").exit_code == 0
+    run(c, "2026-11-20")
+    rows = outbox(c)
+    engine.dispose()
+    for m in rows:
+        email, push_id = reach[m["loan_id"]]
+        if m["channel"] == "email":
+            assert email, m  # no e-mail step for a borrower without an address: not even suppressed
+        if m["channel"] == "push":
+            assert push_id, m
+    mine = {(m["channel"], m["status"]) for m in rows if m["loan_id"] == quiet}
+    assert ("email", "queued") not in mine and ("push", "queued") not in mine
+    assert mine >= {("email", "suppressed"), ("push", "suppressed"), ("sms", "queued")}
+    queued = {m["channel"] for m in rows if m["status"] == "queued"}
+    assert {"sms", "letter", "email", "push"} <= queued

@@ -19,7 +19,7 @@ from collect_cli.services.importer import (
     import_files,
     name_check,
 )
-from collect_cli.services.numbers import shared_numbers
+from collect_cli.services.numbers import count_shared
 
 HELP = """Import ledger CSV files (loans, installments, payments, reversals, loan events) into
 the store.
@@ -109,10 +109,10 @@ def import_command(
     _render(results, fmt)
     if any(r.kind == "loans" and r.status == "imported" for r in results):
         with engine.connect() as conn:
-            shared = shared_numbers(conn)
+            shared = count_shared(conn)
         if shared:  # WHO-4: flagged at import, so someone confirms whose they are
-            render.note(f"{len(shared)} phone number(s) or e-mail(s) are on file for several borrower ids: no "
-                        "message about a debt goes to them until it is confirmed whose they are "
+            render.note(f"{shared:,} phone number(s), e-mail(s) or push id(s) are on file for several borrower ids: "
+                        "no message about a debt goes to them until it is confirmed whose they are "
                         "(collect numbers shared; collect numbers confirm)")
     raise typer.Exit(exit_code(results))
 

@@ -12,6 +12,11 @@ from collect_cli.ledger.values import email_point
 from collect_cli.store import queries as q
 
 
+def count_shared(conn: Connection) -> int:
+    """How many numbers, e-mails and push ids several borrower ids have on file (WHO-4)."""
+    return q.count_shared_points(conn)
+
+
 def shared_numbers(conn: Connection) -> list[dict]:
     pairs = q.all_shared_points(conn)
     confirmed = q.confirmed_owners(conn, sorted({p for p, _ in pairs}))

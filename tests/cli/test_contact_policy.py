@@ -295,7 +295,7 @@ def test_a_shared_number_gets_no_debt_message_until_confirmed(cli, book, tmp_pat
     extra.write_text("loan_id,borrower_id,borrower_name,phone,principal,disbursed_on\n"
                      "L8,B8,王晓明,13800000001,300,2025-12-31\n", encoding="utf-8")
     r = cli("import", str(extra))
-    assert "1 phone number(s) or e-mail(s) are on file for several borrower ids" in r.stderr  # flagged at import
+    assert "1 phone number(s), e-mail(s) or push id(s) are on file for several borrower ids" in r.stderr  # flagged at import
     sched = tmp_path / "inst8.csv"
     sched.write_text("loan_id,seq,due_on,principal_due,interest_due\nL8,1,2026-01-31,100,5\n", encoding="utf-8")
     cli("import", str(sched))

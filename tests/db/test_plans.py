@@ -63,3 +63,22 @@ def test_a_key_list_is_one_parameter_and_ignores_none(db, tmp_path):
             assert found([longest]) == [longest] and found([longest + "9"]) == []  # never cut to the column
     finally:
         engine.dispose()
+
+
+def test_the_number_lookups_take_more_points_than_a_statement_has_parameters(db):
+    """At 10M loans the import's WHO-4 check met 100,000s of shared e-mails: each lookup by
+    numbers or addresses is one parameter (PostgreSQL's limit is 65,535 per statement)."""
+    from collect_cli.store import queries as q
+
+    points = [f"+86138{i:08d}" for i in range(70_000)] + [f"p{i}@example.com" for i in range(5)]
+    engine = open_engine(db)
+    try:
+        with engine.connect() as conn:
+            assert q.owners_of_points(conn, points) == {}
+            assert q.confirmed_owners(conn, points) == {}
+            assert q.refused_persons(conn, [], points) == set()
+            assert q.contacts_around(conn, [], points, datetime(2026, 1, 1)) == []
+            assert q.active_holds(conn, ["L1"], ["B1"], datetime(2026, 1, 1).date(), points) == {"L1": []}
+            assert q.count_shared_points(conn) == 0
+    finally:
+        engine.dispose()

@@ -52,7 +52,7 @@ def active_holds(conn: Connection, loan_ids: Sequence[str], borrower_ids: Sequen
     # an e-mail however it was spelled on file (WHO-4): opt-outs store it normalised
     points = {p for p in points if p} | {email_point(p) for p in points if p and "@" in p}
     if points:
-        owners = or_(owners, holds.c.point.in_(sorted(points)))
+        owners = or_(owners, _in(conn, holds.c.point, points))
     known = entered_by(holds, known_by)
     placed = {r.id: r for r in conn.execute(select(holds).where(owners, holds.c.action == "place", known)
                                             .order_by(holds.c.id))}
@@ -285,7 +285,7 @@ def persons_of(conn: Connection, borrower_id: str, known_by: datetime | None = N
 def refused_persons(conn: Connection, person_ids: Sequence[int], phones: Sequence[str]) -> set[int]:
     """Of these contact persons and of anyone recorded with these numbers, those who refused
     to help (WHO-2): a refusal binds to the person and to their number."""
-    same = or_(_in(conn, persons.c.id, person_ids), persons.c.phone.in_([p for p in phones if p]))
+    same = or_(_in(conn, persons.c.id, person_ids), _in(conn, persons.c.phone, phones))
     ids = select(persons.c.id).where(same)
     return set(conn.execute(select(contacts.c.person_id).where(contacts.c.person_id.in_(ids),
                                                                contacts.c.outcome == "refused")).scalars())
@@ -313,7 +313,8 @@ def owners_of_points(conn: Connection, points: Sequence[str]) -> dict[str, set[s
     if not points:
         return out
     for column in _POINTS:
-        for point, borrower_id in conn.execute(select(column, borrowers.c.borrower_id).where(column.in_(points))):
+        for point, borrower_id in conn.execute(select(column, borrowers.c.borrower_id)
+                                               .where(_in(conn, column, points))):
             out.setdefault(point, set()).add(borrower_id)
     return out
 
@@ -328,10 +329,17 @@ def confirmed_owners(conn: Connection, points: Sequence[str]) -> dict[str, str]:
     """Per shared number or e-mail, the borrower it was last confirmed as belonging to."""
     out: dict[str, str] = {}
     if points:
-        for r in conn.execute(select(confirmations).where(confirmations.c.point.in_(sorted(set(points))))
+        for r in conn.execute(select(confirmations).where(_in(conn, confirmations.c.point, points))
                               .order_by(confirmations.c.id)):
             out[r.point] = r.borrower_id
     return out
+
+
+def count_shared_points(conn: Connection) -> int:
+    """How many numbers, e-mails and push ids are on file for several borrower ids (WHO-4)."""
+    return sum(conn.execute(select(func.count()).select_from(
+        select(column).where(column.is_not(None)).group_by(column).having(func.count() > 1).subquery())).scalar_one()
+        for column in _POINTS)
 
 
 def all_shared_points(conn: Connection) -> list[tuple[str, str]]:
@@ -360,7 +368,7 @@ def contacts_around(conn: Connection, borrower_ids: Sequence[str], numbers: Sequ
     (WHEN-2..4)."""
     whose = _in(conn, contacts.c.borrower_id, borrower_ids)
     if numbers:
-        whose = or_(whose, contacts.c.number.in_([n for n in numbers if n]))
+        whose = or_(whose, _in(conn, contacts.c.number, numbers))
     return conn.execute(select(contacts).where(whose, contacts.c.at >= since, entered_by(contacts, known_by))
                         .order_by(contacts.c.at, contacts.c.id)).all()
 

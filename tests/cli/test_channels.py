@@ -156,7 +156,7 @@ def test_a_payment_link_in_each_message_and_the_payments_through_it_attributed_t
     r = cli("report", "collections", "--from", "2026-02-01", "--to", "2026-02-28", "--format", "json")
     by_link = json.loads(r.stdout)["by_link"]
     assert [(x["channel"], x["step"], x["payments"], x["amount"]) for x in by_link] == [
-        ("-", "(a link of no message on file)", 1, "10.00"), ("email", "m1_email", 1, "105.00")]
+        ("email", "m1_email", 1, "105.00"), ("-", "(a link of no message on file)", 1, "10.00")]
 
 
 def test_each_channel_has_its_cost_in_the_send_summary_and_the_collections_report(cli, tmp_path):

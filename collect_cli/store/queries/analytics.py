@@ -169,7 +169,9 @@ def link_payments(conn: Connection, start: date, end: date, product: str | None 
             .select_from(payments.outerjoin(original, original.c.payment_id == payments.c.reverses)
                          .outerjoin(outbox, and_(outbox.c.payment_ref == ref, outbox.c.loan_id == payments.c.loan_id)))
             .where(payments.c.paid_on >= start, payments.c.paid_on <= end, ref.is_not(None))
-            .group_by(outbox.c.channel, outbox.c.step).order_by(outbox.c.channel, outbox.c.step))
+            .group_by(outbox.c.channel, outbox.c.step)
+            # the links of no message last, on each backend (their NULLs sort apart by default)
+            .order_by(outbox.c.channel.is_(None), outbox.c.channel, outbox.c.step))
     return conn.execute(_of_product(stmt, payments, product)).all()
 
 

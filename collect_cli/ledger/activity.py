@@ -10,11 +10,11 @@ dialled; default the borrower's), collector (催收员), note (备注), recordin
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import datetime
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
-from collect_cli.ledger.records import bad_row, read_rows
+from collect_cli.ledger.records import bad_row, moment_of, read_rows
 from collect_cli.ledger.values import parse_phone
 
 COLUMNS = {
@@ -55,18 +55,10 @@ def read_activity(path: Path, *, zone: ZoneInfo, now: datetime) -> list[Activity
     for line, v in read_rows(path, COLUMNS, REQUIRED, "an agency activity file"):
         if not v["loan_id"] or len(v["loan_id"]) > 64:
             raise bad_row(path, line, "loan_id", "required, at most 64 characters")
-        text = v["at"].replace("/", "-")
         try:
-            if len(text) <= 10:  # a day alone says nothing of the window: a time is needed
-                raise ValueError
-            t = datetime.fromisoformat(text)
-            at = (t if t.tzinfo else t.replace(tzinfo=zone)).astimezone(UTC).replace(tzinfo=None)
-            if not 1900 <= at.year <= 9000:
-                raise ValueError
-        except (ValueError, OverflowError):
-            raise bad_row(path, line, "at", f"{v['at']!r} is not a date and time such as 2026-11-21 15:30") from None
-        if at > now:
-            raise bad_row(path, line, "at", f"{v['at']} is still to come")
+            at = moment_of(v["at"], zone, now)
+        except ValueError as exc:
+            raise bad_row(path, line, "at", str(exc)) from None
         channel = CHANNELS.get(v["channel"].casefold())
         if channel is None:
             raise bad_row(path, line, "channel", f"{v['channel']!r} is not one of call, visit")

@@ -12,14 +12,14 @@ that cannot be read goes to the rejects file with its line and why; the rest are
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import UTC, date, datetime
+from datetime import date, datetime
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
 from collect_cli.domain.money import to_minor
 from collect_cli.ledger.activity import OUTCOME_ALIASES, OUTCOMES
-from collect_cli.ledger.records import Rejected, read_rows
+from collect_cli.ledger.records import Rejected, moment_of, read_rows
 from collect_cli.ledger.values import parse_phone
 
 COLUMNS = {
@@ -70,16 +70,10 @@ def read_results(path: Path, *, zone: ZoneInfo, now: datetime) -> tuple[list[Cal
 def _result(line: int, v: dict[str, str], zone: ZoneInfo, now: datetime) -> CallResult:
     if not v["loan_id"] or len(v["loan_id"]) > 64:
         raise ValueError("loan_id: required, at most 64 characters")
-    text = v["at"].replace("/", "-")
     try:
-        if len(text) <= 10:  # a day alone says nothing of the window: a time is needed
-            raise ValueError
-        t = datetime.fromisoformat(text)
-        at = (t if t.tzinfo else t.replace(tzinfo=zone)).astimezone(UTC).replace(tzinfo=None)
-    except (ValueError, OverflowError):
-        raise ValueError(f"at: {v['at']!r} is not a date and time such as 2026-11-21 15:30") from None
-    if at > now:
-        raise ValueError(f"at: {v['at']} is still to come")
+        at = moment_of(v["at"], zone, now)
+    except ValueError as exc:
+        raise ValueError(f"at: {exc}") from None
     outcome = DIALER_OUTCOMES.get(v["outcome"], DIALER_OUTCOMES.get(v["outcome"].casefold(), v["outcome"].casefold()))
     if outcome not in OUTCOMES:
         raise ValueError(f"outcome: {v['outcome']!r} is not one of {', '.join(OUTCOMES)}")

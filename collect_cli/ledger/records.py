@@ -9,7 +9,9 @@ import csv
 import io
 import os
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 from collect_cli.errors import UnusableInput
 from collect_cli.ledger.reader import sniff
@@ -48,6 +50,25 @@ def read_rows(path: Path, columns: dict[str, tuple[str, ...]], required: tuple[s
     except OSError as exc:
         raise UnusableInput(f"{path}: cannot read: {exc.strerror}") from None
     return rows
+
+
+def moment_of(text: str, zone: ZoneInfo, now: datetime) -> datetime:
+    """A row's date and time as naive UTC (in `zone` unless it carries an offset); ValueError
+    "why" for a day alone (it says nothing of the contact window), no date and time, or one
+    still to come at `now`."""
+    value = text.replace("/", "-")
+    try:
+        if len(value) <= 10:
+            raise ValueError
+        t = datetime.fromisoformat(value)
+        at = (t if t.tzinfo else t.replace(tzinfo=zone)).astimezone(UTC).replace(tzinfo=None)
+        if not 1900 <= at.year <= 9000:
+            raise ValueError
+    except (ValueError, OverflowError):
+        raise ValueError(f"{text!r} is not a date and time such as 2026-11-21 15:30") from None
+    if at > now:
+        raise ValueError(f"{text} is still to come")
+    return at
 
 
 def bad_row(path: Path, line: int, column: str, why: str) -> UnusableInput:

@@ -15,12 +15,12 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import datetime
 from email.utils import parseaddr
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
-from collect_cli.ledger.records import Rejected, read_rows
+from collect_cli.ledger.records import Rejected, moment_of, read_rows
 from collect_cli.ledger.values import email_point, parse_phone
 
 COLUMNS = {
@@ -72,16 +72,10 @@ def _reply(line: int, v: dict[str, str], zone: ZoneInfo, now: datetime) -> Reply
             point, channel = parse_phone(v["number"]), "sms"
         except ValueError as exc:
             raise ValueError(f"number: {exc}") from None
-    text = v["at"].replace("/", "-")
     try:
-        if len(text) <= 10:  # the day alone: the time decides which day of the borrower's it was
-            raise ValueError
-        t = datetime.fromisoformat(text)
-        at = (t if t.tzinfo else t.replace(tzinfo=zone)).astimezone(UTC).replace(tzinfo=None)
-    except (ValueError, OverflowError):
-        raise ValueError(f"at: {v['at']!r} is not a date and time such as 2026-11-21 15:30") from None
-    if at > now:
-        raise ValueError(f"at: {v['at']} is still to come")
+        at = moment_of(v["at"], zone, now)
+    except ValueError as exc:
+        raise ValueError(f"at: {exc}") from None
     # the subject is ours ("Re: …") unless the mail has no words of its own (a List-Unsubscribe mail)
     said = own_words(v["text"]) or (v.get("subject", "") if channel == "email" else "")
     if not said:
